@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ktracer: spans, metrics and kernel events on one timeline.
+ */
+
+#include <linux/module.h>
+#include <linux/kernel.h>
+#include <uapi/linux/ktracer.h>
+
+#include "ktracer.h"
+
+bool kt_enabled = true;
+
+static int __init kt_mod_init(void)
+{
+	int ret;
+
+	kt_debugfs_init();
+
+	/* Last: once the device exists, user space may call in. */
+	ret = kt_dev_init();
+	if (ret)
+		goto err_debugfs;
+
+	pr_info("ABI %u.%u loaded\n", KTRACER_ABI_MAJOR, KTRACER_ABI_MINOR);
+	return 0;
+
+err_debugfs:
+	kt_debugfs_exit();
+	return ret;
+}
+
+static void __exit kt_mod_exit(void)
+{
+	kt_dev_exit();
+	kt_debugfs_exit();
+}
+
+module_init(kt_mod_init);
+module_exit(kt_mod_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("ktracer: app spans, metrics and kernel events in per-CPU buffers");
+MODULE_VERSION("0.1");

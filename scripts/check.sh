@@ -1,0 +1,150 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh [STAGE...]: ktracer's whole test suite, as `make check` runs it.
+# Stages (default: all, in this order):
+#   lint     checkpatch --strict, sparse C=2, W=1 (scripts/lint.sh)
+#   uapi     the uapi header alone, as C90 and C11
+#   debian   kselftests in a VM booting Debian's kernel, and the rig's
+#            self-check: a planted WARN must turn that run red
+#   debug    the same on the debug kernel (KASAN, lockdep, kmemleak, ...)
+#            with panic_on_warn=1 oops=panic, and the self-check: a planted
+#            use-after-free and a planted leak must each turn it red
+#
+# Prints one numbered "ok"/"not ok" line per result and closes with
+# "N passed, N failed", exiting non-zero if anything failed.
+set -uo pipefail
+. "$(dirname "$0")/env.sh"
+cd "$KT_ROOT"
+
+stages=("$@")
+[ ${#stages[@]} -gt 0 ] || stages=(lint uapi debian debug)
+
+n=0 passed=0 failed=0 skipped=0
+t0=$(date +%s)
+
+# Number and count the "ok"/"not ok" lines of a stage; pass the rest on.
+tally() {
+	local l
+	while IFS= read -r l; do
+		case "$l" in
+		"ok "*"# SKIP"*) n=$((n + 1)); skipped=$((skipped + 1)); echo "ok $n ${l#ok }" ;;
+		"ok "*) n=$((n + 1)); passed=$((passed + 1)); echo "ok $n ${l#ok }" ;;
+		"not ok "*) n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n ${l#not ok }" ;;
+		*) echo "$l" ;;
+		esac
+	done
+}
+
+# step NAME CMD...: one result for a command, its output shown on failure.
+step() {
+	local name=$1 log
+	shift
+	log=$(mktemp)
+	if "$@" > "$log" 2>&1; then
+		echo "ok $name"
+	else
+		echo "not ok $name"
+		tail -n 30 "$log" | sed 's/^/# /'
+	fi
+	rm -f "$log"
+}
+
+stage_lint() {
+	"$KT_ROOT/scripts/lint.sh"
+}
+
+uapi_test() {	# uapi_test STD
+	gcc -std="$1" -Wall -Wextra -Werror -pedantic -I"$KT_ROOT/uapi" \
+		-o "$KT_BUILD/uapi/header_test-$1" selftests/uapi/header_test.c &&
+		"$KT_BUILD/uapi/header_test-$1"
+}
+
+stage_uapi() {
+	mkdir -p "$KT_BUILD/uapi"
+	step "uapi: linux/ktracer.h alone, -std=c90 -pedantic, layout holds" uapi_test c90
+	step "uapi: linux/ktracer.h alone, -std=c11 -pedantic, layout holds" uapi_test c11
+}
+
+build_selftests() {
+	rm -rf "$KT_BUILD/selftests"
+	make -C selftests/ktracer KSFT_INC="$KT_KSRC/tools/testing/selftests" \
+		OUTPUT="$KT_BUILD/selftests"
+}
+
+# vm_suite LABEL KDIR KERNEL "KERNEL ARGS" PLANT...: build the modules for
+# one kernel, boot it with the kselftests, then once per planted fault.
+vm_suite() {
+	local label=$1 kdir=$2 kernel=$3 args=$4 dir=$KT_BUILD/$1 plant what want
+	shift 4
+
+	step "$label: build kselftests" build_selftests
+	step "$label: build ktracer.ko and kt_splat.ko" build_modules "$kdir" "$dir"
+	[ -f "$dir/ktracer/ktracer.ko" ] && [ -x "$KT_BUILD/selftests/abi_test" ] || return 0
+	"$KT_ROOT/scripts/vm/mkinitramfs.sh" "$dir/initramfs.cpio.gz" \
+		"$dir/ktracer/ktracer.ko" "$dir/rig/kt_splat.ko" "$KT_BUILD/selftests"
+
+	"$KT_ROOT/scripts/vm/run.sh" "$kernel" "$dir/initramfs.cpio.gz" "$dir/vm" $args
+	echo "# $label: $(cat "$dir/vm/vm.info")"
+	if ! "$KT_ROOT/scripts/vm/verdict.sh" "$dir/vm" "$label"; then
+		echo "# last lines of $dir/vm/console.log:"
+		tr -d '\r' < "$dir/vm/console.log" | tail -n 25 | sed 's/^/#   /'
+	fi
+
+	# The rig's self-check: each planted fault must turn the run red, and
+	# for the reason planted (not, say, a boot that never got going).
+	for plant in "$@"; do
+		case "$plant" in
+		warn) what="planted WARN"; want="kernel splat: .*WARNING:" ;;
+		uaf) what="planted use-after-free"; want="kernel splat: .*KASAN" ;;
+		leak) what="planted leak"; want="kmemleak leaks=[1-9]" ;;
+		esac
+		"$KT_ROOT/scripts/vm/run.sh" "$kernel" "$dir/initramfs.cpio.gz" \
+			"$dir/vm-$plant" $args "kt.splat=$plant"
+		echo "# $label, $what: $(cat "$dir/vm-$plant/vm.info")"
+		if "$KT_ROOT/scripts/vm/verdict.sh" "$dir/vm-$plant" "$label-$plant" > /dev/null; then
+			echo "not ok $label: rig: a $what turns the run red # the run was judged clean"
+		elif grep -q -E "$want" "$dir/vm-$plant/verdict"; then
+			echo "ok $label: rig: a $what turns the run red"
+		else
+			echo "not ok $label: rig: a $what turns the run red # red, but not for that: $(cat "$dir/vm-$plant/verdict")"
+		fi
+	done
+}
+
+build_modules() {	# build_modules KDIR DIR
+	kt_kbuild "$1" "$2/ktracer" Kbuild module uapi -- &&
+		kt_kbuild "$1" "$2/rig" selftests/rig/Kbuild selftests/rig/kt_splat.c --
+}
+
+stage_debian() {
+	vm_suite debian "$KT_KDIR" "$KT_KIMAGE" "" warn
+}
+
+stage_debug() {
+	local kdir
+
+	kdir=$("$KT_ROOT/scripts/debug-kernel.sh") || {
+		echo "not ok debug: build the debug kernel"
+		return 0
+	}
+	vm_suite debug "$kdir" "$kdir/arch/x86/boot/bzImage" \
+		"panic_on_warn=1 oops=panic" uaf leak
+}
+
+for s in "${stages[@]}"; do
+	case "$s" in
+	lint|uapi|debian|debug) ;;
+	*) echo "check.sh: unknown stage '$s' (lint, uapi, debian, debug)" >&2; exit 2 ;;
+	esac
+	echo "# == $s =="
+	ts=$(date +%s)
+	tally < <("stage_$s")
+	echo "# $s took $(($(date +%s) - ts)) s"
+done
+
+echo "# total $(($(date +%s) - t0)) s"
+summary="$passed passed, $failed failed"
+[ $skipped = 0 ] || summary="$summary, $skipped skipped"
+echo "$summary"
+[ $failed = 0 ] && [ $n -gt 0 ]

@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: GPL-2.0
+# Sourced by the rig's scripts: run setup (idempotent) and load the paths
+# it resolved (KT_KVER, KT_KDIR, KT_KIMAGE, KT_KMODULES, KT_KSRC).
+KT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KTRACER_CACHE=${KTRACER_CACHE:-$HOME/.cache/ktracer}
+export KTRACER_CACHE
+"$KT_ROOT/scripts/setup.sh" || exit 1
+eval "$(sed -n 's/^\(KT_[A-Z]*\) := \(.*\)$/\1="\2"/p' "$KTRACER_CACHE/env.mk")"
+KT_BUILD=$KT_ROOT/build
+
+# kt_kbuild KDIR OUTDIR SRC... -- MAKEARGS...: build an external module
+# from a copy of SRC (files and directories, relative to KT_ROOT) in
+# a fresh OUTDIR, so that builds for several kernels and lint passes never share
+# object files with each other or with the source tree.
+kt_kbuild() {
+	local kdir=$1 out=$2
+	shift 2
+	rm -rf "$out" && mkdir -p "$out"
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		cp -a "$KT_ROOT/$1" "$out/"
+		shift
+	done
+	shift
+	make -C "$kdir" M="$out" "$@" modules
+}

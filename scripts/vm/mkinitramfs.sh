@@ -1,0 +1,23 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# mkinitramfs.sh OUT.cpio.gz KTRACER.KO SPLAT.KO TESTDIR [BENCHDIR]
+# An initramfs with busybox-static, /init, the two modules and every
+# program in TESTDIR (run by /init in kt.run=test) and BENCHDIR.
+set -euo pipefail
+
+out=$1 ko=$2 splat=$3 tests=$4 bench=${5:-}
+here=$(cd "$(dirname "$0")" && pwd)
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+
+chmod 755 "$stage"
+mkdir -p "$stage"/{bin,dev,proc,sys,tmp,lib/modules,selftests,bench}
+cp /bin/busybox "$stage/bin/busybox"
+install -m 755 "$here/init" "$stage/init"
+cp "$ko" "$splat" "$stage/lib/modules/"
+cp "$tests"/* "$stage/selftests/"
+[ -z "$bench" ] || cp "$bench"/* "$stage/bench/"
+chmod 1777 "$stage/tmp"
+(cd "$stage" && find . -print0 | cpio --null -o -H newc --owner=0:0 --quiet) |
+	gzip -1 > "$out"

@@ -1,0 +1,25 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run.sh KERNEL INITRD OUTDIR [KERNEL-ARGS...]
+# Boot the test VM under TCG (KVM does not work on these hosts) and leave
+# OUTDIR/console.log (ttyS0: kernel and /init) and OUTDIR/results.log
+# (ttyS1: what the verdict reads). qemu's exit status means nothing: it
+# exits 0 after oopses and panics too. Only the logs decide.
+set -uo pipefail
+
+kernel=$1 initrd=$2 out=$3
+shift 3
+mkdir -p "$out"
+rm -f "$out/console.log" "$out/results.log"
+start=$(date +%s.%N)
+timeout -k 5 "${KT_VM_TIMEOUT:-600}" qemu-system-x86_64 \
+	-accel tcg -cpu max -smp 2 -m "${KT_VM_MEM:-1024}" \
+	-kernel "$kernel" -initrd "$initrd" \
+	-append "console=ttyS0 panic=-1 tsc=reliable $*" \
+	-display none -monitor none -nic none -no-reboot \
+	-serial "file:$out/console.log" -serial "file:$out/results.log" \
+	</dev/null >"$out/qemu.log" 2>&1
+rc=$?
+printf 'qemu rc=%d wall=%.1fs\n' "$rc" "$(echo "$(date +%s.%N) - $start" | bc)" > "$out/vm.info"
+exit 0

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * uapi/linux/ktracer.h must stand alone (it is included first, before any
+ * libc header), build as C90 and C11 with -Wall -Wextra -Werror -pedantic,
+ * and keep the layout the ABI promises: every struct starts with its size,
+ * has no padding, and its first published size never changes.
+ */
+#include <linux/ktracer.h>
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* C90 has no _Static_assert: a negative array size fails the build. */
+#define KT_ASSERT(name, cond) typedef char kt_assert_##name[(cond) ? 1 : -1]
+
+KT_ASSERT(version_size, sizeof(struct ktracer_version) == KTRACER_VERSION_SIZE_VER0);
+KT_ASSERT(version_size_first, offsetof(struct ktracer_version, size) == 0);
+KT_ASSERT(enable_size, sizeof(struct ktracer_enable) == KTRACER_ENABLE_SIZE_VER0);
+KT_ASSERT(enable_size_first, offsetof(struct ktracer_enable, size) == 0);
+KT_ASSERT(magic, KTRACER_IOC_MAGIC == 0xB8);
+
+static int check(const char *what, unsigned long got, unsigned long want)
+{
+	if (got == want)
+		return 0;
+	fprintf(stderr, "uapi: %s is %lu, the ABI says %lu\n", what, got, want);
+	return 1;
+}
+
+int main(void)
+{
+	int bad = 0;
+
+	/* The ioctl numbers are ABI: they must never change. */
+	bad |= check("KTRACER_IOC_VERSION", KTRACER_IOC_VERSION, 0xc010b800UL);
+	bad |= check("KTRACER_IOC_ENABLE", KTRACER_IOC_ENABLE, 0x4010b801UL);
+	bad |= check("offsetof(ktracer_version, minor)",
+		     offsetof(struct ktracer_version, minor), 12);
+	bad |= check("offsetof(ktracer_enable, __reserved)",
+		     offsetof(struct ktracer_enable, __reserved), 12);
+	return bad;
+}
