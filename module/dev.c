@@ -11,6 +11,10 @@
 
 #include "ktracer.h"
 
+static ushort dev_mode = 0600;
+module_param(dev_mode, ushort, 0444);
+MODULE_PARM_DESC(dev_mode, "permissions of /dev/ktracer (default 0600; see README for a udev rule)");
+
 static long kt_ioc_version(void __user *uarg)
 {
 	struct ktracer_version v;
@@ -66,11 +70,16 @@ static struct miscdevice kt_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= "ktracer",
 	.fops	= &kt_fops,
-	.mode	= 0666,
 };
 
 int kt_dev_init(void)
 {
+	if (dev_mode & ~0777) {
+		pr_err("dev_mode=%#o: only permission bits (0777) allowed\n",
+		       dev_mode);
+		return -EINVAL;
+	}
+	kt_misc.mode = dev_mode;
 	return misc_register(&kt_misc);
 }
 

@@ -28,13 +28,18 @@ FIXTURE_TEARDOWN(dev)
 	close(self->fd);
 }
 
+/* The suite runs against a module loaded with default parameters. */
 TEST(device_node)
 {
 	struct stat st;
+	char param[16];
 
+	ASSERT_EQ(0, kt_read_text("/sys/module/ktracer/parameters/dev_mode",
+				  param, sizeof(param)));
+	EXPECT_STREQ("384", param);	/* 0600 */
 	ASSERT_EQ(0, stat(KTRACER_DEVICE, &st));
 	EXPECT_TRUE(S_ISCHR(st.st_mode));
-	EXPECT_EQ(0666, st.st_mode & 07777);
+	EXPECT_EQ(0600, st.st_mode & 07777);
 	EXPECT_EQ(10, major(st.st_rdev));	/* MISC_MAJOR */
 	EXPECT_EQ(0, st.st_uid);
 	ASSERT_EQ(0, stat(KT_DEBUGFS, &st));
@@ -178,37 +183,64 @@ TEST_F(dev, enable_invalid)
 	EXPECT_STREQ("Y", state);
 }
 
-/*
- * Unprivileged callers may ask the version but not switch tracing. The
- * checks run in a child that drops privileges; the parent, still root,
- * then checks through debugfs (mode 0700) that nothing changed.
- */
-TEST(unprivileged)
+/* Run @fn in a child that first drops to uid/gid 65534; 0 if it passed. */
+static int kt_run_unprivileged(void (*fn)(int fd), int fd)
 {
-	char state[8];
 	int status;
 	pid_t pid;
 
 	pid = fork();
-	ASSERT_LE(0, pid);
+	if (pid < 0)
+		return -1;
 	if (pid == 0) {
-		struct ktracer_version v = { .size = sizeof(v) };
-		int fd;
-
-		ASSERT_EQ(0, kt_drop_privileges());
-		ASSERT_NE(0, geteuid());
-		fd = open(KTRACER_DEVICE, O_RDWR | O_CLOEXEC);
-		ASSERT_LE(0, fd) TH_LOG("0666 device: %s", strerror(errno));
-		ASSERT_EQ(0, ioctl(fd, KTRACER_IOC_VERSION, &v));
-		ASSERT_EQ(KTRACER_ABI_MAJOR, v.major);
-		ASSERT_ERRNO(EPERM, kt_enable(fd, 0));
-		/* EPERM before any argument check: no probing the ABI. */
-		ASSERT_ERRNO(EPERM, ioctl(fd, KTRACER_IOC_ENABLE, NULL));
+		if (kt_drop_privileges() || geteuid() == 0)
+			_exit(100);
+		fn(fd);
 		_exit(0);
 	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status));
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void kt_open_unprivileged(int unused)
+{
+	/* Default dev_mode 0600: only root may open. */
+	if (open(KTRACER_DEVICE, O_RDWR) != -1)
+		_exit(1);
+	if (errno != EACCES)
+		_exit(2);
+}
+
+TEST(unprivileged_open)
+{
+	ASSERT_EQ(0, kt_run_unprivileged(kt_open_unprivileged, -1));
+}
+
+static void kt_commands_unprivileged(int fd)
+{
+	struct ktracer_version v = { .size = sizeof(v) };
+
+	/* Unprivileged commands work on a file someone else opened... */
+	if (ioctl(fd, KTRACER_IOC_VERSION, &v) || v.major != KTRACER_ABI_MAJOR)
+		_exit(1);
+	/* ...privileged ones fail, before any argument is looked at. */
+	if (kt_enable(fd, 0) != -1 || errno != EPERM)
+		_exit(2);
+	if (ioctl(fd, KTRACER_IOC_ENABLE, NULL) != -1 || errno != EPERM)
+		_exit(3);
+}
+
+/*
+ * Privilege is the caller's, not the opener's: a file opened by root and
+ * passed to an unprivileged process does not carry root's rights. The
+ * parent, still root, then checks through debugfs that nothing changed.
+ */
+TEST_F(dev, unprivileged_commands)
+{
+	char state[8];
+
+	ASSERT_EQ(0, kt_run_unprivileged(kt_commands_unprivileged, self->fd));
 	ASSERT_EQ(0, kt_read_text(KT_DEBUGFS "/enabled", state, sizeof(state)));
 	EXPECT_STREQ("Y", state);
 }

@@ -7,10 +7,13 @@
  *
  * The device
  * ----------
- * ktracer.ko registers the misc device /dev/ktracer, mode 0666: any
- * process may open it and ask for its version. Commands that change what
- * is traced for everybody need CAP_PERFMON (or CAP_SYS_ADMIN) and fail
- * with EPERM without it; each command below says whether it is privileged.
+ * ktracer.ko registers the misc device /dev/ktracer. Its mode is the
+ * module parameter dev_mode, 0600 by default; a udev rule may hand it to
+ * a group. Whoever can open it may record their own events and ask for
+ * the version. Commands that change what is traced for everybody or read
+ * other processes' records need CAP_PERFMON (or CAP_SYS_ADMIN) and fail
+ * with EPERM without it, whoever opened the file: each command below says
+ * whether it is privileged.
  *
  * Versioning
  * ----------
