@@ -1,27 +1,213 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /sys/kernel/debug/ktracer/: human-readable state and controls.
+ * /sys/kernel/debug/ktracer/: the buffers as text, and controls.
  *
- * debugfs failures are not fatal: the device works without it (for
- * instance under lockdown), so errors are reported and otherwise ignored.
+ *	trace		records of all CPUs in timestamp order (text.c)
+ *	stats		per-CPU counters
+ *	events		the registered events
+ *	enable		1 or 0: recording on or off
+ *	mode		discard or overwrite
+ *	buffer_size_kb	KiB of records per CPU
+ *	reset		write anything: empty the buffers
+ *
+ * debugfs is root's (mode 0700 at its root); the files are 0600 or 0400.
+ * Failures to create them are not fatal: the device works without them
+ * (for instance under lockdown), so errors are reported and ignored.
  */
 
 #include <linux/debugfs.h>
 #include <linux/fs.h>
+#include <linux/kernel.h>
 #include <linux/printk.h>
+#include <linux/seq_file.h>
+#include <linux/string.h>
 
 #include "ktracer.h"
 
 static struct dentry *kt_debugfs_dir;
 
+/* Copy a short write from user space into a NUL-terminated, trimmed buf. */
+static ssize_t kt_get_word(char *buf, size_t size, const char __user *ubuf,
+			   size_t count)
+{
+	if (count >= size)
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	strim(buf);
+	return count;
+}
+
+static ssize_t kt_enable_read(struct file *file, char __user *ubuf,
+			      size_t count, loff_t *ppos)
+{
+	char buf[4];
+	int n = scnprintf(buf, sizeof(buf), "%d\n", kt_is_enabled());
+
+	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
+}
+
+static ssize_t kt_enable_write(struct file *file, const char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	char buf[8];
+	ssize_t ret = kt_get_word(buf, sizeof(buf), ubuf, count);
+	bool on;
+
+	if (ret < 0)
+		return ret;
+	if (kstrtobool(buf, &on))
+		return -EINVAL;
+	kt_set_enabled(on);
+	return count;
+}
+
+static const struct file_operations kt_enable_fops = {
+	.read	= kt_enable_read,
+	.write	= kt_enable_write,
+	.llseek	= default_llseek,
+};
+
+static const char *const kt_modes[] = {
+	[KTRACER_MODE_DISCARD]		= "discard",
+	[KTRACER_MODE_OVERWRITE]	= "overwrite",
+};
+
+static ssize_t kt_mode_read(struct file *file, char __user *ubuf,
+			    size_t count, loff_t *ppos)
+{
+	char buf[16];
+	int n = scnprintf(buf, sizeof(buf), "%s\n", kt_modes[kt_buf_mode()]);
+
+	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
+}
+
+static ssize_t kt_mode_write(struct file *file, const char __user *ubuf,
+			     size_t count, loff_t *ppos)
+{
+	char buf[16];
+	ssize_t ret = kt_get_word(buf, sizeof(buf), ubuf, count);
+	int mode;
+
+	if (ret < 0)
+		return ret;
+	for (mode = KTRACER_MODE_DISCARD; mode < ARRAY_SIZE(kt_modes); mode++)
+		if (!strcmp(buf, kt_modes[mode]))
+			return kt_buf_set_mode(mode) ?: count;
+	return -EINVAL;
+}
+
+static const struct file_operations kt_mode_fops = {
+	.read	= kt_mode_read,
+	.write	= kt_mode_write,
+	.llseek	= default_llseek,
+};
+
+static ssize_t kt_size_read(struct file *file, char __user *ubuf,
+			    size_t count, loff_t *ppos)
+{
+	char buf[24];
+	int n = scnprintf(buf, sizeof(buf), "%llu\n", kt_buf_data_size() >> 10);
+
+	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
+}
+
+static ssize_t kt_size_write(struct file *file, const char __user *ubuf,
+			     size_t count, loff_t *ppos)
+{
+	char buf[24];
+	ssize_t ret = kt_get_word(buf, sizeof(buf), ubuf, count);
+	u64 kb;
+
+	if (ret < 0)
+		return ret;
+	if (kstrtou64(buf, 10, &kb) || kb > (KTRACER_BUFFER_MAX >> 10))
+		return -EINVAL;
+	ret = kt_buf_resize(kb << 10);
+	return ret ? ret : count;
+}
+
+static const struct file_operations kt_size_fops = {
+	.read	= kt_size_read,
+	.write	= kt_size_write,
+	.llseek	= default_llseek,
+};
+
+static ssize_t kt_reset_write(struct file *file, const char __user *ubuf,
+			      size_t count, loff_t *ppos)
+{
+	int ret = kt_buf_reset();
+
+	return ret ? ret : count;
+}
+
+static const struct file_operations kt_reset_fops = {
+	.write	= kt_reset_write,
+	.llseek	= noop_llseek,
+};
+
+static int kt_stats_show(struct seq_file *m, void *v)
+{
+	struct ktracer_meta *meta;
+	struct kt_buffers *b;
+	struct kt_cpu_buf *cb;
+	u64 head, tail;
+	unsigned int cpu;
+
+	seq_puts(m, "# cpu written bytes lost overwritten read unread tail_resets\n");
+	rcu_read_lock();
+	b = rcu_dereference(kt_bufs);
+	for (cpu = 0; cpu < b->nr_cpus; cpu++) {
+		cb = &b->cpu[cpu];
+		meta = cb->meta;
+		/* Pairs with [K2] in kt_publish(): the records before head. */
+		head = smp_load_acquire(&meta->head);
+		tail = READ_ONCE(cb->reader->tail);
+		seq_printf(m, "cpu%u written=%llu bytes=%llu lost=%llu overwritten=%llu read=%llu unread=%llu tail_resets=%llu\n",
+			   cpu, READ_ONCE(meta->written), READ_ONCE(meta->bytes),
+			   READ_ONCE(meta->lost), READ_ONCE(meta->overwritten),
+			   READ_ONCE(cb->reader->read),
+			   kt_buf_count(cb, tail, head),
+			   READ_ONCE(meta->tail_resets));
+	}
+	rcu_read_unlock();
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(kt_stats);
+
+static int kt_events_show(struct seq_file *m, void *v)
+{
+	u32 id, n = kt_event_count();
+	struct kt_event *ev;
+
+	seq_puts(m, "# id kind slots name\n");
+	for (id = 1; id <= n; id++) {
+		ev = kt_event_get(id);
+		seq_printf(m, "%u %s %u %s\n", id, kt_kind_name(ev->kind),
+			   ev->slots, ev->name);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(kt_events);
+
 void kt_debugfs_init(void)
 {
-	kt_debugfs_dir = debugfs_create_dir("ktracer", NULL);
-	if (IS_ERR(kt_debugfs_dir)) {
-		pr_warn("debugfs unavailable (%ld)\n", PTR_ERR(kt_debugfs_dir));
+	struct dentry *d;
+
+	d = debugfs_create_dir("ktracer", NULL);
+	if (IS_ERR(d)) {
+		pr_warn("debugfs unavailable (%ld)\n", PTR_ERR(d));
 		return;
 	}
-	debugfs_create_bool("enabled", 0644, kt_debugfs_dir, &kt_enabled);
+	kt_debugfs_dir = d;
+	debugfs_create_file("trace", 0400, d, NULL, &kt_trace_fops);
+	debugfs_create_file("stats", 0400, d, NULL, &kt_stats_fops);
+	debugfs_create_file("events", 0400, d, NULL, &kt_events_fops);
+	debugfs_create_file("enable", 0600, d, NULL, &kt_enable_fops);
+	debugfs_create_file("mode", 0600, d, NULL, &kt_mode_fops);
+	debugfs_create_file("buffer_size_kb", 0600, d, NULL, &kt_size_fops);
+	debugfs_create_file("reset", 0200, d, NULL, &kt_reset_fops);
 }
 
 void kt_debugfs_exit(void)

@@ -35,35 +35,108 @@ static long kt_ioc_enable(void __user *uarg)
 	struct ktracer_enable e;
 	int ret;
 
-	if (!perfmon_capable())
-		return -EPERM;
 	ret = kt_uarg_in(&e, sizeof(e), KTRACER_ENABLE_SIZE_VER0, uarg);
 	if (ret)
 		return ret;
 	if (e.flags || e.__reserved || e.enable > 1)
 		return -EINVAL;
-	WRITE_ONCE(kt_enabled, e.enable);
+	kt_set_enabled(e.enable);
 	return 0;
+}
+
+static long kt_ioc_config(void __user *uarg)
+{
+	const u32 known = KTRACER_CONFIG_MODE | KTRACER_CONFIG_BUFFER_SIZE;
+	struct ktracer_config c;
+	int ret;
+
+	ret = kt_uarg_in(&c, sizeof(c), KTRACER_CONFIG_SIZE_VER0, uarg);
+	if (ret)
+		return ret;
+	if (!c.flags || c.flags & ~known || c.__reserved)
+		return -EINVAL;
+	if (c.flags & KTRACER_CONFIG_MODE &&
+	    c.mode != KTRACER_MODE_DISCARD && c.mode != KTRACER_MODE_OVERWRITE)
+		return -EINVAL;
+	/* Resize first: it is the part that can fail. */
+	if (c.flags & KTRACER_CONFIG_BUFFER_SIZE) {
+		ret = kt_buf_resize(c.buffer_size);
+		if (ret)
+			return ret;
+	}
+	if (c.flags & KTRACER_CONFIG_MODE)
+		kt_buf_set_mode(c.mode);
+	return 0;
+}
+
+static long kt_ioc_reset(void __user *uarg)
+{
+	struct ktracer_reset r;
+	int ret;
+
+	ret = kt_uarg_in(&r, sizeof(r), KTRACER_RESET_SIZE_VER0, uarg);
+	if (ret)
+		return ret;
+	if (r.flags)
+		return -EINVAL;
+	return kt_buf_reset();
 }
 
 static long kt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
+	struct kt_tracer *t = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
 	case KTRACER_IOC_VERSION:
 		return kt_ioc_version(uarg);
+	case KTRACER_IOC_REGISTER:
+		return kt_ioc_register(t, uarg);
+	case KTRACER_IOC_OP:
+		return kt_ioc_op(t, uarg);
+	case KTRACER_IOC_BATCH:
+		return kt_ioc_batch(t, uarg);
 	case KTRACER_IOC_ENABLE:
-		return kt_ioc_enable(uarg);
+	case KTRACER_IOC_CONFIG:
+	case KTRACER_IOC_RESET:
+		/* Privilege first: no probing of the arguments without it. */
+		if (!perfmon_capable())
+			return -EPERM;
+		if (cmd == KTRACER_IOC_ENABLE)
+			return kt_ioc_enable(uarg);
+		if (cmd == KTRACER_IOC_CONFIG)
+			return kt_ioc_config(uarg);
+		return kt_ioc_reset(uarg);
 	}
 	return -ENOTTY;
 }
 
+static int kt_open(struct inode *inode, struct file *file)
+{
+	struct kt_tracer *t = kt_tracer_new();
+
+	if (!t)
+		return -ENOMEM;
+	file->private_data = t;
+	return nonseekable_open(inode, file);
+}
+
+/* Closing the file cancels the spans it left open. */
+static int kt_release(struct inode *inode, struct file *file)
+{
+	kt_tracer_free(file->private_data);
+	return 0;
+}
+
 static const struct file_operations kt_fops = {
 	.owner		= THIS_MODULE,
+	.open		= kt_open,
+	.release	= kt_release,
 	.unlocked_ioctl	= kt_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.llseek		= noop_llseek,
+	.mmap		= kt_buf_mmap,
+	.poll		= kt_buf_poll,
+	.llseek		= no_llseek,
 };
 
 static struct miscdevice kt_misc = {

@@ -7,14 +7,95 @@
 
 #include <linux/types.h>
 #include <linux/compiler.h>
+#include <linux/irq_work.h>
+#include <linux/rcupdate.h>
+#include <linux/wait.h>
+#include <asm/local.h>
+#include <asm/local64.h>
+#include <uapi/linux/ktracer.h>
 
-/* Whether anything is recorded; flipped by KTRACER_IOC_ENABLE and debugfs. */
-extern bool kt_enabled;
+struct file;
+struct poll_table_struct;
+struct vm_area_struct;
+
+/* buffer.c: whether anything is recorded (kept in the state page). */
+bool kt_is_enabled(void);
+void kt_set_enabled(bool on);
 
 /* uarg.c: size-first ioctl arguments (see uapi/linux/ktracer.h). */
 int kt_uarg_in(void *dst, size_t ksize, size_t minsize,
 	       const void __user *uarg);
 int kt_uarg_out(void __user *uarg, void *src, size_t ksize);
+
+/* buffer.c: the per-CPU buffers. */
+struct kt_cpu_buf {
+	void *area;			/* reader page, meta page, data */
+	struct ktracer_reader *reader;	/* user-writable: never trusted */
+	struct ktracer_meta *meta;
+	u8 *data;
+	u64 mask;			/* data_size - 1 */
+	local64_t head;			/* reserved up to here */
+	local_t nest;			/* writers in progress on this CPU */
+	local64_t written;
+	local64_t bytes;
+	local64_t lost;
+	local64_t lost_pending;		/* lost, not yet told by a LOST record */
+	local64_t overwritten;
+	local64_t tail_resets;
+	struct irq_work wake;
+};
+
+struct kt_buffers {
+	struct rcu_head rcu;
+	u64 data_size;
+	unsigned int cpu_pages;
+	unsigned int nr_cpus;
+	struct kt_cpu_buf cpu[];
+};
+
+extern struct kt_buffers __rcu *kt_bufs;
+extern wait_queue_head_t kt_wait;
+
+/* A record being written; see kt_rec_begin(). */
+struct kt_wctx {
+	struct kt_cpu_buf *cb;
+};
+
+struct ktracer_record *kt_buf_reserve(struct kt_wctx *w, unsigned int size);
+void kt_buf_commit(struct kt_wctx *w);
+int kt_buf_init(u64 data_size);
+void kt_buf_exit(void);
+int kt_buf_resize(u64 data_size);
+int kt_buf_reset(void);
+int kt_buf_set_mode(u32 mode);
+u32 kt_buf_mode(void);
+u64 kt_buf_data_size(void);
+u64 kt_buf_count(struct kt_cpu_buf *cb, u64 from, u64 to);
+int kt_buf_mmap(struct file *file, struct vm_area_struct *vma);
+__poll_t kt_buf_poll(struct file *file, struct poll_table_struct *wait);
+
+/* events.c: the table of event names. */
+struct kt_event {
+	char name[KTRACER_NAME_MAX];
+	u32 kind;
+	u32 slots;
+	atomic64_t total;		/* counters: saturating sum */
+};
+
+int kt_event_register(const char *name, u32 kind, u32 slots, u32 *id);
+struct kt_event *kt_event_get(u32 id);
+u32 kt_event_count(void);
+const char *kt_kind_name(u32 kind);
+
+/* tracer.c: one open file, its slots, and the operations. */
+struct kt_tracer;
+struct kt_tracer *kt_tracer_new(void);
+void kt_tracer_free(struct kt_tracer *t);
+long kt_ioc_register(struct kt_tracer *t, void __user *uarg);
+long kt_ioc_op(struct kt_tracer *t, void __user *uarg);
+long kt_ioc_batch(struct kt_tracer *t, void __user *uarg);
+void kt_record(u8 type, u8 flags, u32 event, u64 ts, u32 slot, u64 arg,
+	       u64 extra, const void *msg, u32 len);
 
 /* dev.c: the /dev/ktracer misc device. */
 int kt_dev_init(void);
@@ -23,5 +104,8 @@ void kt_dev_exit(void);
 /* debugfs.c: /sys/kernel/debug/ktracer/. */
 void kt_debugfs_init(void);
 void kt_debugfs_exit(void);
+
+/* text.c: the records as text, for debugfs "trace". */
+extern const struct file_operations kt_trace_fops;
 
 #endif /* _KTRACER_H */

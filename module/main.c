@@ -9,12 +9,17 @@
 
 #include "ktracer.h"
 
-bool kt_enabled = true;
+static uint buffer_kb = 512;
+module_param(buffer_kb, uint, 0444);
+MODULE_PARM_DESC(buffer_kb, "KiB of records per CPU at load, a power of two (default 512)");
 
 static int __init kt_mod_init(void)
 {
 	int ret;
 
+	ret = kt_buf_init((u64)buffer_kb << 10);
+	if (ret)
+		return ret;
 	kt_debugfs_init();
 
 	/* Last: once the device exists, user space may call in. */
@@ -22,11 +27,13 @@ static int __init kt_mod_init(void)
 	if (ret)
 		goto err_debugfs;
 
-	pr_info("ABI %u.%u loaded\n", KTRACER_ABI_MAJOR, KTRACER_ABI_MINOR);
+	pr_info("ABI %u.%u loaded, %u KiB per CPU\n", KTRACER_ABI_MAJOR,
+		KTRACER_ABI_MINOR, buffer_kb);
 	return 0;
 
 err_debugfs:
 	kt_debugfs_exit();
+	kt_buf_exit();
 	return ret;
 }
 
@@ -34,10 +41,11 @@ static void __exit kt_mod_exit(void)
 {
 	kt_dev_exit();
 	kt_debugfs_exit();
+	kt_buf_exit();
 }
 
 module_init(kt_mod_init);
 module_exit(kt_mod_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("ktracer: app spans, metrics and kernel events in per-CPU buffers");
-MODULE_VERSION("0.1");
+MODULE_VERSION("0.2");

@@ -17,6 +17,16 @@ KT_ASSERT(version_size, sizeof(struct ktracer_version) == KTRACER_VERSION_SIZE_V
 KT_ASSERT(version_size_first, offsetof(struct ktracer_version, size) == 0);
 KT_ASSERT(enable_size, sizeof(struct ktracer_enable) == KTRACER_ENABLE_SIZE_VER0);
 KT_ASSERT(enable_size_first, offsetof(struct ktracer_enable, size) == 0);
+KT_ASSERT(register_size, sizeof(struct ktracer_register) == KTRACER_REGISTER_SIZE_VER0);
+KT_ASSERT(op_size, sizeof(struct ktracer_op) == KTRACER_OP_SIZE_VER0);
+KT_ASSERT(batch_size, sizeof(struct ktracer_batch) == KTRACER_BATCH_SIZE_VER0);
+KT_ASSERT(config_size, sizeof(struct ktracer_config) == KTRACER_CONFIG_SIZE_VER0);
+KT_ASSERT(reset_size, sizeof(struct ktracer_reset) == KTRACER_RESET_SIZE_VER0);
+KT_ASSERT(record_size, sizeof(struct ktracer_record) == 48);
+KT_ASSERT(record_aligned, sizeof(struct ktracer_record) % 8 == 0);
+KT_ASSERT(reader_size, sizeof(struct ktracer_reader) == 24);
+KT_ASSERT(meta_size, sizeof(struct ktracer_meta) == 72);
+KT_ASSERT(state_size, sizeof(struct ktracer_state) == 48);
 KT_ASSERT(magic, KTRACER_IOC_MAGIC == 0xB8);
 
 static int check(const char *what, unsigned long got, unsigned long want)
@@ -34,6 +44,19 @@ int main(void)
 	/* The ioctl numbers are ABI: they must never change. */
 	bad |= check("KTRACER_IOC_VERSION", KTRACER_IOC_VERSION, 0xc010b800UL);
 	bad |= check("KTRACER_IOC_ENABLE", KTRACER_IOC_ENABLE, 0x4010b801UL);
+	bad |= check("KTRACER_IOC_REGISTER", KTRACER_IOC_REGISTER, 0xc058b802UL);
+	bad |= check("KTRACER_IOC_OP", KTRACER_IOC_OP, 0x4028b803UL);
+	bad |= check("KTRACER_IOC_BATCH", KTRACER_IOC_BATCH, 0xc020b804UL);
+	bad |= check("KTRACER_IOC_CONFIG", KTRACER_IOC_CONFIG, 0x4018b805UL);
+	bad |= check("KTRACER_IOC_RESET", KTRACER_IOC_RESET, 0x4008b806UL);
+	bad |= check("offsetof(ktracer_record, ts)",
+		     offsetof(struct ktracer_record, ts), 8);
+	bad |= check("offsetof(ktracer_record, extra)",
+		     offsetof(struct ktracer_record, extra), 40);
+	bad |= check("offsetof(ktracer_meta, head)",
+		     offsetof(struct ktracer_meta, head), 24);
+	bad |= check("offsetof(ktracer_batch, done)",
+		     offsetof(struct ktracer_batch, done), 24);
 	bad |= check("offsetof(ktracer_version, minor)",
 		     offsetof(struct ktracer_version, minor), 12);
 	bad |= check("offsetof(ktracer_enable, __reserved)",

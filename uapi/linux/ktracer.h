@@ -59,9 +59,9 @@
 #define KTRACER_DEVICE		"/dev/ktracer"
 
 #define KTRACER_ABI_MAJOR	1
-#define KTRACER_ABI_MINOR	0
+#define KTRACER_ABI_MINOR	1
 
-/* Registered in no table yet; 0xB8 is unused in ioctl-number.rst. */
+/* 0xB8 is unused in Documentation/userspace-api/ioctl/ioctl-number.rst. */
 #define KTRACER_IOC_MAGIC	0xB8
 
 /* Largest "size" any command accepts. */
@@ -90,8 +90,10 @@ struct ktracer_version {
  * KTRACER_IOC_ENABLE - switch recording on or off for everybody.
  * Privileged (CAP_PERFMON or CAP_SYS_ADMIN).
  *
- * Tracing is on when the module loads. While it is off, nothing is
- * recorded. /sys/kernel/debug/ktracer/enabled shows the state.
+ * Tracing is on when the module loads. While it is off, operations still
+ * succeed and keep the slot state (so a STOP after re-enabling finds its
+ * START), but nothing is recorded. Programs see the state without a
+ * system call in struct ktracer_state (below).
  */
 struct ktracer_enable {
 	__u32 size;		/* in: sizeof(struct ktracer_enable) */
@@ -102,7 +104,334 @@ struct ktracer_enable {
 
 #define KTRACER_ENABLE_SIZE_VER0	16
 
+/*
+ * Events
+ * ------
+ * A program names what it records once, and gets an id back. Names live
+ * in one table for the whole system: registering the same name with the
+ * same kind (and slot count) again, from any file, returns the same id.
+ *
+ * A span event has "slots": how many instances may be open at once, as
+ * with several requests in flight. Slot i of an event is open from its
+ * START to its STOP. Slots belong to the open file: one file is one
+ * tracer, shared by all the threads of a program, and two files never
+ * see each other's slots. A file must register an event (again) before
+ * it uses it, which is where its slots are allocated.
+ *
+ * KTRACER_IOC_REGISTER. Unprivileged. Errors:
+ *	EINVAL		unknown kind, flags or reserved; slots out of range
+ *			(spans: 1..KTRACER_SLOTS_MAX, others: 0); empty name,
+ *			or a byte outside printable ASCII (0x20-0x7e)
+ *	ENAMETOOLONG	no NUL in the first KTRACER_NAME_MAX bytes of name
+ *	EEXIST		the name is registered with another kind or slots
+ *	ENOSPC		KTRACER_EVENTS_MAX names are registered already
+ */
+#define KTRACER_NAME_MAX	64	/* bytes, with the NUL */
+#define KTRACER_EVENTS_MAX	1024	/* names in the table */
+#define KTRACER_SLOTS_MAX	1024	/* slots of one span event */
+
+enum ktracer_kind {
+	KTRACER_KIND_SPAN	= 1,	/* START/STOP/CANCEL on slots */
+	KTRACER_KIND_GAUGE	= 2,	/* GAUGE: last value wins */
+	KTRACER_KIND_COUNTER	= 3,	/* COUNT: saturating total */
+	KTRACER_KIND_LOG	= 4	/* LOG: an instant with a message */
+};
+
+struct ktracer_register {
+	__u32 size;		/* in: sizeof(struct ktracer_register) */
+	__u32 flags;		/* in: none defined, must be 0 */
+	__u32 kind;		/* in: enum ktracer_kind */
+	__u32 slots;		/* in: spans: 1..KTRACER_SLOTS_MAX; else 0 */
+	char name[KTRACER_NAME_MAX];	/* in: NUL-terminated */
+	__u32 id;		/* out: the event's id, never 0 */
+	__u32 __reserved;	/* in: must be 0 */
+};
+
+#define KTRACER_REGISTER_SIZE_VER0	88
+
+/*
+ * Operations
+ * ----------
+ * One struct ktracer_op is one thing that happened. KTRACER_IOC_OP applies
+ * one; KTRACER_IOC_BATCH applies an array of them in one system call.
+ *
+ * Every op may carry the time it happened ("ts", CLOCK_MONOTONIC
+ * nanoseconds, the clock of every record), so that a library can queue
+ * ops and submit them later without moving them in time; ts == 0 means
+ * "now". A ts in the future, or older than the start of this file's
+ * previous OP or BATCH call, is refused with EINVAL: a program can delay
+ * its records, not rewrite the past. (A library that queues per thread
+ * flushes all its queues together for that reason.)
+ *
+ * Errors, the same for OP and for each op of a BATCH:
+ *	EINVAL	unknown op, flags or reserved; the event is not of the
+ *		op's kind; slot or len non-zero where the op has none;
+ *		ts in the future or older than the previous call
+ *	ENOENT	no such event id, or this file has not registered it;
+ *		STOP on a slot that is not open
+ *	ERANGE	slot >= the event's slots
+ *	EBUSY	START on a slot that is open already (nothing recorded)
+ *	EMSGSIZE LOG: len == 0 or len > KTRACER_LOG_MAX
+ *	EFAULT	LOG: the message cannot be read
+ * A failed op records nothing and changes no slot.
+ */
+enum ktracer_opcode {
+	KTRACER_OP_START	= 1,	/* open event's slot; value: app's arg */
+	KTRACER_OP_STOP		= 2,	/* close it; value: app's arg */
+	KTRACER_OP_CANCEL	= 3,	/* close every open slot of event */
+	KTRACER_OP_GAUGE	= 4,	/* value: the gauge, as __s64 */
+	KTRACER_OP_COUNT	= 5,	/* value: amount to add */
+	KTRACER_OP_LOG		= 6	/* value: message address, len: bytes */
+};
+
+#define KTRACER_LOG_MAX		256	/* bytes of one LOG message */
+
+struct ktracer_op {
+	__u32 size;		/* sizeof(struct ktracer_op) */
+	__u16 op;		/* enum ktracer_opcode */
+	__u16 flags;		/* none defined, must be 0 */
+	__u32 event;		/* id from KTRACER_IOC_REGISTER */
+	__u32 slot;		/* START, STOP: 0..slots-1; else 0 */
+	__u64 value;		/* see enum ktracer_opcode */
+	__u64 ts;		/* 0, or CLOCK_MONOTONIC ns it happened */
+	__u32 len;		/* LOG: message bytes; else 0 */
+	__u32 __reserved;	/* must be 0 */
+};
+
+#define KTRACER_OP_SIZE_VER0	40
+
+/*
+ * KTRACER_IOC_BATCH: apply ops[0..count-1] in order, stopping at the first
+ * that fails. Unprivileged.
+ *
+ * If every op succeeds the call returns 0 with done == count. If op i
+ * fails, ops 0..i-1 stay applied, nothing after i is, and the call fails
+ * with op i's errno, after writing back done = i and error = -errno. If the
+ * batch itself is invalid (EINVAL: flags, count 0 or above
+ * KTRACER_BATCH_MAX, op_size below KTRACER_OP_SIZE_VER0 or above
+ * KTRACER_ARG_SIZE_MAX; EFAULT: ops unreadable), nothing is applied and
+ * done and error are not written: set them to 0 before the call to tell.
+ * Each op's own size must equal op_size.
+ */
+#define KTRACER_BATCH_MAX	4096
+
+struct ktracer_batch {
+	__u32 size;		/* in: sizeof(struct ktracer_batch) */
+	__u32 flags;		/* in: none defined, must be 0 */
+	__u64 ops;		/* in: address of count struct ktracer_op */
+	__u32 count;		/* in: 1..KTRACER_BATCH_MAX */
+	__u32 op_size;		/* in: sizeof(struct ktracer_op) */
+	__u32 done;		/* out: ops applied */
+	__s32 error;		/* out: 0, or -errno of ops[done] */
+};
+
+#define KTRACER_BATCH_SIZE_VER0	32
+
+/*
+ * Records
+ * -------
+ * What the kernel writes into the buffers. Every record starts with this
+ * 48-byte header, 8-byte aligned; "size" covers the header and whatever
+ * follows it (a LOG's message, padded with zeros to a multiple of 8), so
+ * a reader that does not know a type skips it. Records never contain
+ * uninitialised bytes or kernel addresses.
+ *
+ * ts is CLOCK_MONOTONIC nanoseconds (ktime_get_mono_fast_ns(): the same
+ * clock in every context, NMI included). Records of one CPU are in the
+ * order they were reserved, which is ts order except where an interrupt
+ * wrote in the middle of another record or a program supplied ts: a
+ * reader that needs strict order sorts.
+ */
+enum ktracer_record_type {
+	KTRACER_REC_PAD		= 1,	/* filler up to the end of the data */
+	KTRACER_REC_LOST	= 2,	/* arg records were dropped here */
+	KTRACER_REC_START	= 3,	/* slot opened; arg: app's arg */
+	KTRACER_REC_STOP	= 4,	/* arg: app's arg; extra: ns since START */
+	KTRACER_REC_CANCEL	= 5,	/* one per slot closed; extra: ns open */
+	KTRACER_REC_GAUGE	= 6,	/* arg: value (__s64) */
+	KTRACER_REC_COUNT	= 7,	/* arg: added; extra: total after */
+	KTRACER_REC_LOG		= 8	/* len message bytes follow */
+};
+
+/* flags */
+#define KTRACER_RECF_USER_TS	0x01	/* ts was supplied by the program */
+#define KTRACER_RECF_CLOSE	0x02	/* CANCEL: the file was closed */
+
+struct ktracer_record {
+	__u16 size;		/* bytes, this header included; % 8 == 0 */
+	__u8 type;		/* enum ktracer_record_type */
+	__u8 flags;		/* KTRACER_RECF_* */
+	__u32 event;		/* event id; 0 for PAD and LOST */
+	__u64 ts;		/* CLOCK_MONOTONIC ns */
+	__u32 pid;		/* process (tgid), in the initial pid namespace */
+	__u32 tid;		/* thread */
+	__u32 slot;		/* START, STOP, CANCEL: the slot */
+	__u32 len;		/* LOG: message bytes after the header */
+	__u64 arg;
+	__u64 extra;
+};
+
+/*
+ * The buffers: KTRACER_IOC_CONFIG, KTRACER_IOC_RESET
+ * -------------------------------------------------
+ * Each CPU has its own buffer of data_size bytes (a power of two). A
+ * writer touches only its own CPU's buffer, with preemption disabled and
+ * no locks; an interrupt or NMI that writes while a task is mid-record
+ * reserves its own space after it, and only the outermost writer
+ * publishes the head.
+ *
+ * Mode DISCARD: a full buffer drops new records (counted in "lost"; a
+ * LOST record says how many, where room was found again). Mode OVERWRITE
+ * (a flight recorder): the writer frees the oldest records to make room
+ * (counted in "overwritten").
+ *
+ * KTRACER_IOC_CONFIG. Privileged. The members named by flags are set:
+ *	EINVAL	unknown flags or mode; buffer_size not a power of two in
+ *		KTRACER_BUFFER_MIN..KTRACER_BUFFER_MAX; reserved not 0
+ *	EBUSY	buffer_size while a buffer is mapped
+ *	ENOMEM	no memory for the new buffers (the old ones stay)
+ * A new buffer_size empties the buffers and zeroes their counters.
+ *
+ * KTRACER_IOC_RESET (struct ktracer_reset). Privileged. Empties every
+ * buffer and zeroes its counters; EBUSY while a buffer is mapped.
+ */
+enum ktracer_mode {
+	KTRACER_MODE_DISCARD	= 1,
+	KTRACER_MODE_OVERWRITE	= 2
+};
+
+#define KTRACER_BUFFER_MIN	(8 << 10)
+#define KTRACER_BUFFER_MAX	(64 << 20)
+
+#define KTRACER_CONFIG_MODE		0x1
+#define KTRACER_CONFIG_BUFFER_SIZE	0x2
+
+struct ktracer_config {
+	__u32 size;		/* in: sizeof(struct ktracer_config) */
+	__u32 flags;		/* in: KTRACER_CONFIG_*: what to set */
+	__u32 mode;		/* in: enum ktracer_mode */
+	__u32 __reserved;	/* in: must be 0 */
+	__u64 buffer_size;	/* in: bytes of data per CPU */
+};
+
+#define KTRACER_CONFIG_SIZE_VER0	24
+
+struct ktracer_reset {
+	__u32 size;		/* in: sizeof(struct ktracer_reset) */
+	__u32 flags;		/* in: none defined, must be 0 */
+};
+
+#define KTRACER_RESET_SIZE_VER0		8
+
+/*
+ * mmap
+ * ----
+ * The file maps, at these page offsets:
+ *
+ *	0			struct ktracer_state. Anyone who opened the
+ *				file; read-only.
+ *	1 + cpu * cpu_pages	CPU cpu's buffer, cpu_pages pages. Privileged.
+ *	  + 0			struct ktracer_reader: the reader's page, the
+ *				only one that may be mapped writable
+ *	  + 1			struct ktracer_meta: read-only
+ *	  + 2 ...		data_size bytes of records: read-only
+ *
+ * Every mapping must be MAP_SHARED and lie inside one of these areas
+ * (the state page, or one CPU's buffer). Errors:
+ *	EINVAL	MAP_PRIVATE; an offset or length past the end, or across
+ *		two areas
+ *	EPERM	a buffer, without privilege; PROT_WRITE on anything but
+ *		exactly a reader page (and mprotect cannot add it later)
+ * While a buffer is mapped, its size cannot change and RESET is refused.
+ */
+#define KTRACER_STATE_MAGIC	0x6b74726163657201ULL	/* "ktracer\1" */
+#define KTRACER_META_MAGIC	0x6b74726163657202ULL	/* "ktracer\2" */
+
+struct ktracer_state {
+	__u64 magic;		/* KTRACER_STATE_MAGIC */
+	__u32 abi_major;
+	__u32 abi_minor;
+	__u32 enabled;		/* 1 while recording: a load and a branch */
+	__u32 mode;		/* enum ktracer_mode */
+	__u32 nr_cpus;		/* buffers for CPUs 0..nr_cpus-1 */
+	__u32 page_size;
+	__u32 cpu_pages;	/* pages of one CPU's buffer, see above */
+	__u32 __reserved;
+	__u64 data_size;	/* bytes of records per CPU */
+};
+
+/*
+ * The head/tail protocol
+ * ----------------------
+ * head and tail are byte positions that only grow; a record at position p
+ * starts at data[p & (data_size - 1)]. The records not yet read are those
+ * in [tail, head). head - tail never exceeds data_size.
+ *
+ * The kernel publishes meta->head after writing records; the reader
+ * consumes records by advancing reader->tail, and counts them in
+ * reader->read. Every barrier below names the one it pairs with:
+ *
+ *	kernel (writer)			reader
+ *	---------------			------
+ *	[K1] tail = READ_ONCE(tail)	[R1] head = load_acquire(&meta->head)
+ *	     smp_mb()   pairs with R3	     (pairs with K2)
+ *	     write the records		     read records in [tail, head)
+ *	[K2] smp_store_release(		[R3] store_release(&reader->tail, t)
+ *	       &meta->head, head)	     (pairs with K1: the kernel writes
+ *	     (pairs with R1)		     no byte the reader is still reading)
+ *
+ * In OVERWRITE mode the kernel also advances the tail, past the oldest
+ * records, to make room, and only then overwrites them:
+ *
+ *	[K3] cmpxchg(&reader->tail, old, new)   (a full barrier; pairs with R4)
+ *	     write the records
+ *
+ * so the reader copies a record out before consuming it, and consumes it
+ * with a compare-and-exchange:
+ *
+ *	     t = load_acquire(&reader->tail)
+ *	     copy the record at t
+ *	[R4] if (!compare_exchange_seq_cst(&reader->tail, t, t + size))
+ *		the copy may be torn: drop it and start again from the new
+ *		tail (the kernel counted the records it skipped)
+ *
+ * A tail the kernel cannot make sense of (not a multiple of 8, behind
+ * head - data_size or ahead of head) is the reader's bug: the kernel
+ * drops new records (DISCARD) or moves the tail to head and counts a
+ * tail_reset (OVERWRITE); it never reads or writes outside the buffer.
+ *
+ * Accounting, per CPU, at any moment when no writer is mid-record:
+ *	written == reader->read + lost + overwritten + records in [tail, head)
+ * where PAD and LOST records count nowhere.
+ *
+ * poll() on the file (a privileged reader) reports EPOLLIN when some
+ * CPU's unread bytes reach its reader->watermark (0: data_size / 2).
+ */
+struct ktracer_reader {
+	__u64 tail;		/* reader-owned: first byte not consumed */
+	__u64 read;		/* reader-owned: records consumed */
+	__u64 watermark;	/* reader-owned: wake-up threshold, bytes */
+};
+
+struct ktracer_meta {
+	__u64 magic;		/* KTRACER_META_MAGIC */
+	__u32 cpu;
+	__u32 __reserved;
+	__u64 data_size;	/* bytes of data, a power of two */
+	__u64 head;		/* kernel-owned: end of published records */
+	__u64 written;		/* records the CPU tried to write */
+	__u64 bytes;		/* bytes of the records written to data */
+	__u64 lost;		/* records dropped: buffer full (DISCARD) */
+	__u64 overwritten;	/* records freed unread (OVERWRITE) */
+	__u64 tail_resets;	/* times the kernel found tail corrupt */
+};
+
 #define KTRACER_IOC_VERSION	_IOWR(KTRACER_IOC_MAGIC, 0x00, struct ktracer_version)
 #define KTRACER_IOC_ENABLE	_IOW(KTRACER_IOC_MAGIC, 0x01, struct ktracer_enable)
+#define KTRACER_IOC_REGISTER	_IOWR(KTRACER_IOC_MAGIC, 0x02, struct ktracer_register)
+#define KTRACER_IOC_OP		_IOW(KTRACER_IOC_MAGIC, 0x03, struct ktracer_op)
+#define KTRACER_IOC_BATCH	_IOWR(KTRACER_IOC_MAGIC, 0x04, struct ktracer_batch)
+#define KTRACER_IOC_CONFIG	_IOW(KTRACER_IOC_MAGIC, 0x05, struct ktracer_config)
+#define KTRACER_IOC_RESET	_IOW(KTRACER_IOC_MAGIC, 0x06, struct ktracer_reset)
 
 #endif /* _UAPI_LINUX_KTRACER_H */

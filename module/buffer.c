@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The per-CPU buffers and the state page.
+ *
+ * Each CPU has one vmalloc_user() area: the reader page (user-writable),
+ * the meta page and the data, mapped to user space read-only. A writer
+ * touches only its own CPU's buffer, with preemption disabled and no
+ * locks: it reserves space by moving the local head with a cmpxchg, so
+ * an interrupt or NMI that writes meanwhile reserves the space after it.
+ * Only the outermost writer publishes the head (and the counters), after
+ * every nested writer has finished: the scheme of perf's ring buffer
+ * (kernel/events/ring_buffer.c). The protocol and its barriers, [K1] to
+ * [K3] here and [R1] to [R4] for the reader, are documented in
+ * uapi/linux/ktracer.h.
+ *
+ * The buffers are replaced whole (resize, reset) under kt_config_lock
+ * while nobody has them mapped; writers find them through RCU, their
+ * preemption-disabled sections being read-side critical sections.
+ */
+
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "ktracer.h"
+
+/* Deeper than task, softirq, hardirq and NMI: something is wrong. */
+#define KT_NEST_MAX	8
+/* A reader moving its tail under us this often gets the record dropped. */
+#define KT_TAIL_RETRIES	16
+
+struct kt_buffers __rcu *kt_bufs;
+DECLARE_WAIT_QUEUE_HEAD(kt_wait);
+
+static DEFINE_MUTEX(kt_config_lock);	/* kt_bufs and the state page */
+static atomic_t kt_mapped = ATOMIC_INIT(0);	/* CPU buffer mappings */
+static struct ktracer_state *kt_state;	/* page 0 of the mmap space */
+
+bool kt_is_enabled(void)
+{
+	return READ_ONCE(kt_state->enabled);
+}
+
+void kt_set_enabled(bool on)
+{
+	WRITE_ONCE(kt_state->enabled, on);
+}
+
+u32 kt_buf_mode(void)
+{
+	return READ_ONCE(kt_state->mode);
+}
+
+int kt_buf_set_mode(u32 mode)
+{
+	if (mode != KTRACER_MODE_DISCARD && mode != KTRACER_MODE_OVERWRITE)
+		return -EINVAL;
+	WRITE_ONCE(kt_state->mode, mode);
+	return 0;
+}
+
+u64 kt_buf_data_size(void)
+{
+	return READ_ONCE(kt_state->data_size);
+}
+
+static void kt_wake(struct irq_work *work)
+{
+	wake_up_all(&kt_wait);
+}
+
+/* The reader's wake-up threshold, from its untrusted page. */
+static u64 kt_watermark(struct kt_cpu_buf *cb)
+{
+	u64 wm = READ_ONCE(cb->reader->watermark);
+
+	return wm && wm <= cb->mask + 1 ? wm : (cb->mask + 1) / 2;
+}
+
+/*
+ * Publish head and counters if this is the outermost writer; otherwise
+ * leave it to that writer, which is suspended under us and publishes when
+ * it resumes. Ends the write begun by local_inc(&cb->nest).
+ */
+static void kt_publish(struct kt_cpu_buf *cb)
+{
+	struct ktracer_meta *meta = cb->meta;
+	u64 head;
+
+	if (local_read(&cb->nest) > 1) {
+		local_dec(&cb->nest);
+		return;
+	}
+again:
+	head = local64_read(&cb->head);
+	WRITE_ONCE(meta->written, local64_read(&cb->written));
+	WRITE_ONCE(meta->bytes, local64_read(&cb->bytes));
+	WRITE_ONCE(meta->lost, local64_read(&cb->lost));
+	WRITE_ONCE(meta->overwritten, local64_read(&cb->overwritten));
+	WRITE_ONCE(meta->tail_resets, local64_read(&cb->tail_resets));
+	/* [K2]: the records and counters before the head; pairs with [R1]. */
+	smp_store_release(&meta->head, head);
+	barrier();
+	local_set(&cb->nest, 0);
+	barrier();
+	/* An interrupt that came after we read head published nothing. */
+	if (unlikely(head != local64_read(&cb->head))) {
+		local_set(&cb->nest, 1);
+		goto again;
+	}
+
+	/* The watermark first: wq_has_sleeper() is a full barrier. */
+	if (head - READ_ONCE(cb->reader->tail) >= kt_watermark(cb) &&
+	    wq_has_sleeper(&kt_wait))
+		irq_work_queue(&cb->wake);
+}
+
+static bool kt_tail_valid(struct kt_cpu_buf *cb, u64 tail, u64 head)
+{
+	return !(tail & 7) && tail <= head && head - tail <= cb->mask + 1;
+}
+
+/*
+ * OVERWRITE: free the oldest records until [tail, @new) fits, moving the
+ * reader's tail with a cmpxchg before anything is overwritten ([K3]).
+ * Only published records are freed: an interrupted writer's space never.
+ */
+static bool kt_overwrite(struct kt_cpu_buf *cb, u64 head, u64 new)
+{
+	u64 size = cb->mask + 1;
+	u64 published = READ_ONCE(cb->meta->head);
+	u64 tail, t, freed;
+	struct ktracer_record *r;
+	unsigned int rs, tries;
+
+	for (tries = 0; tries < KT_TAIL_RETRIES; tries++) {
+		tail = READ_ONCE(cb->reader->tail);
+		if (!kt_tail_valid(cb, tail, published)) {
+			if (cmpxchg(&cb->reader->tail, tail, published) == tail)
+				local64_inc(&cb->tail_resets);
+			continue;
+		}
+		if (new - tail <= size)
+			return true;
+		freed = 0;
+		for (t = tail; new - t > size; t += rs) {
+			if (t >= published)
+				return false;
+			r = (struct ktracer_record *)(cb->data + (t & cb->mask));
+			rs = READ_ONCE(r->size);
+			if (!rs || rs & 7 || (t & cb->mask) + rs > size)
+				return false;	/* cannot happen: our own data */
+			if (r->type != KTRACER_REC_PAD &&
+			    r->type != KTRACER_REC_LOST)
+				freed++;
+		}
+		/* [K3]: full barrier before we overwrite; pairs with [R4]. */
+		if (cmpxchg(&cb->reader->tail, tail, t) == tail) {
+			local64_add(freed, &cb->overwritten);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Room for [head, new)? [K1]: the tail is read before any data write. */
+static bool kt_make_room(struct kt_cpu_buf *cb, u64 head, u64 new)
+{
+	u64 tail;
+
+	if (READ_ONCE(kt_state->mode) == KTRACER_MODE_OVERWRITE)
+		return kt_overwrite(cb, head, new);
+	tail = READ_ONCE(cb->reader->tail);
+	if (!kt_tail_valid(cb, tail, head) || new - tail > cb->mask + 1)
+		return false;
+	smp_mb();	/* [K1]: pairs with the reader's [R3] */
+	return true;
+}
+
+static void kt_fill_pad(void *p, unsigned int size)
+{
+	struct ktracer_record *r = p;
+
+	memset(p, 0, size);
+	r->size = size;
+	r->type = KTRACER_REC_PAD;
+}
+
+/*
+ * Reserve @size bytes (a multiple of 8) for one record on this CPU.
+ * Called with preemption disabled; returns NULL if the record was dropped
+ * (counted), else the record to fill, to be finished by kt_buf_commit().
+ * Writes a LOST record first if records were dropped since the last one.
+ */
+struct ktracer_record *kt_buf_reserve(struct kt_wctx *w, unsigned int size)
+{
+	struct kt_buffers *b = rcu_dereference_sched(kt_bufs);
+	struct kt_cpu_buf *cb = &b->cpu[smp_processor_id()];
+	struct ktracer_record *r;
+	u64 head, new, off, pad, lost;
+	unsigned int need;
+
+	w->cb = cb;
+	local_inc(&cb->nest);
+	barrier();
+	local64_inc(&cb->written);
+	if (unlikely(local_read(&cb->nest) > KT_NEST_MAX))
+		goto drop;
+
+	lost = local64_xchg(&cb->lost_pending, 0);
+	need = size + (lost ? sizeof(*r) : 0);
+	do {
+		head = local64_read(&cb->head);
+		off = head & cb->mask;
+		pad = off + need > cb->mask + 1 ? cb->mask + 1 - off : 0;
+		new = head + pad + need;
+		if (!kt_make_room(cb, head, new)) {
+			local64_add(lost, &cb->lost_pending);
+			goto drop;
+		}
+	} while (local64_cmpxchg(&cb->head, head, new) != head);
+
+	if (pad)
+		kt_fill_pad(cb->data + off, pad);
+	r = (struct ktracer_record *)(cb->data + ((head + pad) & cb->mask));
+	if (lost) {
+		memset(r, 0, sizeof(*r));
+		r->size = sizeof(*r);
+		r->type = KTRACER_REC_LOST;
+		r->ts = ktime_get_mono_fast_ns();
+		r->arg = lost;
+		r++;
+	}
+	local64_add(size, &cb->bytes);
+	return r;
+
+drop:
+	local64_inc(&cb->lost);
+	local64_inc(&cb->lost_pending);
+	kt_publish(cb);
+	return NULL;
+}
+
+void kt_buf_commit(struct kt_wctx *w)
+{
+	kt_publish(w->cb);
+}
+
+/* Records (not PAD or LOST) in [from, to) of a buffer; bounded walk. */
+u64 kt_buf_count(struct kt_cpu_buf *cb, u64 from, u64 to)
+{
+	struct ktracer_record *r;
+	u64 n = 0, t;
+
+	if (!kt_tail_valid(cb, from, to))
+		return 0;
+	for (t = from; t < to; t += r->size) {
+		r = (struct ktracer_record *)(cb->data + (t & cb->mask));
+		if (!r->size || r->size & 7 || (t & cb->mask) + r->size > cb->mask + 1)
+			break;
+		if (r->type != KTRACER_REC_PAD && r->type != KTRACER_REC_LOST)
+			n++;
+	}
+	return n;
+}
+
+static void kt_buffers_free(struct kt_buffers *b)
+{
+	unsigned int cpu;
+
+	if (!b)
+		return;
+	for (cpu = 0; cpu < b->nr_cpus; cpu++) {
+		irq_work_sync(&b->cpu[cpu].wake);
+		vfree(b->cpu[cpu].area);
+	}
+	kfree(b);
+}
+
+static struct kt_buffers *kt_buffers_alloc(u64 data_size)
+{
+	unsigned int cpu, nr = nr_cpu_ids;
+	struct kt_buffers *b;
+	struct kt_cpu_buf *cb;
+
+	b = kzalloc(struct_size(b, cpu, nr), GFP_KERNEL);
+	if (!b)
+		return NULL;
+	b->nr_cpus = nr;
+	b->data_size = data_size;
+	b->cpu_pages = 2 + data_size / PAGE_SIZE;
+	for (cpu = 0; cpu < nr; cpu++) {
+		cb = &b->cpu[cpu];
+		init_irq_work(&cb->wake, kt_wake);
+		cb->area = vmalloc_user((size_t)b->cpu_pages * PAGE_SIZE);
+		if (!cb->area)
+			goto err;
+		cb->reader = cb->area;
+		cb->meta = cb->area + PAGE_SIZE;
+		cb->data = cb->area + 2 * PAGE_SIZE;
+		cb->mask = data_size - 1;
+		cb->meta->magic = KTRACER_META_MAGIC;
+		cb->meta->cpu = cpu;
+		cb->meta->data_size = data_size;
+	}
+	return b;
+err:
+	kt_buffers_free(b);
+	return NULL;
+}
+
+static void kt_buffers_free_rcu(struct rcu_head *rcu)
+{
+	kt_buffers_free(container_of(rcu, struct kt_buffers, rcu));
+}
+
+/* Replace the buffers; kt_config_lock held, nothing mapped. */
+static int kt_buffers_replace(u64 data_size)
+{
+	struct kt_buffers *old, *new;
+
+	lockdep_assert_held(&kt_config_lock);
+	if (atomic_read(&kt_mapped))
+		return -EBUSY;
+	new = kt_buffers_alloc(data_size);
+	if (!new)
+		return -ENOMEM;
+	old = rcu_replace_pointer(kt_bufs, new, lockdep_is_held(&kt_config_lock));
+	WRITE_ONCE(kt_state->data_size, data_size);
+	WRITE_ONCE(kt_state->cpu_pages, new->cpu_pages);
+	/*
+	 * Writers still on the old buffers run with preemption disabled and
+	 * an irq_work may be pending: free after a grace period. call_rcu(),
+	 * not synchronize_rcu(), so kt_config_lock is not held across one.
+	 */
+	if (old)
+		call_rcu(&old->rcu, kt_buffers_free_rcu);
+	return 0;
+}
+
+static bool kt_size_valid(u64 size)
+{
+	return size >= KTRACER_BUFFER_MIN && size <= KTRACER_BUFFER_MAX &&
+	       is_power_of_2(size) && size >= PAGE_SIZE;
+}
+
+int kt_buf_resize(u64 data_size)
+{
+	int ret;
+
+	if (!kt_size_valid(data_size))
+		return -EINVAL;
+	mutex_lock(&kt_config_lock);
+	ret = kt_buffers_replace(data_size);
+	mutex_unlock(&kt_config_lock);
+	return ret;
+}
+
+int kt_buf_reset(void)
+{
+	int ret;
+
+	mutex_lock(&kt_config_lock);
+	ret = kt_buffers_replace(kt_state->data_size);
+	mutex_unlock(&kt_config_lock);
+	return ret;
+}
+
+static void kt_vm_open(struct vm_area_struct *vma)
+{
+	atomic_inc(&kt_mapped);
+}
+
+static void kt_vm_close(struct vm_area_struct *vma)
+{
+	atomic_dec(&kt_mapped);
+}
+
+static const struct vm_operations_struct kt_vm_ops = {
+	.open	= kt_vm_open,
+	.close	= kt_vm_close,
+};
+
+/*
+ * Page 0: the state page, read-only, for anyone who opened the file.
+ * Then each CPU's buffer (privileged): reader page (the only writable
+ * one), meta page, data. See "mmap" in uapi/linux/ktracer.h.
+ */
+int kt_buf_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	unsigned long pgoff = vma->vm_pgoff, npages = vma_pages(vma);
+	unsigned long cpu, first;
+	struct kt_buffers *b;
+	int ret;
+
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (pgoff == 0) {
+		if (npages != 1)
+			return -EINVAL;
+		if (vma->vm_flags & VM_WRITE)
+			return -EPERM;
+		vma->vm_flags &= ~VM_MAYWRITE;
+		vma->vm_flags |= VM_DONTEXPAND;
+		return remap_vmalloc_range(vma, kt_state, 0);
+	}
+	if (!perfmon_capable())
+		return -EPERM;
+
+	mutex_lock(&kt_config_lock);
+	b = rcu_dereference_protected(kt_bufs, lockdep_is_held(&kt_config_lock));
+	cpu = (pgoff - 1) / b->cpu_pages;
+	first = (pgoff - 1) % b->cpu_pages;
+	ret = -EINVAL;
+	if (cpu >= b->nr_cpus || npages > b->cpu_pages - first)
+		goto out;
+	if (first != 0 || npages != 1) {
+		ret = -EPERM;
+		if (vma->vm_flags & VM_WRITE)
+			goto out;
+		vma->vm_flags &= ~VM_MAYWRITE;
+	}
+	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	ret = remap_vmalloc_range(vma, b->cpu[cpu].area, first);
+	if (ret)
+		goto out;
+	vma->vm_ops = &kt_vm_ops;
+	atomic_inc(&kt_mapped);
+out:
+	mutex_unlock(&kt_config_lock);
+	return ret;
+}
+
+__poll_t kt_buf_poll(struct file *file, struct poll_table_struct *wait)
+{
+	struct kt_buffers *b;
+	struct kt_cpu_buf *cb;
+	__poll_t mask = 0;
+	unsigned int cpu;
+
+	poll_wait(file, &kt_wait, wait);
+	rcu_read_lock();
+	b = rcu_dereference(kt_bufs);
+	for (cpu = 0; cpu < b->nr_cpus && !mask; cpu++) {
+		cb = &b->cpu[cpu];
+		/* Pairs with [K2] in kt_publish(). */
+		if (smp_load_acquire(&cb->meta->head) -
+		    READ_ONCE(cb->reader->tail) >= kt_watermark(cb))
+			mask = EPOLLIN | EPOLLRDNORM;
+	}
+	rcu_read_unlock();
+	return mask;
+}
+
+int kt_buf_init(u64 data_size)
+{
+	int ret;
+
+	if (!kt_size_valid(data_size)) {
+		pr_err("buffer size %llu: a power of two, %u to %u bytes\n",
+		       data_size, KTRACER_BUFFER_MIN, KTRACER_BUFFER_MAX);
+		return -EINVAL;
+	}
+	kt_state = vmalloc_user(PAGE_SIZE);
+	if (!kt_state)
+		return -ENOMEM;
+	kt_state->magic = KTRACER_STATE_MAGIC;
+	kt_state->abi_major = KTRACER_ABI_MAJOR;
+	kt_state->abi_minor = KTRACER_ABI_MINOR;
+	kt_state->enabled = 1;
+	kt_state->mode = KTRACER_MODE_DISCARD;
+	kt_state->nr_cpus = nr_cpu_ids;
+	kt_state->page_size = PAGE_SIZE;
+
+	mutex_lock(&kt_config_lock);
+	ret = kt_buffers_replace(data_size);
+	mutex_unlock(&kt_config_lock);
+	if (ret)
+		vfree(kt_state);
+	return ret;
+}
+
+/* Nobody can write any more: the device and all its files are gone. */
+void kt_buf_exit(void)
+{
+	struct kt_buffers *b = rcu_dereference_protected(kt_bufs, 1);
+
+	RCU_INIT_POINTER(kt_bufs, NULL);
+	synchronize_rcu();
+	rcu_barrier();		/* buffers replaced earlier, freed by call_rcu() */
+	kt_buffers_free(b);
+	vfree(kt_state);
+}
