@@ -49,6 +49,10 @@ check-debian:
 check-debug:
 	scripts/check.sh debug
 
+# ns per op of ktracer's ops next to getppid() and trace_marker, in qemu
+bench:
+	scripts/bench.sh
+
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf build
@@ -60,7 +64,8 @@ help:
 	@echo 'make check-debian  lint + kselftests on Debian'"'"'s kernel only'
 	@echo 'make check-debug   kselftests on the debug kernel only (KASAN, lockdep, kmemleak)'
 	@echo 'make lint          checkpatch --strict, sparse C=2, W=1'
+	@echo 'make bench         ns/op of span ops, batches and the disabled path vs getppid and trace_marker, in qemu'
 	@echo 'make selftests     build the kselftests into build/selftests'
 	@echo 'make setup         install and cache everything the above need'
 
-.PHONY: all module install selftests setup lint check check-debian check-debug clean help
+.PHONY: all module install selftests setup lint check check-debian check-debug bench clean help

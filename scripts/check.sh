@@ -79,7 +79,7 @@ vm_suite() {
 	shift 4
 
 	step "$label: build kselftests" build_selftests
-	step "$label: build ktracer.ko and kt_splat.ko" build_modules "$kdir" "$dir"
+	step "$label: build ktracer.ko and kt_splat.ko" kt_build_modules "$kdir" "$dir"
 	[ -f "$dir/ktracer/ktracer.ko" ] && [ -x "$KT_BUILD/selftests/abi_test" ] || return 0
 	"$KT_ROOT/scripts/vm/mkinitramfs.sh" "$dir/initramfs.cpio.gz" \
 		"$dir/ktracer/ktracer.ko" "$dir/rig/kt_splat.ko" "$KT_BUILD/selftests"
@@ -112,11 +112,6 @@ vm_suite() {
 			echo "not ok $label: rig: a $what turns the run red # red, but not for that: $(cat "$dir/vm-$plant/verdict")"
 		fi
 	done
-}
-
-build_modules() {	# build_modules KDIR DIR
-	kt_kbuild "$1" "$2/ktracer" Kbuild module uapi -- &&
-		kt_kbuild "$1" "$2/rig" selftests/rig/Kbuild selftests/rig/kt_splat.c --
 }
 
 stage_debian() {

@@ -23,3 +23,10 @@ kt_kbuild() {
 	shift
 	make -C "$kdir" M="$out" "$@" modules
 }
+
+# kt_build_modules KDIR DIR: ktracer.ko in DIR/ktracer and the rig's
+# test-only kt_splat.ko in DIR/rig, both for the kernel in KDIR.
+kt_build_modules() {
+	kt_kbuild "$1" "$2/ktracer" Kbuild module uapi -- &&
+		kt_kbuild "$1" "$2/rig" selftests/rig/Kbuild selftests/rig/kt_splat.c --
+}

@@ -16,8 +16,8 @@ mkdir -p "$stage"/{bin,dev,proc,sys,tmp,lib/modules,selftests,bench}
 cp /bin/busybox "$stage/bin/busybox"
 install -m 755 "$here/init" "$stage/init"
 cp "$ko" "$splat" "$stage/lib/modules/"
-cp "$tests"/* "$stage/selftests/"
-[ -z "$bench" ] || cp "$bench"/* "$stage/bench/"
+cp -r "$tests"/. "$stage/selftests/"
+[ -z "$bench" ] || cp -r "$bench"/. "$stage/bench/"
 chmod 1777 "$stage/tmp"
 (cd "$stage" && find . -print0 | cpio --null -o -H newc --owner=0:0 --quiet) |
 	gzip -1 > "$out"
