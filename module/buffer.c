@@ -15,7 +15,8 @@
  *
  * The buffers are replaced whole (resize, reset) under kt_config_lock
  * while nobody has them mapped; writers find them through RCU, their
- * preemption-disabled sections being read-side critical sections.
+ * preemption-disabled sections being read-side critical sections, and
+ * the old ones are freed after synchronize_rcu().
  */
 
 #include <linux/capability.h>
@@ -195,9 +196,11 @@ static void kt_fill_pad(void *p, unsigned int size)
  * Reserve @size bytes (a multiple of 8) for one record on this CPU.
  * Called with preemption disabled; returns NULL if the record was dropped
  * (counted), else the record to fill, to be finished by kt_buf_commit().
- * Writes a LOST record first if records were dropped since the last one.
+ * Writes a LOST record first if records were dropped since the last one,
+ * with @ts, the time of the record that follows it.
  */
-struct ktracer_record *kt_buf_reserve(struct kt_wctx *w, unsigned int size)
+struct ktracer_record *kt_buf_reserve(struct kt_wctx *w, unsigned int size,
+				      u64 ts)
 {
 	struct kt_buffers *b = rcu_dereference_sched(kt_bufs);
 	struct kt_cpu_buf *cb = &b->cpu[smp_processor_id()];
@@ -232,7 +235,7 @@ struct ktracer_record *kt_buf_reserve(struct kt_wctx *w, unsigned int size)
 		memset(r, 0, sizeof(*r));
 		r->size = sizeof(*r);
 		r->type = KTRACER_REC_LOST;
-		r->ts = ktime_get_mono_fast_ns();
+		r->ts = ts;
 		r->arg = lost;
 		r++;
 	}
@@ -314,32 +317,33 @@ err:
 	return NULL;
 }
 
-static void kt_buffers_free_rcu(struct rcu_head *rcu)
-{
-	kt_buffers_free(container_of(rcu, struct kt_buffers, rcu));
-}
-
-/* Replace the buffers; kt_config_lock held, nothing mapped. */
+/*
+ * Replace the buffers with new ones of @data_size, if nothing is mapped.
+ * Writers still on the old ones run with preemption disabled, and an
+ * irq_work may be pending on them: the old buffers are freed after a
+ * grace period, in process context (irq_work_sync() sleeps), and with
+ * kt_config_lock dropped so that nobody waits on it meanwhile.
+ */
 static int kt_buffers_replace(u64 data_size)
 {
 	struct kt_buffers *old, *new;
 
-	lockdep_assert_held(&kt_config_lock);
-	if (atomic_read(&kt_mapped))
-		return -EBUSY;
 	new = kt_buffers_alloc(data_size);
 	if (!new)
 		return -ENOMEM;
+	mutex_lock(&kt_config_lock);
+	if (atomic_read(&kt_mapped)) {
+		mutex_unlock(&kt_config_lock);
+		kt_buffers_free(new);
+		return -EBUSY;
+	}
 	old = rcu_replace_pointer(kt_bufs, new, lockdep_is_held(&kt_config_lock));
 	WRITE_ONCE(kt_state->data_size, data_size);
 	WRITE_ONCE(kt_state->cpu_pages, new->cpu_pages);
-	/*
-	 * Writers still on the old buffers run with preemption disabled and
-	 * an irq_work may be pending: free after a grace period. call_rcu(),
-	 * not synchronize_rcu(), so kt_config_lock is not held across one.
-	 */
-	if (old)
-		call_rcu(&old->rcu, kt_buffers_free_rcu);
+	mutex_unlock(&kt_config_lock);
+
+	synchronize_rcu();
+	kt_buffers_free(old);
 	return 0;
 }
 
@@ -351,24 +355,14 @@ static bool kt_size_valid(u64 size)
 
 int kt_buf_resize(u64 data_size)
 {
-	int ret;
-
 	if (!kt_size_valid(data_size))
 		return -EINVAL;
-	mutex_lock(&kt_config_lock);
-	ret = kt_buffers_replace(data_size);
-	mutex_unlock(&kt_config_lock);
-	return ret;
+	return kt_buffers_replace(data_size);
 }
 
 int kt_buf_reset(void)
 {
-	int ret;
-
-	mutex_lock(&kt_config_lock);
-	ret = kt_buffers_replace(kt_state->data_size);
-	mutex_unlock(&kt_config_lock);
-	return ret;
+	return kt_buffers_replace(READ_ONCE(kt_state->data_size));
 }
 
 static void kt_vm_open(struct vm_area_struct *vma)
@@ -477,9 +471,7 @@ int kt_buf_init(u64 data_size)
 	kt_state->nr_cpus = nr_cpu_ids;
 	kt_state->page_size = PAGE_SIZE;
 
-	mutex_lock(&kt_config_lock);
 	ret = kt_buffers_replace(data_size);
-	mutex_unlock(&kt_config_lock);
 	if (ret)
 		vfree(kt_state);
 	return ret;
@@ -492,7 +484,6 @@ void kt_buf_exit(void)
 
 	RCU_INIT_POINTER(kt_bufs, NULL);
 	synchronize_rcu();
-	rcu_barrier();		/* buffers replaced earlier, freed by call_rcu() */
 	kt_buffers_free(b);
 	vfree(kt_state);
 }

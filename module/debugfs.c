@@ -39,13 +39,24 @@ static ssize_t kt_get_word(char *buf, size_t size, const char __user *ubuf,
 	return count;
 }
 
+/* Read handler body for a one-line file: format it, hand out a piece. */
+static __printf(4, 5) ssize_t kt_read_line(char __user *ubuf, size_t count,
+					    loff_t *ppos, const char *fmt, ...)
+{
+	char buf[32];
+	va_list args;
+	int n;
+
+	va_start(args, fmt);
+	n = vscnprintf(buf, sizeof(buf), fmt, args);
+	va_end(args);
+	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
+}
+
 static ssize_t kt_enable_read(struct file *file, char __user *ubuf,
 			      size_t count, loff_t *ppos)
 {
-	char buf[4];
-	int n = scnprintf(buf, sizeof(buf), "%d\n", kt_is_enabled());
-
-	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
+	return kt_read_line(ubuf, count, ppos, "%d\n", kt_is_enabled());
 }
 
 static ssize_t kt_enable_write(struct file *file, const char __user *ubuf,
@@ -77,10 +88,7 @@ static const char *const kt_modes[] = {
 static ssize_t kt_mode_read(struct file *file, char __user *ubuf,
 			    size_t count, loff_t *ppos)
 {
-	char buf[16];
-	int n = scnprintf(buf, sizeof(buf), "%s\n", kt_modes[kt_buf_mode()]);
-
-	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
+	return kt_read_line(ubuf, count, ppos, "%s\n", kt_modes[kt_buf_mode()]);
 }
 
 static ssize_t kt_mode_write(struct file *file, const char __user *ubuf,
@@ -107,10 +115,7 @@ static const struct file_operations kt_mode_fops = {
 static ssize_t kt_size_read(struct file *file, char __user *ubuf,
 			    size_t count, loff_t *ppos)
 {
-	char buf[24];
-	int n = scnprintf(buf, sizeof(buf), "%llu\n", kt_buf_data_size() >> 10);
-
-	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
+	return kt_read_line(ubuf, count, ppos, "%llu\n", kt_buf_data_size() >> 10);
 }
 
 static ssize_t kt_size_write(struct file *file, const char __user *ubuf,

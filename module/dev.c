@@ -53,7 +53,7 @@ static long kt_ioc_config(void __user *uarg)
 	ret = kt_uarg_in(&c, sizeof(c), KTRACER_CONFIG_SIZE_VER0, uarg);
 	if (ret)
 		return ret;
-	if (!c.flags || c.flags & ~known || c.__reserved)
+	if (c.flags & ~known || c.__reserved)
 		return -EINVAL;
 	if (c.flags & KTRACER_CONFIG_MODE &&
 	    c.mode != KTRACER_MODE_DISCARD && c.mode != KTRACER_MODE_OVERWRITE)

@@ -46,7 +46,6 @@ struct kt_cpu_buf {
 };
 
 struct kt_buffers {
-	struct rcu_head rcu;
 	u64 data_size;
 	unsigned int cpu_pages;
 	unsigned int nr_cpus;
@@ -61,7 +60,8 @@ struct kt_wctx {
 	struct kt_cpu_buf *cb;
 };
 
-struct ktracer_record *kt_buf_reserve(struct kt_wctx *w, unsigned int size);
+struct ktracer_record *kt_buf_reserve(struct kt_wctx *w, unsigned int size,
+				      u64 ts);
 void kt_buf_commit(struct kt_wctx *w);
 int kt_buf_init(u64 data_size);
 void kt_buf_exit(void);

@@ -51,7 +51,7 @@ void kt_record(u8 type, u8 flags, u32 event, u64 ts, u32 slot, u64 arg,
 	if (!kt_is_enabled())
 		return;
 	preempt_disable_notrace();
-	r = kt_buf_reserve(&w, size);
+	r = kt_buf_reserve(&w, size, ts);
 	if (r) {
 		r->size = size;
 		r->type = type;

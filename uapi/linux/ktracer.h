@@ -285,7 +285,8 @@ struct ktracer_record {
  * (a flight recorder): the writer frees the oldest records to make room
  * (counted in "overwritten").
  *
- * KTRACER_IOC_CONFIG. Privileged. The members named by flags are set:
+ * KTRACER_IOC_CONFIG. Privileged. The members named by flags are set
+ * (flags 0 sets nothing and succeeds):
  *	EINVAL	unknown flags or mode; buffer_size not a power of two in
  *		KTRACER_BUFFER_MIN..KTRACER_BUFFER_MAX; reserved not 0
  *	EBUSY	buffer_size while a buffer is mapped
