@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by ktracer's kselftests.
+ * Functions and macros shared by ktracer's kselftests.
+ *
+ * Unless said otherwise, the functions return 0 (or a non-negative result)
+ * on success and -errno on failure, so a test can compare the exact error.
  */
 #ifndef KT_TEST_H
 #define KT_TEST_H
@@ -8,15 +11,27 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <linux/ktracer.h>
 
 #define KT_DEBUGFS "/sys/kernel/debug/ktracer"
+
+/* What the module is loaded with, and what every test leaves behind. */
+#define KT_DEFAULT_BUFFER	524288ULL
+#define KT_DEFAULT_MODE		KTRACER_MODE_DISCARD
+
+#define KT_NSEC_PER_SEC		1000000000ULL
 
 /* Assert that @call fails with exactly @err. */
 #define ASSERT_ERRNO(err, call) do {					\
@@ -24,6 +39,21 @@
 	ASSERT_EQ(-1, (call));						\
 	ASSERT_EQ((err), errno) TH_LOG("%s: want %s, got %s", #call,	\
 				       strerror(err), strerror(errno));	\
+} while (0)
+
+/* Assert that @call, returning 0 or -errno, returned exactly @ret. */
+#define ASSERT_RET(ret, call) do {					\
+	long __kt_ret = (call);						\
+	ASSERT_EQ((long)(ret), __kt_ret)				\
+		TH_LOG("%s: want %s, got %s", #call,			\
+		       (ret) < 0 ? strerror(-(ret)) : "success",	\
+		       __kt_ret < 0 ? strerror(-__kt_ret) : "success");	\
+} while (0)
+
+/* Assert that an OP of @opcode on @event fails with exactly @err. */
+#define ASSERT_OP_ERRNO(err, fd, opcode, event, slot, value) do {	\
+	struct ktracer_op __kt_op = kt_mkop(opcode, event, slot, value);	\
+	ASSERT_ERRNO(err, ioctl(fd, KTRACER_IOC_OP, &__kt_op));		\
 } while (0)
 
 /* Read a small text file into @buf, without the trailing newline. */
@@ -44,6 +74,152 @@ static inline int kt_read_text(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+/* Write @text to @path in one write(). */
+static inline int kt_write_text(const char *path, const char *text)
+{
+	size_t len = strlen(text);
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, len);
+	err = n < 0 ? -errno : (size_t)n == len ? 0 : -EIO;
+	close(fd);
+	return err;
+}
+
+/*
+ * Read a whole file, however long, into a NUL-terminated buffer the
+ * caller frees. NULL with errno set on failure.
+ */
+static inline char *kt_read_file(const char *path, size_t *lenp)
+{
+	size_t cap = 16384, len = 0;
+	char *buf = malloc(cap), *bigger;
+	int fd, err;
+	ssize_t n;
+
+	if (!buf)
+		return NULL;
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		goto fail;
+	for (;;) {
+		if (cap - len < 4096) {
+			bigger = realloc(buf, cap * 2);
+			if (!bigger)
+				goto fail_fd;
+			buf = bigger;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0)
+			goto fail_fd;
+		if (n == 0)
+			break;
+		len += n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	if (lenp)
+		*lenp = len;
+	return buf;
+fail_fd:
+	err = errno;
+	close(fd);
+	errno = err;
+fail:
+	err = errno;
+	free(buf);
+	errno = err;
+	return NULL;
+}
+
+/* One line of /sys/kernel/debug/ktracer/events. */
+struct kt_event_line {
+	unsigned int id;
+	char kind[16];
+	unsigned int slots;
+	char name[KTRACER_NAME_MAX];
+};
+
+#define KT_EVENTS_HEADER "# id kind slots name"
+
+/*
+ * Parse the events file into a malloc'ed array (*out, freed by the
+ * caller): the number of events, or -EBADMSG if a line is not exactly
+ * "%u %s %u %s" with a known kind word.
+ */
+static inline int kt_events_read(struct kt_event_line **out)
+{
+	char *buf = kt_read_file(KT_DEBUGFS "/events", NULL);
+	char *line, *save = NULL, again[256];
+	struct kt_event_line *v = NULL, *bigger;
+	int n = 0, cap = 0, off;
+
+	*out = NULL;
+	if (!buf)
+		return -errno;
+	line = strtok_r(buf, "\n", &save);
+	if (!line || strcmp(line, KT_EVENTS_HEADER)) {
+		fprintf(stderr, "# events: bad header '%s'\n", line ? line : "");
+		goto bad;
+	}
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		struct kt_event_line e;
+
+		memset(&e, 0, sizeof(e));
+		off = -1;
+		if (sscanf(line, "%u %15s %u%n", &e.id, e.kind, &e.slots,
+			   &off) != 3 || off < 0 || line[off] != ' ' ||
+		    strlen(line + off + 1) >= sizeof(e.name))
+			goto bad_line;
+		strcpy(e.name, line + off + 1);
+		/* Nothing but single spaces between the fields. */
+		snprintf(again, sizeof(again), "%u %s %u %s", e.id, e.kind,
+			 e.slots, e.name);
+		if (strcmp(again, line))
+			goto bad_line;
+		if (strcmp(e.kind, "span") && strcmp(e.kind, "gauge") &&
+		    strcmp(e.kind, "counter") && strcmp(e.kind, "log"))
+			goto bad_line;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			bigger = realloc(v, cap * sizeof(*v));
+			if (!bigger) {
+				free(v);
+				free(buf);
+				return -ENOMEM;
+			}
+			v = bigger;
+		}
+		v[n++] = e;
+	}
+	free(buf);
+	*out = v;
+	return n;
+bad_line:
+	fprintf(stderr, "# events: bad line '%s'\n", line);
+bad:
+	free(v);
+	free(buf);
+	return -EBADMSG;
+}
+
+/* The line of the events file that names @name, or NULL. */
+static inline const struct kt_event_line *
+kt_events_find(const struct kt_event_line *v, int n, const char *name)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(v[i].name, name))
+			return &v[i];
+	return NULL;
+}
+
 /* Drop to an unprivileged uid/gid for the rest of this (forked) test. */
 static inline int kt_drop_privileges(void)
 {
@@ -51,6 +227,209 @@ static inline int kt_drop_privileges(void)
 	    setresuid(65534, 65534, 65534))
 		return -errno;
 	return 0;
+}
+
+/*
+ * Run @fn in a child that first drops to uid/gid 65534. Returns the
+ * child's exit status: 0 if @fn returned, the code it passed to _exit()
+ * otherwise, 100 if privileges could not be dropped, 128 + signal if it
+ * was killed.
+ */
+static inline int kt_run_unprivileged(void (*fn)(int fd), int fd)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (kt_drop_privileges() || geteuid() == 0)
+			_exit(100);
+		fn(fd);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static inline pid_t kt_gettid(void)
+{
+	return syscall(SYS_gettid);
+}
+
+/* CLOCK_MONOTONIC in ns: the clock of every ktracer record. */
+static inline uint64_t kt_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * KT_NSEC_PER_SEC + ts.tv_nsec;
+}
+
+static inline int kt_nr_cpus(void)
+{
+	return sysconf(_SC_NPROCESSORS_CONF);
+}
+
+/* Pin the calling thread to @cpu; on return it runs there. */
+static inline int kt_pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		return -errno;
+	return sched_getcpu() == cpu ? 0 : -EIO;
+}
+
+static inline int kt_open(void)
+{
+	int fd = open(KTRACER_DEVICE, O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* Register @name: its id (never 0), or -errno. */
+static inline int64_t kt_register(int fd, uint32_t kind, uint32_t slots,
+				  const char *name)
+{
+	struct ktracer_register r;
+	size_t len = strlen(name);
+
+	if (len >= sizeof(r.name))
+		return -ENAMETOOLONG;
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	r.kind = kind;
+	r.slots = slots;
+	memcpy(r.name, name, len);
+	if (ioctl(fd, KTRACER_IOC_REGISTER, &r))
+		return -errno;
+	return r.id;
+}
+
+/* An op with every member zero but those given. */
+static inline struct ktracer_op kt_mkop(uint16_t opcode, uint32_t event,
+					uint32_t slot, uint64_t value)
+{
+	struct ktracer_op op;
+
+	memset(&op, 0, sizeof(op));
+	op.size = sizeof(op);
+	op.op = opcode;
+	op.event = event;
+	op.slot = slot;
+	op.value = value;
+	return op;
+}
+
+static inline int kt_do(int fd, struct ktracer_op *op)
+{
+	return ioctl(fd, KTRACER_IOC_OP, op) ? -errno : 0;
+}
+
+static inline int kt_op(int fd, uint16_t opcode, uint32_t event,
+			uint32_t slot, uint64_t value)
+{
+	struct ktracer_op op = kt_mkop(opcode, event, slot, value);
+
+	return kt_do(fd, &op);
+}
+
+static inline int kt_log(int fd, uint32_t event, const void *msg,
+			 uint32_t len)
+{
+	struct ktracer_op op = kt_mkop(KTRACER_OP_LOG, event, 0,
+				       (uintptr_t)msg);
+
+	op.len = len;
+	return kt_do(fd, &op);
+}
+
+/* KTRACER_IOC_BATCH; @done and @error (if not NULL) get what it wrote. */
+static inline int kt_batch(int fd, struct ktracer_op *ops, uint32_t count,
+			   uint32_t *done, int32_t *error)
+{
+	struct ktracer_batch b;
+	int ret;
+
+	memset(&b, 0, sizeof(b));
+	b.size = sizeof(b);
+	b.ops = (uintptr_t)ops;
+	b.count = count;
+	b.op_size = sizeof(*ops);
+	ret = ioctl(fd, KTRACER_IOC_BATCH, &b) ? -errno : 0;
+	if (done)
+		*done = b.done;
+	if (error)
+		*error = b.error;
+	return ret;
+}
+
+static inline int kt_set_enable(int fd, uint32_t on)
+{
+	struct ktracer_enable e;
+
+	memset(&e, 0, sizeof(e));
+	e.size = sizeof(e);
+	e.enable = on;
+	return ioctl(fd, KTRACER_IOC_ENABLE, &e) ? -errno : 0;
+}
+
+/*
+ * KTRACER_IOC_CONFIG. Members that @flags does not name still carry valid
+ * values (the defaults), so that only what is under test can be refused.
+ */
+static inline int kt_config(int fd, uint32_t flags, uint32_t mode,
+			    uint64_t buffer_size)
+{
+	struct ktracer_config c;
+
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	c.flags = flags;
+	c.mode = flags & KTRACER_CONFIG_MODE ? mode : KT_DEFAULT_MODE;
+	c.buffer_size = flags & KTRACER_CONFIG_BUFFER_SIZE ? buffer_size :
+			KT_DEFAULT_BUFFER;
+	return ioctl(fd, KTRACER_IOC_CONFIG, &c) ? -errno : 0;
+}
+
+static inline int kt_reset(int fd)
+{
+	struct ktracer_reset r;
+
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	return ioctl(fd, KTRACER_IOC_RESET, &r) ? -errno : 0;
+}
+
+/*
+ * Put back what the module loads with: tracing on, DISCARD, 512 KiB per
+ * CPU (which also empties the buffers). Nothing may be mapped.
+ */
+static inline int kt_restore_defaults(int fd)
+{
+	int err = kt_set_enable(fd, 1);
+	int err2 = kt_config(fd, KTRACER_CONFIG_MODE |
+				 KTRACER_CONFIG_BUFFER_SIZE,
+			     KT_DEFAULT_MODE, KT_DEFAULT_BUFFER);
+
+	return err ? err : err2;
+}
+
+/* The read-only state page, or MAP_FAILED with errno set. */
+static inline const struct ktracer_state *kt_map_state(int fd)
+{
+	return mmap(NULL, sysconf(_SC_PAGESIZE), PROT_READ, MAP_SHARED, fd, 0);
+}
+
+static inline void kt_unmap_state(const struct ktracer_state *st)
+{
+	if (st && st != MAP_FAILED)
+		munmap((void *)st, sysconf(_SC_PAGESIZE));
 }
 
 #endif /* KT_TEST_H */

@@ -1,0 +1,577 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The buffers' accounting, in DISCARD and OVERWRITE mode: every record a
+ * CPU tries to write is read, lost or overwritten, exactly once, in order,
+ *
+ *	written == reader->read + lost + overwritten + records in [tail, head)
+ *
+ * with writers on every CPU and a reader consuming at the same time, when
+ * one CPU overflows a small buffer with nobody reading, and when the
+ * reader hands the kernel a tail it cannot use.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdint.h>
+
+#include "kselftest_harness.h"
+#include "kt_test.h"
+#include "kt_ring.h"
+
+#define MAX_CPUS	64
+#define NR_OPS		12000	/* per CPU: 576 KiB of records or more */
+#define FLOOD		5000	/* records into an 8 KiB buffer */
+
+/*
+ * race: writers on every CPU and a reader at once. With the default
+ * buffer the reader mostly keeps up; with the smallest one it does not,
+ * and records are lost (DISCARD) or overwritten under its feet (OVERWRITE).
+ */
+FIXTURE(race) {
+	int fd;
+	int nr;
+	struct kt_rings rings;
+};
+
+FIXTURE_VARIANT(race) {
+	uint32_t mode;
+	uint64_t buffer_size;
+};
+
+FIXTURE_VARIANT_ADD(race, discard) {
+	.mode = KTRACER_MODE_DISCARD,
+	.buffer_size = KT_DEFAULT_BUFFER,
+};
+
+FIXTURE_VARIANT_ADD(race, overwrite) {
+	.mode = KTRACER_MODE_OVERWRITE,
+	.buffer_size = KT_DEFAULT_BUFFER,
+};
+
+FIXTURE_VARIANT_ADD(race, discard_small) {
+	.mode = KTRACER_MODE_DISCARD,
+	.buffer_size = KTRACER_BUFFER_MIN,
+};
+
+FIXTURE_VARIANT_ADD(race, overwrite_small) {
+	.mode = KTRACER_MODE_OVERWRITE,
+	.buffer_size = KTRACER_BUFFER_MIN,
+};
+
+/* acct: one CPU at a time, nobody reading meanwhile. */
+FIXTURE(acct) {
+	int fd;
+	int nr;
+	struct kt_rings rings;
+};
+
+FIXTURE_VARIANT(acct) {
+	uint32_t mode;
+};
+
+FIXTURE_VARIANT_ADD(acct, discard) {
+	.mode = KTRACER_MODE_DISCARD,
+};
+
+FIXTURE_VARIANT_ADD(acct, overwrite) {
+	.mode = KTRACER_MODE_OVERWRITE,
+};
+
+/* Empty buffers of @buffer_size in @mode; *fd and *nr set. */
+static void setup(struct __test_metadata *_metadata, int *fd, int *nr,
+		  uint32_t mode, uint64_t buffer_size)
+{
+	*fd = kt_open();
+	ASSERT_LE(0, *fd) TH_LOG("open: %s", strerror(-*fd));
+	ASSERT_RET(0, kt_set_enable(*fd, 1));
+	/* A new size empties the buffers and zeroes the counters. */
+	ASSERT_RET(0, kt_config(*fd, KTRACER_CONFIG_MODE |
+				KTRACER_CONFIG_BUFFER_SIZE, mode,
+				buffer_size));
+	ASSERT_RET(0, kt_reset(*fd));
+	*nr = kt_nr_cpus();
+	ASSERT_GE(MAX_CPUS, *nr);
+}
+
+static void teardown(struct __test_metadata *_metadata, int fd,
+		     struct kt_rings *rings)
+{
+	kt_rings_unmap(rings);
+	if (fd >= 0) {
+		EXPECT_EQ(0, kt_restore_defaults(fd));
+		close(fd);
+	}
+}
+
+FIXTURE_SETUP(race)
+{
+	setup(_metadata, &self->fd, &self->nr, variant->mode,
+	      variant->buffer_size);
+}
+
+FIXTURE_TEARDOWN(race)
+{
+	teardown(_metadata, self->fd, &self->rings);
+}
+
+FIXTURE_SETUP(acct)
+{
+	setup(_metadata, &self->fd, &self->nr, variant->mode,
+	      KT_DEFAULT_BUFFER);
+}
+
+FIXTURE_TEARDOWN(acct)
+{
+	teardown(_metadata, self->fd, &self->rings);
+}
+
+/* What the reader saw of one CPU's writer. */
+struct seq_check {
+	uint32_t gauge, log;	/* the writer's events */
+	int64_t last;		/* last sequence number, -1 before any */
+	uint64_t seen;		/* its records */
+	uint64_t gaps;		/* sequence numbers skipped, in total */
+	uint64_t lost_since;	/* LOST args since the last record */
+	uint64_t lost_reported;	/* all LOST args */
+	uint64_t bad_lost;	/* LOST args that did not match a gap */
+	char err[160];
+};
+
+struct run {
+	bool discard;
+	struct seq_check cpu[MAX_CPUS];
+};
+
+/*
+ * Every record of CPU c's buffer comes from c's writer, numbered 0, 1, ...
+ * in the order written: GAUGE carries the number, LOG spells it first.
+ */
+static int check_rec(void *ctx, const struct kt_rec *rec)
+{
+	struct run *run = ctx;
+	struct seq_check *c = &run->cpu[rec->cpu];
+	unsigned int seq;
+	uint64_t gap;
+
+	if (rec->hdr.type == KTRACER_REC_LOST) {
+		c->lost_since += rec->hdr.arg;
+		c->lost_reported += rec->hdr.arg;
+		if (!run->discard || rec->hdr.arg == 0) {
+			snprintf(c->err, sizeof(c->err),
+				 "LOST %llu in OVERWRITE mode or of nothing",
+				 (unsigned long long)rec->hdr.arg);
+			return -EPROTO;
+		}
+		return 0;
+	}
+	if (rec->hdr.type == KTRACER_REC_GAUGE && rec->hdr.event == c->gauge) {
+		seq = rec->hdr.arg;
+	} else if (rec->hdr.type == KTRACER_REC_LOG &&
+		   rec->hdr.event == c->log &&
+		   sscanf((const char *)rec->msg, "seq=%8u", &seq) == 1) {
+	} else {
+		snprintf(c->err, sizeof(c->err),
+			 "foreign record: type %u event %u at %llu",
+			 rec->hdr.type, rec->hdr.event,
+			 (unsigned long long)rec->pos);
+		return -EPROTO;
+	}
+	if ((int64_t)seq <= c->last) {
+		snprintf(c->err, sizeof(c->err), "%u after %lld at %llu", seq,
+			 (long long)c->last, (unsigned long long)rec->pos);
+		return -EPROTO;
+	}
+	gap = seq - c->last - 1;
+	/* DISCARD: a LOST record right where the records went missing. */
+	if (run->discard && gap != c->lost_since)
+		c->bad_lost++;
+	c->gaps += gap;
+	c->lost_since = 0;
+	c->last = seq;
+	c->seen++;
+	return 0;
+}
+
+struct writer {
+	int fd, cpu, n;
+	uint32_t gauge, log;
+	int err;		/* first failure, -errno */
+	int at;			/* its op */
+};
+
+/* Op @i of a writer: mostly GAUGE, every fifth a LOG of varying length. */
+static int write_one(int fd, uint32_t gauge, uint32_t log, unsigned int i)
+{
+	char msg[KTRACER_LOG_MAX];
+	uint32_t len;
+
+	if (i % 5 != 4)
+		return kt_op(fd, KTRACER_OP_GAUGE, gauge, 0, i);
+	len = 13 + (i * 37) % (KTRACER_LOG_MAX - 13 + 1);
+	memset(msg, '.', sizeof(msg));
+	snprintf(msg, sizeof(msg), "seq=%08u", i);
+	msg[12] = '|';
+	return kt_log(fd, log, msg, len);
+}
+
+static void *writer_thread(void *arg)
+{
+	struct writer *w = arg;
+	int i;
+
+	w->err = kt_pin_cpu(w->cpu);
+	if (w->err)
+		return NULL;
+	for (i = 0; i < w->n; i++) {
+		w->err = write_one(w->fd, w->gauge, w->log, i);
+		if (w->err) {
+			w->at = i;
+			break;
+		}
+	}
+	return NULL;
+}
+
+struct reader {
+	struct kt_rings *rings;
+	struct run *run;
+	bool stop;
+	int64_t err;
+	uint64_t passes;
+};
+
+static void *reader_thread(void *arg)
+{
+	struct reader *r = arg;
+	bool stop;
+	int64_t n;
+
+	do {
+		/* Stop after a pass that began once every writer was done. */
+		stop = __atomic_load_n(&r->stop, __ATOMIC_ACQUIRE);
+		n = kt_rings_consume(r->rings, check_rec, r->run);
+		if (n < 0) {
+			r->err = n;
+			return NULL;
+		}
+		r->passes++;
+		if (!n)
+			sched_yield();
+	} while (!stop);
+	return NULL;
+}
+
+/* Register CPU @cpu's writer's events on @fd. */
+static int writer_events(int fd, int cpu, uint32_t *gauge, uint32_t *log)
+{
+	char name[32];
+	int64_t id;
+
+	snprintf(name, sizeof(name), "acct.gauge.%d", cpu);
+	id = kt_register(fd, KTRACER_KIND_GAUGE, 0, name);
+	if (id < 0)
+		return id;
+	*gauge = id;
+	snprintf(name, sizeof(name), "acct.log.%d", cpu);
+	id = kt_register(fd, KTRACER_KIND_LOG, 0, name);
+	if (id < 0)
+		return id;
+	*log = id;
+	return 0;
+}
+
+/* debugfs' stats show what the meta and reader pages do. */
+static void check_stats(struct __test_metadata *_metadata,
+			const struct kt_rings *rs)
+{
+	struct kt_stats st[MAX_CPUS];
+	int cpu;
+
+	ASSERT_RET(0, kt_stats_read(st, rs->nr));
+	for (cpu = 0; cpu < rs->nr; cpu++) {
+		const struct kt_ring *r = &rs->ring[cpu];
+
+		EXPECT_EQ(r->meta->written, st[cpu].written);
+		EXPECT_EQ(r->meta->bytes, st[cpu].bytes);
+		EXPECT_EQ(r->meta->lost, st[cpu].lost);
+		EXPECT_EQ(r->meta->overwritten, st[cpu].overwritten);
+		EXPECT_EQ(r->reader->read, st[cpu].read);
+		EXPECT_EQ(0, st[cpu].unread);
+		EXPECT_EQ(r->meta->tail_resets, st[cpu].tail_resets);
+	}
+}
+
+/*
+ * One writer per CPU and a reader, all at once; then every record
+ * accounted for, on every CPU.
+ */
+TEST_F_TIMEOUT(race, concurrent, 240)
+{
+	struct writer w[MAX_CPUS];
+	struct reader rd;
+	pthread_t wt[MAX_CPUS], rt;
+	struct run *run;
+	int cpu;
+
+	run = calloc(1, sizeof(*run));
+	ASSERT_NE(NULL, run);
+	run->discard = variant->mode == KTRACER_MODE_DISCARD;
+	memset(w, 0, sizeof(w));
+	for (cpu = 0; cpu < self->nr; cpu++) {
+		w[cpu].fd = self->fd;
+		w[cpu].cpu = cpu;
+		w[cpu].n = NR_OPS;
+		ASSERT_RET(0, writer_events(self->fd, cpu, &w[cpu].gauge,
+					    &w[cpu].log));
+		run->cpu[cpu].gauge = w[cpu].gauge;
+		run->cpu[cpu].log = w[cpu].log;
+		run->cpu[cpu].last = -1;
+	}
+	ASSERT_RET(0, kt_rings_map(self->fd, &self->rings));
+	ASSERT_EQ(self->nr, self->rings.nr);
+
+	memset(&rd, 0, sizeof(rd));
+	rd.rings = &self->rings;
+	rd.run = run;
+	ASSERT_EQ(0, pthread_create(&rt, NULL, reader_thread, &rd));
+	for (cpu = 0; cpu < self->nr; cpu++)
+		ASSERT_EQ(0, pthread_create(&wt[cpu], NULL, writer_thread,
+					    &w[cpu]));
+	for (cpu = 0; cpu < self->nr; cpu++)
+		ASSERT_EQ(0, pthread_join(wt[cpu], NULL));
+	__atomic_store_n(&rd.stop, true, __ATOMIC_RELEASE);
+	ASSERT_EQ(0, pthread_join(rt, NULL));
+
+	for (cpu = 0; cpu < self->nr; cpu++)
+		ASSERT_EQ(0, w[cpu].err) TH_LOG("writer %d, op %d: %s", cpu,
+						w[cpu].at,
+						strerror(-w[cpu].err));
+	for (cpu = 0; cpu < self->nr; cpu++)
+		if (run->cpu[cpu].err[0])
+			TH_LOG("cpu %d: %s", cpu, run->cpu[cpu].err);
+	ASSERT_EQ(0, rd.err) TH_LOG("reader: %s", strerror(-rd.err));
+
+	for (cpu = 0; cpu < self->nr; cpu++) {
+		const struct kt_ring *r = &self->rings.ring[cpu];
+		const struct ktracer_meta *m = r->meta;
+		const struct seq_check *c = &run->cpu[cpu];
+		uint64_t trailing = NR_OPS - 1 - c->last;
+
+		TH_LOG("cpu %d: written %llu read %llu lost %llu overwritten %llu (LOST records %llu, copies dropped %llu, pads %llu)",
+		       cpu, (unsigned long long)m->written,
+		       (unsigned long long)r->reader->read,
+		       (unsigned long long)m->lost,
+		       (unsigned long long)m->overwritten,
+		       (unsigned long long)r->losts,
+		       (unsigned long long)r->retries,
+		       (unsigned long long)r->pads);
+		/* Drained. */
+		EXPECT_EQ(m->head, r->reader->tail);
+		/* Every op of the CPU's writer was one record written. */
+		EXPECT_EQ(NR_OPS, m->written);
+		/* The identity. */
+		EXPECT_EQ(m->written, r->reader->read + m->lost +
+				      m->overwritten);
+		/* read counts exactly what this reader consumed. */
+		EXPECT_EQ(r->records, r->reader->read);
+		EXPECT_EQ(c->seen, r->records);
+		EXPECT_EQ(0, m->tail_resets);
+		EXPECT_EQ(0, c->bad_lost) TH_LOG("cpu %d: %llu gaps without their LOST record",
+						 cpu,
+						 (unsigned long long)c->bad_lost);
+		if (variant->mode == KTRACER_MODE_DISCARD) {
+			EXPECT_EQ(0, m->overwritten);
+			/* Missing numbers are the lost ones. */
+			EXPECT_EQ(m->lost, c->gaps + trailing);
+			/* All reported but those dropped after the last. */
+			EXPECT_EQ(c->gaps + c->lost_since, c->lost_reported);
+			EXPECT_LE(c->lost_since, trailing);
+		} else {
+			EXPECT_EQ(0, m->lost);
+			EXPECT_EQ(0, r->losts);
+			/* The newest record is never overwritten. */
+			EXPECT_EQ(NR_OPS - 1, c->last);
+			EXPECT_EQ(m->overwritten, c->gaps);
+		}
+	}
+	check_stats(_metadata, &self->rings);
+	free(run);
+}
+
+/* Write @n GAUGE values from @first on the calling thread, in batches. */
+static int flood(int fd, uint32_t gauge, unsigned int first, unsigned int n)
+{
+	struct ktracer_op ops[100];
+	uint32_t done;
+	unsigned int i, k;
+	int err;
+
+	for (i = 0; i < n; i += k) {
+		for (k = 0; k < 100 && i + k < n; k++)
+			ops[k] = kt_mkop(KTRACER_OP_GAUGE, gauge, 0,
+					 first + i + k);
+		err = kt_batch(fd, ops, k, &done, NULL);
+		if (err)
+			return err;
+		if (done != k)
+			return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * FLOOD records into an 8 KiB buffer with nobody reading: DISCARD keeps
+ * the first ones, OVERWRITE the last ones, and either counts the rest.
+ */
+TEST_F_TIMEOUT(acct, overflow, 120)
+{
+	const int cpu = self->nr - 1;
+	struct kt_recs recs = { 0 };
+	const struct ktracer_meta *m;
+	const struct kt_ring *r;
+	uint32_t gauge, log;
+	uint64_t first, kept, i;
+
+	ASSERT_RET(0, kt_config(self->fd, KTRACER_CONFIG_BUFFER_SIZE, 0,
+				KTRACER_BUFFER_MIN));
+	ASSERT_RET(0, writer_events(self->fd, cpu, &gauge, &log));
+	ASSERT_RET(0, kt_pin_cpu(cpu));
+	ASSERT_RET(0, flood(self->fd, gauge, 0, FLOOD));
+
+	ASSERT_RET(0, kt_rings_map(self->fd, &self->rings));
+	ASSERT_EQ(KTRACER_BUFFER_MIN, self->rings.state->data_size);
+	r = &self->rings.ring[cpu];
+	m = r->meta;
+	EXPECT_EQ(FLOOD, m->written);
+	EXPECT_EQ(0, r->reader->read);
+	EXPECT_EQ(0, m->tail_resets);
+	EXPECT_GE(KTRACER_BUFFER_MIN, m->head - r->reader->tail);
+
+	KT_COLLECT(&self->rings, &recs);
+	kept = recs.n;
+	ASSERT_LT(0, kept);
+	ASSERT_GT(FLOOD, kept);
+	/* A full buffer: at least half of it is records. */
+	EXPECT_LE(KTRACER_BUFFER_MIN / 2 / KT_REC_HDR, kept);
+	EXPECT_EQ(FLOOD, kept + m->lost + m->overwritten);
+	EXPECT_EQ(kept, r->reader->read);
+	first = recs.v[0].hdr.arg;
+	for (i = 0; i < kept; i++) {
+		ASSERT_EQ(KTRACER_REC_GAUGE, recs.v[i].hdr.type)
+			TH_LOG("record %llu", (unsigned long long)i);
+		ASSERT_EQ(cpu, recs.v[i].cpu);
+		ASSERT_EQ(first + i, recs.v[i].hdr.arg);
+	}
+
+	if (variant->mode == KTRACER_MODE_DISCARD) {
+		uint64_t lost = m->lost;
+
+		/* The first ones, and no room was ever found again. */
+		EXPECT_EQ(0, first);
+		EXPECT_EQ(FLOOD - kept, lost);
+		EXPECT_EQ(0, m->overwritten);
+		EXPECT_EQ(0, r->losts);
+
+		/* Room now: the next record is preceded by the LOST one. */
+		ASSERT_RET(0, flood(self->fd, gauge, FLOOD, 1));
+		KT_COLLECT(&self->rings, &recs);
+		ASSERT_EQ(2, recs.n);
+		EXPECT_EQ(KTRACER_REC_LOST, recs.v[0].hdr.type);
+		EXPECT_EQ(lost, recs.v[0].hdr.arg);
+		EXPECT_EQ(0, recs.v[0].hdr.event);
+		EXPECT_EQ(KTRACER_REC_GAUGE, recs.v[1].hdr.type);
+		EXPECT_EQ(FLOOD, recs.v[1].hdr.arg);
+		EXPECT_LE(recs.v[0].hdr.ts, recs.v[1].hdr.ts);
+		/* lost counts on; LOST records count nowhere. */
+		EXPECT_EQ(lost, m->lost);
+		EXPECT_EQ(FLOOD + 1, m->written);
+		EXPECT_EQ(kept + 1, r->reader->read);
+	} else {
+		/* The last ones; the rest freed unread. */
+		EXPECT_EQ(FLOOD - 1, recs.v[kept - 1].hdr.arg);
+		EXPECT_EQ(FLOOD - kept, m->overwritten);
+		EXPECT_EQ(first, m->overwritten);
+		EXPECT_EQ(0, m->lost);
+		EXPECT_EQ(0, r->losts);
+	}
+	EXPECT_EQ(m->written, r->reader->read + m->lost + m->overwritten);
+	EXPECT_EQ(m->head, r->reader->tail);
+	check_stats(_metadata, &self->rings);
+	kt_recs_free(&recs);
+}
+
+/*
+ * A tail the kernel cannot make sense of: DISCARD drops new records,
+ * OVERWRITE moves the tail to head and counts a tail_reset. Either way
+ * the buffer keeps working once the reader is sane again.
+ */
+TEST_F(acct, corrupt_tail)
+{
+	const int cpu = self->nr - 1;
+	struct kt_recs recs = { 0 };
+	const struct ktracer_meta *m;
+	struct kt_ring *r;
+	uint32_t gauge, log;
+	uint64_t head, bad[2];
+	int i;
+
+	ASSERT_RET(0, writer_events(self->fd, cpu, &gauge, &log));
+	ASSERT_RET(0, kt_pin_cpu(cpu));
+	ASSERT_RET(0, kt_rings_map(self->fd, &self->rings));
+	r = &self->rings.ring[cpu];
+	m = r->meta;
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_GAUGE, gauge, 0,
+				    10 * i));
+		KT_COLLECT(&self->rings, &recs);
+		ASSERT_EQ(1, recs.n);
+		head = m->head;
+		ASSERT_EQ(head, r->reader->tail);
+
+		bad[0] = head + 3;	/* not a multiple of 8 */
+		bad[1] = head + 8;	/* ahead of head */
+		__atomic_store_n(&r->reader->tail, bad[i], __ATOMIC_RELEASE);
+		ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_GAUGE, gauge, 0,
+				    10 * i + 1));
+		if (variant->mode == KTRACER_MODE_DISCARD) {
+			/* Dropped: nothing was written. */
+			EXPECT_EQ(head, m->head);
+			EXPECT_EQ(bad[i], r->reader->tail);
+			EXPECT_EQ(0, m->tail_resets);
+			__atomic_store_n(&r->reader->tail, head,
+					 __ATOMIC_RELEASE);
+		} else {
+			/* Tail moved to head, then the record written. */
+			EXPECT_EQ(i + 1, m->tail_resets);
+			EXPECT_EQ(head, r->reader->tail);
+			EXPECT_EQ(head + KT_REC_HDR, m->head);
+		}
+		ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_GAUGE, gauge, 0,
+				    10 * i + 2));
+		KT_COLLECT(&self->rings, &recs);
+		if (variant->mode == KTRACER_MODE_DISCARD) {
+			/* The dropped record, reported or not; then ours. */
+			ASSERT_LE(1, recs.n);
+			EXPECT_EQ(10 * i + 2, recs.v[recs.n - 1].hdr.arg);
+			EXPECT_EQ(KTRACER_REC_GAUGE,
+				  recs.v[recs.n - 1].hdr.type);
+			if (recs.n == 2) {
+				EXPECT_EQ(KTRACER_REC_LOST,
+					  recs.v[0].hdr.type);
+				EXPECT_EQ(1, recs.v[0].hdr.arg);
+			} else {
+				EXPECT_EQ(1, recs.n);
+			}
+		} else {
+			ASSERT_EQ(2, recs.n);
+			EXPECT_EQ(10 * i + 1, recs.v[0].hdr.arg);
+			EXPECT_EQ(10 * i + 2, recs.v[1].hdr.arg);
+		}
+		EXPECT_EQ(m->written, r->reader->read + m->lost +
+				      m->overwritten);
+	}
+	check_stats(_metadata, &self->rings);
+	kt_recs_free(&recs);
+}
+
+TEST_HARNESS_MAIN

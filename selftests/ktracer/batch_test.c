@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KTRACER_IOC_BATCH: ops applied in order up to the first that fails,
+ * done and error written back, and the batch's own errors, after which
+ * nothing is applied and nothing is written back.
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <sys/mman.h>
+
+#include "kselftest_harness.h"
+#include "kt_test.h"
+#include "kt_ring.h"
+
+#define SPAN_SLOTS	4
+#define UNTOUCHED	77
+
+FIXTURE(batch) {
+	int fd;
+	uint32_t span, gauge, counter, log;
+	struct kt_rings rings;
+	struct kt_recs recs;
+	struct ktracer_op *ops;
+};
+
+static uint32_t reg_or_zero(int fd, uint32_t kind, uint32_t slots,
+			    const char *name)
+{
+	int64_t id = kt_register(fd, kind, slots, name);
+
+	return id > 0 ? id : 0;
+}
+
+FIXTURE_SETUP(batch)
+{
+	char name[48];
+
+	self->fd = kt_open();
+	ASSERT_LE(0, self->fd) TH_LOG("open: %s", strerror(-self->fd));
+	ASSERT_RET(0, kt_set_enable(self->fd, 1));
+	ASSERT_RET(0, kt_reset(self->fd));
+	ASSERT_RET(0, kt_pin_cpu(0));
+	self->span = reg_or_zero(self->fd, KTRACER_KIND_SPAN, SPAN_SLOTS,
+				 "batch.span");
+	self->gauge = reg_or_zero(self->fd, KTRACER_KIND_GAUGE, 0,
+				  "batch.gauge");
+	/* Its total starts at 0 in every test. */
+	snprintf(name, sizeof(name), "batch.counter.%d", getpid());
+	self->counter = reg_or_zero(self->fd, KTRACER_KIND_COUNTER, 0, name);
+	self->log = reg_or_zero(self->fd, KTRACER_KIND_LOG, 0, "batch.log");
+	ASSERT_NE(0, self->span);
+	ASSERT_NE(0, self->gauge);
+	ASSERT_NE(0, self->counter);
+	ASSERT_NE(0, self->log);
+	self->ops = calloc(KTRACER_BATCH_MAX + 1, sizeof(*self->ops));
+	ASSERT_NE(NULL, self->ops);
+	ASSERT_RET(0, kt_rings_map(self->fd, &self->rings));
+}
+
+FIXTURE_TEARDOWN(batch)
+{
+	free(self->ops);
+	kt_recs_free(&self->recs);
+	kt_rings_unmap(&self->rings);
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+#define COLLECT()	KT_COLLECT(&self->rings, &self->recs)
+#define NREC		(self->recs.n)
+#define REC(i)		(&self->recs.v[i].hdr)
+
+/* A valid batch of @count ops at @ops, done and error preset. */
+static void batch_init(struct ktracer_batch *b, void *ops, uint32_t count)
+{
+	memset(b, 0, sizeof(*b));
+	b->size = sizeof(*b);
+	b->ops = (uintptr_t)ops;
+	b->count = count;
+	b->op_size = sizeof(struct ktracer_op);
+	b->done = UNTOUCHED;
+	b->error = UNTOUCHED;
+}
+
+/* The 64 ops of all_applied: four of a kind in turn. */
+static struct ktracer_op mixed_op(const FIXTURE_DATA(batch) *self,
+				  unsigned int i)
+{
+	uint32_t slot = (i / 4) % SPAN_SLOTS;
+
+	switch (i % 4) {
+	case 0:
+		return kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, i);
+	case 1:
+		return kt_mkop(KTRACER_OP_COUNT, self->counter, 0, 1);
+	case 2:
+		return kt_mkop(KTRACER_OP_START, self->span, slot, i);
+	default:
+		return kt_mkop(KTRACER_OP_STOP, self->span, slot, i);
+	}
+}
+
+TEST_F(batch, all_applied)
+{
+	static const unsigned int types[] = {
+		KTRACER_REC_GAUGE, KTRACER_REC_COUNT, KTRACER_REC_START,
+		KTRACER_REC_STOP,
+	};
+	struct ktracer_batch b;
+	unsigned int i;
+
+	for (i = 0; i < 64; i++)
+		self->ops[i] = mixed_op(self, i);
+	batch_init(&b, self->ops, 64);
+	ASSERT_EQ(0, ioctl(self->fd, KTRACER_IOC_BATCH, &b))
+		TH_LOG("batch: %s", strerror(errno));
+	EXPECT_EQ(64, b.done);
+	EXPECT_EQ(0, b.error);
+	EXPECT_EQ(KTRACER_BATCH_SIZE_VER0, b.size);
+
+	COLLECT();
+	ASSERT_EQ(64, NREC);
+	for (i = 0; i < 64; i++) {
+		const struct ktracer_record *r = REC(i);
+
+		ASSERT_EQ(types[i % 4], r->type) TH_LOG("record %u", i);
+		EXPECT_EQ(0, self->recs.v[i].cpu);
+		if (i)
+			EXPECT_LE(REC(i - 1)->ts, r->ts);
+		switch (r->type) {
+		case KTRACER_REC_GAUGE:
+			EXPECT_EQ(i, r->arg);
+			break;
+		case KTRACER_REC_COUNT:
+			EXPECT_EQ(1, r->arg);
+			EXPECT_EQ(i / 4 + 1, r->extra);
+			break;
+		case KTRACER_REC_START:
+			EXPECT_EQ(i, r->arg);
+			EXPECT_EQ((i / 4) % SPAN_SLOTS, r->slot);
+			break;
+		case KTRACER_REC_STOP:
+			EXPECT_EQ(i, r->arg);
+			EXPECT_EQ((i / 4) % SPAN_SLOTS, r->slot);
+			EXPECT_EQ(r->ts - REC(i - 1)->ts, r->extra);
+			break;
+		}
+	}
+}
+
+TEST_F(batch, stops_at_failure)
+{
+	struct ktracer_batch b;
+	struct ktracer_op *op = self->ops;
+	unsigned int i;
+
+	op[0] = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, 0);
+	op[1] = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, 1);
+	op[2] = kt_mkop(KTRACER_OP_START, self->span, 2, 2);
+	op[3] = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, 3);
+	op[4] = kt_mkop(KTRACER_OP_COUNT, self->counter, 0, 4);
+	op[5] = kt_mkop(KTRACER_OP_STOP, self->span, 1, 5);	/* not open */
+	op[6] = kt_mkop(KTRACER_OP_START, self->span, 3, 6);
+	op[7] = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, 7);
+	op[8] = kt_mkop(KTRACER_OP_STOP, self->span, 2, 8);
+	op[9] = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, 9);
+	batch_init(&b, op, 10);
+	ASSERT_ERRNO(ENOENT, ioctl(self->fd, KTRACER_IOC_BATCH, &b));
+	EXPECT_EQ(5, b.done);
+	EXPECT_EQ(-ENOENT, b.error);
+
+	COLLECT();
+	ASSERT_EQ(5, NREC);
+	for (i = 0; i < 5; i++)
+		EXPECT_EQ(i, REC(i)->arg);
+	EXPECT_EQ(KTRACER_REC_START, REC(2)->type);
+	EXPECT_EQ(4, REC(4)->extra);
+
+	/* Op 2 opened slot 2 and op 8 never closed it; op 6 never ran. */
+	ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_STOP, self->span, 2, 0));
+	ASSERT_OP_ERRNO(ENOENT, self->fd, KTRACER_OP_STOP, self->span, 3, 0);
+}
+
+/* Each op fails as it would alone; the ops before it stay applied. */
+TEST_F(batch, op_errors)
+{
+	static const char msg[] = "batch";
+	struct {
+		int err;
+		struct ktracer_op op;
+	} bad[12];
+	struct ktracer_batch b;
+	struct ktracer_op *op = self->ops;
+	unsigned int i, n = 0;
+	uint64_t gauges = 0;
+
+#define BAD(e, o) do { bad[n].err = (e); bad[n].op = (o); n++; } while (0)
+	BAD(ENOENT, kt_mkop(KTRACER_OP_GAUGE, 0, 0, 0));
+	BAD(ERANGE, kt_mkop(KTRACER_OP_START, self->span, SPAN_SLOTS, 0));
+	BAD(EINVAL, kt_mkop(KTRACER_OP_START, self->gauge, 0, 0));
+	BAD(EINVAL, kt_mkop(0, self->gauge, 0, 0));
+	BAD(EINVAL, kt_mkop(KTRACER_OP_GAUGE, self->gauge, 1, 0));
+	BAD(EMSGSIZE, kt_mkop(KTRACER_OP_LOG, self->log, 0, (uintptr_t)msg));
+	BAD(EMSGSIZE, kt_mkop(KTRACER_OP_LOG, self->log, 0, (uintptr_t)msg));
+	bad[n - 1].op.len = KTRACER_LOG_MAX + 1;
+	BAD(EFAULT, kt_mkop(KTRACER_OP_LOG, self->log, 0, 0));
+	bad[n - 1].op.len = 4;
+	BAD(EINVAL, kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, 0));
+	bad[n - 1].op.flags = 1;
+	BAD(EINVAL, kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, 0));
+	bad[n - 1].op.__reserved = 1;
+	BAD(EINVAL, kt_mkop(KTRACER_OP_COUNT, self->counter, 0, 0));
+	bad[n - 1].op.len = 1;
+#undef BAD
+
+	for (i = 0; i < n; i++) {
+		op[0] = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, i);
+		op[1] = bad[i].op;
+		op[2] = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, 1000 + i);
+		batch_init(&b, op, 3);
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(self->fd, KTRACER_IOC_BATCH, &b))
+			TH_LOG("bad op %u accepted", i);
+		EXPECT_EQ(bad[i].err, errno) TH_LOG("bad op %u: want %s, got %s",
+						    i, strerror(bad[i].err),
+						    strerror(errno));
+		EXPECT_EQ(1, b.done);
+		EXPECT_EQ(-bad[i].err, b.error);
+		gauges++;
+	}
+
+	/* Slot state: a batch sees what its earlier ops did. */
+	op[0] = kt_mkop(KTRACER_OP_START, self->span, 0, 0);
+	op[1] = kt_mkop(KTRACER_OP_START, self->span, 0, 0);
+	batch_init(&b, op, 2);
+	ASSERT_ERRNO(EBUSY, ioctl(self->fd, KTRACER_IOC_BATCH, &b));
+	EXPECT_EQ(1, b.done);
+	EXPECT_EQ(-EBUSY, b.error);
+
+	COLLECT();
+	ASSERT_EQ(gauges + 1, NREC);
+	for (i = 0; i < gauges; i++) {
+		EXPECT_EQ(KTRACER_REC_GAUGE, REC(i)->type);
+		EXPECT_EQ(i, REC(i)->arg);
+	}
+	EXPECT_EQ(KTRACER_REC_START, REC(gauges)->type);
+}
+
+TEST_F(batch, count_einval)
+{
+	struct ktracer_batch b;
+	unsigned int i;
+
+	for (i = 0; i <= KTRACER_BATCH_MAX; i++)
+		self->ops[i] = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, i);
+	batch_init(&b, self->ops, 0);
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_BATCH, &b));
+	EXPECT_EQ(UNTOUCHED, b.done);
+	EXPECT_EQ(UNTOUCHED, b.error);
+	batch_init(&b, self->ops, KTRACER_BATCH_MAX + 1);
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_BATCH, &b));
+	EXPECT_EQ(UNTOUCHED, b.done);
+	EXPECT_EQ(UNTOUCHED, b.error);
+	batch_init(&b, self->ops, UINT32_MAX);
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_BATCH, &b));
+	EXPECT_EQ(UNTOUCHED, b.done);
+	COLLECT();
+	EXPECT_EQ(0, NREC);
+}
+
+/* KTRACER_BATCH_MAX ops in one call. */
+TEST_F(batch, count_max)
+{
+	uint32_t done = 0;
+	int32_t error = UNTOUCHED;
+	unsigned int i;
+
+	for (i = 0; i < KTRACER_BATCH_MAX; i++)
+		self->ops[i] = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, i);
+	ASSERT_RET(0, kt_batch(self->fd, self->ops, KTRACER_BATCH_MAX, &done,
+			       &error));
+	EXPECT_EQ(KTRACER_BATCH_MAX, done);
+	EXPECT_EQ(0, error);
+	COLLECT();
+	ASSERT_EQ(KTRACER_BATCH_MAX, NREC);
+	for (i = 0; i < NREC; i++)
+		ASSERT_EQ(i, REC(i)->arg);
+}
+
+TEST_F(batch, op_size_einval)
+{
+	static const uint32_t bad[] = { 0, 8, KTRACER_OP_SIZE_VER0 - 1,
+					KTRACER_ARG_SIZE_MAX + 1 };
+	struct ktracer_batch b;
+	unsigned int i;
+
+	self->ops[0] = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, 1);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		batch_init(&b, self->ops, 1);
+		b.op_size = bad[i];
+		ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_BATCH, &b));
+		EXPECT_EQ(UNTOUCHED, b.done);
+		EXPECT_EQ(UNTOUCHED, b.error);
+	}
+	COLLECT();
+	EXPECT_EQ(0, NREC);
+}
+
+TEST_F(batch, flags_size_einval)
+{
+	struct ktracer_batch b;
+
+	self->ops[0] = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, 1);
+	batch_init(&b, self->ops, 1);
+	b.flags = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_BATCH, &b));
+	EXPECT_EQ(UNTOUCHED, b.done);
+	EXPECT_EQ(UNTOUCHED, b.error);
+	b.flags = 1u << 31;
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_BATCH, &b));
+	EXPECT_EQ(UNTOUCHED, b.done);
+	batch_init(&b, self->ops, 1);
+	b.size = KTRACER_BATCH_SIZE_VER0 - 8;
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_BATCH, &b));
+	EXPECT_EQ(UNTOUCHED, b.done);
+	ASSERT_ERRNO(EFAULT, ioctl(self->fd, KTRACER_IOC_BATCH, NULL));
+	COLLECT();
+	EXPECT_EQ(0, NREC);
+}
+
+/*
+ * done and error cannot be written back: EFAULT. The ops may have been
+ * applied (the one exception to "a failed command changes nothing").
+ */
+TEST_F(batch, results_unwritable_efault)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	struct ktracer_batch *b;
+
+	b = mmap(NULL, ps, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, b);
+	self->ops[0] = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, 1);
+	batch_init(b, self->ops, 1);
+	ASSERT_EQ(0, mprotect(b, ps, PROT_READ));
+	ASSERT_ERRNO(EFAULT, ioctl(self->fd, KTRACER_IOC_BATCH, b));
+	EXPECT_EQ(UNTOUCHED, b->done);
+	munmap(b, ps);
+	COLLECT();
+	ASSERT_GE(1, NREC);
+	if (NREC)
+		EXPECT_EQ(1, REC(0)->arg);
+}
+
+TEST_F(batch, ops_unreadable_efault)
+{
+	struct ktracer_batch b;
+	void *none;
+
+	none = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, none);
+	batch_init(&b, NULL, 1);
+	ASSERT_ERRNO(EFAULT, ioctl(self->fd, KTRACER_IOC_BATCH, &b));
+	EXPECT_EQ(UNTOUCHED, b.done);
+	EXPECT_EQ(UNTOUCHED, b.error);
+	batch_init(&b, none, 4);
+	ASSERT_ERRNO(EFAULT, ioctl(self->fd, KTRACER_IOC_BATCH, &b));
+	EXPECT_EQ(UNTOUCHED, b.done);
+	EXPECT_EQ(UNTOUCHED, b.error);
+	munmap(none, 4096);
+	COLLECT();
+	EXPECT_EQ(0, NREC);
+}
+
+/* Each op's size must equal op_size: the first that does not fails. */
+TEST_F(batch, op_size_mismatch)
+{
+	struct ktracer_batch b;
+	unsigned int i;
+
+	for (i = 0; i < 4; i++)
+		self->ops[i] = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, i);
+	self->ops[2].size = sizeof(struct ktracer_op) + 8;
+	batch_init(&b, self->ops, 4);
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_BATCH, &b));
+	EXPECT_EQ(2, b.done);
+	EXPECT_EQ(-EINVAL, b.error);
+
+	self->ops[2].size = KTRACER_OP_SIZE_VER0 - 8;
+	batch_init(&b, self->ops + 2, 2);
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_BATCH, &b));
+	EXPECT_EQ(0, b.done);
+	EXPECT_EQ(-EINVAL, b.error);
+
+	COLLECT();
+	ASSERT_EQ(2, NREC);
+	EXPECT_EQ(0, REC(0)->arg);
+	EXPECT_EQ(1, REC(1)->arg);
+}
+
+/* A newer caller's larger ops: fine while the bytes past ours are 0. */
+TEST_F(batch, larger_op_size)
+{
+	struct big_op {
+		struct ktracer_op op;
+		uint64_t future;
+	} big[3];
+	struct ktracer_batch b;
+	unsigned int i;
+
+	memset(big, 0, sizeof(big));
+	for (i = 0; i < 3; i++) {
+		big[i].op = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, i);
+		big[i].op.size = sizeof(big[i]);
+	}
+	batch_init(&b, big, 3);
+	b.op_size = sizeof(big[0]);
+	ASSERT_EQ(0, ioctl(self->fd, KTRACER_IOC_BATCH, &b))
+		TH_LOG("batch: %s", strerror(errno));
+	EXPECT_EQ(3, b.done);
+	EXPECT_EQ(0, b.error);
+
+	big[1].future = 1;
+	batch_init(&b, big, 3);
+	b.op_size = sizeof(big[0]);
+	ASSERT_ERRNO(E2BIG, ioctl(self->fd, KTRACER_IOC_BATCH, &b));
+	EXPECT_EQ(1, b.done);
+	EXPECT_EQ(-E2BIG, b.error);
+
+	COLLECT();
+	ASSERT_EQ(4, NREC);
+	EXPECT_EQ(0, REC(0)->arg);
+	EXPECT_EQ(1, REC(1)->arg);
+	EXPECT_EQ(2, REC(2)->arg);
+	EXPECT_EQ(0, REC(3)->arg);
+}
+
+/*
+ * Caller-supplied ts: recorded as given, in the order of the ops (not
+ * sorted), as long as none is older than the start of the previous OP or
+ * BATCH call of this file, or in the future.
+ */
+TEST_F(batch, user_ts)
+{
+	uint64_t t0, t1, t2, t3;
+	uint32_t done;
+	int32_t error;
+
+	ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_GAUGE, self->gauge, 0, 0));
+	t1 = kt_now();
+	t2 = t1 + 1000;
+	while (kt_now() <= t2)
+		;
+	self->ops[0] = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, 1);
+	self->ops[0].ts = t2;
+	self->ops[1] = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, 2);
+	self->ops[1].ts = t1;	/* older than op 0: allowed */
+	self->ops[2] = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, 3);
+	ASSERT_RET(0, kt_batch(self->fd, self->ops, 3, &done, &error));
+	EXPECT_EQ(3, done);
+
+	/* t2 is older than the start of that batch. */
+	self->ops[0] = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, 4);
+	self->ops[1] = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, 5);
+	self->ops[1].ts = t2;
+	ASSERT_RET(-EINVAL, kt_batch(self->fd, self->ops, 2, &done, &error));
+	EXPECT_EQ(1, done);
+	EXPECT_EQ(-EINVAL, error);
+
+	/* Older than the start of a previous OP. */
+	t0 = kt_now();
+	ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_GAUGE, self->gauge, 0, 6));
+	self->ops[0] = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, 7);
+	self->ops[0].ts = t0 - 1000000;
+	ASSERT_RET(-EINVAL, kt_batch(self->fd, self->ops, 1, &done, &error));
+	EXPECT_EQ(0, done);
+	EXPECT_EQ(-EINVAL, error);
+
+	/* In the future. */
+	self->ops[0] = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, 8);
+	self->ops[1] = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, 9);
+	self->ops[1].ts = kt_now() + KT_NSEC_PER_SEC;
+	ASSERT_RET(-EINVAL, kt_batch(self->fd, self->ops, 2, &done, &error));
+	EXPECT_EQ(1, done);
+	EXPECT_EQ(-EINVAL, error);
+
+	/* A BATCH's start bounds the next OP's ts too. */
+	t3 = kt_now();
+	self->ops[0] = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, 10);
+	ASSERT_RET(0, kt_batch(self->fd, self->ops, 1, &done, &error));
+	self->ops[0] = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, 11);
+	self->ops[0].ts = t3 - 1000000;
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_OP, &self->ops[0]));
+
+	COLLECT();
+	ASSERT_EQ(8, NREC);
+	EXPECT_EQ(0, REC(0)->arg);
+	EXPECT_EQ(0, REC(0)->flags);
+	EXPECT_EQ(1, REC(1)->arg);
+	EXPECT_EQ(t2, REC(1)->ts);
+	EXPECT_EQ(KTRACER_RECF_USER_TS, REC(1)->flags);
+	EXPECT_EQ(2, REC(2)->arg);
+	EXPECT_EQ(t1, REC(2)->ts);
+	EXPECT_EQ(KTRACER_RECF_USER_TS, REC(2)->flags);
+	EXPECT_EQ(3, REC(3)->arg);
+	EXPECT_EQ(0, REC(3)->flags);
+	EXPECT_LT(t2, REC(3)->ts);
+	EXPECT_EQ(4, REC(4)->arg);
+	EXPECT_EQ(6, REC(5)->arg);
+	EXPECT_LE(t0, REC(5)->ts);
+	EXPECT_EQ(8, REC(6)->arg);
+	EXPECT_EQ(10, REC(7)->arg);
+	EXPECT_LE(t3, REC(7)->ts);
+}
+
+TEST_HARNESS_MAIN

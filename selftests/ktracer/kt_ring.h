@@ -1,0 +1,455 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A reader of ktracer's per-CPU buffers that follows the head/tail
+ * protocol of uapi/linux/ktracer.h to the letter, and checks every record
+ * it consumes.
+ *
+ * A test maps every CPU's buffer (kt_rings_map), does its work, then
+ * consumes what was recorded (kt_rings_consume or kt_collect). A record
+ * that breaks the documented format makes the consumer print what it
+ * found and return -EBADMSG.
+ */
+#ifndef KT_RING_H
+#define KT_RING_H
+
+#include <stdbool.h>
+
+#include "kt_test.h"
+
+#define KT_REC_HDR	((uint32_t)sizeof(struct ktracer_record))
+#define KT_REC_MAX	(KT_REC_HDR + KTRACER_LOG_MAX)
+
+struct kt_ring {
+	int cpu;
+	size_t page_size;
+	uint64_t data_size;
+	size_t meta_len;
+	const struct ktracer_state *state;
+	struct ktracer_reader *reader;		/* the one writable page */
+	const struct ktracer_meta *meta;	/* meta page, then the data */
+	const unsigned char *data;
+	/* What this reader consumed so far. */
+	uint64_t records;	/* neither PAD nor LOST: counted in read */
+	uint64_t pads;
+	uint64_t losts;		/* LOST records... */
+	uint64_t lost_sum;	/* ...and the sum of their arg */
+	uint64_t retries;	/* OVERWRITE: copies dropped, tail moved */
+};
+
+/* One consumed record, copied out of the buffer. */
+struct kt_rec {
+	struct ktracer_record hdr;
+	unsigned char msg[KTRACER_LOG_MAX + 1];	/* hdr.len bytes, then NUL */
+	int cpu;
+	uint64_t pos;		/* where it started: its tail */
+};
+
+/* Called once per consumed record but PAD; returns 0, or -errno to stop. */
+typedef int (*kt_rec_fn)(void *ctx, const struct kt_rec *rec);
+
+static inline int kt_ring_map(int fd, const struct ktracer_state *st,
+			      int cpu, struct kt_ring *r)
+{
+	size_t ps = st->page_size;
+	off_t base = (off_t)(1 + (uint64_t)cpu * st->cpu_pages) * ps;
+	void *p;
+
+	memset(r, 0, sizeof(*r));
+	r->cpu = cpu;
+	r->state = st;
+	r->page_size = ps;
+	r->data_size = st->data_size;
+	if (st->cpu_pages != 2 + st->data_size / ps)
+		return -EPROTO;
+	r->meta_len = (st->cpu_pages - 1) * ps;
+	p = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, base);
+	if (p == MAP_FAILED)
+		return -errno;
+	r->reader = p;
+	p = mmap(NULL, r->meta_len, PROT_READ, MAP_SHARED, fd, base + ps);
+	if (p == MAP_FAILED) {
+		int err = -errno;
+
+		munmap(r->reader, ps);
+		r->reader = NULL;
+		return err;
+	}
+	r->meta = p;
+	r->data = (const unsigned char *)p + ps;
+	return 0;
+}
+
+static inline void kt_ring_unmap(struct kt_ring *r)
+{
+	if (r->meta)
+		munmap((void *)r->meta, r->meta_len);
+	if (r->reader)
+		munmap(r->reader, r->page_size);
+	r->meta = NULL;
+	r->reader = NULL;
+}
+
+static inline uint64_t kt_ring_unread(const struct kt_ring *r)
+{
+	return __atomic_load_n(&r->meta->head, __ATOMIC_ACQUIRE) -
+	       __atomic_load_n(&r->reader->tail, __ATOMIC_ACQUIRE);
+}
+
+static inline const char *kt_rec_type_name(unsigned int type)
+{
+	static const char *const names[] = {
+		"?", "PAD", "LOST", "START", "STOP", "CANCEL", "GAUGE",
+		"COUNT", "LOG",
+	};
+
+	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
+}
+
+/*
+ * Copy the record at @pos into @rec and check it against the format.
+ * NULL if it is well formed, else what is wrong with it.
+ */
+static inline const char *kt_rec_copy(const struct kt_ring *r, uint64_t pos,
+				      uint64_t head, struct kt_rec *rec)
+{
+	uint64_t off = pos & (r->data_size - 1);
+	const struct ktracer_record *h = &rec->hdr;
+	uint32_t i, padded;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->cpu = r->cpu;
+	rec->pos = pos;
+	/* size, type, flags and event: all a short PAD record has. */
+	memcpy(&rec->hdr, r->data + off, 8);
+	if (h->size < 8 || h->size % 8)
+		return "size not a multiple of 8";
+	if (off + h->size > r->data_size)
+		return "record runs past the end of the data";
+	if (pos + h->size > head)
+		return "record runs past head";
+	if (h->type == KTRACER_REC_PAD) {
+		if (off + h->size != r->data_size)
+			return "PAD does not end at the end of the data";
+		if (h->flags || h->event)
+			return "PAD with flags or event";
+		return NULL;
+	}
+	if (h->size < KT_REC_HDR)
+		return "record shorter than its header";
+	memcpy(&rec->hdr, r->data + off, KT_REC_HDR);
+	if (h->type < KTRACER_REC_LOST || h->type > KTRACER_REC_LOG)
+		return "unknown type";
+	if (h->flags & ~(KTRACER_RECF_USER_TS | KTRACER_RECF_CLOSE))
+		return "unknown flags";
+	if ((h->flags & KTRACER_RECF_CLOSE) && h->type != KTRACER_REC_CANCEL)
+		return "CLOSE flag on a record other than CANCEL";
+	if ((h->type == KTRACER_REC_LOST) != (h->event == 0))
+		return "event 0 on a record other than LOST, or LOST with one";
+	if (h->type != KTRACER_REC_LOG) {
+		if (h->len)
+			return "len on a record other than LOG";
+		if (h->size != KT_REC_HDR)
+			return "size is not the header's";
+		return NULL;
+	}
+	if (h->len == 0 || h->len > KTRACER_LOG_MAX)
+		return "LOG len out of range";
+	padded = (h->len + 7) & ~7u;
+	if (h->size != KT_REC_HDR + padded)
+		return "LOG size does not match its len";
+	memcpy(rec->msg, r->data + off + KT_REC_HDR, padded);
+	for (i = h->len; i < padded; i++)
+		if (rec->msg[i])
+			return "LOG message not padded with zeros";
+	rec->msg[h->len] = '\0';
+	return NULL;
+}
+
+static inline void kt_rec_dump(const struct kt_ring *r, uint64_t pos,
+			       uint64_t tail, uint64_t head, const char *why)
+{
+	const unsigned char *p = r->data + (pos & (r->data_size - 1));
+	uint64_t left = r->data_size - (pos & (r->data_size - 1));
+	unsigned int i;
+
+	fprintf(stderr, "# ktracer cpu %d: bad record at %llu (tail %llu head %llu data_size %llu): %s\n#  ",
+		r->cpu, (unsigned long long)pos, (unsigned long long)tail,
+		(unsigned long long)head, (unsigned long long)r->data_size,
+		why);
+	for (i = 0; i < KT_REC_HDR && i < left; i++)
+		fprintf(stderr, "%02x%s", p[i], i % 8 == 7 ? " " : "");
+	fprintf(stderr, "\n");
+}
+
+/*
+ * Consume every record of @r in [tail, head): the protocol's reader side,
+ * for the mode the state page shows. Returns the number of records counted
+ * in reader->read (neither PAD nor LOST); -EBADMSG on a malformed record
+ * or an impossible head/tail; or the -errno @fn returned.
+ */
+static inline int64_t kt_ring_consume(struct kt_ring *r, kt_rec_fn fn,
+				      void *ctx)
+{
+	bool overwrite = __atomic_load_n(&r->state->mode, __ATOMIC_RELAXED) ==
+			 KTRACER_MODE_OVERWRITE;
+	int64_t n = 0;
+	struct kt_rec rec;
+
+	for (;;) {
+		uint64_t tail, head, cur;
+		const char *why;
+		int ret;
+
+		/* The reader owns the tail, but OVERWRITE moves it too. */
+		tail = __atomic_load_n(&r->reader->tail, __ATOMIC_ACQUIRE);
+		/* [R1] pairs with the kernel's [K2] */
+		head = __atomic_load_n(&r->meta->head, __ATOMIC_ACQUIRE);
+		if (tail == head)
+			return n;
+		why = NULL;
+		if (tail > head)
+			why = "tail ahead of head";
+		else if (tail % 8)
+			why = "tail not a multiple of 8";
+		else if (!overwrite && head - tail > r->data_size)
+			why = "more than data_size unread";
+		if (why) {
+			kt_rec_dump(r, tail, tail, head, why);
+			return -EBADMSG;
+		}
+
+		why = kt_rec_copy(r, tail, head, &rec);
+		if (overwrite) {
+			/*
+			 * The kernel may have freed and rewritten the record
+			 * while it was copied. Only a tail it has not moved
+			 * proves the copy whole.
+			 */
+			if (why) {
+				__atomic_thread_fence(__ATOMIC_SEQ_CST);
+				cur = __atomic_load_n(&r->reader->tail,
+						      __ATOMIC_SEQ_CST);
+				if (cur != tail) {
+					r->retries++;
+					continue;
+				}
+			} else {
+				cur = tail;
+				/* [R4] pairs with the kernel's [K3] */
+				if (!__atomic_compare_exchange_n(
+						&r->reader->tail, &cur,
+						tail + rec.hdr.size, false,
+						__ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST)) {
+					r->retries++;
+					continue;
+				}
+			}
+		}
+		if (why) {
+			kt_rec_dump(r, tail, tail, head, why);
+			return -EBADMSG;
+		}
+		if (!overwrite)
+			/* [R3] pairs with the kernel's [K1] */
+			__atomic_store_n(&r->reader->tail, tail + rec.hdr.size,
+					 __ATOMIC_RELEASE);
+
+		switch (rec.hdr.type) {
+		case KTRACER_REC_PAD:
+			r->pads++;
+			continue;
+		case KTRACER_REC_LOST:
+			r->losts++;
+			r->lost_sum += rec.hdr.arg;
+			break;
+		default:
+			__atomic_store_n(&r->reader->read,
+					 r->reader->read + 1, __ATOMIC_RELAXED);
+			r->records++;
+			n++;
+		}
+		if (fn) {
+			ret = fn(ctx, &rec);
+			if (ret)
+				return ret;
+		}
+	}
+}
+
+/* Every CPU's buffer, and the state page they are described by. */
+struct kt_rings {
+	int nr;
+	const struct ktracer_state *state;
+	struct kt_ring *ring;
+};
+
+static inline void kt_rings_unmap(struct kt_rings *rs)
+{
+	int i;
+
+	for (i = 0; rs->ring && i < rs->nr; i++)
+		kt_ring_unmap(&rs->ring[i]);
+	free(rs->ring);
+	rs->ring = NULL;
+	kt_unmap_state(rs->state);
+	rs->state = NULL;
+	rs->nr = 0;
+}
+
+static inline int kt_rings_map(int fd, struct kt_rings *rs)
+{
+	const struct ktracer_state *st;
+	int i, err;
+
+	memset(rs, 0, sizeof(*rs));
+	st = kt_map_state(fd);
+	if (st == MAP_FAILED)
+		return -errno;
+	rs->state = st;
+	if (st->magic != KTRACER_STATE_MAGIC || st->nr_cpus == 0) {
+		kt_rings_unmap(rs);
+		return -EPROTO;
+	}
+	rs->ring = calloc(st->nr_cpus, sizeof(*rs->ring));
+	if (!rs->ring) {
+		kt_rings_unmap(rs);
+		return -ENOMEM;
+	}
+	rs->nr = st->nr_cpus;
+	for (i = 0; i < rs->nr; i++) {
+		err = kt_ring_map(fd, st, i, &rs->ring[i]);
+		if (err) {
+			kt_rings_unmap(rs);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* Consume every CPU once, to head. Records counted, or an error. */
+static inline int64_t kt_rings_consume(struct kt_rings *rs, kt_rec_fn fn,
+				       void *ctx)
+{
+	int64_t n, total = 0;
+	int i;
+
+	for (i = 0; i < rs->nr; i++) {
+		n = kt_ring_consume(&rs->ring[i], fn, ctx);
+		if (n < 0)
+			return n;
+		total += n;
+	}
+	return total;
+}
+
+/* Empty every CPU's buffer through the protocol. */
+static inline int64_t kt_drain_all(int fd)
+{
+	struct kt_rings rs;
+	int64_t n;
+	int err;
+
+	err = kt_rings_map(fd, &rs);
+	if (err)
+		return err;
+	n = kt_rings_consume(&rs, NULL, NULL);
+	kt_rings_unmap(&rs);
+	return n;
+}
+
+/* A growing array of consumed records. */
+struct kt_recs {
+	struct kt_rec *v;
+	size_t n, cap;
+};
+
+static inline int kt_recs_add(void *ctx, const struct kt_rec *rec)
+{
+	struct kt_recs *rs = ctx;
+	struct kt_rec *v;
+
+	if (rs->n == rs->cap) {
+		v = realloc(rs->v, (rs->cap ? rs->cap * 2 : 64) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		rs->v = v;
+		rs->cap = rs->cap ? rs->cap * 2 : 64;
+	}
+	rs->v[rs->n++] = *rec;
+	return 0;
+}
+
+static inline void kt_recs_free(struct kt_recs *rs)
+{
+	free(rs->v);
+	memset(rs, 0, sizeof(*rs));
+}
+
+/* Consume every CPU into @out (LOST records included, PAD not). */
+static inline int64_t kt_collect(struct kt_rings *rs, struct kt_recs *out)
+{
+	return kt_rings_consume(rs, kt_recs_add, out);
+}
+
+/*
+ * In a test: empty *@recs, then consume every CPU of @rings into it;
+ * a malformed record fails the test.
+ */
+#define KT_COLLECT(rings, recs) do {					\
+	int64_t __kt_n;							\
+	kt_recs_free(recs);						\
+	__kt_n = kt_collect(rings, recs);				\
+	ASSERT_LE(0, __kt_n) TH_LOG("consuming: %s", strerror(-__kt_n));	\
+} while (0)
+
+/* One line of /sys/kernel/debug/ktracer/stats. */
+struct kt_stats {
+	unsigned long long written, bytes, lost, overwritten, read, unread;
+	unsigned long long tail_resets;
+};
+
+#define KT_STATS_HEADER "# cpu written bytes lost overwritten read unread tail_resets"
+
+/*
+ * Parse the stats file into @out[0..nr-1]: 0, or -EBADMSG if a line is
+ * not in the documented format, a CPU is missing or a line is extra.
+ */
+static inline int kt_stats_read(struct kt_stats *out, int nr)
+{
+	char *buf = kt_read_file(KT_DEBUGFS "/stats", NULL);
+	char *line, *save = NULL;
+	int cpu = 0, err = 0;
+
+	if (!buf)
+		return -errno;
+	line = strtok_r(buf, "\n", &save);
+	if (!line || strcmp(line, KT_STATS_HEADER)) {
+		fprintf(stderr, "# stats: bad header '%s'\n", line ? line : "");
+		free(buf);
+		return -EBADMSG;
+	}
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		struct kt_stats s;
+		unsigned int c;
+		int end = -1;
+
+		if (sscanf(line, "cpu%u written=%llu bytes=%llu lost=%llu overwritten=%llu read=%llu unread=%llu tail_resets=%llu%n",
+			   &c, &s.written, &s.bytes, &s.lost, &s.overwritten,
+			   &s.read, &s.unread, &s.tail_resets, &end) != 8 ||
+		    end != (int)strlen(line) || (int)c != cpu || cpu >= nr) {
+			fprintf(stderr, "# stats: bad line '%s'\n", line);
+			err = -EBADMSG;
+			break;
+		}
+		out[cpu++] = s;
+	}
+	if (!err && cpu != nr) {
+		fprintf(stderr, "# stats: %d CPUs, want %d\n", cpu, nr);
+		err = -EBADMSG;
+	}
+	free(buf);
+	return err;
+}
+
+#endif /* KT_RING_H */
