@@ -19,6 +19,9 @@ cd "$KT_ROOT"
 
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=(lint uapi debian debug)
+case " ${stages[*]} " in
+*" debian "* | *" debug "*) stages=(selftests "${stages[@]}") ;;
+esac
 
 n=0 passed=0 failed=0 skipped=0
 t0=$(date +%s)
@@ -78,13 +81,19 @@ vm_suite() {
 	local label=$1 kdir=$2 kernel=$3 args=$4 dir=$KT_BUILD/$1 plant what want
 	shift 4
 
-	step "$label: build kselftests" build_selftests
 	step "$label: build ktracer.ko and kt_splat.ko" kt_build_modules "$kdir" "$dir"
 	[ -f "$dir/ktracer/ktracer.ko" ] && [ -x "$KT_BUILD/selftests/abi_test" ] || return 0
 	"$KT_ROOT/scripts/vm/mkinitramfs.sh" "$dir/initramfs.cpio.gz" \
 		"$dir/ktracer/ktracer.ko" "$dir/rig/kt_splat.ko" "$KT_BUILD/selftests"
 
+	# The planted-fault VMs are independent of the main one: boot them
+	# alongside it. Each VM is judged only by its own logs.
+	for plant in "$@"; do
+		"$KT_ROOT/scripts/vm/run.sh" "$kernel" "$dir/initramfs.cpio.gz" \
+			"$dir/vm-$plant" $args kt.run=none "kt.splat=$plant" &
+	done
 	"$KT_ROOT/scripts/vm/run.sh" "$kernel" "$dir/initramfs.cpio.gz" "$dir/vm" $args
+	wait
 	echo "# $label: $(cat "$dir/vm/vm.info")"
 	if ! "$KT_ROOT/scripts/vm/verdict.sh" "$dir/vm" "$label"; then
 		echo "# last lines of $dir/vm/console.log:"
@@ -93,7 +102,7 @@ vm_suite() {
 
 	# The rig's self-check: each planted fault must turn the run red, and
 	# for the reason planted (not, say, a boot that never got going). The
-	# tests are skipped there: they have had their own run above.
+	# tests are skipped there: they have their own run.
 	for plant in "$@"; do
 		case "$plant" in
 		warn) what="planted WARN"; want="kernel splat: .*WARNING:" ;;
@@ -101,8 +110,6 @@ vm_suite() {
 		leak) what="planted leak"; want="kmemleak leaks=[1-9]" ;;
 		*) echo "not ok $label: rig: unknown plant '$plant'"; continue ;;
 		esac
-		"$KT_ROOT/scripts/vm/run.sh" "$kernel" "$dir/initramfs.cpio.gz" \
-			"$dir/vm-$plant" $args kt.run=none "kt.splat=$plant"
 		echo "# $label, $what: $(cat "$dir/vm-$plant/vm.info")"
 		if "$KT_ROOT/scripts/vm/verdict.sh" "$dir/vm-$plant" "$label-$plant" > /dev/null; then
 			echo "not ok $label: rig: a $what turns the run red # the run was judged clean"
@@ -112,6 +119,11 @@ vm_suite() {
 			echo "not ok $label: rig: a $what turns the run red # red, but not for that: $(cat "$dir/vm-$plant/verdict")"
 		fi
 	done
+}
+
+# The kselftests are the same programs for every kernel: built once.
+stage_selftests() {
+	step "build kselftests" build_selftests
 }
 
 stage_debian() {
@@ -131,7 +143,7 @@ stage_debug() {
 
 for s in "${stages[@]}"; do
 	case "$s" in
-	lint|uapi|debian|debug) ;;
+	lint|uapi|selftests|debian|debug) ;;
 	*) echo "check.sh: unknown stage '$s' (lint, uapi, debian, debug)" >&2; exit 2 ;;
 	esac
 	echo "# == $s =="
