@@ -196,7 +196,7 @@ static int kt_apply(struct kt_tracer *t, const struct ktracer_op *op,
 		ts = op->ts;
 		flags = KTRACER_RECF_USER_TS;
 	} else {
-		ts = ktime_get_mono_fast_ns();
+		ts = now;	/* when the call began: one clock read a call */
 	}
 	if (ev->kind == KTRACER_KIND_SPAN)	/* pairs as the flag above */
 		slots = smp_load_acquire(&t->slots[op->event]);

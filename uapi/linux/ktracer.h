@@ -158,7 +158,8 @@ struct ktracer_register {
  * Every op may carry the time it happened ("ts", CLOCK_MONOTONIC
  * nanoseconds, the clock of every record), so that a library can queue
  * ops and submit them later without moving them in time; ts == 0 means
- * "now". A ts in the future, or older than the start of this file's
+ * "when this call began" (one clock read per call, so all the ts == 0
+ * ops of one batch share it). A ts in the future, or older than the start of this file's
  * previous OP or BATCH call, is refused with EINVAL: a program can delay
  * its records, not rewrite the past. (A library that queues per thread
  * flushes all its queues together for that reason.)
