@@ -71,7 +71,7 @@ stage_uapi() {
 
 build_selftests() {
 	rm -rf "$KT_BUILD/selftests"
-	make -C selftests/ktracer KSFT_INC="$KT_KSRC/tools/testing/selftests" \
+	make -j"$(nproc)" -C selftests/ktracer KSFT_INC="$KT_KSRC/tools/testing/selftests" \
 		OUTPUT="$KT_BUILD/selftests"
 }
 
@@ -86,14 +86,20 @@ vm_suite() {
 	"$KT_ROOT/scripts/vm/mkinitramfs.sh" "$dir/initramfs.cpio.gz" \
 		"$dir/ktracer/ktracer.ko" "$dir/rig/kt_splat.ko" "$KT_BUILD/selftests"
 
-	# The planted-fault VMs are independent of the main one: boot them
-	# alongside it. Each VM is judged only by its own logs.
-	for plant in "$@"; do
+	# The planted-fault VMs are independent of the main one, and each is
+	# judged only by its own logs. The first plant (a short run) boots
+	# alongside the main VM; more VMs than that at once only contend for
+	# the two cores, so the others follow.
+	plant_vm() {
 		"$KT_ROOT/scripts/vm/run.sh" "$kernel" "$dir/initramfs.cpio.gz" \
-			"$dir/vm-$plant" $args kt.run=none "kt.splat=$plant" &
-	done
+			"$dir/vm-$1" $args kt.run=none "kt.splat=$1"
+	}
+	[ $# -eq 0 ] || plant_vm "$1" &
 	"$KT_ROOT/scripts/vm/run.sh" "$kernel" "$dir/initramfs.cpio.gz" "$dir/vm" $args
 	wait
+	for plant in "${@:2}"; do
+		plant_vm "$plant"
+	done
 	echo "# $label: $(cat "$dir/vm/vm.info")"
 	if ! "$KT_ROOT/scripts/vm/verdict.sh" "$dir/vm" "$label"; then
 		echo "# last lines of $dir/vm/console.log:"

@@ -21,7 +21,7 @@ kt_kbuild() {
 		shift
 	done
 	shift
-	make -C "$kdir" M="$out" "$@" modules
+	make -j"$(nproc)" -C "$kdir" M="$out" "$@" modules
 }
 
 # kt_build_modules KDIR DIR: ktracer.ko in DIR/ktracer and the rig's
