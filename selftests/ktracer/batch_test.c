@@ -23,14 +23,6 @@ FIXTURE(batch) {
 	struct ktracer_op *ops;
 };
 
-static uint32_t reg_or_zero(int fd, uint32_t kind, uint32_t slots,
-			    const char *name)
-{
-	int64_t id = kt_register(fd, kind, slots, name);
-
-	return id > 0 ? id : 0;
-}
-
 FIXTURE_SETUP(batch)
 {
 	char name[48];
@@ -40,14 +32,14 @@ FIXTURE_SETUP(batch)
 	ASSERT_RET(0, kt_set_enable(self->fd, 1));
 	ASSERT_RET(0, kt_reset(self->fd));
 	ASSERT_RET(0, kt_pin_cpu(0));
-	self->span = reg_or_zero(self->fd, KTRACER_KIND_SPAN, SPAN_SLOTS,
+	self->span = kt_register_id(self->fd, KTRACER_KIND_SPAN, SPAN_SLOTS,
 				 "batch.span");
-	self->gauge = reg_or_zero(self->fd, KTRACER_KIND_GAUGE, 0,
+	self->gauge = kt_register_id(self->fd, KTRACER_KIND_GAUGE, 0,
 				  "batch.gauge");
 	/* Its total starts at 0 in every test. */
 	snprintf(name, sizeof(name), "batch.counter.%d", getpid());
-	self->counter = reg_or_zero(self->fd, KTRACER_KIND_COUNTER, 0, name);
-	self->log = reg_or_zero(self->fd, KTRACER_KIND_LOG, 0, "batch.log");
+	self->counter = kt_register_id(self->fd, KTRACER_KIND_COUNTER, 0, name);
+	self->log = kt_register_id(self->fd, KTRACER_KIND_LOG, 0, "batch.log");
 	ASSERT_NE(0, self->span);
 	ASSERT_NE(0, self->gauge);
 	ASSERT_NE(0, self->counter);

@@ -235,7 +235,8 @@ static inline int kt_drop_privileges(void)
  * otherwise, 100 if privileges could not be dropped, 128 + signal if it
  * was killed.
  */
-static inline int kt_run_unprivileged(void (*fn)(int fd), int fd)
+static inline int kt_run_unprivileged_pid(void (*fn)(int fd), int fd,
+					  pid_t *pidp)
 {
 	int status;
 	pid_t pid;
@@ -249,10 +250,18 @@ static inline int kt_run_unprivileged(void (*fn)(int fd), int fd)
 		fn(fd);
 		_exit(0);
 	}
+	if (pidp)
+		*pidp = pid;
 	if (waitpid(pid, &status, 0) != pid)
 		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
+
+static inline int kt_run_unprivileged(void (*fn)(int fd), int fd)
+{
+	return kt_run_unprivileged_pid(fn, fd, NULL);
+}
+
 
 static inline pid_t kt_gettid(void)
 {
@@ -309,6 +318,15 @@ static inline int64_t kt_register(int fd, uint32_t kind, uint32_t slots,
 	if (ioctl(fd, KTRACER_IOC_REGISTER, &r))
 		return -errno;
 	return r.id;
+}
+
+/* An event's id, or 0 (never an id) if it cannot be registered. */
+static inline uint32_t kt_register_id(int fd, uint32_t kind, uint32_t slots,
+				      const char *name)
+{
+	int64_t id = kt_register(fd, kind, slots, name);
+
+	return id > 0 ? id : 0;
 }
 
 /* An op with every member zero but those given. */

@@ -25,14 +25,6 @@ FIXTURE(ops) {
 	struct kt_recs recs;
 };
 
-static uint32_t reg_or_zero(int fd, uint32_t kind, uint32_t slots,
-			    const char *name)
-{
-	int64_t id = kt_register(fd, kind, slots, name);
-
-	return id > 0 ? id : 0;
-}
-
 FIXTURE_SETUP(ops)
 {
 	self->fd = kt_open();
@@ -42,13 +34,13 @@ FIXTURE_SETUP(ops)
 	/* The last CPU: records must not just happen to land in CPU 0's. */
 	self->cpu = kt_nr_cpus() - 1;
 	ASSERT_RET(0, kt_pin_cpu(self->cpu));
-	self->span = reg_or_zero(self->fd, KTRACER_KIND_SPAN, SPAN_SLOTS,
+	self->span = kt_register_id(self->fd, KTRACER_KIND_SPAN, SPAN_SLOTS,
 				 "ops.span");
-	self->gauge = reg_or_zero(self->fd, KTRACER_KIND_GAUGE, 0,
+	self->gauge = kt_register_id(self->fd, KTRACER_KIND_GAUGE, 0,
 				  "ops.gauge");
-	self->counter = reg_or_zero(self->fd, KTRACER_KIND_COUNTER, 0,
+	self->counter = kt_register_id(self->fd, KTRACER_KIND_COUNTER, 0,
 				    "ops.counter");
-	self->log = reg_or_zero(self->fd, KTRACER_KIND_LOG, 0, "ops.log");
+	self->log = kt_register_id(self->fd, KTRACER_KIND_LOG, 0, "ops.log");
 	ASSERT_NE(0, self->span);
 	ASSERT_NE(0, self->gauge);
 	ASSERT_NE(0, self->counter);

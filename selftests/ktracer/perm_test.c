@@ -17,28 +17,6 @@
 #include "kt_test.h"
 #include "kt_ring.h"
 
-/* Run @fn(@fd) unprivileged; its exit status, and its pid in *@pidp. */
-static int run_unprivileged(void (*fn)(int fd), int fd, pid_t *pidp)
-{
-	int status;
-	pid_t pid;
-
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		if (kt_drop_privileges() || geteuid() == 0)
-			_exit(100);
-		fn(fd);
-		_exit(0);
-	}
-	if (pidp)
-		*pidp = pid;
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 /* In a child: exit with @code unless @cond. */
 #define CHILD_CHECK(code, cond) do {					\
 	if (!(cond)) {							\
@@ -63,7 +41,7 @@ TEST(open_default_mode)
 
 	ASSERT_EQ(0, stat(KTRACER_DEVICE, &st));
 	ASSERT_EQ(0600, st.st_mode & 07777);
-	ASSERT_EQ(0, run_unprivileged(open_default, -1, NULL));
+	ASSERT_EQ(0, kt_run_unprivileged(open_default, -1));
 }
 
 FIXTURE(perm) {
@@ -130,7 +108,7 @@ TEST_F(perm, record_own_events)
 	pid_t pid = 0;
 	size_t i;
 
-	ASSERT_EQ(0, run_unprivileged(record_own_events, -1, &pid));
+	ASSERT_EQ(0, kt_run_unprivileged_pid(record_own_events, -1, &pid));
 
 	/* Recorded, as the child. */
 	ASSERT_RET(0, kt_rings_map(self->fd, &rings));
@@ -168,7 +146,7 @@ static void state_page(int unused)
 
 TEST_F(perm, state_page)
 {
-	ASSERT_EQ(0, run_unprivileged(state_page, -1, NULL));
+	ASSERT_EQ(0, kt_run_unprivileged(state_page, -1));
 }
 
 /* Every part of a buffer: reader, meta, data, the whole. */
@@ -211,8 +189,8 @@ static void buffer_roots_file(int fd)
 /* Whoever opened the file: the caller's privilege is what counts. */
 TEST_F(perm, buffer_mmap_eperm)
 {
-	ASSERT_EQ(0, run_unprivileged(buffer_own_file, -1, NULL));
-	ASSERT_EQ(0, run_unprivileged(buffer_roots_file, self->fd, NULL));
+	ASSERT_EQ(0, kt_run_unprivileged(buffer_own_file, -1));
+	ASSERT_EQ(0, kt_run_unprivileged(buffer_roots_file, self->fd));
 }
 
 static void config(int unused)
@@ -232,7 +210,7 @@ static void config(int unused)
 
 TEST_F(perm, config_eperm)
 {
-	ASSERT_EQ(0, run_unprivileged(config, -1, NULL));
+	ASSERT_EQ(0, kt_run_unprivileged(config, -1));
 }
 
 static void reset(int unused)
@@ -255,7 +233,7 @@ TEST_F(perm, reset_eperm)
 	id = kt_register(self->fd, KTRACER_KIND_GAUGE, 0, "perm.gauge");
 	ASSERT_LT(0, id);
 	ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_GAUGE, id, 0, 42));
-	ASSERT_EQ(0, run_unprivileged(reset, -1, NULL));
+	ASSERT_EQ(0, kt_run_unprivileged(reset, -1));
 
 	/* Not reset: the record is still there. */
 	ASSERT_RET(0, kt_rings_map(self->fd, &rings));
@@ -278,7 +256,7 @@ static void enable(int unused)
 
 TEST_F(perm, enable_eperm)
 {
-	ASSERT_EQ(0, run_unprivileged(enable, -1, NULL));
+	ASSERT_EQ(0, kt_run_unprivileged(enable, -1));
 }
 
 static void debugfs(int unused)
@@ -291,7 +269,7 @@ static void debugfs(int unused)
 
 TEST_F(perm, debugfs_eacces)
 {
-	ASSERT_EQ(0, run_unprivileged(debugfs, -1, NULL));
+	ASSERT_EQ(0, kt_run_unprivileged(debugfs, -1));
 }
 
 TEST_HARNESS_MAIN

@@ -28,14 +28,6 @@ FIXTURE(trace) {
 	int nlines;
 };
 
-static uint32_t reg_or_zero(int fd, uint32_t kind, uint32_t slots,
-			    const char *name)
-{
-	int64_t id = kt_register(fd, kind, slots, name);
-
-	return id > 0 ? id : 0;
-}
-
 FIXTURE_SETUP(trace)
 {
 	self->fd = kt_open();
@@ -45,16 +37,16 @@ FIXTURE_SETUP(trace)
 	/* Not CPU 0, so that the CPU field shows. */
 	self->cpu = kt_nr_cpus() - 1;
 	ASSERT_RET(0, kt_pin_cpu(self->cpu));
-	self->span = reg_or_zero(self->fd, KTRACER_KIND_SPAN, 2,
+	self->span = kt_register_id(self->fd, KTRACER_KIND_SPAN, 2,
 				 "trace.test.span");
-	self->gauge = reg_or_zero(self->fd, KTRACER_KIND_GAUGE, 0,
+	self->gauge = kt_register_id(self->fd, KTRACER_KIND_GAUGE, 0,
 				  "trace.test.gauge");
 	/* Its total starts at 0 in every test. */
 	snprintf(self->counter_name, sizeof(self->counter_name),
 		 "trace.test.count.%d", getpid());
-	self->counter = reg_or_zero(self->fd, KTRACER_KIND_COUNTER, 0,
+	self->counter = kt_register_id(self->fd, KTRACER_KIND_COUNTER, 0,
 				    self->counter_name);
-	self->log = reg_or_zero(self->fd, KTRACER_KIND_LOG, 0,
+	self->log = kt_register_id(self->fd, KTRACER_KIND_LOG, 0,
 				"trace.test.log");
 	ASSERT_NE(0, self->span);
 	ASSERT_NE(0, self->gauge);
