@@ -23,6 +23,13 @@ int kt_uarg_in(void *dst, size_t ksize, size_t minsize,
 	u32 usize;
 	int ret;
 
+	/*
+	 * The common case, a caller built against this very header, in one
+	 * user access: copy the struct, then look at its size. @dst is left
+	 * for the general path to overwrite if the size is another.
+	 */
+	if (copy_from_user(dst, uarg, ksize) == 0 && *(u32 *)dst == ksize)
+		return 0;
 	if (get_user(usize, (const u32 __user *)uarg))
 		return -EFAULT;
 	if (usize < minsize || usize > KTRACER_ARG_SIZE_MAX)
