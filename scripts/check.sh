@@ -87,9 +87,9 @@ vm_suite() {
 		"$dir/ktracer/ktracer.ko" "$dir/rig/kt_splat.ko" "$KT_BUILD/selftests"
 
 	# The planted-fault VMs are independent of the main one, and each is
-	# judged only by its own logs. The first plant (a short run) boots
-	# alongside the main VM; more VMs than that at once only contend for
-	# the two cores, so the others follow.
+	# judged only by its own logs. The first plant (give the longest
+	# first) boots alongside the main VM; more VMs than that at once only
+	# contend for the two cores, so the others follow.
 	plant_vm() {
 		"$KT_ROOT/scripts/vm/run.sh" "$kernel" "$dir/initramfs.cpio.gz" \
 			"$dir/vm-$1" $args kt.run=none "kt.splat=$1"
@@ -144,7 +144,7 @@ stage_debug() {
 		return 0
 	}
 	KT_VM_MEM=256 vm_suite debug "$kdir" "$kdir/arch/x86/boot/bzImage" \
-		"panic_on_warn=1 oops=panic" uaf leak
+		"panic_on_warn=1 oops=panic" leak uaf
 }
 
 for s in "${stages[@]}"; do
