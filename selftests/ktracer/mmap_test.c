@@ -305,6 +305,7 @@ TEST_F(map, busy_while_mapped)
 		ASSERT_RET(-EBUSY, kt_reset(self->fd));
 		ASSERT_RET(-EBUSY, kt_write_text(KT_DEBUGFS "/buffer_size_kb",
 						 "64"));
+		ASSERT_RET(-EBUSY, kt_write_text(KT_DEBUGFS "/reset", "1"));
 		/* The refused CONFIG changed nothing, mode included. */
 		EXPECT_EQ(KT_DEFAULT_BUFFER, self->st->data_size);
 		EXPECT_EQ(KTRACER_MODE_DISCARD, self->st->mode);
@@ -445,6 +446,30 @@ TEST_F(map, config_mode)
 }
 
 /* enable, mode and buffer_size_kb in debugfs are the same controls. */
+/* Bad words in the control files: EINVAL, and nothing changes. */
+TEST_F(map, debugfs_invalid)
+{
+	char text[32];
+
+	ASSERT_RET(-EINVAL, kt_write_text(KT_DEBUGFS "/enable", "2"));
+	ASSERT_RET(-EINVAL, kt_write_text(KT_DEBUGFS "/enable", "maybe"));
+	ASSERT_RET(-EINVAL, kt_write_text(KT_DEBUGFS "/mode", "flight"));
+	ASSERT_RET(-EINVAL, kt_write_text(KT_DEBUGFS "/mode", "discardx"));
+	/* Not a power of two, below 8 KiB, above 64 MiB, not a number. */
+	ASSERT_RET(-EINVAL, kt_write_text(KT_DEBUGFS "/buffer_size_kb", "100"));
+	ASSERT_RET(-EINVAL, kt_write_text(KT_DEBUGFS "/buffer_size_kb", "4"));
+	ASSERT_RET(-EINVAL, kt_write_text(KT_DEBUGFS "/buffer_size_kb", "131072"));
+	ASSERT_RET(-EINVAL, kt_write_text(KT_DEBUGFS "/buffer_size_kb", "abc"));
+	ASSERT_RET(-EINVAL, kt_write_text(KT_DEBUGFS "/buffer_size_kb", "-8"));
+
+	EXPECT_EQ(1, self->st->enabled);
+	EXPECT_EQ(KTRACER_MODE_DISCARD, self->st->mode);
+	EXPECT_EQ(KT_DEFAULT_BUFFER, self->st->data_size);
+	ASSERT_EQ(0, kt_read_text(KT_DEBUGFS "/buffer_size_kb", text,
+				  sizeof(text)));
+	EXPECT_STREQ("512", text);
+}
+
 TEST_F(map, debugfs_controls)
 {
 	char text[32];
