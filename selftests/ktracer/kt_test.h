@@ -425,6 +425,31 @@ static inline int kt_reset(int fd)
 }
 
 /*
+ * The start of a test that reads its own records back: open the device,
+ * record, empty the buffers, and pin to the last CPU (not CPU 0, so that
+ * records cannot land in CPU 0's buffer by chance and the CPU field
+ * shows). Returns the fd, or -errno; *@cpu is the CPU pinned to.
+ */
+static inline int kt_open_fresh_pinned(int *cpu)
+{
+	int fd = kt_open(), ret;
+
+	if (fd < 0)
+		return fd;
+	*cpu = kt_nr_cpus() - 1;
+	ret = kt_set_enable(fd, 1);
+	if (!ret)
+		ret = kt_reset(fd);
+	if (!ret)
+		ret = kt_pin_cpu(*cpu);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+/*
  * Put back what the module loads with: tracing on, DISCARD, 512 KiB per
  * CPU (which also empties the buffers). Nothing may be mapped.
  */

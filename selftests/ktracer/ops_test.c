@@ -27,13 +27,8 @@ FIXTURE(ops) {
 
 FIXTURE_SETUP(ops)
 {
-	self->fd = kt_open();
-	ASSERT_LE(0, self->fd) TH_LOG("open: %s", strerror(-self->fd));
-	ASSERT_RET(0, kt_set_enable(self->fd, 1));
-	ASSERT_RET(0, kt_reset(self->fd));
-	/* The last CPU: records must not just happen to land in CPU 0's. */
-	self->cpu = kt_nr_cpus() - 1;
-	ASSERT_RET(0, kt_pin_cpu(self->cpu));
+	self->fd = kt_open_fresh_pinned(&self->cpu);
+	ASSERT_LE(0, self->fd) TH_LOG("fresh start: %s", strerror(-self->fd));
 	self->span = kt_register_id(self->fd, KTRACER_KIND_SPAN, SPAN_SLOTS,
 				 "ops.span");
 	self->gauge = kt_register_id(self->fd, KTRACER_KIND_GAUGE, 0,
