@@ -121,11 +121,6 @@ again:
 		irq_work_queue(&cb->wake);
 }
 
-static bool kt_tail_valid(struct kt_cpu_buf *cb, u64 tail, u64 head)
-{
-	return !(tail & 7) && tail <= head && head - tail <= cb->mask + 1;
-}
-
 /*
  * OVERWRITE: free the oldest records until [tail, @new) fits, moving the
  * reader's tail with a cmpxchg before anything is overwritten ([K3]).
@@ -152,12 +147,10 @@ static bool kt_overwrite(struct kt_cpu_buf *cb, u64 head, u64 new)
 		for (t = tail; new - t > size; t += rs) {
 			if (t >= published)
 				return false;
-			r = (struct ktracer_record *)(cb->data + (t & cb->mask));
-			rs = READ_ONCE(r->size);
-			if (!rs || rs & 7 || (t & cb->mask) + rs > size)
+			r = kt_rec_at(cb, t, &rs);
+			if (!r)
 				return false;	/* cannot happen: our own data */
-			if (r->type != KTRACER_REC_PAD &&
-			    r->type != KTRACER_REC_LOST)
+			if (kt_rec_counts(r))
 				freed++;
 		}
 		/* [K3]: full barrier before we overwrite; pairs with [R4]. */
@@ -258,15 +251,16 @@ void kt_buf_commit(struct kt_wctx *w)
 u64 kt_buf_count(struct kt_cpu_buf *cb, u64 from, u64 to)
 {
 	struct ktracer_record *r;
+	unsigned int size;
 	u64 n = 0, t;
 
 	if (!kt_tail_valid(cb, from, to))
 		return 0;
-	for (t = from; t < to; t += r->size) {
-		r = (struct ktracer_record *)(cb->data + (t & cb->mask));
-		if (!r->size || r->size & 7 || (t & cb->mask) + r->size > cb->mask + 1)
+	for (t = from; t < to; t += size) {
+		r = kt_rec_at(cb, t, &size);
+		if (!r)
 			break;
-		if (r->type != KTRACER_REC_PAD && r->type != KTRACER_REC_LOST)
+		if (kt_rec_counts(r))
 			n++;
 	}
 	return n;

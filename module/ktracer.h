@@ -55,7 +55,40 @@ struct kt_buffers {
 extern struct kt_buffers __rcu *kt_bufs;
 extern wait_queue_head_t kt_wait;
 
-/* A record being written; see kt_rec_begin(). */
+/*
+ * A position the kernel can use as the tail: 8-aligned, not ahead of
+ * @head, not more than a buffer behind it. The reader's page, where the
+ * tail lives, is user-writable: check before use.
+ */
+static inline bool kt_tail_valid(const struct kt_cpu_buf *cb, u64 tail,
+				 u64 head)
+{
+	return !(tail & 7) && tail <= head && head - tail <= cb->mask + 1;
+}
+
+/*
+ * The record at position @pos, its size (read once) in *@size; NULL if
+ * that size cannot be right, as after a corrupt tail. Never points
+ * outside the data.
+ */
+static inline struct ktracer_record *kt_rec_at(const struct kt_cpu_buf *cb,
+					       u64 pos, unsigned int *size)
+{
+	struct ktracer_record *r = (void *)(cb->data + (pos & cb->mask));
+
+	*size = READ_ONCE(r->size);
+	if (!*size || *size & 7 || (pos & cb->mask) + *size > cb->mask + 1)
+		return NULL;
+	return r;
+}
+
+/* Whether a record counts in the accounting: PAD and LOST do not. */
+static inline bool kt_rec_counts(const struct ktracer_record *r)
+{
+	return r->type != KTRACER_REC_PAD && r->type != KTRACER_REC_LOST;
+}
+
+/* A record being written; see kt_buf_reserve(). */
 struct kt_wctx {
 	struct kt_cpu_buf *cb;
 };

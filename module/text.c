@@ -65,19 +65,19 @@ static void kt_snap_cpu(struct kt_snap *s, struct kt_cpu_buf *cb, u32 cpu)
 	u64 tail = READ_ONCE(cb->reader->tail), t;
 	size_t first = s->nr, i, keep;
 	struct ktracer_record *r;
+	unsigned int size;
 	struct ktracer_record lost = {
 		.size = sizeof(lost), .type = KTRACER_REC_LOST,
 	};
 
-	if (tail & 7 || tail > head || head - tail > cb->mask + 1)
+	if (!kt_tail_valid(cb, tail, head))
 		return;
-	for (t = tail; t < head; t += r->size) {
-		r = (struct ktracer_record *)(cb->data + (t & cb->mask));
-		if (!r->size || r->size & 7 ||
-		    (t & cb->mask) + r->size > cb->mask + 1)
+	for (t = tail; t < head; t += size) {
+		r = kt_rec_at(cb, t, &size);
+		if (!r)
 			break;
 		if (r->type != KTRACER_REC_PAD)
-			kt_snap_add(s, cpu, t, r, r->size);
+			kt_snap_add(s, cpu, t, r, size);
 	}
 
 	/*
