@@ -3,6 +3,7 @@
 #
 # check.sh [STAGE...]: ktracer's whole test suite, as `make check` runs it.
 # Stages (default: all, in this order):
+#   (selftests: builds the kselftests once; added before debian/debug)
 #   lint     checkpatch --strict, sparse C=2, W=1 (scripts/lint.sh)
 #   uapi     the uapi header alone, as C90 and C11
 #   debian   kselftests in a VM booting Debian's kernel, and the rig's
