@@ -244,7 +244,7 @@ struct ktracer_batch {
  * reader that needs strict order sorts.
  */
 enum ktracer_record_type {
-	KTRACER_REC_PAD		= 1,	/* filler up to the end of the data */
+	KTRACER_REC_PAD		= 1,	/* filler: skip size bytes */
 	KTRACER_REC_LOST	= 2,	/* arg records were dropped here */
 	KTRACER_REC_START	= 3,	/* slot opened; arg: app's arg */
 	KTRACER_REC_STOP	= 4,	/* arg: app's arg; extra: ns since START */
