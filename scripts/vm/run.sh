@@ -4,9 +4,10 @@
 # run.sh KERNEL INITRD OUTDIR [KERNEL-ARGS...]
 # Boot the test VM under TCG (KVM does not work on these hosts) and leave
 # OUTDIR/console.log (ttyS0: kernel and /init) and OUTDIR/results.log
-# (ttyS1: what the verdict reads). KT_VM_CPU (qemu -cpu, default max),
-# KT_VM_MEM (MiB) and KT_VM_TIMEOUT (s) adjust the VM. qemu's exit status means nothing: it
-# exits 0 after oopses and panics too. Only the logs decide.
+# (ttyS1: what the verdict reads). KT_VM_ACCEL (qemu -accel, default tcg),
+# KT_VM_CPU (qemu -cpu, default max), KT_VM_MEM (MiB) and KT_VM_TIMEOUT (s)
+# adjust the VM. qemu's exit status means nothing: it exits 0 after
+# oopses and panics too. Only the logs decide.
 set -uo pipefail
 
 kernel=$1 initrd=$2 out=$3
@@ -15,7 +16,7 @@ mkdir -p "$out"
 rm -f "$out/console.log" "$out/results.log"
 start=$(date +%s.%N)
 timeout -k 5 "${KT_VM_TIMEOUT:-600}" qemu-system-x86_64 \
-	-accel tcg -cpu "${KT_VM_CPU:-max}" -smp 2 -m "${KT_VM_MEM:-1024}" \
+	-accel "${KT_VM_ACCEL:-tcg}" -cpu "${KT_VM_CPU:-max}" -smp 2 -m "${KT_VM_MEM:-1024}" \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 tsc=reliable $*" \
 	-display none -monitor none -nic none -no-reboot \
