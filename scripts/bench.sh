@@ -92,21 +92,39 @@ ratio() {
 	}'
 }
 
-echo
-echo "| operation | ns/op | ratio to getppid | ratio to trace_marker |"
-echo "| --- | ---: | ---: | ---: |"
-for name in "${names[@]}"; do
-	echo "| $name | ${ns[$name]} | $(ratio "${ns[$name]}" "${ns[getppid]}") | $(ratio "${ns[$name]}" "${ns[trace_marker]}") |"
-done
+# at_most A B [L]: "met" if A <= L times B (L: 1), else "MISSED".
+at_most() {
+	awk -v a="$1" -v b="$2" -v l="${3:-1}" \
+		'BEGIN { print (a <= l * b) ? "met" : "MISSED" }'
+}
+
+# ops_cells NAME: a row's cells after the name and ns.
+ops_cells() {
+	echo "$(ratio "${ns[$1]}" "${ns[getppid]}") | $(ratio "${ns[$1]}" "${ns[trace_marker]}")"
+}
+
+# table HEADER CELLS NAME...: a markdown table under HEADER ("a | b | c",
+# the first two columns the name and its ns), a row per NAME.
+table() {
+	local header=$1 cells=$2 name
+	shift 2
+	echo
+	echo "| $header |"
+	echo "| --- $(sed 's/[^|]//g; s/|/| ---: /g' <<< "$header")|"
+	for name; do
+		echo "| $name | ${ns[$name]} | $("$cells" "$name") |"
+	done
+}
+
+table "operation | ns/op | ratio to getppid | ratio to trace_marker" \
+	ops_cells "${names[@]}"
 echo
 
 # target WHAT NAME LIMIT BASE: is NAME's ns/op at most LIMIT times BASE's?
 target() {
-	local what=$1 name=$2 limit=$3 base=$4 r verdict
-	r=$(ratio "${ns[$name]}" "${ns[$base]}")
-	verdict=$(awk -v a="${ns[$name]}" -v b="${ns[$base]}" -v l="$limit" \
-		'BEGIN { print (a <= l * b) ? "met" : "MISSED" }')
-	echo "target: $what <= ${limit}x $base: $r $verdict"
+	local what=$1 name=$2 limit=$3 base=$4
+	echo "target: $what <= ${limit}x $base: $(ratio "${ns[$name]}" "${ns[$base]}")" \
+		"$(at_most "${ns[$name]}" "${ns[$base]}" "$limit")"
 }
 
 target "span op" span_op 1.0 trace_marker
