@@ -122,8 +122,10 @@ struct kt_event {
 	atomic64_t total;		/* counters: saturating sum */
 };
 
+int kt_events_init(void);
 int kt_event_register(const char *name, u32 kind, u32 slots, u32 *id);
 struct kt_event *kt_event_get(u32 id);
+const char *kt_event_name(u32 id);
 u32 kt_event_count(void);
 const char *kt_kind_name(u32 kind);
 
@@ -168,6 +170,15 @@ static __always_inline void kt_fill(struct ktracer_record *r,
 }
 
 void kt_write(const struct kt_rec *d);
+
+/* kevents.c: records from the kernel's tracepoints. */
+struct seq_file;
+int kt_kev_init(void);
+void kt_kev_exit(void);
+u32 kt_kev_available(void);
+long kt_ioc_kevents(void __user *uarg);
+void kt_kev_show(struct seq_file *m);
+int kt_kev_write(char *buf);
 
 /* dev.c: the /dev/ktracer misc device. */
 int kt_dev_init(void);

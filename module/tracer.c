@@ -15,6 +15,7 @@
 #include <linux/uaccess.h>
 
 #include "ktracer.h"
+#include "kt_trace.h"
 
 /*
  * An event as this file sees it: a copy of what the table says, so that
@@ -69,6 +70,32 @@ struct kt_tracer *kt_tracer_new(void)
 	return t;
 }
 
+/* Fire ktracer's own tracepoint for a record (kt_trace.h). */
+static void kt_trace(u32 id, const struct kt_step *s, const void *msg,
+		     u32 len)
+{
+	switch (s->type) {
+	case KTRACER_REC_START:
+		trace_span_start(id, s->slot, s->arg);
+		break;
+	case KTRACER_REC_STOP:
+		trace_span_stop(id, s->slot, s->arg, s->extra);
+		break;
+	case KTRACER_REC_CANCEL:
+		trace_span_cancel(id, s->slot, s->extra);
+		break;
+	case KTRACER_REC_GAUGE:
+		trace_gauge(id, (s64)s->arg);
+		break;
+	case KTRACER_REC_COUNT:
+		trace_count(id, s->arg, s->extra);
+		break;
+	case KTRACER_REC_LOG:
+		trace_log(id, msg, len);
+		break;
+	}
+}
+
 /* Record what the calling thread did to its file's event @id. */
 static void kt_record(u32 id, const struct kt_step *s, const void *msg,
 		      u32 len)
@@ -80,6 +107,7 @@ static void kt_record(u32 id, const struct kt_step *s, const void *msg,
 		.arg = s->arg, .extra = s->extra, .msg = msg,
 	};
 
+	kt_trace(id, s, msg, len);
 	kt_write(&d);
 }
 
@@ -366,6 +394,7 @@ static int kt_apply_block(struct kt_tracer *t, const struct ktracer_op *ops,
 		d.arg = s.arg;
 		d.extra = s.extra;
 		kt_fill(&r[i], &d, size);
+		kt_trace(d.event, &s, NULL, 0);
 	}
 	if (i < n)
 		kt_buf_shrink(&w, &r[i], (n - i) * size, n - i);
