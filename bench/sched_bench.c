@@ -1,0 +1,651 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sched_bench: what recording the scheduler costs a program that does
+ * little but switch, with ktracer's SCHED source next to ftrace's
+ * sched_switch event.
+ *
+ * A pipe ping-pong, as `perf bench sched pipe`: this process, pinned to
+ * CPU 0, writes a 4-byte message into one pipe; a child pinned to CPU 1
+ * reads it and writes it back into another. Each round trip puts both
+ * processes to sleep and wakes them again: two context switches on each
+ * CPU (to the idle task and back) and two wake-ups. Measured, in ns per
+ * round trip, in three configurations:
+ *
+ *	pipe_base	nothing traced: ktracer loaded, its SCHED source off,
+ *			no ftrace event on
+ *	pipe_ftrace	ftrace's sched:sched_switch event on, tracing on, its
+ *			buffers in overwrite mode (ftrace's default)
+ *	pipe_ktracer	ktracer's SCHED source on (sched_switch and
+ *			sched_wakeup) for every process, its buffers in
+ *			OVERWRITE mode so that they never fill up
+ *
+ * What tracing adds to a round trip is a configuration's time minus
+ * pipe_base's. Each configuration's N is calibrated so that one run takes
+ * 50-100 ms; then the configurations take turns, one run each (base,
+ * ftrace, ktracer, base, ...), 7 times, so that TCG's wandering speed
+ * hits all three alike, and each reports the median of its 7 runs.
+ *
+ * Nothing is timed before it has been seen to work: every configuration
+ * is run once in a warm-up; every run counts the round trips whose echo
+ * did not come back intact, and any makes the program exit 1; and after
+ * every run the tracer that was on must have recorded events on CPU 0 and
+ * on CPU 1, the tracer that was off none. ftrace counts entries + overrun
+ * in per_cpu/cpuN/stats, and must show at least 1 event per round trip
+ * and CPU: a side that finds the next message already there does not
+ * sleep, so a CPU may switch less than twice in a round trip. ktracer
+ * counts the written records of the two CPUs' meta pages, none lost, and
+ * must show at least 2 per round trip and CPU: a switch writes two (a
+ * STOP and a START), a wake-up one.
+ *
+ * On exit, on an error too, the child is gone, the SCHED source and the
+ * sched_switch event are off, ftrace's buffers are cleared, and
+ * tracing_on and ktracer's enable and mode are as they were.
+ *
+ * Output: one "KT-RESULT <name> <ns_per_round_trip>" line per
+ * configuration, then a table for people. Exits 0 if every measurement
+ * was taken, 1 otherwise.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/ktracer.h>
+
+#define TRACEFS		"/sys/kernel/tracing"
+#define SWITCH_ENABLE	"events/sched/sched_switch/enable"
+#define RUNS		7
+#define RUN_MIN_NS	50e6	/* a timed run takes at least this */
+#define RUN_AIM_NS	75e6	/* and calibration aims here */
+#define WARMUP		64	/* checked round trips before any timing */
+#define SETTLE		16	/* untimed round trips before each run */
+#define NCPUS		2	/* CPU 0: this process; CPU 1: the child */
+
+static int kt_fd = -1, ping_fd = -1, pong_fd = -1;	/* to, from the child */
+static pid_t child;
+static const struct ktracer_state *state;
+static const volatile struct ktracer_meta *meta[NCPUS];
+static char tracing_on_was = '1';
+static unsigned int kt_enabled_was = 1, kt_mode_was = KTRACER_MODE_DISCARD;
+static int restore_needed;
+
+static int restore(void);
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "sched_bench: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	restore();
+	exit(1);
+}
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static void pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("cannot pin to CPU %d: %s", cpu, strerror(errno));
+	if (sched_getcpu() != cpu)
+		die("pinned to CPU %d, but running on CPU %d", cpu, sched_getcpu());
+}
+
+/* ------------------------------------------------------------------ */
+/* tracefs                                                             */
+
+/* tracefs_write FILE VAL: write VAL to TRACEFS/FILE; 0 or -errno. */
+static int tracefs_write(const char *file, const char *val)
+{
+	char path[256];
+	ssize_t len = (ssize_t)strlen(val), done;
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), TRACEFS "/%s", file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	done = write(fd, val, len);
+	if (done != len)
+		err = done < 0 ? -errno : -EIO;
+	close(fd);
+	return err;
+}
+
+static void tracefs_set(const char *file, const char *val)
+{
+	int err = tracefs_write(file, val);
+
+	if (err)
+		die("write \"%s\" to %s/%s: %s", val, TRACEFS, file, strerror(-err));
+}
+
+/* Empty ftrace's buffers (and zero their counters): 0 or -errno. */
+static int tracefs_clear(void)
+{
+	int fd = open(TRACEFS "/trace", O_WRONLY | O_TRUNC | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+/* Read TRACEFS/FILE, NUL-terminated, into buf; die if it cannot be read. */
+static void tracefs_read(const char *file, char *buf, size_t size)
+{
+	char path[256];
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), TRACEFS "/%s", file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("open %s: %s", path, strerror(errno));
+	len = read(fd, buf, size - 1);
+	if (len < 0)
+		die("read %s: %s", path, strerror(errno));
+	close(fd);
+	buf[len] = '\0';
+}
+
+/* FIELD's number in per_cpu/cpuCPU/stats ("entries: 12\n..."). */
+static uint64_t ftrace_stat(int cpu, const char *field)
+{
+	char file[64], buf[1024], *save = NULL;
+	size_t len = strlen(field);
+
+	snprintf(file, sizeof(file), "per_cpu/cpu%d/stats", cpu);
+	tracefs_read(file, buf, sizeof(buf));
+	for (char *line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (!strncmp(line, field, len) && line[len] == ':')
+			return strtoull(line + len + 1, NULL, 10);
+	die("%s/%s has no \"%s:\" line", TRACEFS, file, field);
+	return 0;
+}
+
+/*
+ * The events ftrace recorded on CPU since its buffers were last cleared:
+ * those still in the buffer and those overwritten (nothing consumes).
+ */
+static uint64_t ftrace_events(int cpu)
+{
+	return ftrace_stat(cpu, "entries") + ftrace_stat(cpu, "overrun");
+}
+
+/* Tracing on, no event on, overwrite mode: what pipe_ftrace needs. */
+static void open_tracefs(void)
+{
+	char buf[16];
+
+	if (access(TRACEFS "/tracing_on", F_OK) &&
+	    mount("tracefs", TRACEFS, "tracefs", 0, NULL))
+		die("mount tracefs on %s: %s", TRACEFS, strerror(errno));
+	tracefs_read("events/enable", buf, sizeof(buf));
+	if (buf[0] != '0')
+		die("%s/events/enable reads %.1s: ftrace events are on already, pipe_base would not be untraced",
+		    TRACEFS, buf);
+	tracefs_read("options/overwrite", buf, sizeof(buf));
+	if (buf[0] != '1')
+		die("%s/options/overwrite reads %.1s: ftrace would drop events when full and look cheaper than it is",
+		    TRACEFS, buf);
+	tracefs_read("tracing_on", buf, sizeof(buf));
+	tracing_on_was = buf[0];
+}
+
+/* ------------------------------------------------------------------ */
+/* ktracer                                                             */
+
+static int kt_kevents(struct ktracer_kevents *k, uint32_t flags,
+		      uint32_t sources)
+{
+	*k = (struct ktracer_kevents){
+		.size = sizeof(*k),
+		.flags = flags,
+		.sources = sources,
+	};
+	return ioctl(kt_fd, KTRACER_IOC_KEVENTS, k) ? -errno : 0;
+}
+
+static void kt_sources(uint32_t sources)
+{
+	struct ktracer_kevents k;
+	int err = kt_kevents(&k, KTRACER_KEVENTS_SOURCES, sources);
+
+	if (err)
+		die("KTRACER_IOC_KEVENTS sources=%#x: %s", sources, strerror(-err));
+	if (k.sources != sources)
+		die("KTRACER_IOC_KEVENTS sources=%#x succeeded, but reports sources=%#x on",
+		    sources, k.sources);
+}
+
+static int kt_enable(unsigned int on)
+{
+	struct ktracer_enable e = { .size = sizeof(e), .enable = on };
+
+	return ioctl(kt_fd, KTRACER_IOC_ENABLE, &e) ? -errno : 0;
+}
+
+static int kt_mode(unsigned int mode)
+{
+	struct ktracer_config c = {
+		.size = sizeof(c),
+		.flags = KTRACER_CONFIG_MODE,
+		.mode = mode,
+	};
+
+	return ioctl(kt_fd, KTRACER_IOC_CONFIG, &c) ? -errno : 0;
+}
+
+static void open_ktracer(void)
+{
+	struct ktracer_version v = { .size = sizeof(v) };
+	struct ktracer_kevents k;
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+	int err;
+
+	kt_fd = open(KTRACER_DEVICE, O_RDWR | O_CLOEXEC);
+	if (kt_fd < 0)
+		die("open %s: %s (is ktracer.ko loaded? root?)",
+		    KTRACER_DEVICE, strerror(errno));
+	if (ioctl(kt_fd, KTRACER_IOC_VERSION, &v))
+		die("KTRACER_IOC_VERSION: %s", strerror(errno));
+	if (v.major != KTRACER_ABI_MAJOR || v.minor < KTRACER_ABI_MINOR)
+		die("the module speaks ABI %u.%u; this benchmark needs %u.%u or a later minor",
+		    v.major, v.minor, KTRACER_ABI_MAJOR, KTRACER_ABI_MINOR);
+
+	p = mmap(NULL, page, PROT_READ, MAP_SHARED, kt_fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap of the state page: %s", strerror(errno));
+	state = p;
+	if (state->magic != KTRACER_STATE_MAGIC)
+		die("the state page's magic is %#llx, not KTRACER_STATE_MAGIC",
+		    (unsigned long long)state->magic);
+	if (state->nr_cpus < NCPUS)
+		die("ktracer has buffers for %u CPUs; this benchmark needs %d",
+		    state->nr_cpus, NCPUS);
+	kt_enabled_was = state->enabled;
+	kt_mode_was = state->mode;
+
+	/* CPU cpu's meta page: page 1 + cpu * cpu_pages + 1. */
+	for (int cpu = 0; cpu < NCPUS; cpu++) {
+		off_t pg = 1 + (off_t)cpu * state->cpu_pages + 1;
+
+		p = mmap(NULL, page, PROT_READ, MAP_SHARED, kt_fd,
+			 pg * state->page_size);
+		if (p == MAP_FAILED)
+			die("mmap of CPU %d's meta page: %s", cpu, strerror(errno));
+		meta[cpu] = p;
+		if (meta[cpu]->magic != KTRACER_META_MAGIC || meta[cpu]->cpu != (uint32_t)cpu)
+			die("CPU %d's meta page has magic %#llx and cpu %u",
+			    cpu, (unsigned long long)meta[cpu]->magic, meta[cpu]->cpu);
+	}
+
+	err = kt_kevents(&k, 0, 0);
+	if (err)
+		die("KTRACER_IOC_KEVENTS (report only): %s", strerror(-err));
+	if (!(k.available & KTRACER_SRC_SCHED))
+		die("ktracer's SCHED source is not available on this kernel (available=%#x)",
+		    k.available);
+	if (k.sources)
+		die("ktracer's kernel sources %#x are on already: pipe_base would not be untraced",
+		    k.sources);
+}
+
+/* ------------------------------------------------------------------ */
+/* The ping-pong                                                       */
+
+/*
+ * The child, on CPU 1: send back every message until end of file. It may
+ * die(): restore() has nothing to undo in the child.
+ */
+static void __attribute__((noreturn)) echo(int in, int out)
+{
+	uint32_t msg;
+	ssize_t len;
+
+	pin_cpu(1);
+	while ((len = read(in, &msg, sizeof(msg))) == sizeof(msg))
+		if (write(out, &msg, sizeof(msg)) != sizeof(msg))
+			die("child: write to the pipe: %s", strerror(errno));
+	if (len)
+		die("child: read from the pipe returned %zd: %s", len,
+		    len < 0 ? strerror(errno) : "a short message");
+	exit(0);
+}
+
+static void start_child(void)
+{
+	int ping[2], pong[2];
+
+	if (pipe2(ping, O_CLOEXEC) || pipe2(pong, O_CLOEXEC))
+		die("pipe2: %s", strerror(errno));
+	fflush(stdout);
+	child = fork();
+	if (child < 0)
+		die("fork: %s", strerror(errno));
+	if (!child) {
+		close(ping[1]);
+		close(pong[0]);
+		echo(ping[0], pong[1]);
+	}
+	close(ping[0]);
+	close(pong[1]);
+	ping_fd = ping[1];
+	pong_fd = pong[0];
+}
+
+/* End of file tells the child to exit; it must exit 0. */
+static void stop_child(void)
+{
+	int status;
+
+	close(ping_fd);
+	ping_fd = -1;
+	if (waitpid(child, &status, 0) != child)
+		die("waitpid for the child: %s", strerror(errno));
+	child = 0;
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		die("the child on CPU 1 did not exit 0 (wait status %#x)", status);
+}
+
+/* n round trips; returns how many did not come back intact. */
+static unsigned long ping_pong(unsigned long n)
+{
+	unsigned long fails = 0;
+
+	for (unsigned long i = 0; i < n; i++) {
+		uint32_t msg = (uint32_t)i, back = ~msg;
+
+		if (write(ping_fd, &msg, sizeof(msg)) != sizeof(msg) ||
+		    read(pong_fd, &back, sizeof(back)) != sizeof(back) ||
+		    back != msg)
+			fails++;
+	}
+	return fails;
+}
+
+/* ------------------------------------------------------------------ */
+/* The configurations                                                  */
+
+enum tracer { NONE, FTRACE, KTRACER };
+
+static void set_nothing(int on)
+{
+	(void)on;
+}
+
+static void set_ftrace(int on)
+{
+	tracefs_set(SWITCH_ENABLE, on ? "1" : "0");
+}
+
+static void set_ktracer(int on)
+{
+	kt_sources(on ? KTRACER_SRC_SCHED : 0);
+}
+
+struct config {
+	const char *name;
+	const char *what;
+	enum tracer tracer;		/* the one that must record */
+	unsigned int min_events;	/* at least, per round trip and CPU */
+	void (*set)(int on);
+	unsigned long n;		/* round trips of one timed run */
+	double t[RUNS];			/* ns per round trip of each run */
+	double ns, min, max;		/* median, fastest, slowest */
+	double round_trips;		/* in all runs, warm-up included */
+	double events[NCPUS];		/* what its tracer recorded meanwhile */
+};
+
+#define CONFIG(nm, wh, tr, min, fn) \
+	{ .name = nm, .what = wh, .tracer = tr, .min_events = min, .set = fn }
+
+static struct config configs[] = {
+	CONFIG("pipe_base", "nothing traced", NONE, 0, set_nothing),
+	CONFIG("pipe_ftrace", "ftrace sched:sched_switch", FTRACE, 1, set_ftrace),
+	CONFIG("pipe_ktracer", "ktracer SCHED (switch, wakeup)", KTRACER, 2, set_ktracer),
+};
+
+#define NCONFIGS	(sizeof(configs) / sizeof(configs[0]))
+
+/* What each tracer has recorded so far, per CPU. */
+struct counts {
+	uint64_t events[KTRACER + 1][NCPUS];	/* [NONE] stays 0 */
+	uint64_t kt_lost[NCPUS];
+};
+
+static void count(struct counts *c)
+{
+	for (int cpu = 0; cpu < NCPUS; cpu++) {
+		c->events[NONE][cpu] = 0;
+		c->events[FTRACE][cpu] = ftrace_events(cpu);
+		c->events[KTRACER][cpu] = meta[cpu]->written;
+		c->kt_lost[cpu] = meta[cpu]->lost;
+	}
+}
+
+/*
+ * Did the tracer that was on record at least c->min_events per round trip
+ * on each CPU, and the one that was off nothing?
+ */
+static void check_counts(struct config *c, const struct counts *before,
+			 const struct counts *after, unsigned long n)
+{
+	static const char *const tracer_name[] = { "", "ftrace", "ktracer" };
+
+	for (int cpu = 0; cpu < NCPUS; cpu++) {
+		uint64_t lost = after->kt_lost[cpu] - before->kt_lost[cpu];
+
+		if (lost)
+			die("%s: ktracer lost %llu records on CPU %d in OVERWRITE mode",
+			    c->name, (unsigned long long)lost, cpu);
+		for (int t = FTRACE; t <= KTRACER; t++) {
+			uint64_t d = after->events[t][cpu] - before->events[t][cpu];
+
+			if (t == (int)c->tracer && d < (uint64_t)c->min_events * n)
+				die("%s: %s recorded %llu events on CPU %d in %lu round trips, fewer than %u per round trip",
+				    c->name, tracer_name[t], (unsigned long long)d,
+				    cpu, n, c->min_events);
+			if (t != (int)c->tracer && d)
+				die("%s: %s recorded %llu events on CPU %d while it was off",
+				    c->name, tracer_name[t], (unsigned long long)d, cpu);
+		}
+		c->events[cpu] += after->events[c->tracer][cpu] -
+				  before->events[c->tracer][cpu];
+	}
+	c->round_trips += n;
+}
+
+/*
+ * One run of n round trips with c on: its ns. Switching a tracer on or off
+ * patches the kernel's text, which TCG translates again: a few round
+ * trips before the clock starts pay for that.
+ */
+static double run(struct config *c, unsigned long n)
+{
+	struct counts before, after;
+	unsigned long fails;
+	double t0, t1;
+
+	c->set(1);
+	fails = ping_pong(SETTLE);
+	count(&before);
+	t0 = now_ns();
+	fails += ping_pong(n);
+	t1 = now_ns();
+	c->set(0);
+	count(&after);
+	if (fails)
+		die("%s: %lu of %lu round trips failed (a short read or write, or a wrong echo): did the child on CPU 1 exit?",
+		    c->name, fails, SETTLE + n);
+	check_counts(c, &before, &after, n);
+	return t1 - t0;
+}
+
+/*
+ * Calibrate N so that one run takes RUN_MIN_NS..2 * RUN_MIN_NS, aiming
+ * at RUN_AIM_NS. TCG's speed wanders, so give up refining after a few
+ * tries and take the last N that ran long enough.
+ */
+static void calibrate(struct config *c)
+{
+	unsigned long n = 16;
+
+	for (int tries = 0;; tries++) {
+		double elapsed = run(c, n);
+
+		if (elapsed >= RUN_MIN_NS &&
+		    (elapsed <= 2 * RUN_MIN_NS || tries >= 12))
+			break;
+		if (elapsed < RUN_MIN_NS / 50)
+			n *= 16;
+		else
+			n = (unsigned long)(n * (RUN_AIM_NS / elapsed)) + 1;
+	}
+	c->n = n;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void summarise(struct config *c)
+{
+	double t[RUNS];
+
+	memcpy(t, c->t, sizeof(t));
+	qsort(t, RUNS, sizeof(t[0]), cmp_double);
+	c->ns = t[RUNS / 2];
+	c->min = t[0];
+	c->max = t[RUNS - 1];
+}
+
+/* ------------------------------------------------------------------ */
+/* Putting everything back                                             */
+
+/* Report a step of restore() that failed; returns 1 if it did. */
+static int restore_failed(int err, const char *what)
+{
+	if (err)
+		fprintf(stderr, "sched_bench: cannot restore %s: %s\n",
+			what, strerror(-err));
+	return err != 0;
+}
+
+/* Undo what main() changed; returns how many steps failed. */
+static int restore(void)
+{
+	struct ktracer_kevents k;
+	char on[2] = { tracing_on_was, '\0' };
+	int failed = 0;
+
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		child = 0;
+	}
+	if (!restore_needed)
+		return 0;
+	restore_needed = 0;
+	failed += restore_failed(kt_kevents(&k, KTRACER_KEVENTS_SOURCES, 0),
+				 "ktracer's sources (off)");
+	failed += restore_failed(kt_mode(kt_mode_was), "ktracer's mode");
+	failed += restore_failed(kt_enable(kt_enabled_was), "ktracer's enable");
+	failed += restore_failed(tracefs_write(SWITCH_ENABLE, "0"),
+				 "sched_switch's enable (0)");
+	failed += restore_failed(tracefs_clear(), "ftrace's buffers (clear)");
+	failed += restore_failed(tracefs_write("tracing_on", on), "tracing_on");
+	return failed;
+}
+
+int main(void)
+{
+	int err;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		die("ignore SIGPIPE: %s", strerror(errno));
+	pin_cpu(0);
+	start_child();
+	open_ktracer();
+	open_tracefs();
+
+	restore_needed = 1;
+	err = kt_enable(1);
+	if (err)
+		die("KTRACER_IOC_ENABLE enable=1: %s", strerror(-err));
+	err = kt_mode(KTRACER_MODE_OVERWRITE);
+	if (err)
+		die("KTRACER_IOC_CONFIG mode=OVERWRITE: %s", strerror(-err));
+	if (state->enabled != 1 || state->mode != KTRACER_MODE_OVERWRITE)
+		die("ktracer enabled in OVERWRITE mode, but the state page says enabled=%u mode=%u",
+		    state->enabled, state->mode);
+	tracefs_set("tracing_on", "1");
+
+	for (unsigned int i = 0; i < NCONFIGS; i++)
+		run(&configs[i], WARMUP);
+	for (unsigned int i = 0; i < NCONFIGS; i++)
+		calibrate(&configs[i]);
+	for (int r = 0; r < RUNS; r++)
+		for (unsigned int i = 0; i < NCONFIGS; i++) {
+			struct config *c = &configs[i];
+
+			c->t[r] = run(c, c->n) / c->n;
+		}
+
+	stop_child();
+	if (restore())
+		die("the tracers' settings were not all put back");
+
+	for (unsigned int i = 0; i < NCONFIGS; i++) {
+		summarise(&configs[i]);
+		printf("KT-RESULT %s %.2f\n", configs[i].name, configs[i].ns);
+	}
+
+	printf("\n%-13s %-31s %9s %9s %9s %9s %9s %6s %12s\n", "config",
+	       "traced", "ns/rt", "fastest", "slowest", "added", "N per run",
+	       "ms/run", "events/rt");
+	for (unsigned int i = 0; i < NCONFIGS; i++) {
+		const struct config *c = &configs[i];
+
+		printf("%-13s %-31s %9.0f %9.0f %9.0f %9.0f %9lu %6.1f %5.2f %5.2f\n",
+		       c->name, c->what, c->ns, c->min, c->max,
+		       c->ns - configs[0].ns, c->n, c->ns * c->n / 1e6,
+		       c->events[0] / c->round_trips,
+		       c->events[1] / c->round_trips);
+	}
+	printf("(ns per round trip: median of %d runs of N round trips, the configurations taking turns; this process on CPU 0, the child on CPU 1; added: over pipe_base; events/rt: what the configuration's tracer recorded per round trip on CPU 0 and CPU 1)\n",
+	       RUNS);
+	return 0;
+}
