@@ -5,11 +5,13 @@
 # Builds ktracer.ko (and kt_splat.ko, which the initramfs carries) against
 # Debian's kernel headers and every bench/*.c as a static program, boots
 # Debian's kernel in qemu with kt.run=bench, and prints the programs'
-# "KT-RESULT <name> <ns_per_op>" lines as a table, with the ratios to
-# getppid() and to ftrace's trace_marker, and whether each target is met.
+# "KT-RESULT <name> <ns>" lines as two tables: ops_bench's ns per op, with
+# the ratios to getppid() and to ftrace's trace_marker; sched_bench's ns
+# per pipe round trip, with what ftrace's sched_switch event and
+# ktracer's SCHED source add to it; then whether each target is met.
 #
 # The guest runs under TCG, so the absolute numbers are slow; the ratios
-# are what the targets are about. A benchmark is not a test: a missed
+# and differences are what the targets are about. A benchmark is not a test: a missed
 # target is reported, not failed. Exits non-zero only if something did
 # not build, the VM run was not clean (scripts/vm/verdict.sh) or a result
 # is missing. Logs stay in build/bench/vm/.
@@ -19,6 +21,7 @@ cd "$KT_ROOT"
 
 dir=$KT_BUILD/bench
 names=(getppid ioctl_floor trace_marker span_op batch_op disabled)
+sched_names=(pipe_base pipe_ftrace pipe_ktracer)
 
 # quiet WHAT LOG CMD...: run CMD into LOG; on failure show its end, exit 1.
 quiet() {
@@ -70,7 +73,7 @@ show_output
 
 declare -A ns
 missing=
-for name in "${names[@]}"; do
+for name in "${names[@]}" "${sched_names[@]}"; do
 	v=$(awk -v n="$name" '$1 == "KT-RESULT" && $2 == n { v = $3 } END { print v }' "$results")
 	if [[ ! "$v" =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
 		missing="$missing $name"
@@ -92,15 +95,23 @@ ratio() {
 	}'
 }
 
+# added NAME: NAME's ns over pipe_base's, to the ns.
+added() {
+	awk -v a="${ns[$1]}" -v b="${ns[pipe_base]}" 'BEGIN { printf("%.0f\n", a - b) }'
+}
+
 # at_most A B [L]: "met" if A <= L times B (L: 1), else "MISSED".
 at_most() {
 	awk -v a="$1" -v b="$2" -v l="${3:-1}" \
 		'BEGIN { print (a <= l * b) ? "met" : "MISSED" }'
 }
 
-# ops_cells NAME: a row's cells after the name and ns.
+# ops_cells NAME, sched_cells NAME: a row's cells after the name and ns.
 ops_cells() {
 	echo "$(ratio "${ns[$1]}" "${ns[getppid]}") | $(ratio "${ns[$1]}" "${ns[trace_marker]}")"
+}
+sched_cells() {
+	added "$1"
 }
 
 # table HEADER CELLS NAME...: a markdown table under HEADER ("a | b | c",
@@ -118,6 +129,8 @@ table() {
 
 table "operation | ns/op | ratio to getppid | ratio to trace_marker" \
 	ops_cells "${names[@]}"
+table "config | ns per round trip | added over pipe_base" \
+	sched_cells "${sched_names[@]}"
 echo
 
 # target WHAT NAME LIMIT BASE: is NAME's ns/op at most LIMIT times BASE's?
@@ -131,4 +144,8 @@ target "span op" span_op 1.0 trace_marker
 target "span op" span_op 1.6 getppid
 target "batch op" batch_op 0.1 trace_marker
 target "disabled" disabled 0.02 getppid
+kt_added=$(added pipe_ktracer)
+ft_added=$(added pipe_ftrace)
+echo "target: ktracer sched added cost <= ftrace sched_switch added cost:" \
+	"${kt_added}ns vs ${ft_added}ns $(at_most "$kt_added" "$ft_added")"
 exit 0
