@@ -21,9 +21,11 @@
  *
  * What tracing adds to a round trip is a configuration's time minus
  * pipe_base's. Each configuration's N is calibrated so that one run takes
- * 50-100 ms; then the configurations take turns, one run each (base,
- * ftrace, ktracer, base, ...), 7 times, so that TCG's wandering speed
- * hits all three alike, and each reports the median of its 7 runs.
+ * 200-400 ms (longer than ops_bench's: a round trip's time wanders more,
+ * with how busy the host is); then the configurations take turns, one run
+ * each (base, ftrace, ktracer, base, ...), 7 times, so that TCG's
+ * wandering speed hits all three alike, and each reports the median of
+ * its 7 runs.
  *
  * Nothing is timed before it has been seen to work: every configuration
  * is run once in a warm-up; every run counts the round trips whose echo
@@ -66,8 +68,8 @@
 #define TRACEFS		"/sys/kernel/tracing"
 #define SWITCH_ENABLE	"events/sched/sched_switch/enable"
 #define RUNS		7
-#define RUN_MIN_NS	50e6	/* a timed run takes at least this */
-#define RUN_AIM_NS	75e6	/* and calibration aims here */
+#define RUN_MIN_NS	200e6	/* a timed run takes at least this */
+#define RUN_AIM_NS	300e6	/* and calibration aims here */
 #define WARMUP		64	/* checked round trips before any timing */
 #define SETTLE		16	/* untimed round trips before each run */
 #define NCPUS		2	/* CPU 0: this process; CPU 1: the child */
