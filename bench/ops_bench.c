@@ -30,26 +30,11 @@
  * Output: one "KT-RESULT <name> <ns_per_op>" line per measurement, then a
  * table for people. Exits 0 if every measurement was taken, 1 otherwise.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <linux/ktracer.h>
+#include "bench.h"
 
-#define TRACEFS		"/sys/kernel/tracing"
-#define RUNS		7
 #define RUN_MIN_NS	50e6	/* a timed run takes at least this */
 #define RUN_AIM_NS	75e6	/* and calibration aims here */
 #define WARMUP		64	/* checked iterations before any timing */
@@ -71,74 +56,35 @@ static unsigned long disabled_taken;
 static char tracing_on_was = '1';
 static int restore_needed;
 
-static void restore(void);
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fprintf(stderr, "ops_bench: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	restore();
-	exit(1);
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
 /* ------------------------------------------------------------------ */
 /* ktracer commands the benchmark needs around the timed loops         */
 
-static void kt_enable(unsigned int on)
+static void set_enabled(unsigned int on)
 {
-	struct ktracer_enable e = { .size = sizeof(e), .enable = on };
+	int err = kt_enable(kt_fd, on);
 
-	if (ioctl(kt_fd, KTRACER_IOC_ENABLE, &e))
-		die("KTRACER_IOC_ENABLE enable=%u: %s", on, strerror(errno));
+	if (err)
+		die("KTRACER_IOC_ENABLE enable=%u: %s", on, strerror(-err));
 	if (__atomic_load_n(&state->enabled, __ATOMIC_RELAXED) != on)
 		die("KTRACER_IOC_ENABLE enable=%u succeeded, but the state page says enabled=%u",
 		    on, state->enabled);
 }
 
-static int kt_mode(unsigned int mode)
+/* Recording on, DISCARD mode, tracing_on as it was: how many failed. */
+static int restore(void)
 {
-	struct ktracer_config c = {
-		.size = sizeof(c),
-		.flags = KTRACER_CONFIG_MODE,
-		.mode = mode,
-	};
-
-	return ioctl(kt_fd, KTRACER_IOC_CONFIG, &c) ? -errno : 0;
-}
-
-static void restore(void)
-{
-	int fd;
+	char on[2] = { tracing_on_was, '\0' };
+	int failed = 0;
 
 	if (!restore_needed)
-		return;
+		return 0;
 	restore_needed = 0;
-	if (state && !__atomic_load_n(&state->enabled, __ATOMIC_RELAXED)) {
-		struct ktracer_enable e = { .size = sizeof(e), .enable = 1 };
-
-		ioctl(kt_fd, KTRACER_IOC_ENABLE, &e);
-	}
-	kt_mode(KTRACER_MODE_DISCARD);
-	fd = open(TRACEFS "/tracing_on", O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (write(fd, &tracing_on_was, 1) != 1)
-			fprintf(stderr, "ops_bench: cannot restore tracing_on\n");
-		close(fd);
-	}
+	if (!__atomic_load_n(&state->enabled, __ATOMIC_RELAXED))
+		failed += restore_failed(kt_enable(kt_fd, 1), "ktracer's enable");
+	failed += restore_failed(kt_mode(kt_fd, KTRACER_MODE_DISCARD),
+				 "ktracer's mode");
+	failed += restore_failed(tracefs_write("tracing_on", on), "tracing_on");
+	return failed;
 }
 
 /* ------------------------------------------------------------------ */
@@ -218,6 +164,7 @@ struct bench {
 	unsigned int ops_per_iter;
 	unsigned int records_per_op;	/* ktracer records each op writes */
 	unsigned long n;		/* iterations of one timed run */
+	double ops;			/* done since measure() began */
 	double ns, min, max;		/* per op: median, fastest, slowest */
 };
 
@@ -236,8 +183,10 @@ static struct bench benches[] = {
 
 #define NBENCH	(sizeof(benches) / sizeof(benches[0]))
 
-static double timed_run(struct bench *b, unsigned long n)
+/* One run of n iterations of b: its ns. */
+static double timed_run(void *arg, unsigned long n)
 {
+	struct bench *b = arg;
 	unsigned long fails;
 	double t0, t1;
 
@@ -247,14 +196,8 @@ static double timed_run(struct bench *b, unsigned long n)
 	if (fails)
 		die("%s: %lu of %lu calls failed in a timed run (or, for disabled, took the tracing-on branch)",
 		    b->name, fails, n);
+	b->ops += (double)n * b->ops_per_iter;
 	return t1 - t0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 static struct {
@@ -288,104 +231,39 @@ static void meta_check(const struct bench *b, double ops)
 
 static void measure(struct bench *b)
 {
-	double t[RUNS], ops = 0, elapsed;
-	unsigned long n = 16;
+	double t[RUNS];
 
+	b->ops = 0;
 	meta_snap();
-	/*
-	 * Calibrate N so that one run takes RUN_MIN_NS..2 * RUN_MIN_NS,
-	 * aiming at RUN_AIM_NS. TCG's speed wanders, so give up refining
-	 * after a few tries and take the last N that ran long enough.
-	 */
-	for (int tries = 0;; tries++) {
-		elapsed = timed_run(b, n);
-		ops += (double)n * b->ops_per_iter;
-		if (elapsed >= RUN_MIN_NS &&
-		    (elapsed <= 2 * RUN_MIN_NS || tries >= 12))
-			break;
-		if (elapsed < RUN_MIN_NS / 50)
-			n *= 16;
-		else
-			n = (unsigned long)(n * (RUN_AIM_NS / elapsed)) + 1;
-	}
-	b->n = n;
-	for (int r = 0; r < RUNS; r++) {
-		t[r] = timed_run(b, n) / ((double)n * b->ops_per_iter);
-		ops += (double)n * b->ops_per_iter;
-	}
-	meta_check(b, ops);
-	qsort(t, RUNS, sizeof(t[0]), cmp_double);
-	b->ns = t[RUNS / 2];
-	b->min = t[0];
-	b->max = t[RUNS - 1];
+	b->n = calibrate(timed_run, b, RUN_MIN_NS, RUN_AIM_NS);
+	for (int r = 0; r < RUNS; r++)
+		t[r] = timed_run(b, b->n) / ((double)b->n * b->ops_per_iter);
+	meta_check(b, b->ops);
+	median_of(t, &b->ns, &b->min, &b->max);
 }
 
 /* ------------------------------------------------------------------ */
 /* Set-up and the warm-up pass that proves every timed call succeeds   */
 
-static void pin_cpu0(void)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		die("cannot pin to CPU 0: %s", strerror(errno));
-}
-
 static void open_ktracer(void)
 {
-	struct ktracer_version v = { .size = sizeof(v) };
-	long page = sysconf(_SC_PAGESIZE);
-	void *p;
+	const char *why;
 
-	kt_fd = open(KTRACER_DEVICE, O_RDWR | O_CLOEXEC);
-	if (kt_fd < 0)
-		die("open %s: %s (is ktracer.ko loaded? root?)",
-		    KTRACER_DEVICE, strerror(errno));
-	if (ioctl(kt_fd, KTRACER_IOC_VERSION, &v))
-		die("KTRACER_IOC_VERSION: %s", strerror(errno));
-	if (v.major != KTRACER_ABI_MAJOR || v.minor < KTRACER_ABI_MINOR)
-		die("the module speaks ABI %u.%u; this benchmark needs %u.%u or a later minor",
-		    v.major, v.minor, KTRACER_ABI_MAJOR, KTRACER_ABI_MINOR);
-
-	p = mmap(NULL, page, PROT_READ, MAP_SHARED, kt_fd, 0);
-	if (p == MAP_FAILED)
-		die("mmap of the state page: %s", strerror(errno));
-	state = p;
-	if (state->magic != KTRACER_STATE_MAGIC)
-		die("the state page's magic is %#llx, not KTRACER_STATE_MAGIC",
-		    (unsigned long long)state->magic);
-
-	/* CPU 0's meta page: 1 + 0 * cpu_pages + 1. Optional. */
-	p = mmap(NULL, page, PROT_READ, MAP_SHARED, kt_fd,
-		 (off_t)2 * state->page_size);
-	if (p == MAP_FAILED) {
+	kt_fd = kt_open(&state);
+	meta = kt_meta(kt_fd, state, 0, &why);	/* optional */
+	if (!meta)
 		printf("# note: CPU 0's meta page cannot be mapped (%s): records are not counted\n",
-		       strerror(errno));
-	} else if (((const struct ktracer_meta *)p)->magic != KTRACER_META_MAGIC) {
-		printf("# note: CPU 0's meta page has a bad magic: records are not counted\n");
-		munmap(p, page);
-	} else {
-		meta = p;
-	}
+		       why);
 }
 
 static void open_marker(void)
 {
-	int fd;
+	char buf[16];
 
-	if (access(TRACEFS "/trace_marker", F_OK) &&
-	    mount("tracefs", TRACEFS, "tracefs", 0, NULL))
-		die("mount tracefs on %s: %s", TRACEFS, strerror(errno));
-	fd = open(TRACEFS "/tracing_on", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		die("open %s/tracing_on: %s", TRACEFS, strerror(errno));
-	if (read(fd, &tracing_on_was, 1) != 1)
-		die("read %s/tracing_on: %s", TRACEFS, strerror(errno));
-	if (pwrite(fd, "1", 1, 0) != 1)
-		die("write 1 to %s/tracing_on: %s", TRACEFS, strerror(errno));
-	close(fd);
+	tracefs_mount();
+	tracefs_read("tracing_on", buf, sizeof(buf));
+	tracing_on_was = buf[0];
+	tracefs_set("tracing_on", "1");
 	marker_fd = open(TRACEFS "/trace_marker", O_WRONLY | O_CLOEXEC);
 	if (marker_fd < 0)
 		die("open %s/trace_marker: %s", TRACEFS, strerror(errno));
@@ -452,14 +330,14 @@ int main(void)
 	int err;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	pin_cpu0();
+	pin_cpu(0);
 	parent = getppid();
 	open_ktracer();
 	open_marker();
 	restore_needed = 1;
 	set_up_ops();
-	kt_enable(1);
-	err = kt_mode(KTRACER_MODE_OVERWRITE);
+	set_enabled(1);
+	err = kt_mode(kt_fd, KTRACER_MODE_OVERWRITE);
 	if (err)
 		die("KTRACER_IOC_CONFIG mode=OVERWRITE: %s", strerror(-err));
 	if (state->mode != KTRACER_MODE_OVERWRITE)
@@ -471,19 +349,20 @@ int main(void)
 	for (unsigned int i = 0; i < NBENCH - 1; i++)
 		measure(&benches[i]);
 
-	kt_enable(0);
+	set_enabled(0);
 	/* The disabled path must not even reach the ioctl. */
 	for (int i = 0; i < WARMUP; i++)
 		loop_disabled(1);
 	if (disabled_taken)
 		die("disabled: the state page said enabled while tracing was off");
 	measure(&benches[NBENCH - 1]);
-	kt_enable(1);
+	set_enabled(1);
 
-	err = kt_mode(KTRACER_MODE_DISCARD);
+	err = kt_mode(kt_fd, KTRACER_MODE_DISCARD);
 	if (err)
 		die("KTRACER_IOC_CONFIG mode=DISCARD: %s", strerror(-err));
-	restore();
+	if (restore())
+		die("ktracer's and tracefs's settings were not all put back");
 
 	for (unsigned int i = 0; i < NBENCH; i++)
 		printf("KT-RESULT %s %.2f\n", benches[i].name, benches[i].ns);

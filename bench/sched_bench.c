@@ -47,27 +47,13 @@
  * configuration, then a table for people. Exits 0 if every measurement
  * was taken, 1 otherwise.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <linux/ktracer.h>
+#include "bench.h"
 
-#define TRACEFS		"/sys/kernel/tracing"
 #define SWITCH_ENABLE	"events/sched/sched_switch/enable"
-#define RUNS		7
 #define RUN_MIN_NS	200e6	/* a timed run takes at least this */
 #define RUN_AIM_NS	300e6	/* and calibration aims here */
 #define WARMUP		64	/* checked round trips before any timing */
@@ -82,70 +68,8 @@ static char tracing_on_was = '1';
 static unsigned int kt_enabled_was = 1, kt_mode_was = KTRACER_MODE_DISCARD;
 static int restore_needed;
 
-static int restore(void);
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fprintf(stderr, "sched_bench: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	restore();
-	exit(1);
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static void pin_cpu(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		die("cannot pin to CPU %d: %s", cpu, strerror(errno));
-	if (sched_getcpu() != cpu)
-		die("pinned to CPU %d, but running on CPU %d", cpu, sched_getcpu());
-}
-
 /* ------------------------------------------------------------------ */
 /* tracefs                                                             */
-
-/* tracefs_write FILE VAL: write VAL to TRACEFS/FILE; 0 or -errno. */
-static int tracefs_write(const char *file, const char *val)
-{
-	char path[256];
-	ssize_t len = (ssize_t)strlen(val), done;
-	int fd, err = 0;
-
-	snprintf(path, sizeof(path), TRACEFS "/%s", file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	done = write(fd, val, len);
-	if (done != len)
-		err = done < 0 ? -errno : -EIO;
-	close(fd);
-	return err;
-}
-
-static void tracefs_set(const char *file, const char *val)
-{
-	int err = tracefs_write(file, val);
-
-	if (err)
-		die("write \"%s\" to %s/%s: %s", val, TRACEFS, file, strerror(-err));
-}
 
 /* Empty ftrace's buffers (and zero their counters): 0 or -errno. */
 static int tracefs_clear(void)
@@ -156,24 +80,6 @@ static int tracefs_clear(void)
 		return -errno;
 	close(fd);
 	return 0;
-}
-
-/* Read TRACEFS/FILE, NUL-terminated, into buf; die if it cannot be read. */
-static void tracefs_read(const char *file, char *buf, size_t size)
-{
-	char path[256];
-	ssize_t len;
-	int fd;
-
-	snprintf(path, sizeof(path), TRACEFS "/%s", file);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		die("open %s: %s", path, strerror(errno));
-	len = read(fd, buf, size - 1);
-	if (len < 0)
-		die("read %s: %s", path, strerror(errno));
-	close(fd);
-	buf[len] = '\0';
 }
 
 /* FIELD's number in per_cpu/cpuCPU/stats ("entries: 12\n..."). */
@@ -201,22 +107,26 @@ static uint64_t ftrace_events(int cpu)
 	return ftrace_stat(cpu, "entries") + ftrace_stat(cpu, "overrun");
 }
 
-/* Tracing on, no event on, overwrite mode: what pipe_ftrace needs. */
+/* Die, saying why it matters, unless TRACEFS/file starts with want. */
+static void tracefs_expect(const char *file, char want, const char *why)
+{
+	char buf[16];
+
+	tracefs_read(file, buf, sizeof(buf));
+	if (buf[0] != want)
+		die("%s/%s reads %.1s, not %c: %s", TRACEFS, file, buf, want, why);
+}
+
+/* No event on, overwrite mode: what pipe_base and pipe_ftrace need. */
 static void open_tracefs(void)
 {
 	char buf[16];
 
-	if (access(TRACEFS "/tracing_on", F_OK) &&
-	    mount("tracefs", TRACEFS, "tracefs", 0, NULL))
-		die("mount tracefs on %s: %s", TRACEFS, strerror(errno));
-	tracefs_read("events/enable", buf, sizeof(buf));
-	if (buf[0] != '0')
-		die("%s/events/enable reads %.1s: ftrace events are on already, pipe_base would not be untraced",
-		    TRACEFS, buf);
-	tracefs_read("options/overwrite", buf, sizeof(buf));
-	if (buf[0] != '1')
-		die("%s/options/overwrite reads %.1s: ftrace would drop events when full and look cheaper than it is",
-		    TRACEFS, buf);
+	tracefs_mount();
+	tracefs_expect("events/enable", '0',
+		       "ftrace events are on already, pipe_base would not be untraced");
+	tracefs_expect("options/overwrite", '1',
+		       "ftrace would drop events when full and look cheaper than it is");
 	tracefs_read("tracing_on", buf, sizeof(buf));
 	tracing_on_was = buf[0];
 }
@@ -247,67 +157,23 @@ static void kt_sources(uint32_t sources)
 		    sources, k.sources);
 }
 
-static int kt_enable(unsigned int on)
-{
-	struct ktracer_enable e = { .size = sizeof(e), .enable = on };
-
-	return ioctl(kt_fd, KTRACER_IOC_ENABLE, &e) ? -errno : 0;
-}
-
-static int kt_mode(unsigned int mode)
-{
-	struct ktracer_config c = {
-		.size = sizeof(c),
-		.flags = KTRACER_CONFIG_MODE,
-		.mode = mode,
-	};
-
-	return ioctl(kt_fd, KTRACER_IOC_CONFIG, &c) ? -errno : 0;
-}
-
 static void open_ktracer(void)
 {
-	struct ktracer_version v = { .size = sizeof(v) };
 	struct ktracer_kevents k;
-	long page = sysconf(_SC_PAGESIZE);
-	void *p;
+	const char *why;
 	int err;
 
-	kt_fd = open(KTRACER_DEVICE, O_RDWR | O_CLOEXEC);
-	if (kt_fd < 0)
-		die("open %s: %s (is ktracer.ko loaded? root?)",
-		    KTRACER_DEVICE, strerror(errno));
-	if (ioctl(kt_fd, KTRACER_IOC_VERSION, &v))
-		die("KTRACER_IOC_VERSION: %s", strerror(errno));
-	if (v.major != KTRACER_ABI_MAJOR || v.minor < KTRACER_ABI_MINOR)
-		die("the module speaks ABI %u.%u; this benchmark needs %u.%u or a later minor",
-		    v.major, v.minor, KTRACER_ABI_MAJOR, KTRACER_ABI_MINOR);
-
-	p = mmap(NULL, page, PROT_READ, MAP_SHARED, kt_fd, 0);
-	if (p == MAP_FAILED)
-		die("mmap of the state page: %s", strerror(errno));
-	state = p;
-	if (state->magic != KTRACER_STATE_MAGIC)
-		die("the state page's magic is %#llx, not KTRACER_STATE_MAGIC",
-		    (unsigned long long)state->magic);
+	kt_fd = kt_open(&state);
 	if (state->nr_cpus < NCPUS)
 		die("ktracer has buffers for %u CPUs; this benchmark needs %d",
 		    state->nr_cpus, NCPUS);
 	kt_enabled_was = state->enabled;
 	kt_mode_was = state->mode;
 
-	/* CPU cpu's meta page: page 1 + cpu * cpu_pages + 1. */
 	for (int cpu = 0; cpu < NCPUS; cpu++) {
-		off_t pg = 1 + (off_t)cpu * state->cpu_pages + 1;
-
-		p = mmap(NULL, page, PROT_READ, MAP_SHARED, kt_fd,
-			 pg * state->page_size);
-		if (p == MAP_FAILED)
-			die("mmap of CPU %d's meta page: %s", cpu, strerror(errno));
-		meta[cpu] = p;
-		if (meta[cpu]->magic != KTRACER_META_MAGIC || meta[cpu]->cpu != (uint32_t)cpu)
-			die("CPU %d's meta page has magic %#llx and cpu %u",
-			    cpu, (unsigned long long)meta[cpu]->magic, meta[cpu]->cpu);
+		meta[cpu] = kt_meta(kt_fd, state, cpu, &why);
+		if (!meta[cpu])
+			die("mmap of CPU %d's meta page: %s", cpu, why);
 	}
 
 	err = kt_kevents(&k, 0, 0);
@@ -491,8 +357,9 @@ static void check_counts(struct config *c, const struct counts *before,
  * patches the kernel's text, which TCG translates again: a few round
  * trips before the clock starts pay for that.
  */
-static double run(struct config *c, unsigned long n)
+static double run(void *arg, unsigned long n)
 {
+	struct config *c = arg;
 	struct counts before, after;
 	unsigned long fails;
 	double t0, t1;
@@ -512,58 +379,8 @@ static double run(struct config *c, unsigned long n)
 	return t1 - t0;
 }
 
-/*
- * Calibrate N so that one run takes RUN_MIN_NS..2 * RUN_MIN_NS, aiming
- * at RUN_AIM_NS. TCG's speed wanders, so give up refining after a few
- * tries and take the last N that ran long enough.
- */
-static void calibrate(struct config *c)
-{
-	unsigned long n = 16;
-
-	for (int tries = 0;; tries++) {
-		double elapsed = run(c, n);
-
-		if (elapsed >= RUN_MIN_NS &&
-		    (elapsed <= 2 * RUN_MIN_NS || tries >= 12))
-			break;
-		if (elapsed < RUN_MIN_NS / 50)
-			n *= 16;
-		else
-			n = (unsigned long)(n * (RUN_AIM_NS / elapsed)) + 1;
-	}
-	c->n = n;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static void summarise(struct config *c)
-{
-	double t[RUNS];
-
-	memcpy(t, c->t, sizeof(t));
-	qsort(t, RUNS, sizeof(t[0]), cmp_double);
-	c->ns = t[RUNS / 2];
-	c->min = t[0];
-	c->max = t[RUNS - 1];
-}
-
 /* ------------------------------------------------------------------ */
 /* Putting everything back                                             */
-
-/* Report a step of restore() that failed; returns 1 if it did. */
-static int restore_failed(int err, const char *what)
-{
-	if (err)
-		fprintf(stderr, "sched_bench: cannot restore %s: %s\n",
-			what, strerror(-err));
-	return err != 0;
-}
 
 /* Undo what main() changed; returns how many steps failed. */
 static int restore(void)
@@ -582,8 +399,8 @@ static int restore(void)
 	restore_needed = 0;
 	failed += restore_failed(kt_kevents(&k, KTRACER_KEVENTS_SOURCES, 0),
 				 "ktracer's sources (off)");
-	failed += restore_failed(kt_mode(kt_mode_was), "ktracer's mode");
-	failed += restore_failed(kt_enable(kt_enabled_was), "ktracer's enable");
+	failed += restore_failed(kt_mode(kt_fd, kt_mode_was), "ktracer's mode");
+	failed += restore_failed(kt_enable(kt_fd, kt_enabled_was), "ktracer's enable");
 	failed += restore_failed(tracefs_write(SWITCH_ENABLE, "0"),
 				 "sched_switch's enable (0)");
 	failed += restore_failed(tracefs_clear(), "ftrace's buffers (clear)");
@@ -604,10 +421,10 @@ int main(void)
 	open_tracefs();
 
 	restore_needed = 1;
-	err = kt_enable(1);
+	err = kt_enable(kt_fd, 1);
 	if (err)
 		die("KTRACER_IOC_ENABLE enable=1: %s", strerror(-err));
-	err = kt_mode(KTRACER_MODE_OVERWRITE);
+	err = kt_mode(kt_fd, KTRACER_MODE_OVERWRITE);
 	if (err)
 		die("KTRACER_IOC_CONFIG mode=OVERWRITE: %s", strerror(-err));
 	if (state->enabled != 1 || state->mode != KTRACER_MODE_OVERWRITE)
@@ -618,7 +435,7 @@ int main(void)
 	for (unsigned int i = 0; i < NCONFIGS; i++)
 		run(&configs[i], WARMUP);
 	for (unsigned int i = 0; i < NCONFIGS; i++)
-		calibrate(&configs[i]);
+		configs[i].n = calibrate(run, &configs[i], RUN_MIN_NS, RUN_AIM_NS);
 	for (int r = 0; r < RUNS; r++)
 		for (unsigned int i = 0; i < NCONFIGS; i++) {
 			struct config *c = &configs[i];
@@ -631,7 +448,8 @@ int main(void)
 		die("the tracers' settings were not all put back");
 
 	for (unsigned int i = 0; i < NCONFIGS; i++) {
-		summarise(&configs[i]);
+		median_of(configs[i].t, &configs[i].ns, &configs[i].min,
+			  &configs[i].max);
 		printf("KT-RESULT %s %.2f\n", configs[i].name, configs[i].ns);
 	}
 

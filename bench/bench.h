@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * bench.h: what the bench programs share. Giving up with a message, the
+ * clock, pinning, calibrated runs and their median, opening ktracer and
+ * mapping its pages, reading and writing tracefs.
+ *
+ * A program that includes it defines restore(), which puts back what the
+ * program changed (die() calls it) and returns how many things it could
+ * not put back; restore_failed() reports one.
+ */
+#ifndef KT_BENCH_H
+#define KT_BENCH_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/ktracer.h>
+
+#define TRACEFS		"/sys/kernel/tracing"
+#define RUNS		7	/* timed runs of a measurement: the median */
+
+static int restore(void);
+
+static inline void __attribute__((noreturn, format(printf, 1, 2)))
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", program_invocation_short_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	restore();
+	exit(1);
+}
+
+/* For restore(): report a step that failed with -errno err; 1 if it did. */
+static inline int restore_failed(int err, const char *what)
+{
+	if (err)
+		fprintf(stderr, "%s: cannot restore %s: %s\n",
+			program_invocation_short_name, what, strerror(-err));
+	return err != 0;
+}
+
+static inline double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static inline void pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("cannot pin to CPU %d: %s", cpu, strerror(errno));
+	if (sched_getcpu() != cpu)
+		die("pinned to CPU %d, but running on CPU %d", cpu, sched_getcpu());
+}
+
+/*
+ * The N for which run(arg, N), which returns the ns it took, lasts
+ * min_ns..2 * min_ns, aiming at aim_ns. TCG's speed wanders, so give up
+ * refining after a few tries and take the last N that ran long enough.
+ */
+static inline unsigned long calibrate(double (*run)(void *arg, unsigned long n),
+				      void *arg, double min_ns, double aim_ns)
+{
+	unsigned long n = 16;
+
+	for (int tries = 0;; tries++) {
+		double elapsed = run(arg, n);
+
+		if (elapsed >= min_ns && (elapsed <= 2 * min_ns || tries >= 12))
+			return n;
+		if (elapsed < min_ns / 50)
+			n *= 16;
+		else
+			n = (unsigned long)(n * (aim_ns / elapsed)) + 1;
+	}
+}
+
+static inline int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sort t[RUNS]; its median, fastest and slowest. */
+static inline void median_of(double t[RUNS], double *ns, double *min,
+			     double *max)
+{
+	qsort(t, RUNS, sizeof(t[0]), cmp_double);
+	*ns = t[RUNS / 2];
+	*min = t[0];
+	*max = t[RUNS - 1];
+}
+
+/* ------------------------------------------------------------------ */
+/* ktracer                                                             */
+
+/* Open /dev/ktracer, check its ABI, map its state page: the fd. */
+static inline int kt_open(const struct ktracer_state **state)
+{
+	struct ktracer_version v = { .size = sizeof(v) };
+	int fd = open(KTRACER_DEVICE, O_RDWR | O_CLOEXEC);
+	void *p;
+
+	if (fd < 0)
+		die("open %s: %s (is ktracer.ko loaded? root?)",
+		    KTRACER_DEVICE, strerror(errno));
+	if (ioctl(fd, KTRACER_IOC_VERSION, &v))
+		die("KTRACER_IOC_VERSION: %s", strerror(errno));
+	if (v.major != KTRACER_ABI_MAJOR || v.minor < KTRACER_ABI_MINOR)
+		die("the module speaks ABI %u.%u; this benchmark needs %u.%u or a later minor",
+		    v.major, v.minor, KTRACER_ABI_MAJOR, KTRACER_ABI_MINOR);
+
+	p = mmap(NULL, sysconf(_SC_PAGESIZE), PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap of the state page: %s", strerror(errno));
+	*state = p;
+	if ((*state)->magic != KTRACER_STATE_MAGIC)
+		die("the state page's magic is %#llx, not KTRACER_STATE_MAGIC",
+		    (unsigned long long)(*state)->magic);
+	return fd;
+}
+
+/*
+ * Map CPU cpu's meta page (page 1 + cpu * cpu_pages + 1 of the file), or
+ * return NULL and say why.
+ */
+static inline const volatile struct ktracer_meta *
+kt_meta(int fd, const struct ktracer_state *state, unsigned int cpu,
+	const char **why)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	off_t pg = 1 + (off_t)cpu * state->cpu_pages + 1;
+	const struct ktracer_meta *m;
+	void *p;
+
+	p = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, pg * state->page_size);
+	if (p == MAP_FAILED) {
+		*why = strerror(errno);
+		return NULL;
+	}
+	m = p;
+	if (m->magic != KTRACER_META_MAGIC || m->cpu != cpu) {
+		*why = "not a meta page of that CPU (magic, cpu)";
+		munmap(p, page);
+		return NULL;
+	}
+	return m;
+}
+
+/* KTRACER_IOC_ENABLE: 0 or -errno. */
+static inline int kt_enable(int fd, unsigned int on)
+{
+	struct ktracer_enable e = { .size = sizeof(e), .enable = on };
+
+	return ioctl(fd, KTRACER_IOC_ENABLE, &e) ? -errno : 0;
+}
+
+/* KTRACER_IOC_CONFIG of the mode: 0 or -errno. */
+static inline int kt_mode(int fd, unsigned int mode)
+{
+	struct ktracer_config c = {
+		.size = sizeof(c),
+		.flags = KTRACER_CONFIG_MODE,
+		.mode = mode,
+	};
+
+	return ioctl(fd, KTRACER_IOC_CONFIG, &c) ? -errno : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* tracefs                                                             */
+
+static inline void tracefs_mount(void)
+{
+	if (access(TRACEFS "/tracing_on", F_OK) &&
+	    mount("tracefs", TRACEFS, "tracefs", 0, NULL))
+		die("mount tracefs on %s: %s", TRACEFS, strerror(errno));
+}
+
+/* Write val to TRACEFS/file: 0 or -errno. */
+static inline int tracefs_write(const char *file, const char *val)
+{
+	char path[256];
+	ssize_t len = (ssize_t)strlen(val), done;
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), TRACEFS "/%s", file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	done = write(fd, val, len);
+	if (done != len)
+		err = done < 0 ? -errno : -EIO;
+	close(fd);
+	return err;
+}
+
+static inline void tracefs_set(const char *file, const char *val)
+{
+	int err = tracefs_write(file, val);
+
+	if (err)
+		die("write \"%s\" to %s/%s: %s", val, TRACEFS, file, strerror(-err));
+}
+
+/* Read TRACEFS/file into buf, NUL-terminated. */
+static inline void tracefs_read(const char *file, char *buf, size_t size)
+{
+	char path[256];
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), TRACEFS "/%s", file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("open %s: %s", path, strerror(errno));
+	len = read(fd, buf, size - 1);
+	if (len < 0)
+		die("read %s: %s", path, strerror(errno));
+	close(fd);
+	buf[len] = '\0';
+}
+
+#endif /* KT_BENCH_H */
