@@ -49,7 +49,8 @@ check-debian:
 check-debug:
 	scripts/check.sh debug
 
-# ns per op of ktracer's ops next to getppid() and trace_marker, in qemu
+# ns per op of ktracer's ops next to getppid() and trace_marker, and what
+# recording the scheduler adds to a pipe round trip next to ftrace, in qemu
 bench:
 	scripts/bench.sh
 
@@ -64,7 +65,8 @@ help:
 	@echo 'make check-debian  lint + kselftests on Debian'"'"'s kernel only'
 	@echo 'make check-debug   kselftests on the debug kernel only (KASAN, lockdep, kmemleak)'
 	@echo 'make lint          checkpatch --strict, sparse C=2, W=1'
-	@echo 'make bench         ns/op of span ops, batches and the disabled path vs getppid and trace_marker, in qemu'
+	@echo 'make bench         ns/op of span ops, batches and the disabled path vs getppid and trace_marker,'
+	@echo '                   and the scheduler'"'"'s tracing cost vs ftrace'"'"'s sched_switch, in qemu'
 	@echo 'make selftests     build the kselftests into build/selftests'
 	@echo 'make setup         install and cache everything the above need'
 
