@@ -10,6 +10,9 @@
  * Measured, in ns per op:
  *
  *	getppid		syscall(SYS_getppid): a system call that does nothing
+ *	ioctl_floor	an ioctl /dev/ktracer does not know (ENOTTY): what
+ *			the VFS's ioctl path costs before ktracer's code
+ *			runs, the floor of any op made with its own call
  *	trace_marker	write() of 40 bytes (one struct ktracer_op's worth)
  *			to /sys/kernel/tracing/trace_marker, tracing on
  *	span_op		KTRACER_IOC_OP, alternating START and STOP on slot 0
@@ -150,6 +153,16 @@ static unsigned long loop_getppid(unsigned long n)
 	return fails;
 }
 
+static unsigned long loop_floor(unsigned long n)
+{
+	unsigned long fails = 0;
+
+	for (unsigned long i = 0; i < n; i++)
+		fails += ioctl(kt_fd, _IO(KTRACER_IOC_MAGIC, 0x7f)) != -1 ||
+			 errno != ENOTTY;
+	return fails;
+}
+
 static unsigned long loop_marker(unsigned long n)
 {
 	unsigned long fails = 0;
@@ -214,11 +227,14 @@ struct bench {
 
 static struct bench benches[] = {
 	BENCH("getppid", "syscall(SYS_getppid)", loop_getppid, 1, 0),
+	BENCH("ioctl_floor", "ioctl(unknown command): ENOTTY", loop_floor, 1, 0),
 	BENCH("trace_marker", "write(trace_marker, 40 bytes)", loop_marker, 1, 0),
 	BENCH("span_op", "KTRACER_IOC_OP START or STOP", loop_span, 2, 1),
 	BENCH("batch_op", "KTRACER_IOC_BATCH of 64, per op", loop_batch, BATCH_OPS, 1),
 	BENCH("disabled", "tracing off: load + branch", loop_disabled, 1, 0),
 };
+
+#define NBENCH	(sizeof(benches) / sizeof(benches[0]))
 
 static double timed_run(struct bench *b, unsigned long n)
 {
@@ -414,6 +430,8 @@ static void warm_up(void)
 		if (write(marker_fd, marker, sizeof(marker) - 1) !=
 		    (ssize_t)(sizeof(marker) - 1))
 			die("warm-up: write to trace_marker: %s", strerror(errno));
+		if (loop_floor(1))
+			die("warm-up: an unknown ioctl did not fail with ENOTTY");
 		for (int j = 0; j < 2; j++)
 			if (ioctl(kt_fd, KTRACER_IOC_OP, &span[j]))
 				die("warm-up: KTRACER_IOC_OP %s: %s",
@@ -449,7 +467,8 @@ int main(void)
 		    state->mode);
 	warm_up();
 
-	for (int i = 0; i < 4; i++)
+	/* All but the last, "disabled", with tracing on. */
+	for (unsigned int i = 0; i < NBENCH - 1; i++)
 		measure(&benches[i]);
 
 	kt_enable(0);
@@ -458,7 +477,7 @@ int main(void)
 		loop_disabled(1);
 	if (disabled_taken)
 		die("disabled: the state page said enabled while tracing was off");
-	measure(&benches[4]);
+	measure(&benches[NBENCH - 1]);
 	kt_enable(1);
 
 	err = kt_mode(KTRACER_MODE_DISCARD);
@@ -466,12 +485,12 @@ int main(void)
 		die("KTRACER_IOC_CONFIG mode=DISCARD: %s", strerror(-err));
 	restore();
 
-	for (unsigned int i = 0; i < sizeof(benches) / sizeof(benches[0]); i++)
+	for (unsigned int i = 0; i < NBENCH; i++)
 		printf("KT-RESULT %s %.2f\n", benches[i].name, benches[i].ns);
 
 	printf("\n%-13s %-32s %10s %10s %10s %11s %7s\n", "operation", "what",
 	       "ns/op", "fastest", "slowest", "N per run", "ms/run");
-	for (unsigned int i = 0; i < sizeof(benches) / sizeof(benches[0]); i++) {
+	for (unsigned int i = 0; i < NBENCH; i++) {
 		const struct bench *b = &benches[i];
 
 		printf("%-13s %-32s %10.2f %10.2f %10.2f %11lu %7.1f\n",

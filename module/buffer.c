@@ -186,6 +186,45 @@ static void kt_fill_pad(void *p, unsigned int size)
 }
 
 /*
+ * Claim [head, head + pad + @need) on this CPU, with pad the bytes left
+ * before the end of the data if @need does not fit there. A nested
+ * writer that claims space meanwhile makes us retry after it.
+ */
+static bool kt_claim(struct kt_cpu_buf *cb, unsigned int need, u64 *headp,
+		     u64 *padp, u64 *endp)
+{
+	u64 head, off, pad, new;
+
+	do {
+		head = local64_read(&cb->head);
+		off = head & cb->mask;
+		pad = off + need > cb->mask + 1 ? cb->mask + 1 - off : 0;
+		new = head + pad + need;
+		if (!kt_make_room(cb, head, new))
+			return false;
+	} while (local64_cmpxchg(&cb->head, head, new) != head);
+
+	if (pad)
+		kt_fill_pad(cb->data + (head & cb->mask), pad);
+	*headp = head;
+	*padp = pad;
+	*endp = new;
+	return true;
+}
+
+/* Begin a write on this CPU's buffer; kt_publish() ends it. */
+static struct kt_cpu_buf *kt_begin(struct kt_wctx *w)
+{
+	struct kt_buffers *b = rcu_dereference_sched(kt_bufs);
+	struct kt_cpu_buf *cb = &b->cpu[smp_processor_id()];
+
+	w->cb = cb;
+	local_inc(&cb->nest);
+	barrier();
+	return cb;
+}
+
+/*
  * Reserve @size bytes (a multiple of 8) for one record on this CPU.
  * Called with preemption disabled; returns NULL if the record was dropped
  * (counted), else the record to fill, to be finished by kt_buf_commit().
@@ -195,34 +234,22 @@ static void kt_fill_pad(void *p, unsigned int size)
 struct ktracer_record *kt_buf_reserve(struct kt_wctx *w, unsigned int size,
 				      u64 ts)
 {
-	struct kt_buffers *b = rcu_dereference_sched(kt_bufs);
-	struct kt_cpu_buf *cb = &b->cpu[smp_processor_id()];
+	struct kt_cpu_buf *cb = kt_begin(w);
 	struct ktracer_record *r;
-	u64 head, new, off, pad, lost;
-	unsigned int need;
+	u64 head, pad, lost;
 
-	w->cb = cb;
-	local_inc(&cb->nest);
-	barrier();
 	local64_inc(&cb->written);
 	if (unlikely(local_read(&cb->nest) > KT_NEST_MAX))
 		goto drop;
 
-	lost = local64_xchg(&cb->lost_pending, 0);
-	need = size + (lost ? sizeof(*r) : 0);
-	do {
-		head = local64_read(&cb->head);
-		off = head & cb->mask;
-		pad = off + need > cb->mask + 1 ? cb->mask + 1 - off : 0;
-		new = head + pad + need;
-		if (!kt_make_room(cb, head, new)) {
-			local64_add(lost, &cb->lost_pending);
-			goto drop;
-		}
-	} while (local64_cmpxchg(&cb->head, head, new) != head);
+	lost = local64_read(&cb->lost_pending);
+	if (unlikely(lost))
+		lost = local64_xchg(&cb->lost_pending, 0);
+	if (!kt_claim(cb, size + (lost ? sizeof(*r) : 0), &head, &pad, &w->end)) {
+		local64_add(lost, &cb->lost_pending);
+		goto drop;
+	}
 
-	if (pad)
-		kt_fill_pad(cb->data + off, pad);
 	r = (struct ktracer_record *)(cb->data + ((head + pad) & cb->mask));
 	if (lost) {
 		memset(r, 0, sizeof(*r));
@@ -240,6 +267,46 @@ drop:
 	local64_inc(&cb->lost_pending);
 	kt_publish(cb);
 	return NULL;
+}
+
+/*
+ * Reserve @size bytes for @nrec records at once, as a batch writes them;
+ * they must all be filled, or the unused end given back with
+ * kt_buf_shrink(), before kt_buf_commit(). Returns NULL, having counted
+ * nothing, if they do not all fit or records are waiting to be told lost:
+ * the caller then writes them one by one with kt_buf_reserve().
+ */
+struct ktracer_record *kt_buf_reserve_block(struct kt_wctx *w,
+					    unsigned int size,
+					    unsigned int nrec)
+{
+	struct kt_cpu_buf *cb = kt_begin(w);
+	u64 head, pad;
+
+	if (unlikely(local_read(&cb->nest) > KT_NEST_MAX ||
+		     local64_read(&cb->lost_pending)) ||
+	    !kt_claim(cb, size, &head, &pad, &w->end)) {
+		kt_publish(cb);
+		return NULL;
+	}
+	local64_add(nrec, &cb->written);
+	local64_add(size, &cb->bytes);
+	return (struct ktracer_record *)(cb->data + ((head + pad) & cb->mask));
+}
+
+/*
+ * The last @size bytes of a block, meant for @nrec records, stay unused:
+ * given back if nobody reserved after them, else left as a PAD record.
+ */
+void kt_buf_shrink(struct kt_wctx *w, void *unused, unsigned int size,
+		   unsigned int nrec)
+{
+	struct kt_cpu_buf *cb = w->cb;
+
+	local64_sub(nrec, &cb->written);
+	local64_sub(size, &cb->bytes);
+	if (local64_cmpxchg(&cb->head, w->end, w->end - size) != w->end)
+		kt_fill_pad(unused, size);	/* an interrupt wrote after */
 }
 
 void kt_buf_commit(struct kt_wctx *w)

@@ -9,6 +9,7 @@
  *	mode		discard or overwrite
  *	buffer_size_kb	KiB of records per CPU
  *	reset		write anything: empty the buffers
+ *	kevents		kernel sources and the pid filter (kevents.c)
  *
  * debugfs is root's (mode 0700 at its root); the files are 0600 or 0400.
  * Failures to create them are not fatal: the device works without them
@@ -20,6 +21,7 @@
 #include <linux/kernel.h>
 #include <linux/printk.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 
 #include "ktracer.h"
@@ -196,6 +198,44 @@ static int kt_events_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(kt_events);
 
+static int kt_kevents_show(struct seq_file *m, void *v)
+{
+	kt_kev_show(m);
+	return 0;
+}
+
+static int kt_kevents_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, kt_kevents_show, NULL);
+}
+
+/* Room for every source and KTRACER_PIDS_MAX pids, with some to spare. */
+#define KT_KEVENTS_WRITE_MAX	1024
+
+static ssize_t kt_kevents_write(struct file *file, const char __user *ubuf,
+				size_t count, loff_t *ppos)
+{
+	char *buf;
+	int ret;
+
+	if (count > KT_KEVENTS_WRITE_MAX)
+		return -EINVAL;
+	buf = memdup_user_nul(ubuf, count);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	ret = kt_kev_write(buf);
+	kfree(buf);
+	return ret ? ret : count;
+}
+
+static const struct file_operations kt_kevents_fops = {
+	.open		= kt_kevents_open,
+	.read		= seq_read,
+	.write		= kt_kevents_write,
+	.llseek		= seq_lseek,
+	.release	= single_release,
+};
+
 void kt_debugfs_init(void)
 {
 	struct dentry *d;
@@ -213,6 +253,7 @@ void kt_debugfs_init(void)
 	debugfs_create_file("mode", 0600, d, NULL, &kt_mode_fops);
 	debugfs_create_file("buffer_size_kb", 0600, d, NULL, &kt_size_fops);
 	debugfs_create_file("reset", 0200, d, NULL, &kt_reset_fops);
+	debugfs_create_file("kevents", 0600, d, NULL, &kt_kevents_fops);
 }
 
 void kt_debugfs_exit(void)

@@ -99,6 +99,7 @@ static long kt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case KTRACER_IOC_ENABLE:
 	case KTRACER_IOC_CONFIG:
 	case KTRACER_IOC_RESET:
+	case KTRACER_IOC_KEVENTS:
 		/* Privilege first: no probing of the arguments without it. */
 		if (!perfmon_capable())
 			return -EPERM;
@@ -106,6 +107,8 @@ static long kt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			return kt_ioc_enable(uarg);
 		if (cmd == KTRACER_IOC_CONFIG)
 			return kt_ioc_config(uarg);
+		if (cmd == KTRACER_IOC_KEVENTS)
+			return kt_ioc_kevents(uarg);
 		return kt_ioc_reset(uarg);
 	}
 	return -ENOTTY;

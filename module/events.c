@@ -42,12 +42,86 @@ struct kt_event *kt_event_get(u32 id)
 	return &kt_events[id];
 }
 
+const char *kt_event_name(u32 id)
+{
+	struct kt_event *ev = kt_event_get(id);
+
+	return ev ? ev->name : "?";
+}
+
+/*
+ * Find @name or add it; its id in *@id. Under kt_events_lock. A name of
+ * the kernel's own events is taken whatever the kind (-EEXIST), unless
+ * the kernel itself registers it, at load.
+ */
+static int kt_event_add(const char *name, u32 kind, u32 slots, bool kernel,
+			u32 *id)
+{
+	struct kt_event *ev;
+	u32 i, n = kt_nr_events;
+
+	for (i = 1; i <= n; i++) {
+		ev = &kt_events[i];
+		if (strcmp(ev->name, name))
+			continue;
+		*id = i;
+		if (i <= KTRACER_KEV_LAST && !kernel)
+			return -EEXIST;
+		return ev->kind == kind && ev->slots == slots ? 0 : -EEXIST;
+	}
+	if (n == KTRACER_EVENTS_MAX)
+		return -ENOSPC;
+	ev = &kt_events[n + 1];
+	strscpy(ev->name, name, sizeof(ev->name));
+	ev->kind = kind;
+	ev->slots = slots;
+	atomic64_set(&ev->total, 0);
+	/* The entry before the count; pairs with kt_event_get()'s acquire. */
+	smp_store_release(&kt_nr_events, n + 1);
+	*id = n + 1;
+	return 0;
+}
+
+/* The kernel's events, ids 1 to KTRACER_KEV_LAST, in id order. */
+int kt_events_init(void)
+{
+	static const struct {
+		const char *name;
+		u32 kind;
+		u32 slots;	/* 0 for spans: one per CPU */
+	} kev[] = {
+		{ "sched.running", KTRACER_KIND_SPAN, 0 },
+		{ "sched.wakeup", KTRACER_KIND_LOG, 0 },
+		{ "task.fork", KTRACER_KIND_LOG, 0 },
+		{ "task.exec", KTRACER_KIND_LOG, 0 },
+		{ "task.exit", KTRACER_KIND_LOG, 0 },
+		{ "irq", KTRACER_KIND_SPAN, 0 },
+		{ "softirq", KTRACER_KIND_SPAN, 0 },
+		{ "syscall", KTRACER_KIND_SPAN, 1 },
+		{ "block.rq", KTRACER_KIND_SPAN, KTRACER_BLOCK_INFLIGHT },
+	};
+	u32 i, id, slots;
+	int ret = 0;
+
+	static_assert(ARRAY_SIZE(kev) == KTRACER_KEV_LAST);
+	mutex_lock(&kt_events_lock);
+	for (i = 0; i < ARRAY_SIZE(kev) && !ret; i++) {
+		slots = kev[i].slots;
+		if (kev[i].kind == KTRACER_KIND_SPAN && !slots)
+			slots = nr_cpu_ids;
+		ret = kt_event_add(kev[i].name, kev[i].kind, slots, true, &id);
+		if (!ret && WARN_ON_ONCE(id != i + 1))
+			ret = -EINVAL;
+	}
+	mutex_unlock(&kt_events_lock);
+	return ret;
+}
+
 /* @name is NUL-terminated within KTRACER_NAME_MAX; checked here. */
 int kt_event_register(const char *name, u32 kind, u32 slots, u32 *id)
 {
-	struct kt_event *ev;
 	size_t len = strnlen(name, KTRACER_NAME_MAX);
-	u32 i, n;
+	u32 i;
 	int ret;
 
 	if (len == KTRACER_NAME_MAX)
@@ -64,28 +138,7 @@ int kt_event_register(const char *name, u32 kind, u32 slots, u32 *id)
 		return -EINVAL;
 
 	mutex_lock(&kt_events_lock);
-	n = kt_nr_events;
-	for (i = 1; i <= n; i++) {
-		ev = &kt_events[i];
-		if (strcmp(ev->name, name))
-			continue;
-		ret = ev->kind == kind && ev->slots == slots ? 0 : -EEXIST;
-		*id = i;
-		goto out;
-	}
-	ret = -ENOSPC;
-	if (n == KTRACER_EVENTS_MAX)
-		goto out;
-	ev = &kt_events[n + 1];
-	strscpy(ev->name, name, sizeof(ev->name));
-	ev->kind = kind;
-	ev->slots = slots;
-	atomic64_set(&ev->total, 0);
-	/* The entry before the count; pairs with kt_event_get()'s acquire. */
-	smp_store_release(&kt_nr_events, n + 1);
-	*id = n + 1;
-	ret = 0;
-out:
+	ret = kt_event_add(name, kind, slots, false, id);
 	mutex_unlock(&kt_events_lock);
 	return ret;
 }

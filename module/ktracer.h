@@ -26,6 +26,7 @@ void kt_set_enabled(bool on);
 int kt_uarg_in(void *dst, size_t ksize, size_t minsize,
 	       const void __user *uarg);
 int kt_uarg_out(void __user *uarg, void *src, size_t ksize);
+int kt_copy_words_in(void *dst, const void __user *src, size_t size);
 
 /* buffer.c: the per-CPU buffers. */
 struct kt_cpu_buf {
@@ -91,10 +92,16 @@ static inline bool kt_rec_counts(const struct ktracer_record *r)
 /* A record being written; see kt_buf_reserve(). */
 struct kt_wctx {
 	struct kt_cpu_buf *cb;
+	u64 end;			/* head after the reservation */
 };
 
 struct ktracer_record *kt_buf_reserve(struct kt_wctx *w, unsigned int size,
 				      u64 ts);
+struct ktracer_record *kt_buf_reserve_block(struct kt_wctx *w,
+					    unsigned int size,
+					    unsigned int nrec);
+void kt_buf_shrink(struct kt_wctx *w, void *unused, unsigned int size,
+		   unsigned int nrec);
 void kt_buf_commit(struct kt_wctx *w);
 int kt_buf_init(u64 data_size);
 void kt_buf_exit(void);
@@ -115,8 +122,10 @@ struct kt_event {
 	atomic64_t total;		/* counters: saturating sum */
 };
 
+int kt_events_init(void);
 int kt_event_register(const char *name, u32 kind, u32 slots, u32 *id);
 struct kt_event *kt_event_get(u32 id);
+const char *kt_event_name(u32 id);
 u32 kt_event_count(void);
 const char *kt_kind_name(u32 kind);
 
@@ -127,8 +136,49 @@ void kt_tracer_free(struct kt_tracer *t);
 long kt_ioc_register(struct kt_tracer *t, void __user *uarg);
 long kt_ioc_op(struct kt_tracer *t, void __user *uarg);
 long kt_ioc_batch(struct kt_tracer *t, void __user *uarg);
-void kt_record(u8 type, u8 flags, u32 event, u64 ts, u32 slot, u64 arg,
-	       u64 extra, const void *msg, u32 len);
+
+/* record.c: what a record says, and writing it. */
+struct kt_rec {
+	u8 type;			/* enum ktracer_record_type */
+	u8 flags;			/* KTRACER_RECF_* */
+	u32 event;
+	u32 pid;
+	u32 tid;
+	u32 slot;
+	u32 len;			/* bytes at @msg (kernel memory) */
+	u64 ts;
+	u64 arg;
+	u64 extra;
+	const void *msg;
+};
+
+/* Every field of the header, so that no byte of it is left stale. */
+static __always_inline void kt_fill(struct ktracer_record *r,
+				    const struct kt_rec *d, unsigned int size)
+{
+	r->size = size;
+	r->type = d->type;
+	r->flags = d->flags;
+	r->event = d->event;
+	r->ts = d->ts;
+	r->pid = d->pid;
+	r->tid = d->tid;
+	r->slot = d->slot;
+	r->len = d->len;
+	r->arg = d->arg;
+	r->extra = d->extra;
+}
+
+void kt_write(const struct kt_rec *d);
+
+/* kevents.c: records from the kernel's tracepoints. */
+struct seq_file;
+int kt_kev_init(void);
+void kt_kev_exit(void);
+u32 kt_kev_available(void);
+long kt_ioc_kevents(void __user *uarg);
+void kt_kev_show(struct seq_file *m);
+int kt_kev_write(char *buf);
 
 /* dev.c: the /dev/ktracer misc device. */
 int kt_dev_init(void);

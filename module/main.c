@@ -17,9 +17,13 @@ static int __init kt_mod_init(void)
 {
 	int ret;
 
+	ret = kt_events_init();
+	if (ret)
+		return ret;
 	ret = kt_buf_init((u64)buffer_kb << 10);
 	if (ret)
 		return ret;
+	kt_kev_init();
 	kt_debugfs_init();
 
 	/* Last: once the device exists, user space may call in. */
@@ -33,6 +37,7 @@ static int __init kt_mod_init(void)
 
 err_debugfs:
 	kt_debugfs_exit();
+	kt_kev_exit();
 	kt_buf_exit();
 	return ret;
 }
@@ -41,6 +46,7 @@ static void __exit kt_mod_exit(void)
 {
 	kt_dev_exit();
 	kt_debugfs_exit();
+	kt_kev_exit();
 	kt_buf_exit();
 }
 

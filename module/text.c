@@ -149,6 +149,22 @@ static void kt_print_msg(struct seq_file *m, const u8 *p, u32 len)
 	seq_putc(m, '"');
 }
 
+/* What follows the header: a block request, or a message. */
+static void kt_print_payload(struct seq_file *m, const struct ktracer_record *r)
+{
+	u32 len = min_t(u32, r->len, r->size - sizeof(*r));
+	const struct ktracer_block *b = (const void *)(r + 1);
+
+	if (r->flags & KTRACER_RECF_KERNEL && r->event == KTRACER_KEV_BLOCK &&
+	    len == sizeof(*b)) {
+		seq_printf(m, " dev=%u:%u op=%u sector=%llu bytes=%u error=%d",
+			   MAJOR(b->dev), MINOR(b->dev), b->op, b->sector,
+			   b->bytes, b->error);
+		return;
+	}
+	kt_print_msg(m, (const u8 *)(r + 1), len);
+}
+
 static const char *const kt_phases[] = {
 	[KTRACER_REC_START]	= "start",
 	[KTRACER_REC_STOP]	= "stop",
@@ -191,11 +207,9 @@ static void kt_print_rec(struct seq_file *m, u32 cpu,
 	case KTRACER_REC_COUNT:
 		seq_printf(m, " add=%llu total=%llu", r->arg, r->extra);
 		break;
-	case KTRACER_REC_LOG:
-		kt_print_msg(m, (const u8 *)(r + 1),
-			     min_t(u32, r->len, r->size - sizeof(*r)));
-		break;
 	}
+	if (r->len)
+		kt_print_payload(m, r);
 	seq_putc(m, '\n');
 }
 

@@ -15,16 +15,49 @@
 #include <linux/uaccess.h>
 
 #include "ktracer.h"
+#include "kt_trace.h"
+
+/*
+ * An event as this file sees it: a copy of what the table says, so that
+ * an op reads one entry here, not the table as well. @kind is set last
+ * (0: not registered here).
+ */
+struct kt_fevent {
+	u64 *slots;			/* spans: this file's slots */
+	u32 kind;
+	u32 nslots;
+};
 
 struct kt_tracer {
 	struct mutex lock;		/* registration on this file */
 	atomic64_t last_call;		/* start of the previous OP/BATCH */
-	u64 *slots[KTRACER_EVENTS_MAX + 1];	/* by event id; NULL: not here */
-	bool registered[KTRACER_EVENTS_MAX + 1];
+	struct kt_fevent ev[KTRACER_EVENTS_MAX + 1];	/* by event id */
 };
 
+/* What one op records, apart from the event and who did it. */
+struct kt_step {
+	u8 type;
+	u8 flags;
+	u32 slot;
+	u64 ts;
+	u64 arg;
+	u64 extra;
+};
+
+static_assert(sizeof(struct ktracer_op) % 8 == 0);	/* kt_copy_words_in() */
+
 /* Ops of a batch read from user space at a time, on the stack. */
-#define KT_BATCH_CHUNK	8
+#define KT_BATCH_CHUNK	16
+
+/*
+ * The chunk is always written before it is read: spare it the clearing a
+ * kernel built with CONFIG_INIT_STACK_ALL_ZERO gives every stack array.
+ */
+#if __has_attribute(__uninitialized__)
+#define kt_no_autoinit	__attribute__((__uninitialized__))
+#else
+#define kt_no_autoinit
+#endif
 
 struct kt_tracer *kt_tracer_new(void)
 {
@@ -37,68 +70,73 @@ struct kt_tracer *kt_tracer_new(void)
 	return t;
 }
 
-/*
- * Write one record to this CPU's buffer, if tracing is on. @msg (LOG) is
- * kernel memory: user memory cannot be touched with preemption disabled.
- */
-void kt_record(u8 type, u8 flags, u32 event, u64 ts, u32 slot, u64 arg,
-	       u64 extra, const void *msg, u32 len)
+/* Fire ktracer's own tracepoint for a record (kt_trace.h). */
+static void kt_trace(u32 id, const struct kt_step *s, const void *msg,
+		     u32 len)
 {
-	unsigned int size = sizeof(struct ktracer_record) + ALIGN(len, 8);
-	struct ktracer_record *r;
-	struct kt_wctx w;
-
-	if (!kt_is_enabled())
-		return;
-	preempt_disable_notrace();
-	r = kt_buf_reserve(&w, size, ts);
-	if (r) {
-		r->size = size;
-		r->type = type;
-		r->flags = flags;
-		r->event = event;
-		r->ts = ts;
-		r->pid = task_tgid_nr(current);
-		r->tid = task_pid_nr(current);
-		r->slot = slot;
-		r->len = len;
-		r->arg = arg;
-		r->extra = extra;
-		if (len) {
-			memcpy(r + 1, msg, len);
-			memset((u8 *)(r + 1) + len, 0, ALIGN(len, 8) - len);
-		}
-		kt_buf_commit(&w);
+	switch (s->type) {
+	case KTRACER_REC_START:
+		trace_span_start(id, s->slot, s->arg);
+		break;
+	case KTRACER_REC_STOP:
+		trace_span_stop(id, s->slot, s->arg, s->extra);
+		break;
+	case KTRACER_REC_CANCEL:
+		trace_span_cancel(id, s->slot, s->extra);
+		break;
+	case KTRACER_REC_GAUGE:
+		trace_gauge(id, (s64)s->arg);
+		break;
+	case KTRACER_REC_COUNT:
+		trace_count(id, s->arg, s->extra);
+		break;
+	case KTRACER_REC_LOG:
+		trace_log(id, msg, len);
+		break;
 	}
-	preempt_enable_notrace();
+}
+
+/* Record what the calling thread did to its file's event @id. */
+static void kt_record(u32 id, const struct kt_step *s, const void *msg,
+		      u32 len)
+{
+	struct kt_rec d = {
+		.type = s->type, .flags = s->flags, .event = id,
+		.ts = s->ts, .pid = task_tgid_nr(current),
+		.tid = task_pid_nr(current), .slot = s->slot, .len = len,
+		.arg = s->arg, .extra = s->extra, .msg = msg,
+	};
+
+	kt_trace(id, s, msg, len);
+	kt_write(&d);
 }
 
 /* Close every open slot of span event @id, recording a CANCEL for each. */
-static void kt_cancel(u64 *slots, u32 id, u32 nslots, u64 ts, u8 flags)
+static void kt_cancel(const struct kt_fevent *fe, u32 id, u64 ts, u8 flags)
 {
+	struct kt_step s = { .type = KTRACER_REC_CANCEL, .flags = flags,
+			     .ts = ts };
 	u64 start;
-	u32 i;
 
-	for (i = 0; i < nslots; i++) {
-		start = xchg(&slots[i], 0);
-		if (start)
-			kt_record(KTRACER_REC_CANCEL, flags, id, ts, i, 0,
-				  ts > start ? ts - start : 0, NULL, 0);
+	for (s.slot = 0; s.slot < fe->nslots; s.slot++) {
+		start = xchg(&fe->slots[s.slot], 0);
+		if (start) {
+			s.extra = ts > start ? ts - start : 0;
+			kt_record(id, &s, NULL, 0);
+		}
 	}
 }
 
 void kt_tracer_free(struct kt_tracer *t)
 {
 	u64 now = ktime_get_mono_fast_ns();
-	struct kt_event *ev;
 	u32 id;
 
 	for (id = 1; id <= KTRACER_EVENTS_MAX; id++) {
-		if (!t->slots[id])
+		if (!t->ev[id].slots)
 			continue;
-		ev = kt_event_get(id);
-		kt_cancel(t->slots[id], id, ev->slots, now, KTRACER_RECF_CLOSE);
-		kfree(t->slots[id]);
+		kt_cancel(&t->ev[id], id, now, KTRACER_RECF_CLOSE);
+		kfree(t->ev[id].slots);
 	}
 	kvfree(t);
 }
@@ -106,8 +144,8 @@ void kt_tracer_free(struct kt_tracer *t)
 long kt_ioc_register(struct kt_tracer *t, void __user *uarg)
 {
 	struct ktracer_register reg;
+	struct kt_fevent *fe;
 	struct kt_event *ev;
-	u64 *slots;
 	u32 id;
 	int ret;
 
@@ -121,19 +159,20 @@ long kt_ioc_register(struct kt_tracer *t, void __user *uarg)
 		return ret;
 
 	mutex_lock(&t->lock);
-	if (!t->registered[id]) {
+	fe = &t->ev[id];
+	if (!fe->kind) {
 		ev = kt_event_get(id);
 		if (ev->kind == KTRACER_KIND_SPAN) {
-			slots = kcalloc(ev->slots, sizeof(*slots), GFP_KERNEL);
-			if (!slots) {
+			fe->slots = kcalloc(ev->slots, sizeof(*fe->slots),
+					    GFP_KERNEL);
+			if (!fe->slots) {
 				mutex_unlock(&t->lock);
 				return -ENOMEM;
 			}
-			/* Pairs with the smp_load_acquire() in kt_apply(). */
-			smp_store_release(&t->slots[id], slots);
+			fe->nslots = ev->slots;
 		}
-		/* Slots, then the flag; pairs with the acquire in kt_apply(). */
-		smp_store_release(&t->registered[id], true);
+		/* The rest before the kind; pairs with kt_check()'s acquire. */
+		smp_store_release(&fe->kind, ev->kind);
 	}
 	mutex_unlock(&t->lock);
 
@@ -162,80 +201,206 @@ static u64 kt_saturating_add(atomic64_t *total, u64 add)
 }
 
 /*
- * Apply one op. @bound is the start of this file's previous call, the
- * oldest ts an op may carry; @now the start of this call, the latest.
+ * Check @op against this file's events and compute what it records,
+ * without changing anything: the START time and the kind's rules.
+ * @bound is the start of this file's previous call, the oldest ts an op
+ * may carry; @now the start of this call, the latest.
  */
-static int kt_apply(struct kt_tracer *t, const struct ktracer_op *op,
-		    u64 bound, u64 now)
+static struct kt_fevent *kt_check(struct kt_tracer *t,
+				  const struct ktracer_op *op, u64 bound,
+				  u64 now, struct kt_step *s, int *err)
 {
-	char msg[KTRACER_LOG_MAX];
-	struct kt_event *ev;
-	u8 flags = 0;
-	u64 *slots = NULL, ts, start;
+	struct kt_fevent *fe;
 
+	*err = -EINVAL;
 	if (op->op < KTRACER_OP_START || op->op > KTRACER_OP_LOG ||
 	    op->flags || op->__reserved)
-		return -EINVAL;
-	ev = kt_event_get(op->event);
-	/* Pairs with the release in kt_ioc_register(): the slots are there. */
-	if (!ev || !smp_load_acquire(&t->registered[op->event]))
-		return -ENOENT;
-	if (ev->kind != kt_op_kind[op->op])
-		return -EINVAL;
+		return NULL;
+	*err = -ENOENT;
+	if (op->event == 0 || op->event > KTRACER_EVENTS_MAX)
+		return NULL;
+	fe = &t->ev[op->event];
+	/* Pairs with the release in kt_ioc_register(): slots are there. */
+	switch (smp_load_acquire(&fe->kind)) {
+	case 0:
+		return NULL;
+	default:
+		*err = -EINVAL;
+		if (fe->kind != kt_op_kind[op->op])
+			return NULL;
+	}
 	if (op->len && op->op != KTRACER_OP_LOG)
-		return -EINVAL;
+		return NULL;
 	if (op->op == KTRACER_OP_START || op->op == KTRACER_OP_STOP) {
-		if (op->slot >= ev->slots)
-			return -ERANGE;
+		*err = -ERANGE;
+		if (op->slot >= fe->nslots)
+			return NULL;
 	} else if (op->slot) {
-		return -EINVAL;
+		return NULL;
 	}
+	s->slot = op->slot;
+	s->arg = op->value;
+	s->extra = 0;
+	s->flags = 0;
+	s->ts = now;	/* when the call began: one clock read a call */
 	if (op->ts) {
+		*err = -EINVAL;
 		if (op->ts > now || op->ts < bound)
-			return -EINVAL;
-		ts = op->ts;
-		flags = KTRACER_RECF_USER_TS;
-	} else {
-		ts = now;	/* when the call began: one clock read a call */
+			return NULL;
+		s->ts = op->ts;
+		s->flags = KTRACER_RECF_USER_TS;
 	}
-	if (ev->kind == KTRACER_KIND_SPAN)	/* pairs as the flag above */
-		slots = smp_load_acquire(&t->slots[op->event]);
+	*err = 0;
+	return fe;
+}
+
+/*
+ * START, STOP, GAUGE, COUNT, which record one record each: change the
+ * state @op changes and complete its record in @s.
+ */
+static int kt_change(const struct kt_fevent *fe, const struct ktracer_op *op,
+		     struct kt_step *s)
+{
+	u64 start;
 
 	switch (op->op) {
 	case KTRACER_OP_START:
-		if (cmpxchg(&slots[op->slot], 0, ts) != 0)
+		if (cmpxchg(&fe->slots[op->slot], 0, s->ts) != 0)
 			return -EBUSY;
-		kt_record(KTRACER_REC_START, flags, op->event, ts, op->slot,
-			  op->value, 0, NULL, 0);
+		s->type = KTRACER_REC_START;
 		break;
 	case KTRACER_OP_STOP:
-		start = xchg(&slots[op->slot], 0);
+		start = xchg(&fe->slots[op->slot], 0);
 		if (!start)
 			return -ENOENT;
-		kt_record(KTRACER_REC_STOP, flags, op->event, ts, op->slot,
-			  op->value, ts > start ? ts - start : 0, NULL, 0);
-		break;
-	case KTRACER_OP_CANCEL:
-		kt_cancel(slots, op->event, ev->slots, ts, flags);
+		s->type = KTRACER_REC_STOP;
+		s->extra = s->ts > start ? s->ts - start : 0;
 		break;
 	case KTRACER_OP_GAUGE:
-		kt_record(KTRACER_REC_GAUGE, flags, op->event, ts, 0,
-			  op->value, 0, NULL, 0);
+		s->type = KTRACER_REC_GAUGE;
 		break;
-	case KTRACER_OP_COUNT:
-		kt_record(KTRACER_REC_COUNT, flags, op->event, ts, 0, op->value,
-			  kt_saturating_add(&ev->total, op->value), NULL, 0);
-		break;
-	case KTRACER_OP_LOG:
-		if (op->len == 0 || op->len > KTRACER_LOG_MAX)
-			return -EMSGSIZE;
-		if (copy_from_user(msg, u64_to_user_ptr(op->value), op->len))
-			return -EFAULT;
-		kt_record(KTRACER_REC_LOG, flags, op->event, ts, 0, 0, 0,
-			  msg, op->len);
+	default:	/* KTRACER_OP_COUNT */
+		s->type = KTRACER_REC_COUNT;
+		s->extra = kt_saturating_add(&kt_event_get(op->event)->total,
+					     op->value);
 		break;
 	}
 	return 0;
+}
+
+/*
+ * Whether kt_apply_block() can take these ops: all of this header's size
+ * and each writing one record (CANCEL and LOG write any number of
+ * records, or a long one). Unknown ops go there too, to fail in order.
+ */
+static bool kt_ops_simple(const struct ktracer_op *ops, u32 n, u32 op_size)
+{
+	u32 i;
+
+	if (op_size != sizeof(*ops))
+		return false;
+	for (i = 0; i < n; i++)
+		if (ops[i].size != op_size || ops[i].op == KTRACER_OP_CANCEL ||
+		    ops[i].op == KTRACER_OP_LOG)
+			return false;
+	return true;
+}
+
+/*
+ * LOG: the message is copied to the stack first, as user memory cannot
+ * be read with preemption disabled. A function of its own, so that the
+ * other ops do not pay for a buffer a kernel built with
+ * CONFIG_INIT_STACK_ALL_ZERO clears on every call.
+ */
+static noinline int kt_log(const struct ktracer_op *op, struct kt_step *s)
+{
+	char msg[KTRACER_LOG_MAX];
+
+	if (op->len == 0 || op->len > KTRACER_LOG_MAX)
+		return -EMSGSIZE;
+	if (copy_from_user(msg, u64_to_user_ptr(op->value), op->len))
+		return -EFAULT;
+	s->type = KTRACER_REC_LOG;
+	s->arg = 0;
+	kt_record(op->event, s, msg, op->len);
+	return 0;
+}
+
+/* Apply one op: check it, change the state, record. */
+static int kt_apply(struct kt_tracer *t, const struct ktracer_op *op,
+		    u64 bound, u64 now)
+{
+	struct kt_fevent *fe;
+	struct kt_step s;
+	int ret;
+
+	fe = kt_check(t, op, bound, now, &s, &ret);
+	if (!fe)
+		return ret;
+	if (op->op == KTRACER_OP_CANCEL) {
+		kt_cancel(fe, op->event, s.ts, s.flags);
+		return 0;
+	}
+	if (op->op == KTRACER_OP_LOG)
+		return kt_log(op, &s);
+	ret = kt_change(fe, op, &s);
+	if (!ret)
+		kt_record(op->event, &s, NULL, 0);
+	return ret;
+}
+
+/*
+ * Apply @n simple ops (kt_op_simple()) into one reservation of this CPU's
+ * buffer, which saves a reservation and a publication per record. Stops
+ * at the first failure, its errno in *@err; returns how many were
+ * applied. Returns -1, having done nothing, if the records do not all fit
+ * or tracing is off: kt_apply() then takes them one by one.
+ */
+static int kt_apply_block(struct kt_tracer *t, const struct ktracer_op *ops,
+			  u32 n, u64 bound, u64 now, int *err)
+{
+	const unsigned int size = sizeof(struct ktracer_record);
+	struct ktracer_record *r;
+	struct kt_fevent *fe;
+	struct kt_wctx w;
+	struct kt_rec d;
+	struct kt_step s;
+	u32 i;
+
+	if (!kt_is_enabled())
+		return -1;
+	preempt_disable_notrace();
+	r = kt_buf_reserve_block(&w, n * size, n);
+	if (!r) {
+		preempt_enable_notrace();
+		return -1;
+	}
+	d.pid = task_tgid_nr(current);
+	d.tid = task_pid_nr(current);
+	d.len = 0;
+	d.msg = NULL;
+	for (i = 0; i < n; i++) {
+		fe = kt_check(t, &ops[i], bound, now, &s, err);
+		if (!fe)
+			break;
+		*err = kt_change(fe, &ops[i], &s);
+		if (*err)
+			break;
+		d.type = s.type;
+		d.flags = s.flags;
+		d.event = ops[i].event;
+		d.ts = s.ts;
+		d.slot = s.slot;
+		d.arg = s.arg;
+		d.extra = s.extra;
+		kt_fill(&r[i], &d, size);
+		kt_trace(d.event, &s, NULL, 0);
+	}
+	if (i < n)
+		kt_buf_shrink(&w, &r[i], (n - i) * size, n - i);
+	kt_buf_commit(&w);
+	preempt_enable_notrace();
+	return i;
 }
 
 /* Start a call: returns the previous call's start, the oldest valid ts. */
@@ -260,12 +425,12 @@ long kt_ioc_op(struct kt_tracer *t, void __user *uarg)
 
 long kt_ioc_batch(struct kt_tracer *t, void __user *uarg)
 {
-	struct ktracer_op ops[KT_BATCH_CHUNK];
+	struct ktracer_op ops[KT_BATCH_CHUNK] kt_no_autoinit;
 	struct ktracer_batch b;
 	const u8 __user *src;
 	u32 i, n, done = 0;
 	u64 bound, now;
-	int ret;
+	int ret, k;
 
 	ret = kt_uarg_in(&b, sizeof(b), KTRACER_BATCH_SIZE_VER0, uarg);
 	if (ret)
@@ -282,13 +447,9 @@ long kt_ioc_batch(struct kt_tracer *t, void __user *uarg)
 		n = min_t(u32, b.count - done, KT_BATCH_CHUNK);
 		if (b.op_size == sizeof(ops[0])) {
 			/* The common case: one copy for the whole chunk. */
-			i = n;
-			ret = 0;
-			if (copy_from_user(ops, src + (size_t)done * b.op_size,
-					   n * sizeof(ops[0]))) {
-				i = 0;
-				ret = -EFAULT;
-			}
+			ret = kt_copy_words_in(ops, src + (size_t)done * b.op_size,
+					       n * sizeof(ops[0]));
+			i = ret ? 0 : n;
 		} else {
 			for (i = 0; i < n; i++) {
 				ret = copy_struct_from_user(&ops[i], sizeof(ops[i]),
@@ -304,6 +465,15 @@ long kt_ioc_batch(struct kt_tracer *t, void __user *uarg)
 			break;
 		}
 		n = i;
+		if (!ret && kt_ops_simple(ops, n, b.op_size)) {
+			k = kt_apply_block(t, ops, n, bound, now, &ret);
+			if (k >= 0) {
+				done += k;
+				if (k < n)
+					goto out;
+				continue;
+			}
+		}
 		for (i = 0; i < n; i++, done++) {
 			ret = ops[i].size == b.op_size ? 0 : -EINVAL;
 			if (!ret)

@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$KT_ROOT"
 
 dir=$KT_BUILD/bench
-names=(getppid trace_marker span_op batch_op disabled)
+names=(getppid ioctl_floor trace_marker span_op batch_op disabled)
 
 # quiet WHAT LOG CMD...: run CMD into LOG; on failure show its end, exit 1.
 quiet() {

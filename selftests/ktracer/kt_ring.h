@@ -128,8 +128,9 @@ static inline const char *kt_rec_copy(const struct kt_ring *r, uint64_t pos,
 	if (pos + h->size > head)
 		return "record runs past head";
 	if (h->type == KTRACER_REC_PAD) {
-		if (off + h->size != r->data_size)
-			return "PAD does not end at the end of the data";
+		/* A batch leaves whole records' worth, the end any size. */
+		if (off + h->size != r->data_size && h->size % KT_REC_HDR)
+			return "PAD not up to the end of the data nor of whole records";
 		if (h->flags || h->event)
 			return "PAD with flags or event";
 		return NULL;

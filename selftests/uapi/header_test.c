@@ -22,6 +22,9 @@ KT_ASSERT(op_size, sizeof(struct ktracer_op) == KTRACER_OP_SIZE_VER0);
 KT_ASSERT(batch_size, sizeof(struct ktracer_batch) == KTRACER_BATCH_SIZE_VER0);
 KT_ASSERT(config_size, sizeof(struct ktracer_config) == KTRACER_CONFIG_SIZE_VER0);
 KT_ASSERT(reset_size, sizeof(struct ktracer_reset) == KTRACER_RESET_SIZE_VER0);
+KT_ASSERT(kevents_size, sizeof(struct ktracer_kevents) == KTRACER_KEVENTS_SIZE_VER0);
+KT_ASSERT(block_size, sizeof(struct ktracer_block) == 24);
+KT_ASSERT(kernel_events, KTRACER_KEV_LAST == 9);
 KT_ASSERT(record_size, sizeof(struct ktracer_record) == 48);
 KT_ASSERT(record_aligned, sizeof(struct ktracer_record) % 8 == 0);
 KT_ASSERT(reader_size, sizeof(struct ktracer_reader) == 24);
@@ -49,6 +52,7 @@ int main(void)
 	bad |= check("KTRACER_IOC_BATCH", KTRACER_IOC_BATCH, 0xc020b804UL);
 	bad |= check("KTRACER_IOC_CONFIG", KTRACER_IOC_CONFIG, 0x4018b805UL);
 	bad |= check("KTRACER_IOC_RESET", KTRACER_IOC_RESET, 0x4008b806UL);
+	bad |= check("KTRACER_IOC_KEVENTS", KTRACER_IOC_KEVENTS, 0xc020b807UL);
 	bad |= check("offsetof(ktracer_record, ts)",
 		     offsetof(struct ktracer_record, ts), 8);
 	bad |= check("offsetof(ktracer_record, extra)",

@@ -59,7 +59,7 @@
 #define KTRACER_DEVICE		"/dev/ktracer"
 
 #define KTRACER_ABI_MAJOR	1
-#define KTRACER_ABI_MINOR	1
+#define KTRACER_ABI_MINOR	2
 
 /* 0xB8 is unused in Documentation/userspace-api/ioctl/ioctl-number.rst. */
 #define KTRACER_IOC_MAGIC	0xB8
@@ -123,7 +123,8 @@ struct ktracer_enable {
  *			(spans: 1..KTRACER_SLOTS_MAX, others: 0); empty name,
  *			or a byte outside printable ASCII (0x20-0x7e)
  *	ENAMETOOLONG	no NUL in the first KTRACER_NAME_MAX bytes of name
- *	EEXIST		the name is registered with another kind or slots
+ *	EEXIST		the name is registered with another kind or slots,
+ *			or is one of the kernel's own (see "Kernel events")
  *	ENOSPC		KTRACER_EVENTS_MAX names are registered already
  */
 #define KTRACER_NAME_MAX	64	/* bytes, with the NUL */
@@ -244,7 +245,7 @@ struct ktracer_batch {
  * reader that needs strict order sorts.
  */
 enum ktracer_record_type {
-	KTRACER_REC_PAD		= 1,	/* filler up to the end of the data */
+	KTRACER_REC_PAD		= 1,	/* filler: skip size bytes */
 	KTRACER_REC_LOST	= 2,	/* arg records were dropped here */
 	KTRACER_REC_START	= 3,	/* slot opened; arg: app's arg */
 	KTRACER_REC_STOP	= 4,	/* arg: app's arg; extra: ns since START */
@@ -257,6 +258,7 @@ enum ktracer_record_type {
 /* flags */
 #define KTRACER_RECF_USER_TS	0x01	/* ts was supplied by the program */
 #define KTRACER_RECF_CLOSE	0x02	/* CANCEL: the file was closed */
+#define KTRACER_RECF_KERNEL	0x04	/* written by a kernel source */
 
 struct ktracer_record {
 	__u16 size;		/* bytes, this header included; % 8 == 0 */
@@ -270,6 +272,133 @@ struct ktracer_record {
 	__u32 len;		/* LOG: message bytes after the header */
 	__u64 arg;
 	__u64 extra;
+};
+
+/*
+ * Kernel events: KTRACER_IOC_KEVENTS
+ * ----------------------------------
+ * ktracer also records what the kernel did, from its tracepoints, into
+ * the same buffers and on the same clock as the programs' records: which
+ * task ran on which CPU, interrupts, system calls, block IO. These records
+ * have KTRACER_RECF_KERNEL set and use the usual record types with the
+ * event ids below, which the kernel registers when the module loads (so
+ * they are in the name table too; a program cannot register their names:
+ * EEXIST). Each source is off until switched on.
+ *
+ * pid and tid say which task a record is about, which is not always the
+ * one the CPU was running: a START of sched.running is about the task
+ * switched to. Spans on a CPU (sched.running, irq, softirq) use the CPU
+ * as the slot. A STOP's extra is the time since its START (syscall
+ * excepted), and a STOP without a recorded START is not written: a
+ * source switched on mid-span starts with the next START. Instants are
+ * LOG records whose message is the task's comm (at most 16 bytes, no
+ * NUL).
+ *
+ *  id  name           type   source   pid/tid   slot   arg, extra, message
+ *   1  sched.running  START  SCHED    next      CPU    arg: prio (0..139);
+ *                                                     message: comm
+ *                     STOP   SCHED    prev      CPU    arg: state it left
+ *                                                     in (0: preempted, else
+ *                                                     TASK_* it sleeps in)
+ *   2  sched.wakeup   LOG    SCHED    woken     0      arg: waker's tid;
+ *                                                     extra: CPU it goes to
+ *   3  task.fork      LOG    TASK     child     0      arg: parent's tid;
+ *                                                     extra: parent's pid
+ *   4  task.exec      LOG    TASK     task      0      arg: tid before exec
+ *   5  task.exit      LOG    TASK     task      0      arg: exit code
+ *   6  irq            START  IRQ      current   CPU    arg: irq number;
+ *                                                     message: handler name
+ *                     STOP   IRQ      current   CPU    arg: irq number
+ *   7  softirq        START  SOFTIRQ  current   CPU    arg: vector (0 HI,
+ *                                                     1 TIMER, 2 NET_TX,
+ *                                                     3 NET_RX, 4 BLOCK,
+ *                                                     5 IRQ_POLL, 6 TASKLET,
+ *                                                     7 SCHED, 8 HRTIMER,
+ *                                                     9 RCU)
+ *                     STOP   SOFTIRQ  current   CPU    arg: vector
+ *   8  syscall        START  SYSCALL  task      0      arg: syscall number
+ *                     STOP   SYSCALL  task      0      arg: return value
+ *                                                     (__s64); extra: 0, the
+ *                                                     thread's START is the
+ *                                                     previous one of its tid
+ *   9  block.rq       START  BLOCK    issuer    entry  message: struct
+ *                     STOP   BLOCK    issuer    entry  ktracer_block
+ *
+ * Block requests are matched issue to completion by device and sector in
+ * a table of KTRACER_BLOCK_INFLIGHT entries; the slot is the entry. A
+ * completion with no issue in the table (issued before the source was on,
+ * or the table was full) writes nothing and is counted in "unmatched";
+ * an issue that finds the table full is counted in "table_full"
+ * (debugfs "kevents" shows both).
+ *
+ * The pid filter selects the processes (and all their threads) whose
+ * SCHED, TASK and SYSCALL records are written; empty, it selects every
+ * process, except for SYSCALL, which never records every process: it
+ * needs a filter. IRQ, SOFTIRQ and BLOCK are about CPUs and devices, not
+ * processes, and are not filtered.
+ *
+ * A kernel without one of the tracepoints (a kernel without a block
+ * layer, say) cannot have that source on: "available" says which it has.
+ *
+ * KTRACER_IOC_KEVENTS. Privileged. Sets what flags names, then reports
+ * the sources on and available (flags 0 only reports):
+ *	EINVAL		unknown flags or source bits; reserved not 0; npids
+ *			above KTRACER_PIDS_MAX; a pid <= 0; SYSCALL on with
+ *			an empty filter
+ *	EOPNOTSUPP	a source asked for is not available
+ *	EFAULT		pids cannot be read
+ *	ENOMEM		no memory to attach a source
+ * On error nothing changes.
+ */
+enum ktracer_kernel_event {
+	KTRACER_KEV_RUNNING	= 1,	/* "sched.running" */
+	KTRACER_KEV_WAKEUP	= 2,	/* "sched.wakeup" */
+	KTRACER_KEV_FORK	= 3,	/* "task.fork" */
+	KTRACER_KEV_EXEC	= 4,	/* "task.exec" */
+	KTRACER_KEV_EXIT	= 5,	/* "task.exit" */
+	KTRACER_KEV_IRQ		= 6,	/* "irq" */
+	KTRACER_KEV_SOFTIRQ	= 7,	/* "softirq" */
+	KTRACER_KEV_SYSCALL	= 8,	/* "syscall" */
+	KTRACER_KEV_BLOCK	= 9,	/* "block.rq" */
+	KTRACER_KEV_LAST	= KTRACER_KEV_BLOCK
+};
+
+/* Sources: each turns on the events named in the table above. */
+#define KTRACER_SRC_SCHED	0x01	/* sched_switch, sched_wakeup */
+#define KTRACER_SRC_TASK	0x02	/* sched_process_fork/exec/exit */
+#define KTRACER_SRC_IRQ		0x04	/* irq_handler_entry/exit */
+#define KTRACER_SRC_SOFTIRQ	0x08	/* softirq_entry/exit */
+#define KTRACER_SRC_SYSCALL	0x10	/* raw_syscalls:sys_enter/exit */
+#define KTRACER_SRC_BLOCK	0x20	/* block_rq_issue/complete */
+#define KTRACER_SRC_ALL		0x3f
+
+#define KTRACER_PIDS_MAX	64	/* processes in the pid filter */
+#define KTRACER_BLOCK_INFLIGHT	256	/* block requests matched at once */
+#define KTRACER_COMM_MAX	16	/* bytes of a comm, as TASK_COMM_LEN */
+
+/* flags */
+#define KTRACER_KEVENTS_SOURCES	0x01	/* set the sources on */
+#define KTRACER_KEVENTS_PIDS	0x02	/* set the pid filter */
+
+struct ktracer_kevents {
+	__u32 size;		/* in/out: sizeof(struct ktracer_kevents) */
+	__u32 flags;		/* in: KTRACER_KEVENTS_* */
+	__u32 sources;		/* in: KTRACER_SRC_* to have on; out: on */
+	__u32 available;	/* out: KTRACER_SRC_* this kernel can have */
+	__u64 pids;		/* in: address of __s32 pids[npids] */
+	__u32 npids;		/* in: 0: every process */
+	__u32 __reserved;	/* in: must be 0 */
+};
+
+#define KTRACER_KEVENTS_SIZE_VER0	32
+
+/* The message of a block.rq record. */
+struct ktracer_block {
+	__u32 dev;		/* major << 20 | minor */
+	__u32 op;		/* REQ_OP_*: 0 read, 1 write, 2 flush, 3 discard */
+	__u64 sector;		/* first 512-byte sector */
+	__u32 bytes;		/* of the request */
+	__s32 error;		/* STOP: 0 or -errno */
 };
 
 /*
@@ -435,5 +564,6 @@ struct ktracer_meta {
 #define KTRACER_IOC_BATCH	_IOWR(KTRACER_IOC_MAGIC, 0x04, struct ktracer_batch)
 #define KTRACER_IOC_CONFIG	_IOW(KTRACER_IOC_MAGIC, 0x05, struct ktracer_config)
 #define KTRACER_IOC_RESET	_IOW(KTRACER_IOC_MAGIC, 0x06, struct ktracer_reset)
+#define KTRACER_IOC_KEVENTS	_IOWR(KTRACER_IOC_MAGIC, 0x07, struct ktracer_kevents)
 
 #endif /* _UAPI_LINUX_KTRACER_H */

@@ -1,0 +1,804 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Kernel events: probes on the kernel's own tracepoints write records into
+ * the per-CPU buffers, beside the programs' records and on the same clock.
+ * What each record says is in uapi/linux/ktracer.h, "Kernel events".
+ *
+ * The tracepoints are not exported to modules, so they are looked up by
+ * name with for_each_kernel_tracepoint(), as samples/ftrace's
+ * trace_custom_sched.c does, and a source is switched on by attaching its
+ * probes with tracepoint_probe_register(). Switching off detaches them and
+ * waits with tracepoint_synchronize_unregister() before returning, so that
+ * nothing a probe might still be using is reset or freed under it.
+ *
+ * The spans on a CPU (running task, IRQ, softirq) keep their open START
+ * in per-CPU state, touched only on that CPU by the probes of one source:
+ * sched_switch runs with interrupts off, IRQ handlers do not nest, and
+ * softirqs do not nest either. Block requests are matched issue to
+ * completion in a small table under a raw spinlock.
+ */
+
+#include <linux/interrupt.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/tracepoint.h>
+#include <linux/uaccess.h>
+
+/* The kernel's declarations of the tracepoints, to check the probes. */
+#include <trace/events/irq.h>
+#include <trace/events/sched.h>
+#include <trace/events/syscalls.h>
+#ifdef CONFIG_BLOCK
+#include <linux/blk-mq.h>
+#include <linux/blkdev.h>
+#include <linux/hash.h>
+#include <trace/events/block.h>
+#endif
+
+#include "ktracer.h"
+
+static_assert(TASK_COMM_LEN == KTRACER_COMM_MAX);
+
+#define KT_IRQ_NAME_MAX	32	/* bytes of a handler's name recorded */
+
+struct kt_kcpu {
+	u64 run_start;			/* sched.running: START's ts */
+	u64 irq_start;
+	u64 softirq_start;
+	u32 run_tid;
+	u32 irq;
+	u32 softirq;
+	bool run_open;
+	bool irq_open;
+	bool softirq_open;
+};
+
+static DEFINE_PER_CPU(struct kt_kcpu, kt_kcpu);
+
+/* The pid filter: NULL selects every process. */
+struct kt_pids {
+	struct rcu_head rcu;
+	u32 n;
+	s32 pid[];
+};
+
+static struct kt_pids __rcu *kt_filter;
+static DEFINE_MUTEX(kt_kev_lock);	/* sources on, the filter */
+static u32 kt_sources_on;
+
+static atomic64_t kt_block_unmatched = ATOMIC64_INIT(0);
+static atomic64_t kt_block_table_full = ATOMIC64_INIT(0);
+
+/* Whether @t's process is selected; called with preemption disabled. */
+static bool kt_selected(struct task_struct *t, bool need_filter)
+{
+	struct kt_pids *f = rcu_dereference_sched(kt_filter);
+	u32 i;
+
+	if (!f)
+		return !need_filter;
+	for (i = 0; i < f->n; i++)
+		if (f->pid[i] == t->tgid)
+			return true;
+	return false;
+}
+
+/* A record about task @t from a kernel source; the caller adds the rest. */
+static void kt_krec(struct kt_rec *d, u32 ev, u8 type, struct task_struct *t,
+		    u64 ts)
+{
+	*d = (struct kt_rec){
+		.type = type, .flags = KTRACER_RECF_KERNEL, .event = ev,
+		.ts = ts, .pid = t->tgid, .tid = t->pid,
+	};
+}
+
+/* A copy of @t's comm; returns its length, without the NUL. */
+static u32 kt_comm(struct task_struct *t, char *buf)
+{
+	memcpy(buf, t->comm, KTRACER_COMM_MAX);
+	return strnlen(buf, KTRACER_COMM_MAX);
+}
+
+/* An instant about @t, its comm for message. */
+static void kt_instant(u32 ev, struct task_struct *t, u64 arg, u64 extra)
+{
+	char comm[KTRACER_COMM_MAX];
+	struct kt_rec d;
+
+	kt_krec(&d, ev, KTRACER_REC_LOG, t, ktime_get_mono_fast_ns());
+	d.arg = arg;
+	d.extra = extra;
+	d.msg = comm;
+	d.len = kt_comm(t, comm);
+	kt_write(&d);
+}
+
+/* ---- SCHED ---------------------------------------------------------- */
+
+/*
+ * The idle task is not recorded: a CPU with no sched.running span open is
+ * idle, or running a task the filter leaves out.
+ */
+static void kt_probe_switch(void *data, bool preempt,
+			    struct task_struct *prev,
+			    struct task_struct *next,
+			    unsigned int prev_state)
+{
+	struct kt_kcpu *c = this_cpu_ptr(&kt_kcpu);
+	u32 cpu = smp_processor_id();
+	u64 now = ktime_get_mono_fast_ns();
+	char comm[KTRACER_COMM_MAX];
+	struct kt_rec d;
+
+	if (c->run_open && c->run_tid == prev->pid) {
+		kt_krec(&d, KTRACER_KEV_RUNNING, KTRACER_REC_STOP, prev, now);
+		d.slot = cpu;
+		d.arg = prev_state;
+		d.extra = now - c->run_start;
+		kt_write(&d);
+	}
+	c->run_open = false;
+	if (next->pid && kt_selected(next, false)) {
+		kt_krec(&d, KTRACER_KEV_RUNNING, KTRACER_REC_START, next, now);
+		d.slot = cpu;
+		d.arg = next->prio;
+		d.msg = comm;
+		d.len = kt_comm(next, comm);
+		kt_write(&d);
+		c->run_start = now;
+		c->run_tid = next->pid;
+		c->run_open = true;
+	}
+}
+
+static void kt_probe_wakeup(void *data, struct task_struct *p)
+{
+	if (kt_selected(p, false))
+		kt_instant(KTRACER_KEV_WAKEUP, p, current->pid, task_cpu(p));
+}
+
+/* ---- TASK ----------------------------------------------------------- */
+
+static void kt_probe_fork(void *data, struct task_struct *parent,
+			  struct task_struct *child)
+{
+	if (kt_selected(parent, false))
+		kt_instant(KTRACER_KEV_FORK, child, parent->pid, parent->tgid);
+}
+
+static void kt_probe_exec(void *data, struct task_struct *p, pid_t old_pid,
+			  struct linux_binprm *bprm)
+{
+	if (kt_selected(p, false))
+		kt_instant(KTRACER_KEV_EXEC, p, old_pid, 0);
+}
+
+static void kt_probe_exit(void *data, struct task_struct *p)
+{
+	if (kt_selected(p, false))
+		kt_instant(KTRACER_KEV_EXIT, p, p->exit_code, 0);
+}
+
+/* ---- IRQ, SOFTIRQ --------------------------------------------------- */
+
+/* Open a span on this CPU: @start and @open are the source's state. */
+static void kt_cpu_start(u32 ev, u64 arg, const char *msg, u32 len,
+			 u64 *start, bool *open)
+{
+	struct kt_rec d;
+
+	kt_krec(&d, ev, KTRACER_REC_START, current, ktime_get_mono_fast_ns());
+	d.slot = smp_processor_id();
+	d.arg = arg;
+	d.msg = msg;
+	d.len = len;
+	kt_write(&d);
+	*start = d.ts;
+	*open = true;
+}
+
+/* Close it, if it is the one open. */
+static void kt_cpu_stop(u32 ev, u64 arg, u64 start, bool *open)
+{
+	struct kt_rec d;
+
+	if (!*open)
+		return;
+	*open = false;
+	kt_krec(&d, ev, KTRACER_REC_STOP, current, ktime_get_mono_fast_ns());
+	d.slot = smp_processor_id();
+	d.arg = arg;
+	d.extra = d.ts - start;
+	kt_write(&d);
+}
+
+static void kt_probe_irq_entry(void *data, int irq, struct irqaction *action)
+{
+	struct kt_kcpu *c = this_cpu_ptr(&kt_kcpu);
+	u32 len = action->name ? strnlen(action->name, KT_IRQ_NAME_MAX) : 0;
+
+	c->irq = irq;
+	kt_cpu_start(KTRACER_KEV_IRQ, irq, action->name, len, &c->irq_start,
+		     &c->irq_open);
+}
+
+static void kt_probe_irq_exit(void *data, int irq, struct irqaction *action,
+			      int ret)
+{
+	struct kt_kcpu *c = this_cpu_ptr(&kt_kcpu);
+
+	if (c->irq == irq)
+		kt_cpu_stop(KTRACER_KEV_IRQ, irq, c->irq_start, &c->irq_open);
+}
+
+static void kt_probe_softirq_entry(void *data, unsigned int vec)
+{
+	struct kt_kcpu *c = this_cpu_ptr(&kt_kcpu);
+
+	c->softirq = vec;
+	kt_cpu_start(KTRACER_KEV_SOFTIRQ, vec, NULL, 0, &c->softirq_start,
+		     &c->softirq_open);
+}
+
+static void kt_probe_softirq_exit(void *data, unsigned int vec)
+{
+	struct kt_kcpu *c = this_cpu_ptr(&kt_kcpu);
+
+	if (c->softirq == vec)
+		kt_cpu_stop(KTRACER_KEV_SOFTIRQ, vec, c->softirq_start,
+			    &c->softirq_open);
+}
+
+/* ---- SYSCALL -------------------------------------------------------- */
+
+/* Every system call of every task comes here: the filter first. */
+static void kt_syscall(u8 type, long arg)
+{
+	struct kt_rec d;
+
+	if (!kt_selected(current, true))
+		return;
+	kt_krec(&d, KTRACER_KEV_SYSCALL, type, current,
+		ktime_get_mono_fast_ns());
+	d.arg = arg;
+	kt_write(&d);
+}
+
+static void kt_probe_sys_enter(void *data, struct pt_regs *regs, long id)
+{
+	kt_syscall(KTRACER_REC_START, id);
+}
+
+static void kt_probe_sys_exit(void *data, struct pt_regs *regs, long ret)
+{
+	kt_syscall(KTRACER_REC_STOP, ret);
+}
+
+/* ---- BLOCK ---------------------------------------------------------- */
+
+#ifdef CONFIG_BLOCK
+struct kt_inflight {
+	u64 sector;
+	u64 start;
+	u32 dev;
+	u32 op;
+	u32 bytes;
+	u32 pid;
+	u32 tid;
+	bool used;
+};
+
+static struct kt_inflight kt_inflight[KTRACER_BLOCK_INFLIGHT];
+static DEFINE_RAW_SPINLOCK(kt_inflight_lock);
+
+static_assert((KTRACER_BLOCK_INFLIGHT & (KTRACER_BLOCK_INFLIGHT - 1)) == 0);
+
+static u32 kt_rq_dev(struct request *rq)
+{
+	return rq->q->disk ? disk_devt(rq->q->disk) : 0;
+}
+
+/* Where (dev, sector) is, or would go: the first of its probe sequence. */
+static u32 kt_inflight_hash(u32 dev, u64 sector)
+{
+	return hash_64(sector ^ ((u64)dev << 40), ilog2(KTRACER_BLOCK_INFLIGHT));
+}
+
+static void kt_block_rec(struct kt_rec *d, const struct kt_inflight *e,
+			 struct ktracer_block *b, s32 error)
+{
+	*b = (struct ktracer_block){
+		.dev = e->dev, .op = e->op, .sector = e->sector,
+		.bytes = e->bytes, .error = error,
+	};
+	d->flags = KTRACER_RECF_KERNEL;
+	d->event = KTRACER_KEV_BLOCK;
+	d->pid = e->pid;
+	d->tid = e->tid;
+	d->msg = b;
+	d->len = sizeof(*b);
+	kt_write(d);
+}
+
+static void kt_probe_rq_issue(void *data, struct request *rq)
+{
+	struct kt_inflight *e = NULL;
+	struct ktracer_block b;
+	struct kt_rec d = {};
+	u32 dev = kt_rq_dev(rq), i, slot;
+	u64 sector = blk_rq_pos(rq);
+	unsigned long flags;
+
+	slot = kt_inflight_hash(dev, sector);
+	raw_spin_lock_irqsave(&kt_inflight_lock, flags);
+	for (i = 0; i < KTRACER_BLOCK_INFLIGHT; i++) {
+		slot = (slot + i) & (KTRACER_BLOCK_INFLIGHT - 1);
+		if (!kt_inflight[slot].used) {
+			e = &kt_inflight[slot];
+			break;
+		}
+	}
+	if (e) {
+		*e = (struct kt_inflight){
+			.sector = sector, .start = ktime_get_mono_fast_ns(),
+			.dev = dev, .op = (__force u32)req_op(rq),
+			.bytes = blk_rq_bytes(rq),
+			.pid = current->tgid, .tid = current->pid, .used = true,
+		};
+		d.type = KTRACER_REC_START;
+		d.ts = e->start;
+		d.slot = slot;
+		kt_block_rec(&d, e, &b, 0);
+	}
+	raw_spin_unlock_irqrestore(&kt_inflight_lock, flags);
+	if (!e)
+		atomic64_inc(&kt_block_table_full);
+}
+
+static void kt_probe_rq_complete(void *data, struct request *rq,
+				 blk_status_t error, unsigned int nr_bytes)
+{
+	struct kt_inflight *e = NULL;
+	struct ktracer_block b;
+	struct kt_rec d = {};
+	u32 dev = kt_rq_dev(rq), i, slot;
+	u64 sector = blk_rq_pos(rq);
+	unsigned long flags;
+
+	slot = kt_inflight_hash(dev, sector);
+	raw_spin_lock_irqsave(&kt_inflight_lock, flags);
+	for (i = 0; i < KTRACER_BLOCK_INFLIGHT; i++) {
+		slot = (slot + i) & (KTRACER_BLOCK_INFLIGHT - 1);
+		if (kt_inflight[slot].used && kt_inflight[slot].dev == dev &&
+		    kt_inflight[slot].sector == sector) {
+			e = &kt_inflight[slot];
+			break;
+		}
+	}
+	if (e) {
+		d.type = KTRACER_REC_STOP;
+		d.ts = ktime_get_mono_fast_ns();
+		d.slot = slot;
+		d.extra = d.ts - e->start;
+		kt_block_rec(&d, e, &b, blk_status_to_errno(error));
+		e->used = false;
+	}
+	raw_spin_unlock_irqrestore(&kt_inflight_lock, flags);
+	if (!e)
+		atomic64_inc(&kt_block_unmatched);
+}
+
+static void kt_block_reset(void)
+{
+	memset(kt_inflight, 0, sizeof(kt_inflight));
+}
+#else
+static void kt_block_reset(void)
+{
+}
+#endif /* CONFIG_BLOCK */
+
+/* ---- Sources -------------------------------------------------------- */
+
+struct kt_probe {
+	const char *tp_name;
+	void *func;
+	struct tracepoint *tp;		/* NULL: not in this kernel */
+};
+
+struct kt_source {
+	const char *name;
+	u32 bit;
+	struct kt_probe probe[4];	/* ends at a NULL tp_name */
+};
+
+#define KT_PROBE(name, fn)	{ .tp_name = name, .func = fn }
+
+static struct kt_source kt_sources[] = {
+	{ "sched", KTRACER_SRC_SCHED, {
+		KT_PROBE("sched_switch", kt_probe_switch),
+		KT_PROBE("sched_wakeup", kt_probe_wakeup),
+		KT_PROBE("sched_wakeup_new", kt_probe_wakeup) } },
+	{ "task", KTRACER_SRC_TASK, {
+		KT_PROBE("sched_process_fork", kt_probe_fork),
+		KT_PROBE("sched_process_exec", kt_probe_exec),
+		KT_PROBE("sched_process_exit", kt_probe_exit) } },
+	{ "irq", KTRACER_SRC_IRQ, {
+		KT_PROBE("irq_handler_entry", kt_probe_irq_entry),
+		KT_PROBE("irq_handler_exit", kt_probe_irq_exit) } },
+	{ "softirq", KTRACER_SRC_SOFTIRQ, {
+		KT_PROBE("softirq_entry", kt_probe_softirq_entry),
+		KT_PROBE("softirq_exit", kt_probe_softirq_exit) } },
+	{ "syscall", KTRACER_SRC_SYSCALL, {
+		KT_PROBE("sys_enter", kt_probe_sys_enter),
+		KT_PROBE("sys_exit", kt_probe_sys_exit) } },
+#ifdef CONFIG_BLOCK
+	{ "block", KTRACER_SRC_BLOCK, {
+		KT_PROBE("block_rq_issue", kt_probe_rq_issue),
+		KT_PROBE("block_rq_complete", kt_probe_rq_complete) } },
+#else
+	{ "block", KTRACER_SRC_BLOCK, { } },
+#endif
+};
+
+/*
+ * Each probe against the kernel's own declaration of its tracepoint: a
+ * probe of another type would be called with the wrong arguments. Never
+ * called; sizeof() keeps the tracepoints themselves out of the module.
+ */
+#define KT_PROBE_TYPE(tp, fn) \
+	BUILD_BUG_ON(sizeof(register_trace_##tp(fn, NULL)) != sizeof(int))
+
+static inline void kt_probe_types(void)
+{
+	KT_PROBE_TYPE(sched_switch, kt_probe_switch);
+	KT_PROBE_TYPE(sched_wakeup, kt_probe_wakeup);
+	KT_PROBE_TYPE(sched_wakeup_new, kt_probe_wakeup);
+	KT_PROBE_TYPE(sched_process_fork, kt_probe_fork);
+	KT_PROBE_TYPE(sched_process_exec, kt_probe_exec);
+	KT_PROBE_TYPE(sched_process_exit, kt_probe_exit);
+	KT_PROBE_TYPE(irq_handler_entry, kt_probe_irq_entry);
+	KT_PROBE_TYPE(irq_handler_exit, kt_probe_irq_exit);
+	KT_PROBE_TYPE(softirq_entry, kt_probe_softirq_entry);
+	KT_PROBE_TYPE(softirq_exit, kt_probe_softirq_exit);
+	KT_PROBE_TYPE(sys_enter, kt_probe_sys_enter);
+	KT_PROBE_TYPE(sys_exit, kt_probe_sys_exit);
+#ifdef CONFIG_BLOCK
+	KT_PROBE_TYPE(block_rq_issue, kt_probe_rq_issue);
+	KT_PROBE_TYPE(block_rq_complete, kt_probe_rq_complete);
+#endif
+}
+
+static void kt_find_tracepoint(struct tracepoint *tp, void *priv)
+{
+	struct kt_probe *p;
+	u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(kt_sources); i++)
+		for (p = kt_sources[i].probe; p->tp_name; p++)
+			if (!strcmp(tp->name, p->tp_name))
+				p->tp = tp;
+}
+
+/* The sources whose tracepoints this kernel has, all of them. */
+u32 kt_kev_available(void)
+{
+	struct kt_probe *p;
+	u32 i, avail = 0;
+
+	for (i = 0; i < ARRAY_SIZE(kt_sources); i++) {
+		p = kt_sources[i].probe;
+		if (!p->tp_name)
+			continue;
+		for (; p->tp_name && p->tp; p++)
+			;
+		if (!p->tp_name)
+			avail |= kt_sources[i].bit;
+	}
+	return avail;
+}
+
+static void kt_source_detach(struct kt_source *s, const struct kt_probe *end)
+{
+	struct kt_probe *p;
+
+	for (p = s->probe; p != end && p->tp_name; p++)
+		WARN_ON_ONCE(tracepoint_probe_unregister(p->tp, p->func, NULL));
+}
+
+/* Fresh state for a source about to be attached. */
+static void kt_source_reset(u32 bit)
+{
+	struct kt_kcpu *c;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		c = per_cpu_ptr(&kt_kcpu, cpu);
+		if (bit == KTRACER_SRC_SCHED)
+			c->run_open = false;
+		if (bit == KTRACER_SRC_IRQ)
+			c->irq_open = false;
+		if (bit == KTRACER_SRC_SOFTIRQ)
+			c->softirq_open = false;
+	}
+	if (bit == KTRACER_SRC_BLOCK)
+		kt_block_reset();
+}
+
+static int kt_source_attach(struct kt_source *s)
+{
+	struct kt_probe *p;
+	int ret;
+
+	kt_source_reset(s->bit);
+	for (p = s->probe; p->tp_name; p++) {
+		ret = tracepoint_probe_register(p->tp, p->func, NULL);
+		if (ret) {
+			kt_source_detach(s, p);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Attach and detach sources until those in @want are on. Called with
+ * kt_kev_lock held; on failure the sources are as they were.
+ */
+static int kt_sources_set(u32 want)
+{
+	u32 attached = 0, i;
+	int ret = 0;
+
+	for (i = 0; i < ARRAY_SIZE(kt_sources); i++) {
+		struct kt_source *s = &kt_sources[i];
+
+		if (!(want & s->bit) || kt_sources_on & s->bit)
+			continue;
+		ret = kt_source_attach(s);
+		if (ret)
+			break;
+		attached |= s->bit;
+	}
+	for (i = 0; i < ARRAY_SIZE(kt_sources); i++) {
+		struct kt_source *s = &kt_sources[i];
+		bool off = ret ? attached & s->bit :
+				 kt_sources_on & s->bit && !(want & s->bit);
+
+		if (off)
+			kt_source_detach(s, NULL);
+	}
+	/* No probe runs any more on what was detached. */
+	tracepoint_synchronize_unregister();
+	if (!ret)
+		kt_sources_on = want;
+	return ret;
+}
+
+/* Read and check @npids pids from user space; NULL and 0 for none. */
+static int kt_pids_from_user(const s32 __user *upids, u32 npids,
+			     struct kt_pids **out)
+{
+	struct kt_pids *f;
+	u32 i;
+
+	*out = NULL;
+	if (npids > KTRACER_PIDS_MAX)
+		return -EINVAL;
+	if (!npids)
+		return 0;
+	f = kmalloc(struct_size(f, pid, npids), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	f->n = npids;
+	if (copy_from_user(f->pid, upids, npids * sizeof(*upids))) {
+		kfree(f);
+		return -EFAULT;
+	}
+	for (i = 0; i < npids; i++) {
+		if (f->pid[i] <= 0) {
+			kfree(f);
+			return -EINVAL;
+		}
+	}
+	*out = f;
+	return 0;
+}
+
+/*
+ * Set what @flags names: sources on (@sources) and the pid filter (@f,
+ * NULL: every process; consumed). All or nothing.
+ */
+static int kt_kev_set(u32 flags, u32 sources, struct kt_pids *f)
+{
+	struct kt_pids *old;
+	bool has_filter;
+	u32 want;
+	int ret;
+
+	mutex_lock(&kt_kev_lock);
+	want = flags & KTRACER_KEVENTS_SOURCES ? sources : kt_sources_on;
+	has_filter = flags & KTRACER_KEVENTS_PIDS ? !!f :
+		     !!rcu_access_pointer(kt_filter);
+	ret = -EINVAL;
+	if (want & KTRACER_SRC_SYSCALL && !has_filter)
+		goto out;
+	ret = -EOPNOTSUPP;
+	if (want & ~kt_kev_available())
+		goto out;
+
+	/* The filter first: a source switched on starts with it. */
+	old = NULL;
+	if (flags & KTRACER_KEVENTS_PIDS) {
+		old = rcu_replace_pointer(kt_filter, f,
+					  lockdep_is_held(&kt_kev_lock));
+		f = NULL;
+	}
+	ret = kt_sources_set(want);
+	if (ret && flags & KTRACER_KEVENTS_PIDS) {
+		/* Put the old filter back; the new one goes below. */
+		f = rcu_replace_pointer(kt_filter, old,
+					lockdep_is_held(&kt_kev_lock));
+		old = NULL;
+	}
+	if (old)
+		kfree_rcu(old, rcu);
+out:
+	mutex_unlock(&kt_kev_lock);
+	if (f)
+		kfree_rcu(f, rcu);
+	return ret;
+}
+
+long kt_ioc_kevents(void __user *uarg)
+{
+	const u32 known = KTRACER_KEVENTS_SOURCES | KTRACER_KEVENTS_PIDS;
+	struct ktracer_kevents k;
+	struct kt_pids *f = NULL;
+	int ret;
+
+	ret = kt_uarg_in(&k, sizeof(k), KTRACER_KEVENTS_SIZE_VER0, uarg);
+	if (ret)
+		return ret;
+	if (k.flags & ~known || k.__reserved ||
+	    (k.flags & KTRACER_KEVENTS_SOURCES && k.sources & ~KTRACER_SRC_ALL))
+		return -EINVAL;
+	if (k.flags & KTRACER_KEVENTS_PIDS) {
+		ret = kt_pids_from_user(u64_to_user_ptr(k.pids), k.npids, &f);
+		if (ret)
+			return ret;
+	}
+	if (k.flags) {
+		ret = kt_kev_set(k.flags, k.sources, f);
+		if (ret)
+			return ret;
+	}
+	k.sources = READ_ONCE(kt_sources_on);
+	k.available = kt_kev_available();
+	return kt_uarg_out(uarg, &k, sizeof(k));
+}
+
+/* ---- debugfs "kevents" ---------------------------------------------- */
+
+void kt_kev_show(struct seq_file *m)
+{
+	u32 avail = kt_kev_available(), i;
+	struct kt_pids *f;
+
+	mutex_lock(&kt_kev_lock);
+	for (i = 0; i < ARRAY_SIZE(kt_sources); i++) {
+		u32 bit = kt_sources[i].bit;
+
+		seq_printf(m, "%s %s\n", kt_sources[i].name,
+			   !(avail & bit) ? "unavailable" :
+			   kt_sources_on & bit ? "on" : "off");
+	}
+	f = rcu_dereference_protected(kt_filter, lockdep_is_held(&kt_kev_lock));
+	seq_puts(m, "pids");
+	if (!f)
+		seq_puts(m, " all");
+	for (i = 0; f && i < f->n; i++)
+		seq_printf(m, " %d", f->pid[i]);
+	mutex_unlock(&kt_kev_lock);
+	seq_printf(m, "\nblock_unmatched %lld\nblock_table_full %lld\n",
+		   atomic64_read(&kt_block_unmatched),
+		   atomic64_read(&kt_block_table_full));
+}
+
+/* "pids=all" or "pids=12,34": the filter; -EINVAL if malformed. */
+static int kt_parse_pids(char *list, struct kt_pids **out)
+{
+	struct kt_pids *f;
+	char *tok;
+	s32 pid;
+
+	*out = NULL;
+	if (!strcmp(list, "all"))
+		return 0;
+	f = kzalloc(struct_size(f, pid, KTRACER_PIDS_MAX), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	while ((tok = strsep(&list, ","))) {
+		if (f->n == KTRACER_PIDS_MAX || kstrtos32(tok, 10, &pid) ||
+		    pid <= 0) {
+			kfree(f);
+			return -EINVAL;
+		}
+		f->pid[f->n++] = pid;
+	}
+	*out = f;
+	return 0;
+}
+
+/*
+ * Write: whitespace-separated "SOURCE=0|1" and "pids=all|P,P,...",
+ * applied together or not at all.
+ */
+int kt_kev_write(char *buf)
+{
+	u32 flags = 0, sources, i;
+	struct kt_pids *f = NULL;
+	char *tok, *val;
+	bool on;
+	int ret = -EINVAL;
+
+	mutex_lock(&kt_kev_lock);
+	sources = kt_sources_on;
+	mutex_unlock(&kt_kev_lock);
+
+	while ((tok = strsep(&buf, " \t\n"))) {
+		if (!*tok)
+			continue;
+		val = strchr(tok, '=');
+		if (!val)
+			goto err;
+		*val++ = '\0';
+		if (!strcmp(tok, "pids")) {
+			kfree(f);
+			ret = kt_parse_pids(val, &f);
+			if (ret)
+				goto err;
+			flags |= KTRACER_KEVENTS_PIDS;
+			continue;
+		}
+		ret = -EINVAL;
+		for (i = 0; i < ARRAY_SIZE(kt_sources); i++)
+			if (!strcmp(tok, kt_sources[i].name))
+				break;
+		if (i == ARRAY_SIZE(kt_sources) || kstrtobool(val, &on))
+			goto err;
+		sources = on ? sources | kt_sources[i].bit :
+			       sources & ~kt_sources[i].bit;
+		flags |= KTRACER_KEVENTS_SOURCES;
+	}
+	if (!flags)
+		goto err;
+	return kt_kev_set(flags, sources, f);
+err:
+	kfree(f);
+	return ret;
+}
+
+int kt_kev_init(void)
+{
+	for_each_kernel_tracepoint(kt_find_tracepoint, NULL);
+	pr_info("kernel sources available: %#x of %#x\n", kt_kev_available(),
+		KTRACER_SRC_ALL);
+	return 0;
+}
+
+/* Everything off, before the buffers go. */
+void kt_kev_exit(void)
+{
+	mutex_lock(&kt_kev_lock);
+	kt_sources_set(0);
+	/* No probe left to look at it. */
+	kfree(rcu_replace_pointer(kt_filter, NULL, true));
+	mutex_unlock(&kt_kev_lock);
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ktracer's own tracepoints: every op a program makes through
+ * /dev/ktracer that succeeds fires one (CANCEL: one per slot it closes),
+ * whether or not ktracer records it, so that perf, trace-cmd and
+ * /sys/kernel/tracing/events/ktracer/ see the programs' spans too.
+ * Defined by tracepoints.c; fired by tracer.c.
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM ktracer
+
+#if !defined(_KT_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define _KT_TRACE_H
+
+#include <linux/tracepoint.h>
+
+#include "ktracer.h"
+
+TRACE_EVENT(span_start,
+	    TP_PROTO(u32 id, u32 slot, u64 arg),
+	    TP_ARGS(id, slot, arg),
+	    TP_STRUCT__entry(__string(event, kt_event_name(id))
+			     __field(u32, slot)
+			     __field(u64, arg)),
+	    TP_fast_assign(__assign_str(event, kt_event_name(id));
+			   __entry->slot = slot;
+			   __entry->arg = arg;),
+	    TP_printk("event=%s slot=%u arg=%llu", __get_str(event),
+		      __entry->slot, __entry->arg)
+);
+
+TRACE_EVENT(span_stop,
+	    TP_PROTO(u32 id, u32 slot, u64 arg, u64 dur),
+	    TP_ARGS(id, slot, arg, dur),
+	    TP_STRUCT__entry(__string(event, kt_event_name(id))
+			     __field(u32, slot)
+			     __field(u64, arg)
+			     __field(u64, dur)),
+	    TP_fast_assign(__assign_str(event, kt_event_name(id));
+			   __entry->slot = slot;
+			   __entry->arg = arg;
+			   __entry->dur = dur;),
+	    TP_printk("event=%s slot=%u arg=%llu dur=%llu", __get_str(event),
+		      __entry->slot, __entry->arg, __entry->dur)
+);
+
+TRACE_EVENT(span_cancel,
+	    TP_PROTO(u32 id, u32 slot, u64 dur),
+	    TP_ARGS(id, slot, dur),
+	    TP_STRUCT__entry(__string(event, kt_event_name(id))
+			     __field(u32, slot)
+			     __field(u64, dur)),
+	    TP_fast_assign(__assign_str(event, kt_event_name(id));
+			   __entry->slot = slot;
+			   __entry->dur = dur;),
+	    TP_printk("event=%s slot=%u dur=%llu", __get_str(event),
+		      __entry->slot, __entry->dur)
+);
+
+TRACE_EVENT(gauge,
+	    TP_PROTO(u32 id, s64 value),
+	    TP_ARGS(id, value),
+	    TP_STRUCT__entry(__string(event, kt_event_name(id))
+			     __field(s64, value)),
+	    TP_fast_assign(__assign_str(event, kt_event_name(id));
+			   __entry->value = value;),
+	    TP_printk("event=%s value=%lld", __get_str(event), __entry->value)
+);
+
+TRACE_EVENT(count,
+	    TP_PROTO(u32 id, u64 added, u64 total),
+	    TP_ARGS(id, added, total),
+	    TP_STRUCT__entry(__string(event, kt_event_name(id))
+			     __field(u64, added)
+			     __field(u64, total)),
+	    TP_fast_assign(__assign_str(event, kt_event_name(id));
+			   __entry->added = added;
+			   __entry->total = total;),
+	    TP_printk("event=%s added=%llu total=%llu", __get_str(event),
+		      __entry->added, __entry->total)
+);
+
+/* @msg is not NUL-terminated: the event copies @len bytes and adds one. */
+TRACE_EVENT(log,
+	    TP_PROTO(u32 id, const char *msg, u32 len),
+	    TP_ARGS(id, msg, len),
+	    TP_STRUCT__entry(__string(event, kt_event_name(id))
+			     __dynamic_array(char, msg, len + 1)),
+	    TP_fast_assign(__assign_str(event, kt_event_name(id));
+			   memcpy(__get_dynamic_array(msg), msg, len);
+			   ((char *)__get_dynamic_array(msg))[len] = '\0';),
+	    TP_printk("event=%s msg=%s", __get_str(event), __get_str(msg))
+);
+
+#endif /* _KT_TRACE_H */
+
+/* Out of tree: found through Kbuild's -I$(src). */
+#undef TRACE_INCLUDE_PATH
+#define TRACE_INCLUDE_PATH module
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE kt_trace
+#include <trace/define_trace.h>
