@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -1259,6 +1260,77 @@ TEST_F_TIMEOUT(kev, block_null_blk, 60)
 	unload_modules(_metadata, self);
 }
 
+#define SWITCH_CYCLES	8
+
+/*
+ * The spans on a CPU start whole each time their sources are switched
+ * on: per CPU, the first record of each is a START, and every START is
+ * followed by its STOP before the next START (a source switched off
+ * mid-span may leave the last START open). Cycle after cycle, each
+ * cycle's records read before the next begins.
+ */
+TEST_F_TIMEOUT(kev, spans_start_whole, 60)
+{
+	const uint32_t want = (KTRACER_SRC_SCHED | KTRACER_SRC_IRQ |
+			       KTRACER_SRC_SOFTIRQ) & self->available;
+	struct timespec ts = { .tv_nsec = 50 * 1000 * 1000 };
+	struct span span[3][KT_MAX_CPUS];
+	unsigned int nth[3][KT_MAX_CPUS];
+	unsigned long long n[3] = { 0 };
+	struct faults f = { 0 };
+	unsigned long faults;
+	char where[96] = "";
+	int cycle, tty;
+	size_t i;
+
+	ASSERT_GE(KT_MAX_CPUS, kt_nr_cpus());
+	ASSERT_RET(0, kt_rings_map(self->fd, &self->rings));
+	tty = open("/dev/" SERIAL_TTY, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	for (cycle = 0; cycle < SWITCH_CYCLES; cycle++) {
+		ASSERT_RET(0, kt_kevents(self->fd, KTRACER_KEVENTS_SOURCES, want,
+					 NULL, 0, NULL));
+		/* An interrupt or two, ticks and switches meanwhile. */
+		if (tty >= 0 && write(tty, "kevents_test\n", 13) == 13)
+			tcdrain(tty);
+		nanosleep(&ts, NULL);
+		ASSERT_RET(0, kt_kevents(self->fd, KTRACER_KEVENTS_SOURCES, 0,
+					 NULL, 0, NULL));
+		KT_COLLECT(&self->rings, &self->recs);
+		memset(span, 0, sizeof(span));
+		memset(nth, 0, sizeof(nth));
+		for (i = 0; i < self->recs.n; i++) {
+			const struct kt_rec *r = &self->recs.v[i];
+			const struct ktracer_record *h = &r->hdr;
+			int k = h->event == KTRACER_KEV_RUNNING ? 0 :
+				h->event == KTRACER_KEV_IRQ ? 1 :
+				h->event == KTRACER_KEV_SOFTIRQ ? 2 : -1;
+
+			ASSERT_NE(KTRACER_REC_LOST, h->type);
+			if (h->event == KTRACER_KEV_WAKEUP)
+				continue;
+			ASSERT_LE(0, k) TH_LOG("event %u", h->event);
+			faults = f.n;
+			span_step(&span[k][r->cpu], r, k ? h->arg : h->tid,
+				  &f);
+			if (f.n > faults && !where[0])
+				snprintf(where, sizeof(where),
+					 "cycle %d, record %u of its kind on cpu %d",
+					 cycle, nth[k][r->cpu], r->cpu);
+			nth[k][r->cpu]++;
+			n[k]++;
+		}
+	}
+	if (tty >= 0)
+		close(tty);
+	TH_LOG("%d cycles: %llu sched.running, %llu irq, %llu softirq records",
+	       SWITCH_CYCLES, n[0], n[1], n[2]);
+	EXPECT_NO_FAULTS(&f, "spans out of turn");
+	if (f.n)
+		TH_LOG("the first in %s (from 0)", where);
+	EXPECT_LT(0, n[0]);
+	EXPECT_LT(0, n[2]);
+}
+
 /* The per-CPU writers and the reader that checks them as they go. */
 struct load {
 	int nr;
@@ -1545,6 +1617,9 @@ TEST_F_TIMEOUT(kev, irq_softirq_nesting, 60)
 	free(ld);
 }
 
+#define STORM_MIN	10	/* switches by each of storm's togglers */
+#define STORM_MAX_S	15	/* ... unless that takes longer than this */
+
 /* One of storm's threads switching sources on and off. */
 struct toggler {
 	/* Sources @on, the filter this process (and init, if @two). */
@@ -1552,6 +1627,7 @@ struct toggler {
 	int fd;
 	uint32_t available;
 	const bool *stop;
+	sem_t *enough;		/* posted at STORM_MIN switches, or failure */
 	unsigned int seed;
 	uint64_t done;
 	int err;
@@ -1587,9 +1663,10 @@ static void *toggler_thread(void *arg)
 		uint32_t on = rand_r(&t->seed) & t->available;
 
 		t->err = t->apply(t, on, rand_r(&t->seed) & 1);
+		if (t->err || ++t->done == STORM_MIN)
+			sem_post(t->enough);
 		if (t->err)
 			break;
-		t->done++;
 	}
 	return NULL;
 }
@@ -1625,10 +1702,12 @@ static int seq_and_kernel(void *ctx, const struct kt_rec *rec)
  * whole and accounted for, and the kernel has not complained (the rig
  * fails the run on any warning).
  */
-TEST_F_TIMEOUT(kev, storm, 60)
+TEST_F_TIMEOUT(kev, storm, 90)
 {
 	struct toggler tg[2];
+	struct timespec deadline;
 	pthread_t tt[2], bt;
+	sem_t enough;
 	struct load *ld;
 	int32_t pid = getpid();
 	struct timespec ts = { .tv_sec = LOAD_NS / KT_NSEC_PER_SEC };
@@ -1636,16 +1715,19 @@ TEST_F_TIMEOUT(kev, storm, 60)
 	int k;
 
 	ASSERT_GE(KT_MAX_CPUS, kt_nr_cpus());
+	ASSERT_EQ(0, clock_gettime(CLOCK_REALTIME, &deadline));
 	ld = calloc(1, sizeof(*ld));
 	ASSERT_NE(NULL, ld);
 	ASSERT_RET(0, kt_rings_map(self->fd, &self->rings));
 	/* SYSCALL needs a filter; the togglers never empty it. */
 	ASSERT_RET(0, kt_kevents(self->fd, KTRACER_KEVENTS_PIDS, 0, &pid, 1,
 				 NULL));
+	ASSERT_EQ(0, sem_init(&enough, 0, 0));
 	for (k = 0; k < 2; k++)
 		tg[k] = (struct toggler){ .apply = k ? toggle_by_file :
 						       toggle_by_ioctl,
 					  .fd = self->fd, .stop = &stop,
+					  .enough = &enough,
 					  .available = self->available,
 					  .seed = 1 + k };
 	ASSERT_RET(0, load_start(self->fd, &self->rings, ld, "kev.storm",
@@ -1653,10 +1735,15 @@ TEST_F_TIMEOUT(kev, storm, 60)
 	ASSERT_EQ(0, pthread_create(&bt, NULL, busy_thread, &stop));
 	for (k = 0; k < 2; k++)
 		ASSERT_EQ(0, pthread_create(&tt[k], NULL, toggler_thread, &tg[k]));
-	nanosleep(&ts, NULL);	/* the length of the run, not a wait */
+	/* LOAD_NS at least, and STORM_MIN switches each, if in time. */
+	nanosleep(&ts, NULL);
+	deadline.tv_sec += STORM_MAX_S;
+	for (k = 0; k < 2; k++)
+		sem_timedwait(&enough, &deadline);
 	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
 	for (k = 0; k < 2; k++)
 		pthread_join(tt[k], NULL);
+	sem_destroy(&enough);
 	pthread_join(bt, NULL);
 	ASSERT_RET(0, kt_kevents_off(self->fd));
 	load_stop(ld);
