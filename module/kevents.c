@@ -304,10 +304,27 @@ static u32 kt_rq_dev(struct request *rq)
 	return rq->q->disk ? disk_devt(rq->q->disk) : 0;
 }
 
-/* Where (dev, sector) is, or would go: the first of its probe sequence. */
-static u32 kt_inflight_hash(u32 dev, u64 sector)
+/*
+ * The entry of (@dev, @sector) if @used, else a free one to put it in,
+ * and its index in *@slot; NULL if there is none. Linear probing from
+ * the pair's hash, over the whole table: entries are freed in any order.
+ * Called with kt_inflight_lock held.
+ */
+static struct kt_inflight *kt_inflight_find(u32 dev, u64 sector, bool used,
+					    u32 *slot)
 {
-	return hash_64(sector ^ ((u64)dev << 40), ilog2(KTRACER_BLOCK_INFLIGHT));
+	u32 h = hash_64(sector ^ ((u64)dev << 40), ilog2(KTRACER_BLOCK_INFLIGHT));
+	struct kt_inflight *e;
+	u32 i;
+
+	for (i = 0; i < KTRACER_BLOCK_INFLIGHT; i++) {
+		*slot = (h + i) & (KTRACER_BLOCK_INFLIGHT - 1);
+		e = &kt_inflight[*slot];
+		if (e->used == used &&
+		    (!used || (e->dev == dev && e->sector == sector)))
+			return e;
+	}
+	return NULL;
 }
 
 static void kt_block_rec(struct kt_rec *d, const struct kt_inflight *e,
@@ -328,22 +345,15 @@ static void kt_block_rec(struct kt_rec *d, const struct kt_inflight *e,
 
 static void kt_probe_rq_issue(void *data, struct request *rq)
 {
-	struct kt_inflight *e = NULL;
+	struct kt_inflight *e;
 	struct ktracer_block b;
 	struct kt_rec d = {};
-	u32 dev = kt_rq_dev(rq), i, slot;
+	u32 dev = kt_rq_dev(rq), slot;
 	u64 sector = blk_rq_pos(rq);
 	unsigned long flags;
 
-	slot = kt_inflight_hash(dev, sector);
 	raw_spin_lock_irqsave(&kt_inflight_lock, flags);
-	for (i = 0; i < KTRACER_BLOCK_INFLIGHT; i++) {
-		slot = (slot + i) & (KTRACER_BLOCK_INFLIGHT - 1);
-		if (!kt_inflight[slot].used) {
-			e = &kt_inflight[slot];
-			break;
-		}
-	}
+	e = kt_inflight_find(dev, sector, false, &slot);
 	if (e) {
 		*e = (struct kt_inflight){
 			.sector = sector, .start = ktime_get_mono_fast_ns(),
@@ -364,23 +374,15 @@ static void kt_probe_rq_issue(void *data, struct request *rq)
 static void kt_probe_rq_complete(void *data, struct request *rq,
 				 blk_status_t error, unsigned int nr_bytes)
 {
-	struct kt_inflight *e = NULL;
+	struct kt_inflight *e;
 	struct ktracer_block b;
 	struct kt_rec d = {};
-	u32 dev = kt_rq_dev(rq), i, slot;
+	u32 dev = kt_rq_dev(rq), slot;
 	u64 sector = blk_rq_pos(rq);
 	unsigned long flags;
 
-	slot = kt_inflight_hash(dev, sector);
 	raw_spin_lock_irqsave(&kt_inflight_lock, flags);
-	for (i = 0; i < KTRACER_BLOCK_INFLIGHT; i++) {
-		slot = (slot + i) & (KTRACER_BLOCK_INFLIGHT - 1);
-		if (kt_inflight[slot].used && kt_inflight[slot].dev == dev &&
-		    kt_inflight[slot].sector == sector) {
-			e = &kt_inflight[slot];
-			break;
-		}
-	}
+	e = kt_inflight_find(dev, sector, true, &slot);
 	if (e) {
 		d.type = KTRACER_REC_STOP;
 		d.ts = ktime_get_mono_fast_ns();

@@ -16,68 +16,66 @@
 
 #include "ktracer.h"
 
-TRACE_EVENT(span_start,
-	    TP_PROTO(u32 id, u32 slot, u64 arg),
-	    TP_ARGS(id, slot, arg),
-	    TP_STRUCT__entry(__string(event, kt_event_name(id))
-			     __field(u32, slot)
-			     __field(u64, arg)),
-	    TP_fast_assign(__assign_str(event, kt_event_name(id));
-			   __entry->slot = slot;
-			   __entry->arg = arg;),
-	    TP_printk("event=%s slot=%u arg=%llu", __get_str(event),
-		      __entry->slot, __entry->arg)
+/* START, STOP and CANCEL: one event class, each printing what it has. */
+DECLARE_EVENT_CLASS(kt_span,
+		    TP_PROTO(u32 id, u32 slot, u64 arg, u64 dur),
+		    TP_ARGS(id, slot, arg, dur),
+		    TP_STRUCT__entry(__string(event, kt_event_name(id))
+				     __field(u32, slot)
+				     __field(u64, arg)
+				     __field(u64, dur)),
+		    TP_fast_assign(__assign_str(event, kt_event_name(id));
+				   __entry->slot = slot;
+				   __entry->arg = arg;
+				   __entry->dur = dur;),
+		    TP_printk("event=%s slot=%u arg=%llu dur=%llu",
+			      __get_str(event), __entry->slot, __entry->arg,
+			      __entry->dur)
 );
 
-TRACE_EVENT(span_stop,
-	    TP_PROTO(u32 id, u32 slot, u64 arg, u64 dur),
-	    TP_ARGS(id, slot, arg, dur),
-	    TP_STRUCT__entry(__string(event, kt_event_name(id))
-			     __field(u32, slot)
-			     __field(u64, arg)
-			     __field(u64, dur)),
-	    TP_fast_assign(__assign_str(event, kt_event_name(id));
-			   __entry->slot = slot;
-			   __entry->arg = arg;
-			   __entry->dur = dur;),
-	    TP_printk("event=%s slot=%u arg=%llu dur=%llu", __get_str(event),
-		      __entry->slot, __entry->arg, __entry->dur)
+DEFINE_EVENT_PRINT(kt_span, span_start,
+		   TP_PROTO(u32 id, u32 slot, u64 arg, u64 dur),
+		   TP_ARGS(id, slot, arg, dur),
+		   TP_printk("event=%s slot=%u arg=%llu", __get_str(event),
+			     __entry->slot, __entry->arg)
 );
 
-TRACE_EVENT(span_cancel,
-	    TP_PROTO(u32 id, u32 slot, u64 dur),
-	    TP_ARGS(id, slot, dur),
-	    TP_STRUCT__entry(__string(event, kt_event_name(id))
-			     __field(u32, slot)
-			     __field(u64, dur)),
-	    TP_fast_assign(__assign_str(event, kt_event_name(id));
-			   __entry->slot = slot;
-			   __entry->dur = dur;),
-	    TP_printk("event=%s slot=%u dur=%llu", __get_str(event),
-		      __entry->slot, __entry->dur)
+DEFINE_EVENT(kt_span, span_stop,
+	     TP_PROTO(u32 id, u32 slot, u64 arg, u64 dur),
+	     TP_ARGS(id, slot, arg, dur)
 );
 
-TRACE_EVENT(gauge,
-	    TP_PROTO(u32 id, s64 value),
-	    TP_ARGS(id, value),
-	    TP_STRUCT__entry(__string(event, kt_event_name(id))
-			     __field(s64, value)),
-	    TP_fast_assign(__assign_str(event, kt_event_name(id));
-			   __entry->value = value;),
-	    TP_printk("event=%s value=%lld", __get_str(event), __entry->value)
+DEFINE_EVENT_PRINT(kt_span, span_cancel,
+		   TP_PROTO(u32 id, u32 slot, u64 arg, u64 dur),
+		   TP_ARGS(id, slot, arg, dur),
+		   TP_printk("event=%s slot=%u dur=%llu", __get_str(event),
+			     __entry->slot, __entry->dur)
 );
 
-TRACE_EVENT(count,
-	    TP_PROTO(u32 id, u64 added, u64 total),
-	    TP_ARGS(id, added, total),
-	    TP_STRUCT__entry(__string(event, kt_event_name(id))
-			     __field(u64, added)
-			     __field(u64, total)),
-	    TP_fast_assign(__assign_str(event, kt_event_name(id));
-			   __entry->added = added;
-			   __entry->total = total;),
-	    TP_printk("event=%s added=%llu total=%llu", __get_str(event),
-		      __entry->added, __entry->total)
+/* GAUGE (value) and COUNT (added, total). */
+DECLARE_EVENT_CLASS(kt_metric,
+		    TP_PROTO(u32 id, u64 a, u64 b),
+		    TP_ARGS(id, a, b),
+		    TP_STRUCT__entry(__string(event, kt_event_name(id))
+				     __field(u64, a)
+				     __field(u64, b)),
+		    TP_fast_assign(__assign_str(event, kt_event_name(id));
+				   __entry->a = a;
+				   __entry->b = b;),
+		    TP_printk("event=%s added=%llu total=%llu",
+			      __get_str(event), __entry->a, __entry->b)
+);
+
+DEFINE_EVENT_PRINT(kt_metric, gauge,
+		   TP_PROTO(u32 id, u64 a, u64 b),
+		   TP_ARGS(id, a, b),
+		   TP_printk("event=%s value=%lld", __get_str(event),
+			     (s64)__entry->a)
+);
+
+DEFINE_EVENT(kt_metric, count,
+	     TP_PROTO(u32 id, u64 a, u64 b),
+	     TP_ARGS(id, a, b)
 );
 
 /* @msg is not NUL-terminated: the event copies @len bytes and adds one. */

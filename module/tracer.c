@@ -76,16 +76,16 @@ static void kt_trace(u32 id, const struct kt_step *s, const void *msg,
 {
 	switch (s->type) {
 	case KTRACER_REC_START:
-		trace_span_start(id, s->slot, s->arg);
+		trace_span_start(id, s->slot, s->arg, 0);
 		break;
 	case KTRACER_REC_STOP:
 		trace_span_stop(id, s->slot, s->arg, s->extra);
 		break;
 	case KTRACER_REC_CANCEL:
-		trace_span_cancel(id, s->slot, s->extra);
+		trace_span_cancel(id, s->slot, 0, s->extra);
 		break;
 	case KTRACER_REC_GAUGE:
-		trace_gauge(id, (s64)s->arg);
+		trace_gauge(id, s->arg, 0);
 		break;
 	case KTRACER_REC_COUNT:
 		trace_count(id, s->arg, s->extra);

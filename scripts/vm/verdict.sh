@@ -56,7 +56,7 @@ function flush_prog() {
 	prog = ""
 	ran++
 }
-/^KT-BENCH /		{ if ($3 != "rc=0") fail($2 " exited " substr($3, 4)); ran++ }
+/^KT-(BENCH|DEMO) /	{ if ($3 != "rc=0") fail($2 " exited " substr($3, 4)); ran++ }
 /^KT-SPLAT /		{ if ($3 != "rc=0") fail("kt_splat insmod " $3) }
 /^KT-RMMOD rc=0$/	{ rmmod = 1 }
 /^KT-LEFTOVER/		{ if ($2 != "none") fail("rmmod left" substr($0, 12)) }
