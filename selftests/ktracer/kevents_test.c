@@ -14,9 +14,9 @@
  */
 #define _GNU_SOURCE
 #include <poll.h>
-#include <stdarg.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -30,7 +30,8 @@
 #include "kt_seq.h"
 
 #define TRACEFS		"/sys/kernel/tracing"
-#define EXTRA_MODULES	"/lib/modules/extra"
+#define EXTRA_MODULES	"/lib/modules/extra"	/* and its load.order */
+#define MAX_MODS	8
 #define KEVENTS_FILE	KT_DEBUGFS "/kevents"
 
 #define PING_ROUNDS	2000
@@ -74,7 +75,7 @@ FIXTURE(kev) {
 	struct kt_recs recs;
 	int dev_fd;		/* block_null_blk's device */
 	int nmods;		/* modules it loaded, to unload in order */
-	char mods[8][64];
+	char mods[MAX_MODS][KTRACER_NAME_MAX];
 	bool tracefs_used;
 };
 
@@ -1121,8 +1122,7 @@ static int load_extra(FIXTURE_DATA(kev) *self, const char *module,
 	syscall(SYS_delete_module, module, O_NONBLOCK);
 	for (line = strtok_r(order, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		if (self->nmods == (int)(sizeof(self->mods) /
-					 sizeof(self->mods[0])) ||
+		if (self->nmods == MAX_MODS ||
 		    strlen(line) >= sizeof(self->mods[0]))
 			return -E2BIG;
 		snprintf(path, sizeof(path), EXTRA_MODULES "/%s", line);
@@ -1141,9 +1141,10 @@ static int load_extra(FIXTURE_DATA(kev) *self, const char *module,
 			      params, 0);
 		err = errno;
 		close(fd);
+		/* EEXIST: loaded before, not ours to unload. */
 		if (!ret)
 			self->nmods++;
-		else if (err != EEXIST)	/* built in, or loaded: not ours */
+		else if (err != EEXIST)
 			return -err;
 	}
 	return 0;
@@ -1197,11 +1198,11 @@ TEST_F_TIMEOUT(kev, block_null_blk, 60)
 				 NULL));
 	for (i = 0; i < 2 * NR_BLOCK_IO; i++) {
 		off_t off = (off_t)(i % NR_BLOCK_IO) * 8192;
-		ssize_t n = i < NR_BLOCK_IO ?
-			    pwrite(self->dev_fd, buf, 4096, off) :
-			    pread(self->dev_fd, buf, 4096, off);
+		ssize_t done = i < NR_BLOCK_IO ?
+			       pwrite(self->dev_fd, buf, 4096, off) :
+			       pread(self->dev_fd, buf, 4096, off);
 
-		ASSERT_EQ(4096, n) TH_LOG("i/o %zu: %s", i, strerror(errno));
+		ASSERT_EQ(4096, done) TH_LOG("i/o %zu: %s", i, strerror(errno));
 	}
 	ASSERT_RET(0, kt_kevents(self->fd, KTRACER_KEVENTS_SOURCES, 0, NULL, 0,
 				 NULL));
@@ -1803,8 +1804,8 @@ TEST_F(kev, tracefs_events)
 	static const char msg[] = "tracefs and ktracer";
 	const struct kt_rec *stop_rec = NULL, *cancel_rec[2] = { NULL };
 	struct kt_recs *recs = &self->recs;
+	const int cpu = 0;	/* every record in one buffer */
 	size_t i;
-	int cpu;
 
 	if (access(TRACEFS "/trace", F_OK))
 		SKIP(return, "tracefs is not mounted at " TRACEFS);
@@ -1819,8 +1820,7 @@ TEST_F(kev, tracefs_events)
 	counter = kt_register_id(self->fd, KTRACER_KIND_COUNTER, 0, name[2]);
 	log = kt_register_id(self->fd, KTRACER_KIND_LOG, 0, name[3]);
 	ASSERT_TRUE(span && gauge && counter && log);
-	ASSERT_RET(0, kt_pin_cpu(0));
-	cpu = 0;
+	ASSERT_RET(0, kt_pin_cpu(cpu));
 
 	self->tracefs_used = true;
 	ASSERT_RET(0, kt_write_text(TRACEFS "/tracing_on", "0"));
