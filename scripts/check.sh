@@ -76,15 +76,53 @@ build_selftests() {
 		OUTPUT="$KT_BUILD/selftests"
 }
 
-# vm_suite LABEL KDIR KERNEL "KERNEL ARGS" PLANT...: build the modules for
-# one kernel, boot it with the kselftests, then once per planted fault.
+# extra_modules OUTDIR MODULE...: MODULE.ko of Debian's kernel image and
+# every module it depends on (its modules.dep), into OUTDIR, with the
+# file load.order naming them in an order they load in.
+extra_modules() {
+	local out=$1 m path
+	local -A seen=()
+	shift
+	rm -rf "$out" && mkdir -p "$out" && : > "$out/load.order" || return 1
+
+	# add PATH: PATH's dependencies, then PATH (relative to KT_KMODULES).
+	add() {
+		local dep
+		[ -z "${seen[$1]:-}" ] || return 0
+		seen[$1]=1
+		case "$1" in
+		*.ko) ;;
+		*) echo "$1: compressed modules are not supported"; return 1 ;;
+		esac
+		for dep in $(sed -n "s|^$1: *||p" "$KT_KMODULES/modules.dep"); do
+			add "$dep" || return 1
+		done
+		cp "$KT_KMODULES/$1" "$out/" && basename "$1" >> "$out/load.order"
+	}
+	for m; do
+		path=$(sed -n "s|^\(\(.*/\)\?$m\.ko[.a-z]*\):.*|\1|p" "$KT_KMODULES/modules.dep")
+		[ -n "$path" ] || { echo "$m: not in $KT_KMODULES/modules.dep"; return 1; }
+		add "$path" || return 1
+	done
+	cat "$out/load.order"
+}
+
+# vm_suite LABEL KDIR KERNEL "KERNEL ARGS" "MODULES" PLANT...: build the
+# modules for one kernel, boot it with the kselftests (and MODULES of
+# Debian's image, for them to load), then once per planted fault.
 vm_suite() {
-	local label=$1 kdir=$2 kernel=$3 args=$4 dir=$KT_BUILD/$1 plant what want
-	shift 4
+	local label=$1 kdir=$2 kernel=$3 args=$4 mods=$5 dir=$KT_BUILD/$1 plant what want
+	local extra=()
+	shift 5
 
 	step "$label: build ktracer.ko and kt_splat.ko" kt_build_modules "$kdir" "$dir"
 	[ -f "$dir/ktracer/ktracer.ko" ] && [ -x "$KT_BUILD/selftests/abi_test" ] || return 0
-	"$KT_ROOT/scripts/vm/mkinitramfs.sh" "$dir/initramfs.cpio.gz" \
+	if [ -n "$mods" ]; then
+		step "$label: $mods.ko and its dependencies for the tests" \
+			extra_modules "$dir/extra" $mods
+		extra=(-x "$dir/extra")
+	fi
+	"$KT_ROOT/scripts/vm/mkinitramfs.sh" "${extra[@]}" "$dir/initramfs.cpio.gz" \
 		"$dir/ktracer/ktracer.ko" "$dir/rig/kt_splat.ko" "$KT_BUILD/selftests"
 
 	# The planted-fault VMs are independent of the main one, and each is
@@ -134,7 +172,7 @@ stage_selftests() {
 }
 
 stage_debian() {
-	vm_suite debian "$KT_KDIR" "$KT_KIMAGE" "" warn
+	vm_suite debian "$KT_KDIR" "$KT_KIMAGE" "" null_blk warn
 }
 
 stage_debug() {
@@ -145,7 +183,7 @@ stage_debug() {
 		return 0
 	}
 	KT_VM_MEM=256 vm_suite debug "$kdir" "$kdir/arch/x86/boot/bzImage" \
-		"panic_on_warn=1 oops=panic" leak uaf
+		"panic_on_warn=1 oops=panic" "" leak uaf
 }
 
 for s in "${stages[@]}"; do

@@ -7,7 +7,8 @@
 # Uses apt-get only. Outside the repository, in $KTRACER_CACHE
 # (default ~/.cache/ktracer), it keeps:
 #   debs/                        the downloaded linux-image .deb
-#   kernel-<kver>/               that package unpacked with dpkg-deb -x
+#   kernel-<kver>/               that package unpacked with dpkg-deb -x,
+#                                and its modules.dep (busybox depmod)
 #   linux-source-<pkgver>/       Debian's linux-source-6.1 tarball, unpacked
 #   env.mk                       the resolved paths, included by the Makefile
 #
@@ -69,6 +70,14 @@ if [ ! -e "$KIMG/.ok-$HVER" ]; then
 	dpkg-deb -x "$deb" "$KIMG"
 	[ -f "$KIMG/boot/vmlinuz-$KVER" ] || die "no vmlinuz-$KVER in $deb"
 	touch "$KIMG/.ok-$HVER"
+fi
+# The package leaves modules.dep to its postinst; the rig reads it to put
+# the modules that tests load, with what they depend on, in the VM.
+if [ ! -e "$KIMG/.ok-depmod" ]; then
+	say "depmod for the unpacked linux-image-$KVER"
+	/bin/busybox depmod -b "$KIMG" "$KVER" ||
+		die "busybox depmod -b $KIMG $KVER failed"
+	touch "$KIMG/.ok-depmod"
 fi
 
 # Debian's kernel source: kselftest headers, checkpatch.pl, the debug kernel.
