@@ -364,9 +364,11 @@ enum ktracer_kernel_event {
 	KTRACER_KEV_LAST	= KTRACER_KEV_BLOCK
 };
 
-/* Sources: each turns on the events named in the table above. */
-#define KTRACER_SRC_SCHED	0x01	/* sched_switch, sched_waking,
-					 * sched_wakeup_new */
+/*
+ * Sources: each turns on the events named in the table above; SCHED's
+ * tracepoints are sched_switch, sched_waking and sched_wakeup_new.
+ */
+#define KTRACER_SRC_SCHED	0x01	/* sched_switch, sched_waking(_new) */
 #define KTRACER_SRC_TASK	0x02	/* sched_process_fork/exec/exit */
 #define KTRACER_SRC_IRQ		0x04	/* irq_handler_entry/exit */
 #define KTRACER_SRC_SOFTIRQ	0x08	/* softirq_entry/exit */
