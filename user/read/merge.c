@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+/* ktracer-read: the per-CPU FIFOs and their k-way merge. */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "merge.h"
+
+/* Room a fill needs at least: one record, and a LOST the reader adds. */
+#define KR_FILL_MIN	(KR_REC_MAX + KR_REC_HDR)
+/* A FIFO holds the largest PAD a record's 16-bit size can describe. */
+#define KR_FIFO_MIN	(128u << 10)
+
+int kr_fifo_init(struct kr_fifo *q, size_t cap)
+{
+	memset(q, 0, sizeof(*q));
+	cap &= ~(size_t)7;
+	if (cap < KR_FIFO_MIN)
+		cap = KR_FIFO_MIN;
+	q->buf = aligned_alloc(8, cap);
+	if (!q->buf) {
+		errno = ENOMEM;
+		return -1;
+	}
+	q->cap = cap;
+	q->end = cap;
+	return 0;
+}
+
+void kr_fifo_free(struct kr_fifo *q)
+{
+	free(q->buf);
+	memset(q, 0, sizeof(*q));
+}
+
+unsigned char *kr_fifo_space(struct kr_fifo *q, size_t *n)
+{
+	if (!q->used) {
+		q->rd = q->wr = 0;
+		q->end = q->cap;
+	}
+	if (q->wr > q->rd || !q->used) {
+		/* Not wrapped: room at the end, else start again at 0. */
+		if (q->cap - q->wr < KR_FILL_MIN && q->rd >= KR_FILL_MIN) {
+			q->end = q->wr;
+			q->wr = 0;
+		}
+	}
+	*n = (q->wr < q->rd || (q->used && q->wr == q->rd)) ?
+	     q->rd - q->wr : q->cap - q->wr;
+	if (*n < KR_FILL_MIN)
+		*n = 0;
+	return q->buf + q->wr;
+}
+
+/* Step over PAD records, so that the FIFO starts with a real one. */
+static void kr_fifo_skip_pads(struct kr_fifo *q)
+{
+	const struct ktracer_record *r;
+
+	while ((r = kr_fifo_peek(q)) && r->type == KTRACER_REC_PAD) {
+		q->rd += r->size;
+		q->used -= r->size;
+		if (!q->used) {
+			q->rd = q->wr = 0;
+			q->end = q->cap;
+		} else if (q->rd == q->end) {
+			q->rd = 0;
+			q->end = q->cap;
+		}
+	}
+}
+
+void kr_fifo_commit(struct kr_fifo *q, size_t n)
+{
+	q->wr += n;
+	q->used += n;
+	kr_fifo_skip_pads(q);
+}
+
+static inline void kr_fifo_pop(struct kr_fifo *q, uint32_t size)
+{
+	q->rd += size;
+	q->used -= size;
+	if (!q->used) {
+		q->rd = q->wr = 0;
+		q->end = q->cap;
+		return;
+	}
+	if (q->rd == q->end) {
+		q->rd = 0;
+		q->end = q->cap;
+	}
+	if (((const struct ktracer_record *)(q->buf + q->rd))->type ==
+	    KTRACER_REC_PAD)
+		kr_fifo_skip_pads(q);
+}
+
+int kr_merge_init(struct kr_merge *m, unsigned int ncpu, size_t fifo_bytes,
+		  uint64_t window_ns)
+{
+	unsigned int i;
+
+	memset(m, 0, sizeof(*m));
+	m->q = calloc(ncpu ? ncpu : 1, sizeof(*m->q));
+	m->heap = calloc(ncpu ? ncpu : 1, sizeof(*m->heap));
+	if (!m->q || !m->heap)
+		goto err;
+	m->ncpu = ncpu;
+	m->window = window_ns;
+	for (i = 0; i < ncpu; i++)
+		if (kr_fifo_init(&m->q[i], fifo_bytes))
+			goto err;
+	return 0;
+err:
+	kr_merge_free(m);
+	errno = ENOMEM;
+	return -1;
+}
+
+void kr_merge_free(struct kr_merge *m)
+{
+	unsigned int i;
+
+	for (i = 0; m->q && i < m->ncpu; i++)
+		kr_fifo_free(&m->q[i]);
+	free(m->q);
+	free(m->heap);
+	memset(m, 0, sizeof(*m));
+}
+
+static inline uint64_t kr_head_ts(const struct kr_merge *m, unsigned int cpu)
+{
+	return kr_fifo_peek(&m->q[cpu])->ts;
+}
+
+/* Oldest first; between equals, the lower CPU. */
+static inline int kr_before(const struct kr_merge *m, unsigned int a,
+			    unsigned int b)
+{
+	uint64_t ta = kr_head_ts(m, a), tb = kr_head_ts(m, b);
+
+	return ta < tb || (ta == tb && a < b);
+}
+
+static void kr_sift_down(struct kr_merge *m, unsigned int i)
+{
+	unsigned int n = m->nheap, c, x = m->heap[i];
+
+	for (;;) {
+		c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && kr_before(m, m->heap[c + 1], m->heap[c]))
+			c++;
+		if (!kr_before(m, m->heap[c], x))
+			break;
+		m->heap[i] = m->heap[c];
+		i = c;
+	}
+	m->heap[i] = x;
+}
+
+/* Up to when CPU @cpu, its FIFO empty, can have nothing more. */
+static uint64_t kr_frontier(const struct kr_merge *m, unsigned int cpu)
+{
+	const struct kr_fifo *q = &m->q[cpu];
+
+	if (!q->drained)
+		return q->last_ts;
+	return q->fill_ts > m->window ? q->fill_ts - m->window : 0;
+}
+
+bool kr_merge_crowded(const struct kr_merge *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->ncpu; i++)
+		if (!m->q[i].drained && m->q[i].used > m->q[i].cap / 2)
+			return true;
+	return false;
+}
+
+uint64_t kr_merge_run(struct kr_merge *m, enum kr_merge_mode mode,
+		      kr_rec_fn fn, void *ctx)
+{
+	uint64_t limit = UINT64_MAX, n = 0, f;
+	const struct ktracer_record *r;
+	struct kr_fifo *q;
+	unsigned int i, cpu;
+
+	m->nheap = 0;
+	for (i = 0; i < m->ncpu; i++) {
+		if (m->q[i].used)
+			m->heap[m->nheap++] = i;
+		else if (mode == KR_MERGE_SAFE && (f = kr_frontier(m, i)) < limit)
+			limit = f;
+	}
+	for (i = m->nheap / 2; i-- > 0;)
+		kr_sift_down(m, i);
+
+	while (m->nheap) {
+		cpu = m->heap[0];
+		q = &m->q[cpu];
+		r = kr_fifo_peek(q);
+		if (mode == KR_MERGE_SAFE && r->ts > limit)
+			break;
+		if (mode == KR_MERGE_ROOM && !(n & 255) && !kr_merge_crowded(m))
+			break;
+		fn(ctx, cpu, r);
+		n++;
+		if (r->ts < m->last_out)
+			m->late++;
+		else
+			m->last_out = r->ts;
+		q->last_ts = r->ts;
+		kr_fifo_pop(q, r->size);
+		if (q->used) {
+			kr_sift_down(m, 0);
+			continue;
+		}
+		m->heap[0] = m->heap[--m->nheap];
+		if (m->nheap)
+			kr_sift_down(m, 0);
+		if (mode == KR_MERGE_SAFE && (f = kr_frontier(m, cpu)) < limit)
+			limit = f;
+	}
+	m->out += n;
+	return n;
+}
