@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ktracer-read: Chrome JSON. One event per line; each is formatted in one
+ * reservation of the output buffer, no printf on the way.
+ */
+
+#include "json.h"
+
+void kr_json_begin(struct kr_json *w, struct kr_out *out)
+{
+	char *p;
+
+	w->out = out;
+	w->t0 = 0;
+	w->events = 0;
+	w->ended = false;
+	w->begun = true;
+	p = kr_out_reserve(out, 64);
+	p = kr_put(p, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
+	kr_out_commit(out, p);
+}
+
+void kr_json_origin(struct kr_json *w, uint64_t t0)
+{
+	w->t0 = t0;
+}
+
+static size_t kr_args_max(const struct kr_arg *a, unsigned int n)
+{
+	size_t max = 2;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		max += a[i].klen + 4 + (a[i].type == KR_ARG_STR ?
+					KR_FMT_STR_MAX(a[i].len) : KR_FMT_S64_MAX);
+	return max;
+}
+
+size_t kr_json_event_max(const struct kr_ev *ev)
+{
+	size_t n = 160 + (ev->name_json ? ev->name_len :
+			  KR_FMT_STR_MAX(ev->name_len));
+
+	if (ev->cat)
+		n += __builtin_strlen(ev->cat) + 10;
+	return n + kr_args_max(ev->arg, ev->nargs);
+}
+
+static char *kr_json_args(char *p, const struct kr_arg *a, unsigned int n)
+{
+	unsigned int i;
+
+	*p++ = '{';
+	for (i = 0; i < n; i++, a++) {
+		if (i)
+			*p++ = ',';
+		*p++ = '"';
+		p = kr_fmt_lit(p, a->key, a->klen);
+		*p++ = '"';
+		*p++ = ':';
+		switch (a->type) {
+		case KR_ARG_U64:
+			p = kr_fmt_u64(p, a->v.u);
+			break;
+		case KR_ARG_S64:
+			p = kr_fmt_s64(p, a->v.s);
+			break;
+		case KR_ARG_STR:
+			p = kr_fmt_json_str(p, a->v.str, a->len);
+			break;
+		default:
+			p = kr_put(p, "true");
+		}
+	}
+	*p++ = '}';
+	return p;
+}
+
+void kr_json_event(struct kr_json *w, const struct kr_ev *ev)
+{
+	size_t max = kr_json_event_max(ev);
+	char *p;
+
+	if (max > w->out->cap)
+		return;		/* cannot happen: names and args are bounded */
+	p = kr_out_reserve(w->out, max);
+	p = kr_put(p, w->events ? ",\n{\"ph\":\"" : "\n{\"ph\":\"");
+	*p++ = ev->ph;
+	p = kr_put(p, "\",");
+	if (ev->ph == KR_PH_INSTANT)
+		p = kr_put(p, "\"s\":\"t\",");
+	p = kr_put(p, "\"pid\":");
+	p = kr_fmt_u64(p, ev->pid);
+	if (ev->ph != KR_PH_COUNTER) {
+		p = kr_put(p, ",\"tid\":");
+		p = kr_fmt_u64(p, ev->tid);
+	}
+	if (ev->ph != KR_PH_META) {
+		p = kr_put(p, ",\"ts\":");
+		p = kr_fmt_us_diff(p, ev->ts, w->t0);
+	}
+	if (ev->ph == KR_PH_COMPLETE) {
+		p = kr_put(p, ",\"dur\":");
+		p = kr_fmt_us(p, (int64_t)(ev->dur > INT64_MAX ? INT64_MAX :
+					   ev->dur));
+	}
+	p = kr_put(p, ",\"name\":");
+	if (ev->name_json)
+		p = kr_fmt_lit(p, ev->name, ev->name_len);
+	else
+		p = kr_fmt_json_str(p, ev->name, ev->name_len);
+	if (ev->cat) {
+		p = kr_put(p, ",\"cat\":\"");
+		p = kr_fmt_lit(p, ev->cat, __builtin_strlen(ev->cat));
+		*p++ = '"';
+	}
+	if (ev->nargs) {
+		p = kr_put(p, ",\"args\":");
+		p = kr_json_args(p, ev->arg, ev->nargs);
+	}
+	*p++ = '}';
+	kr_out_commit(w->out, p);
+	w->events++;
+}
+
+int kr_json_end(struct kr_json *w, const struct kr_arg *sum, unsigned int nsum)
+{
+	size_t max = kr_args_max(sum, nsum) + 32;
+	char *p;
+
+	if (!w->begun || w->ended)
+		return w->out ? w->out->err : 0;
+	w->ended = true;
+	if (max > w->out->cap)
+		nsum = 0;	/* cannot happen: the summary is a few numbers */
+	p = kr_out_reserve(w->out, max);
+	p = kr_put(p, "\n],\"otherData\":");
+	p = kr_json_args(p, sum, nsum);
+	p = kr_put(p, "}\n");
+	kr_out_commit(w->out, p);
+	return kr_out_flush(w->out);
+}
