@@ -84,7 +84,9 @@ void kr_json_event(struct kr_json *w, const struct kr_ev *ev)
 	if (max > w->out->cap)
 		return;		/* cannot happen: names and args are bounded */
 	p = kr_out_reserve(w->out, max);
-	p = kr_put(p, w->events ? ",\n{\"ph\":\"" : "\n{\"ph\":\"");
+	if (w->events)
+		*p++ = ',';
+	p = kr_put(p, "\n{\"ph\":\"");
 	*p++ = ev->ph;
 	p = kr_put(p, "\",");
 	if (ev->ph == KR_PH_INSTANT)

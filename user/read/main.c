@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -409,6 +410,43 @@ static int kr_output_open(struct kr_reader *rd)
 	return 0;
 }
 
+/*
+ * Can the trace file be written? Asked before anything else, so that a
+ * run that cannot write says so first, without opening (or truncating)
+ * the file yet.
+ */
+static int kr_output_check(const char *path)
+{
+	char dir[4096], *slash;
+	struct stat st;
+	int ok;
+
+	if (!strcmp(path, "-"))
+		return 0;
+	if (!stat(path, &st)) {
+		if (S_ISDIR(st.st_mode)) {
+			errno = EISDIR;
+			ok = -1;
+		} else {
+			ok = access(path, W_OK);
+		}
+	} else if (errno != ENOENT) {
+		ok = -1;
+	} else {
+		snprintf(dir, sizeof(dir), "%s", path);
+		slash = strrchr(dir, '/');
+		if (slash == dir)
+			slash[1] = '\0';
+		else if (slash)
+			*slash = '\0';
+		ok = access(slash ? dir : ".", W_OK | X_OK);
+	}
+	if (ok)
+		fprintf(stderr, "ktracer-read: cannot write %s: %s\n", path,
+			strerror(errno));
+	return ok;
+}
+
 static int kr_setup(struct kr_reader *rd)
 {
 	struct kr_model_cfg mc;
@@ -416,6 +454,8 @@ static int kr_setup(struct kr_reader *rd)
 	char err[512];
 	unsigned int cpu;
 
+	if (rd->o.output && kr_output_check(rd->o.output))
+		return -1;
 	if (kr_device_open(&rd->dev, rd->o.device, err, sizeof(err))) {
 		fprintf(stderr, "ktracer-read: %s\n", err);
 		return -1;

@@ -48,9 +48,12 @@ struct kr_thread {
 	uint8_t flags;
 };
 
+/* A thread's system call; the entry stays, for where its track is. */
 struct kr_sys {
 	uint64_t start, nr;
+	uint64_t last_end;	/* when its last call returned */
 	uint32_t pid;
+	uint8_t open;
 };
 
 /* A span on a CPU's track: the running task, an IRQ, a softirq. */
@@ -347,7 +350,7 @@ static void kr_span_cut(struct kr_model *m, uint64_t key, struct kr_span *s,
 	struct kr_ev ev;
 
 	s->open = 0;
-	s->last_end = end;
+	s->last_end = end > s->start ? end : s->start;
 	if (!m->trace)
 		return;
 	kr_span_unkey(key, &pid, &event, &slot, &lane);
@@ -374,21 +377,25 @@ static void kr_span_evicted(void *ctx, uint64_t key, void *val)
 static void kr_user_start(struct kr_model *m, const struct ktracer_record *r)
 {
 	uint64_t base = kr_span_key(r->pid, r->event, r->slot, 0);
-	unsigned int lane, oldest = 0;
+	unsigned int lane, oldest = KR_LANES;
 	uint64_t oldest_start = UINT64_MAX;
 	struct kr_span *s;
 
 	for (lane = 0; lane < KR_LANES; lane++) {
 		s = kr_map_get(&m->spans, base + lane);
-		if (!s || !s->open)
+		if (!s || (!s->open && s->last_end <= r->ts))
 			break;
-		if (s->start < oldest_start) {
+		if (s->open && s->start < oldest_start) {
 			oldest_start = s->start;
 			oldest = lane;
 		}
 	}
 	if (lane == KR_LANES) {
 		/* Every track busy: the oldest span lost its STOP. */
+		if (oldest == KR_LANES || oldest_start > r->ts) {
+			m->st.skipped[KR_BAD_OVERLAP]++;
+			return;
+		}
 		lane = oldest;
 		kr_span_cut(m, base + lane, kr_map_get(&m->spans, base + lane),
 			    r->ts, "stop_lost");
@@ -471,10 +478,12 @@ static void kr_user_stop(struct kr_model *m, const struct ktracer_record *r)
 		kr_emit(m, &ev);
 	}
 	s->open = 0;
-	s->last_end = r->ts;
+	if (seen)
+		start = s->start;
+	s->last_end = r->ts > start ? r->ts : start;
 	if (!cancel && m->cfg.sink.span)
 		m->cfg.sink.span(m->cfg.sink.ctx, r->event, e, r->pid,
-				 kr_dur(r->ts, seen ? s->start : start));
+				 kr_dur(r->ts, start));
 }
 
 static void kr_user_value(struct kr_model *m, const struct ktracer_record *r)
@@ -599,6 +608,8 @@ static void kr_cspan_emit(struct kr_model *m, unsigned int cpu, unsigned int k,
 {
 	struct kr_ev ev;
 
+	if (end < c->start)
+		end = c->start;
 	c->open = 0;
 	c->last_end = end;
 	if (!m->trace)
@@ -640,8 +651,11 @@ static void kr_cpu_span(struct kr_model *m, const struct ktracer_record *r,
 		if (c->open)
 			kr_cspan_emit(m, r->slot, k, c, r->ts, NULL, "stop_lost");
 		if (k == KR_T_RUN)
-			kr_set_comm(m, r->pid, r->tid, kr_rec_msg(r),
-				    r->len);
+			kr_set_comm(m, r->pid, r->tid, kr_rec_msg(r), r->len);
+		if (r->ts < c->last_end) {
+			m->st.skipped[KR_BAD_OVERLAP]++;	/* out of order */
+			return;
+		}
 		kr_cspan_name(m, c, k, r);
 		c->open = 1;
 		c->start = r->ts;
@@ -725,20 +739,25 @@ static size_t kr_syscall_name(uint64_t nr, char *buf, size_t size,
 				(unsigned long long)nr);
 }
 
-static void kr_sys_emit(struct kr_model *m, uint32_t tid,
-			const struct kr_sys *s, uint64_t end,
-			const struct ktracer_record *r, const char *why)
+static void kr_sys_emit(struct kr_model *m, uint32_t tid, struct kr_sys *s,
+			uint64_t end, const struct ktracer_record *r,
+			const char *why)
 {
 	const char *name;
 	struct kr_ev ev;
 	char buf[32];
+	size_t len;
 
+	if (end < s->start)
+		end = s->start;
+	s->open = 0;
+	s->last_end = end;
 	if (!m->trace)
 		return;
 	kr_name_thread(m, s->pid, tid);
 	kr_ev_span(&ev, s->pid, tid, s->start, end, "syscall");
-	kr_ev_name(&ev, NULL, kr_syscall_name(s->nr, buf, sizeof(buf), &name));
-	ev.name = name;
+	len = kr_syscall_name(s->nr, buf, sizeof(buf), &name);
+	kr_ev_name(&ev, name, len);
 	kr_ev_arg(&ev, "nr", KR_ARG_U64, s->nr);
 	if (r)
 		kr_ev_arg(&ev, "ret", KR_ARG_S64, r->arg);
@@ -747,23 +766,34 @@ static void kr_sys_emit(struct kr_model *m, uint32_t tid,
 	kr_emit(m, &ev);
 }
 
+/*
+ * A thread's call dropped from a full table is not drawn: its track is the
+ * thread's own, where a call read later might overlap it.
+ */
 static void kr_sys_evicted(void *ctx, uint64_t key, void *val)
 {
 	struct kr_model *m = ctx;
+	struct kr_sys *s = val;
 
-	m->st.evicted++;
-	kr_sys_emit(m, (uint32_t)key, val, m->last_ts, NULL, "evicted");
+	(void)key;
+	if (s->open)
+		m->st.evicted++;
 }
 
 static void kr_syscall(struct kr_model *m, const struct ktracer_record *r)
 {
 	struct kr_sys *s;
-	int created;
+	uint64_t start;
 
 	if (r->type == KTRACER_REC_START) {
-		s = kr_map_put(&m->sys, r->tid, &created);
-		if (!created)
+		s = kr_map_put(&m->sys, r->tid, NULL);
+		if (s->open)
 			kr_sys_emit(m, r->tid, s, r->ts, NULL, "stop_lost");
+		if (r->ts < s->last_end) {
+			m->st.skipped[KR_BAD_OVERLAP]++;	/* out of order */
+			return;
+		}
+		s->open = 1;
 		s->start = r->ts;
 		s->nr = r->arg;
 		s->pid = r->pid;
@@ -774,17 +804,17 @@ static void kr_syscall(struct kr_model *m, const struct ktracer_record *r)
 		return;
 	}
 	s = kr_map_get(&m->sys, r->tid);
-	if (!s) {
+	if (!s || !s->open) {
 		m->st.skipped[KR_BAD_UNPAIRED]++;
 		return;
 	}
+	start = s->start;
 	kr_sys_emit(m, r->tid, s, r->ts, r, NULL);
 	m->st.spans++;
 	if (m->cfg.sink.span)
 		m->cfg.sink.span(m->cfg.sink.ctx, r->event,
 				 kr_evname(m, r->event), s->pid,
-				 kr_dur(r->ts, s->start));
-	kr_map_del(&m->sys, r->tid);
+				 kr_dur(r->ts, start));
 }
 
 /* ---- block requests ------------------------------------------------------- */
@@ -853,6 +883,8 @@ static void kr_rq_emit(struct kr_model *m, struct kr_rq *q, uint64_t end,
 	char dev[32], *p, op[24];
 	struct kr_ev ev;
 
+	if (end < q->start)
+		end = q->start;
 	q->open = 0;
 	d->busy &= ~(1ull << q->lane);
 	d->last_end[q->lane] = end;
@@ -1036,9 +1068,12 @@ static void kr_span_open_at_end(void *ctx, uint64_t key, void *val)
 static void kr_sys_open_at_end(void *ctx, uint64_t key, void *val)
 {
 	struct kr_model *m = ctx;
+	struct kr_sys *s = val;
 
+	if (!s->open)
+		return;
 	m->st.open_at_end++;
-	kr_sys_emit(m, (uint32_t)key, val, m->last_ts, NULL, "open");
+	kr_sys_emit(m, (uint32_t)key, s, m->last_ts, NULL, "open");
 }
 
 void kr_model_finish(struct kr_model *m)
@@ -1047,7 +1082,6 @@ void kr_model_finish(struct kr_model *m)
 
 	kr_map_each(&m->spans, kr_span_open_at_end, m);
 	kr_map_each(&m->sys, kr_sys_open_at_end, m);
-	kr_map_clear(&m->sys);
 	for (cpu = 0; cpu < m->cfg.ncpu; cpu++)
 		for (k = 0; k < KR_CPU_TRACKS; k++)
 			if (m->cpu[cpu].t[k].open) {

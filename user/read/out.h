@@ -66,8 +66,8 @@ static inline char *kr_fmt_lit(char *p, const char *s, size_t n)
 	return p + n;
 }
 
-/* A string literal: kr_put(p, "\"ts\":") */
-#define kr_put(p, lit)	kr_fmt_lit((p), (lit), sizeof(lit) - 1)
+/* A string literal (only: its size is taken): kr_put(p, "\"ts\":") */
+#define kr_put(p, lit)	kr_fmt_lit((p), "" lit, sizeof(lit) - 1)
 
 /*
  * The bytes @s[0..n) as a JSON string, quotes included: '"', '\\' and
