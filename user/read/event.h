@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 enum kr_arg_type {
 	KR_ARG_U64,
@@ -17,8 +18,10 @@ enum kr_arg_type {
 	KR_ARG_TRUE
 };
 
+#define KR_KEY_MAX	16
+
 struct kr_arg {
-	const char *key;	/* plain ASCII, no escaping needed */
+	char key[KR_KEY_MAX];	/* plain ASCII, no escaping needed; no NUL */
 	uint8_t klen;
 	uint8_t type;		/* enum kr_arg_type */
 	uint32_t len;		/* KR_ARG_STR: bytes */
@@ -30,6 +33,9 @@ struct kr_arg {
 };
 
 #define KR_ARGS_MAX	8
+#define KR_CAT_MAX	16
+#define KR_HEAD_MAX	40	/* "pid":P,"tid":T, formatted */
+#define KR_NAME_ROOM	64
 
 /* Phases written: complete, instant, counter, metadata. */
 #define KR_PH_COMPLETE	'X'
@@ -39,11 +45,21 @@ struct kr_arg {
 
 struct kr_ev {
 	char ph;
-	bool name_json;		/* name is a JSON string already, quotes and all */
+	/*
+	 * name is a JSON string already, quotes and all, in a buffer of
+	 * KR_NAME_ROOM bytes at least (as struct kr_evname's json).
+	 */
+	bool name_json;
 	uint8_t nargs;
 	uint32_t name_len;
 	const char *name;	/* any bytes, unless name_json */
-	const char *cat;	/* NULL, or plain ASCII */
+	const char *cat;	/* NULL, or plain ASCII, KR_CAT_MAX bytes at most */
+	/*
+	 * "pid":P,"tid":T formatted already, in a buffer of KR_HEAD_MAX
+	 * bytes, if head_len is not 0 (for X and i events).
+	 */
+	const char *head;
+	uint8_t head_len;
 	uint32_t pid, tid;
 	uint64_t ts, dur;	/* CLOCK_MONOTONIC ns; M: none */
 	struct kr_arg arg[KR_ARGS_MAX];
@@ -54,8 +70,8 @@ static inline void kr_ev_arg(struct kr_ev *e, const char *key, uint8_t type,
 {
 	struct kr_arg *a = &e->arg[e->nargs++];
 
-	a->key = key;
 	a->klen = (uint8_t)__builtin_strlen(key);
+	memcpy(a->key, key, a->klen);
 	a->type = type;
 	a->len = 0;
 	a->v.u = u;
@@ -66,8 +82,8 @@ static inline void kr_ev_str(struct kr_ev *e, const char *key, const void *s,
 {
 	struct kr_arg *a = &e->arg[e->nargs++];
 
-	a->key = key;
 	a->klen = (uint8_t)__builtin_strlen(key);
+	memcpy(a->key, key, a->klen);
 	a->type = KR_ARG_STR;
 	a->len = len;
 	a->v.str = s;

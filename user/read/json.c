@@ -31,18 +31,16 @@ static size_t kr_args_max(const struct kr_arg *a, unsigned int n)
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
-		max += a[i].klen + 4 + (a[i].type == KR_ARG_STR ?
+		max += KR_KEY_MAX + 4 + (a[i].type == KR_ARG_STR ?
 					KR_FMT_STR_MAX(a[i].len) : KR_FMT_S64_MAX);
 	return max;
 }
 
 size_t kr_json_event_max(const struct kr_ev *ev)
 {
-	size_t n = 160 + (ev->name_json ? ev->name_len :
-			  KR_FMT_STR_MAX(ev->name_len));
+	size_t n = 160 + KR_CAT_MAX + KR_HEAD_MAX + KR_NAME_ROOM +
+		   (ev->name_json ? ev->name_len : KR_FMT_STR_MAX(ev->name_len));
 
-	if (ev->cat)
-		n += __builtin_strlen(ev->cat) + 10;
 	return n + kr_args_max(ev->arg, ev->nargs);
 }
 
@@ -55,7 +53,8 @@ static char *kr_json_args(char *p, const struct kr_arg *a, unsigned int n)
 		if (i)
 			*p++ = ',';
 		*p++ = '"';
-		p = kr_fmt_lit(p, a->key, a->klen);
+		memcpy(p, a->key, KR_KEY_MAX);	/* the room is reserved */
+		p += a->klen;
 		*p++ = '"';
 		*p++ = ':';
 		switch (a->type) {
@@ -76,6 +75,14 @@ static char *kr_json_args(char *p, const struct kr_arg *a, unsigned int n)
 	return p;
 }
 
+char *kr_json_head(char *p, uint32_t pid, uint32_t tid)
+{
+	p = kr_put(p, "\"pid\":");
+	p = kr_fmt_u64(p, pid);
+	p = kr_put(p, ",\"tid\":");
+	return kr_fmt_u64(p, tid);
+}
+
 void kr_json_event(struct kr_json *w, const struct kr_ev *ev)
 {
 	size_t max = kr_json_event_max(ev);
@@ -91,11 +98,16 @@ void kr_json_event(struct kr_json *w, const struct kr_ev *ev)
 	p = kr_put(p, "\",");
 	if (ev->ph == KR_PH_INSTANT)
 		p = kr_put(p, "\"s\":\"t\",");
-	p = kr_put(p, "\"pid\":");
-	p = kr_fmt_u64(p, ev->pid);
-	if (ev->ph != KR_PH_COUNTER) {
-		p = kr_put(p, ",\"tid\":");
-		p = kr_fmt_u64(p, ev->tid);
+	if (ev->head_len) {
+		memcpy(p, ev->head, KR_HEAD_MAX);	/* the room is reserved */
+		p += ev->head_len;
+	} else {
+		p = kr_put(p, "\"pid\":");
+		p = kr_fmt_u64(p, ev->pid);
+		if (ev->ph != KR_PH_COUNTER) {
+			p = kr_put(p, ",\"tid\":");
+			p = kr_fmt_u64(p, ev->tid);
+		}
 	}
 	if (ev->ph != KR_PH_META) {
 		p = kr_put(p, ",\"ts\":");
@@ -107,13 +119,17 @@ void kr_json_event(struct kr_json *w, const struct kr_ev *ev)
 					   ev->dur));
 	}
 	p = kr_put(p, ",\"name\":");
-	if (ev->name_json)
+	if (ev->name_json && ev->name_len <= KR_NAME_ROOM) {
+		memcpy(p, ev->name, KR_NAME_ROOM);	/* the room is reserved */
+		p += ev->name_len;
+	} else if (ev->name_json)
 		p = kr_fmt_lit(p, ev->name, ev->name_len);
 	else
 		p = kr_fmt_json_str(p, ev->name, ev->name_len);
 	if (ev->cat) {
 		p = kr_put(p, ",\"cat\":\"");
-		p = kr_fmt_lit(p, ev->cat, __builtin_strlen(ev->cat));
+		for (const char *c = ev->cat; *c && c - ev->cat < KR_CAT_MAX; c++)
+			*p++ = *c;
 		*p++ = '"';
 	}
 	if (ev->nargs) {

@@ -34,6 +34,9 @@ void kr_json_event(struct kr_json *w, const struct kr_ev *ev);
  */
 int kr_json_end(struct kr_json *w, const struct kr_arg *sum, unsigned int nsum);
 
+/* "pid":P,"tid":T at @p (KR_HEAD_MAX bytes at most), for kr_ev.head. */
+char *kr_json_head(char *p, uint32_t pid, uint32_t tid);
+
 /* Bytes an event may take at most once formatted. */
 size_t kr_json_event_max(const struct kr_ev *ev);
 

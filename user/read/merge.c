@@ -130,36 +130,29 @@ void kr_merge_free(struct kr_merge *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static inline uint64_t kr_head_ts(const struct kr_merge *m, unsigned int cpu)
-{
-	return kr_fifo_peek(&m->q[cpu])->ts;
-}
-
 /* Oldest first; between equals, the lower CPU. */
-static inline int kr_before(const struct kr_merge *m, unsigned int a,
-			    unsigned int b)
+static inline bool kr_before(const struct kr_head *a, const struct kr_head *b)
 {
-	uint64_t ta = kr_head_ts(m, a), tb = kr_head_ts(m, b);
-
-	return ta < tb || (ta == tb && a < b);
+	return a->ts < b->ts || (a->ts == b->ts && a->cpu < b->cpu);
 }
 
 static void kr_sift_down(struct kr_merge *m, unsigned int i)
 {
-	unsigned int n = m->nheap, c, x = m->heap[i];
+	struct kr_head *h = m->heap, x = h[i];
+	unsigned int n = m->nheap, c;
 
 	for (;;) {
 		c = 2 * i + 1;
 		if (c >= n)
 			break;
-		if (c + 1 < n && kr_before(m, m->heap[c + 1], m->heap[c]))
+		if (c + 1 < n && kr_before(&h[c + 1], &h[c]))
 			c++;
-		if (!kr_before(m, m->heap[c], x))
+		if (!kr_before(&h[c], &x))
 			break;
-		m->heap[i] = m->heap[c];
+		h[i] = h[c];
 		i = c;
 	}
-	m->heap[i] = x;
+	h[i] = x;
 }
 
 /* Up to when CPU @cpu, its FIFO empty, can have nothing more. */
@@ -192,20 +185,21 @@ uint64_t kr_merge_run(struct kr_merge *m, enum kr_merge_mode mode,
 
 	m->nheap = 0;
 	for (i = 0; i < m->ncpu; i++) {
-		if (m->q[i].used)
-			m->heap[m->nheap++] = i;
-		else if (mode == KR_MERGE_SAFE && (f = kr_frontier(m, i)) < limit)
+		if (m->q[i].used) {
+			m->heap[m->nheap].cpu = i;
+			m->heap[m->nheap++].ts = kr_fifo_peek(&m->q[i])->ts;
+		} else if (mode == KR_MERGE_SAFE && (f = kr_frontier(m, i)) < limit)
 			limit = f;
 	}
 	for (i = m->nheap / 2; i-- > 0;)
 		kr_sift_down(m, i);
 
 	while (m->nheap) {
-		cpu = m->heap[0];
+		if (mode == KR_MERGE_SAFE && m->heap[0].ts > limit)
+			break;
+		cpu = m->heap[0].cpu;
 		q = &m->q[cpu];
 		r = kr_fifo_peek(q);
-		if (mode == KR_MERGE_SAFE && r->ts > limit)
-			break;
 		if (mode == KR_MERGE_ROOM && !(n & 255) && !kr_merge_crowded(m))
 			break;
 		fn(ctx, cpu, r);
@@ -217,7 +211,12 @@ uint64_t kr_merge_run(struct kr_merge *m, enum kr_merge_mode mode,
 		q->last_ts = r->ts;
 		kr_fifo_pop(q, r->size);
 		if (q->used) {
-			kr_sift_down(m, 0);
+			m->heap[0].ts = kr_fifo_peek(q)->ts;
+			/* Still the oldest (a run of one CPU): no sifting. */
+			if (m->nheap > 1 && (kr_before(&m->heap[1], &m->heap[0]) ||
+					     (m->nheap > 2 &&
+					      kr_before(&m->heap[2], &m->heap[0]))))
+				kr_sift_down(m, 0);
 			continue;
 		}
 		m->heap[0] = m->heap[--m->nheap];

@@ -57,10 +57,16 @@ enum kr_merge_mode {
 typedef void (*kr_rec_fn)(void *ctx, unsigned int cpu,
 			  const struct ktracer_record *r);
 
+/* A CPU in the merge's heap, with its oldest record's ts beside it. */
+struct kr_head {
+	uint64_t ts;
+	unsigned int cpu;
+};
+
 struct kr_merge {
 	unsigned int ncpu;
 	struct kr_fifo *q;	/* q[cpu] */
-	unsigned int *heap;	/* CPUs with records, by their oldest ts */
+	struct kr_head *heap;	/* CPUs with records, by their oldest ts */
 	unsigned int nheap;
 	uint64_t window;	/* reorder window, ns */
 	uint64_t last_out;	/* ts of the newest record given out */

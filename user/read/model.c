@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "map.h"
 #include "model.h"
 #include "out.h"
@@ -35,6 +36,8 @@ struct kr_span {
 	uint32_t tid;		/* open: the thread that started it */
 	uint32_t track;		/* its tid in the trace */
 	uint8_t open;
+	uint8_t head_len;
+	char head[KR_HEAD_MAX];	/* "pid":P,"tid":track, for the writer */
 };
 
 #define KR_TH_COMM	0x01	/* comm known */
@@ -119,6 +122,7 @@ static inline void kr_ev_init(struct kr_ev *ev, char ph, uint32_t pid,
 	ev->tid = tid;
 	ev->ts = ts;
 	ev->dur = 0;
+	ev->head_len = 0;
 }
 
 static inline void kr_ev_evname(struct kr_ev *ev, const struct kr_evname *e)
@@ -277,11 +281,11 @@ static uint32_t kr_cpu_track(struct kr_model *m, unsigned int cpu, unsigned int 
 }
 
 /* The event's name; an id the table does not know has it read again once. */
-static const struct kr_evname *kr_evname(struct kr_model *m, uint32_t id)
+static inline const struct kr_evname *kr_evname(struct kr_model *m, uint32_t id)
 {
 	struct kr_evname *e = &m->cfg.names->ev[id];
 
-	if (!e->known && !e->asked && m->cfg.reload_names) {
+	if (__builtin_expect(!e->known && !e->asked, 0) && m->cfg.reload_names) {
 		m->cfg.reload_names(m->cfg.ctx, m->cfg.names);
 		m->st.name_reloads++;
 		e->asked = true;
@@ -324,6 +328,7 @@ static struct kr_span *kr_span_track(struct kr_model *m, uint64_t key)
 	if (!m->trace)
 		return s;
 	kr_span_unkey(key, &pid, &event, &slot, &lane);
+	s->head_len = (uint8_t)(kr_json_head(s->head, pid, s->track) - s->head);
 	kr_name_process(m, pid);
 	e = kr_evname(m, event);
 	memcpy(buf, e->name, e->len);
@@ -354,7 +359,9 @@ static void kr_span_cut(struct kr_model *m, uint64_t key, struct kr_span *s,
 	if (!m->trace)
 		return;
 	kr_span_unkey(key, &pid, &event, &slot, &lane);
-	kr_ev_span(&ev, pid, s->track, s->start, end, "span");
+	kr_ev_span(&ev, pid, s->track, s->start, end, NULL);
+	ev.head = s->head;
+	ev.head_len = s->head_len;
 	kr_ev_evname(&ev, kr_evname(m, event));
 	kr_ev_arg(&ev, "slot", KR_ARG_U64, slot);
 	kr_ev_arg(&ev, "arg", KR_ARG_U64, s->arg);
@@ -456,7 +463,9 @@ static void kr_user_stop(struct kr_model *m, const struct ktracer_record *r)
 		m->st.spans++;
 	if (m->trace) {
 		kr_ev_span(&ev, r->pid, s->track, seen ? s->start : start, r->ts,
-			   "span");
+			   NULL);
+		ev.head = s->head;
+		ev.head_len = s->head_len;
 		kr_ev_evname(&ev, e);
 		kr_ev_arg(&ev, "slot", KR_ARG_U64, r->slot);
 		if (seen) {
@@ -494,8 +503,7 @@ static void kr_user_value(struct kr_model *m, const struct ktracer_record *r)
 
 	if (m->trace) {
 		kr_name_process(m, r->pid);
-		kr_ev_init(&ev, KR_PH_COUNTER, r->pid, r->tid, r->ts,
-			   gauge ? "gauge" : "counter");
+		kr_ev_init(&ev, KR_PH_COUNTER, r->pid, r->tid, r->ts, NULL);
 		kr_ev_evname(&ev, e);
 		kr_ev_arg(&ev, "value", gauge ? KR_ARG_S64 : KR_ARG_U64,
 			  gauge ? r->arg : r->extra);
@@ -515,7 +523,7 @@ static void kr_user_log(struct kr_model *m, const struct ktracer_record *r)
 	if (!m->trace)
 		return;
 	kr_name_thread(m, r->pid, r->tid);
-	kr_ev_init(&ev, KR_PH_INSTANT, r->pid, r->tid, r->ts, "log");
+	kr_ev_init(&ev, KR_PH_INSTANT, r->pid, r->tid, r->ts, NULL);
 	kr_ev_evname(&ev, kr_evname(m, r->event));
 	kr_ev_str(&ev, "msg", kr_rec_msg(r), r->len);
 	kr_emit(m, &ev);

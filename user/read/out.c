@@ -63,28 +63,73 @@ static const char kr_digits[200] =
 	"6061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
+/*
+ * Integers, two digits at a time from a table, in groups that do not
+ * depend on each other: a 64-bit number is at most three groups of eight.
+ */
+static inline char *kr_put2(char *p, uint32_t v)
+{
+	memcpy(p, kr_digits + v * 2, 2);
+	return p + 2;
+}
+
+/* 1 to 4 digits of @v < 10000. */
+static inline char *kr_put_1to4(char *p, uint32_t v)
+{
+	uint32_t h;
+
+	if (v < 100) {
+		if (v < 10) {
+			*p = (char)('0' + v);
+			return p + 1;
+		}
+		return kr_put2(p, v);
+	}
+	h = v / 100;
+	if (h < 10)
+		*p++ = (char)('0' + h);
+	else
+		p = kr_put2(p, h);
+	return kr_put2(p, v % 100);
+}
+
+/* Exactly 4 digits of @v < 10000. */
+static inline char *kr_put4(char *p, uint32_t v)
+{
+	kr_put2(p, v / 100);
+	return kr_put2(p + 2, v % 100);
+}
+
+/* 1 to 8 digits of @v < 100000000. */
+static inline char *kr_put_1to8(char *p, uint32_t v)
+{
+	if (v < 10000)
+		return kr_put_1to4(p, v);
+	p = kr_put_1to4(p, v / 10000);
+	return kr_put4(p, v % 10000);
+}
+
+/* Exactly 8 digits of @v < 100000000. */
+static inline char *kr_put8(char *p, uint32_t v)
+{
+	kr_put4(p, v / 10000);
+	return kr_put4(p + 4, v % 10000);
+}
+
 char *kr_fmt_u64(char *p, uint64_t v)
 {
-	char tmp[KR_FMT_U64_MAX];
-	char *e = tmp + sizeof(tmp), *q = e;
-	unsigned int i;
+	uint64_t rest;
 
-	while (v >= 100) {
-		i = (unsigned int)(v % 100) * 2;
-		v /= 100;
-		q -= 2;
-		q[0] = kr_digits[i];
-		q[1] = kr_digits[i + 1];
+	if (v < 100000000)
+		return kr_put_1to8(p, (uint32_t)v);
+	if (v < 10000000000000000ull) {
+		p = kr_put_1to8(p, (uint32_t)(v / 100000000));
+		return kr_put8(p, (uint32_t)(v % 100000000));
 	}
-	if (v >= 10) {
-		q -= 2;
-		q[0] = kr_digits[v * 2];
-		q[1] = kr_digits[v * 2 + 1];
-	} else {
-		*--q = (char)('0' + v);
-	}
-	memcpy(p, q, (size_t)(e - q));
-	return p + (e - q);
+	rest = v % 10000000000000000ull;
+	p = kr_put_1to4(p, (uint32_t)(v / 10000000000000000ull));
+	p = kr_put8(p, (uint32_t)(rest / 100000000));
+	return kr_put8(p, (uint32_t)(rest % 100000000));
 }
 
 char *kr_fmt_s64(char *p, int64_t v)
@@ -97,14 +142,12 @@ char *kr_fmt_s64(char *p, int64_t v)
 
 static char *kr_fmt_us_mag(char *p, uint64_t ns)
 {
-	unsigned int frac = (unsigned int)(ns % 1000);
+	uint32_t frac = (uint32_t)(ns % 1000);
 
 	p = kr_fmt_u64(p, ns / 1000);
 	p[0] = '.';
 	p[1] = (char)('0' + frac / 100);
-	p[2] = kr_digits[(frac % 100) * 2];
-	p[3] = kr_digits[(frac % 100) * 2 + 1];
-	return p + 4;
+	return kr_put2(p + 2, frac % 100);
 }
 
 char *kr_fmt_us(char *p, int64_t ns)
@@ -161,6 +204,23 @@ static inline int kr_plain(unsigned char c)
 	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
+/* Eight bytes at once: none needs escaping? (bit tricks on a u64) */
+static inline int kr_plain8(const unsigned char *s)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
+	uint64_t w, x;
+
+	memcpy(&w, s, 8);
+#define KR_HASZERO(v)	(((v) - ones) & ~(v) & high)
+	x = (w & high) |			/* non-ASCII */
+	    ((w - ones * 0x20) & ~w & high) |	/* control */
+	    KR_HASZERO(w ^ (ones * '"')) |
+	    KR_HASZERO(w ^ (ones * '\\')) |
+	    KR_HASZERO(w ^ (ones * 0x7f));
+#undef KR_HASZERO
+	return !x;
+}
+
 char *kr_fmt_json_str(char *p, const void *str, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -170,6 +230,12 @@ char *kr_fmt_json_str(char *p, const void *str, size_t n)
 
 	*p++ = '"';
 	while (i < n) {
+		if (i + 8 <= n && kr_plain8(s + i)) {
+			memcpy(p, s + i, 8);
+			p += 8;
+			i += 8;
+			continue;
+		}
 		c = s[i];
 		if (kr_plain(c)) {
 			*p++ = (char)c;

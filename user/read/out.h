@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 /* Writes all of @p or fails: returns 0, or an errno. */
@@ -59,10 +60,10 @@ char *kr_fmt_us(char *p, int64_t ns);
 /* @a - @b nanoseconds, as kr_fmt_us, for any two u64 times. */
 char *kr_fmt_us_diff(char *p, uint64_t a, uint64_t b);
 
+/* @n bytes of @s; a constant @n becomes a few moves. */
 static inline char *kr_fmt_lit(char *p, const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		p[i] = s[i];
+	memcpy(p, s, n);
 	return p + n;
 }
 

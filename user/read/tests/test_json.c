@@ -109,6 +109,7 @@ void json_escapes_hostile_bytes(void)
 
 void json_every_phase(void)
 {
+	static const char log_json[KR_NAME_ROOM] = "\"log\"";
 	struct ku_buf doc = { 0 };
 	struct kr_out out;
 	struct kr_json w;
@@ -127,7 +128,7 @@ void json_every_phase(void)
 	kr_ev_arg(&ev, "cancelled", KR_ARG_TRUE, 0);
 	kr_json_event(&w, &ev);
 	ev = (struct kr_ev){ .ph = KR_PH_INSTANT, .pid = 10, .tid = 11,
-			     .ts = 999000, .name = "\"log\"", .name_len = 5,
+			     .ts = 999000, .name = log_json, .name_len = 5,
 			     .name_json = true };
 	kr_ev_str(&ev, "msg", "hi", 2);
 	kr_json_event(&w, &ev);

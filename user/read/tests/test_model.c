@@ -53,10 +53,10 @@ void model_user_spans(void)
 	doc = ku_pipe_end(&p);
 	CHECK(ku_json_valid("model_user_spans", doc, strlen(doc)));
 	/* ts relative to the first record, µs.ns */
-	CHECK_HAS(doc, "{\"ph\":\"X\",\"pid\":100,\"tid\":1073741824,\"ts\":0.000,\"dur\":22.000,\"name\":\"db.query\",\"cat\":\"span\",\"args\":{\"slot\":0,\"arg\":7,\"tid\":101,\"stop_arg\":70}}");
-	CHECK_HAS(doc, "\"ts\":1.000,\"dur\":34.000,\"name\":\"db.query\",\"cat\":\"span\",\"args\":{\"slot\":1,\"arg\":8,\"tid\":102,\"stop_arg\":80}}");
+	CHECK_HAS(doc, "{\"ph\":\"X\",\"pid\":100,\"tid\":1073741824,\"ts\":0.000,\"dur\":22.000,\"name\":\"db.query\",\"args\":{\"slot\":0,\"arg\":7,\"tid\":101,\"stop_arg\":70}}");
+	CHECK_HAS(doc, "\"ts\":1.000,\"dur\":34.000,\"name\":\"db.query\",\"args\":{\"slot\":1,\"arg\":8,\"tid\":102,\"stop_arg\":80}}");
 	/* stopped by another thread than started it */
-	CHECK_HAS(doc, "\"ts\":30.000,\"dur\":10.000,\"name\":\"db.query\",\"cat\":\"span\",\"args\":{\"slot\":0,\"arg\":9,\"tid\":101,\"stop_tid\":103,\"stop_arg\":90}}");
+	CHECK_HAS(doc, "\"ts\":30.000,\"dur\":10.000,\"name\":\"db.query\",\"args\":{\"slot\":0,\"arg\":9,\"tid\":101,\"stop_tid\":103,\"stop_arg\":90}}");
 	/* one track per (process, event, slot), named, sorted */
 	CHECK_HAS(doc, "\"tid\":1073741824,\"name\":\"thread_name\",\"args\":{\"name\":\"db.query #0\"}");
 	CHECK_HAS(doc, "\"tid\":1073741825,\"name\":\"thread_name\",\"args\":{\"name\":\"db.query #1\"}");
@@ -92,13 +92,13 @@ void model_two_tracers_one_slot(void)
 	CHECK(ku_json_valid("model_two_tracers", doc, strlen(doc)));
 	/* the second on its own track, "(2)", each matched by its extra */
 	CHECK_HAS(doc, "\"args\":{\"name\":\"db.query #0 (2)\"}");
-	CHECK_HAS(doc, "\"ts\":0.000,\"dur\":20.000,\"name\":\"db.query\",\"cat\":\"span\",\"args\":{\"slot\":0,\"arg\":1,");
-	CHECK_HAS(doc, "\"ts\":10.000,\"dur\":20.000,\"name\":\"db.query\",\"cat\":\"span\",\"args\":{\"slot\":0,\"arg\":2,");
+	CHECK_HAS(doc, "\"ts\":0.000,\"dur\":20.000,\"name\":\"db.query\",\"args\":{\"slot\":0,\"arg\":1,");
+	CHECK_HAS(doc, "\"ts\":10.000,\"dur\":20.000,\"name\":\"db.query\",\"args\":{\"slot\":0,\"arg\":2,");
 	/* eight tracks for slot 2, then the oldest is cut: stop_lost */
 	CHECK_HAS(doc, "\"args\":{\"name\":\"db.query #2 (8)\"}");
 	CHECK_HASNT(doc, "(9)");
 	CHECK_EQ(ku_count(doc, "\"stop_lost\":true"), 1);
-	CHECK_HAS(doc, "\"ts\":100.000,\"dur\":8.000,\"name\":\"db.query\",\"cat\":\"span\",\"args\":{\"slot\":2,\"arg\":0,\"tid\":5,\"stop_lost\":true}}");
+	CHECK_HAS(doc, "\"ts\":100.000,\"dur\":8.000,\"name\":\"db.query\",\"args\":{\"slot\":2,\"arg\":0,\"tid\":5,\"stop_lost\":true}}");
 	CHECK_EQ(ku_count(doc, "\"open\":true"), 8);
 	CHECK_EQ(kr_model_stats(p.model)->open_at_end, 8);
 	ku_pipe_free(&p);
@@ -121,10 +121,10 @@ void model_cancelled_and_open(void)
 	ku_put(&p, 0, KTRACER_REC_GAUGE, EV_DEPTH, US(50), 9, 9, 0, 1, 0);
 	doc = ku_pipe_end(&p);
 	CHECK(ku_json_valid("model_cancelled", doc, strlen(doc)));
-	CHECK_HAS(doc, "\"ts\":0.000,\"dur\":5.000,\"name\":\"db.query\",\"cat\":\"span\",\"args\":{\"slot\":0,\"arg\":1,\"tid\":9,\"cancelled\":true}}");
-	CHECK_HAS(doc, "\"ts\":1.000,\"dur\":5.000,\"name\":\"db.query\",\"cat\":\"span\",\"args\":{\"slot\":1,\"arg\":2,\"tid\":9,\"cancelled\":true,\"closed\":true}}");
+	CHECK_HAS(doc, "\"ts\":0.000,\"dur\":5.000,\"name\":\"db.query\",\"args\":{\"slot\":0,\"arg\":1,\"tid\":9,\"cancelled\":true}}");
+	CHECK_HAS(doc, "\"ts\":1.000,\"dur\":5.000,\"name\":\"db.query\",\"args\":{\"slot\":1,\"arg\":2,\"tid\":9,\"cancelled\":true,\"closed\":true}}");
 	/* slot 3 never stopped: drawn to the last record, flagged open */
-	CHECK_HAS(doc, "\"ts\":2.000,\"dur\":38.000,\"name\":\"db.query\",\"cat\":\"span\",\"args\":{\"slot\":3,\"arg\":3,\"tid\":9,\"open\":true}}");
+	CHECK_HAS(doc, "\"ts\":2.000,\"dur\":38.000,\"name\":\"db.query\",\"args\":{\"slot\":3,\"arg\":3,\"tid\":9,\"open\":true}}");
 	CHECK_EQ(kr_model_stats(p.model)->cancelled, 2);
 	CHECK_EQ(kr_model_stats(p.model)->spans, 0);
 	CHECK_EQ(kr_model_stats(p.model)->open_at_end, 1);
@@ -146,7 +146,7 @@ void model_stop_without_start(void)
 	ku_put(&p, 0, KTRACER_REC_STOP, EV_QUERY, US(125), 3, 4, 0, 8, US(50));
 	doc = ku_pipe_end(&p);
 	CHECK(ku_json_valid("model_stop_unseen", doc, strlen(doc)));
-	CHECK_HAS(doc, "\"ts\":-30.000,\"dur\":30.000,\"name\":\"db.query\",\"cat\":\"span\",\"args\":{\"slot\":0,\"tid\":4,\"start_unseen\":true,\"stop_arg\":5}}");
+	CHECK_HAS(doc, "\"ts\":-30.000,\"dur\":30.000,\"name\":\"db.query\",\"args\":{\"slot\":0,\"tid\":4,\"start_unseen\":true,\"stop_arg\":5}}");
 	CHECK_HAS(doc, "\"ts\":10.000,\"dur\":10.000,");
 	CHECK_EQ(ku_count(doc, "\"ph\":\"X\""), 3);	/* its own track (2) */
 	CHECK_EQ(kr_model_stats(p.model)->skipped[KR_BAD_OVERLAP], 0);
@@ -169,12 +169,12 @@ void model_gauges_counters_logs(void)
 		   "user \"x\" logged in\n", 19);
 	doc = ku_pipe_end(&p);
 	CHECK(ku_json_valid("model_values", doc, strlen(doc)));
-	CHECK_HAS(doc, "{\"ph\":\"C\",\"pid\":50,\"ts\":0.000,\"name\":\"queue.depth\",\"cat\":\"gauge\",\"args\":{\"value\":12}}");
-	CHECK_HAS(doc, "\"name\":\"queue.depth\",\"cat\":\"gauge\",\"args\":{\"value\":-3}}");
+	CHECK_HAS(doc, "{\"ph\":\"C\",\"pid\":50,\"ts\":0.000,\"name\":\"queue.depth\",\"args\":{\"value\":12}}");
+	CHECK_HAS(doc, "\"name\":\"queue.depth\",\"args\":{\"value\":-3}}");
 	/* a counter's track shows its running total */
-	CHECK_HAS(doc, "\"ts\":3.000,\"name\":\"bytes\",\"cat\":\"counter\",\"args\":{\"value\":120}}");
+	CHECK_HAS(doc, "\"ts\":3.000,\"name\":\"bytes\",\"args\":{\"value\":120}}");
 	/* a log: an instant on its thread's own track, named by its comm */
-	CHECK_HAS(doc, "{\"ph\":\"i\",\"s\":\"t\",\"pid\":50,\"tid\":51,\"ts\":4.000,\"name\":\"audit\",\"cat\":\"log\",\"args\":{\"msg\":\"user \\\"x\\\" logged in\\n\"}}");
+	CHECK_HAS(doc, "{\"ph\":\"i\",\"s\":\"t\",\"pid\":50,\"tid\":51,\"ts\":4.000,\"name\":\"audit\",\"args\":{\"msg\":\"user \\\"x\\\" logged in\\n\"}}");
 	CHECK_HAS(doc, "\"pid\":50,\"tid\":51,\"name\":\"thread_name\",\"args\":{\"name\":\"comm-51\"}");
 	ku_pipe_free(&p);
 }
