@@ -37,7 +37,7 @@
 
 #define KR_DEFAULT_EVENTS	"/sys/kernel/debug/ktracer/events"
 #define KR_POLL_MS		100		/* longest sleep between reads */
-#define KR_WINDOW_NS		20000000ull	/* reorder window: 20 ms */
+#define KR_WINDOW_NS		5000000ull	/* reorder window: 5 ms */
 #define KR_FIFO_TOTAL		(8u << 20)	/* FIFO bytes, all CPUs */
 #define KR_FIFO_MIN		(256u << 10)	/* ...but this at least each */
 #define KR_OUT_BUF		(1u << 20)

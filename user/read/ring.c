@@ -28,6 +28,11 @@
 
 /* A bound on retries of one pull, should the kernel keep freeing. */
 #define KR_PULL_TRIES	64
+/*
+ * Bytes consumed at most per pull: the merge then takes them while they
+ * are still in the cache, before the next CPU's are copied.
+ */
+#define KR_PULL_MAX	(64u << 10)
 /* Messages one ring writes to its log; then it only counts. */
 #define KR_REPORTS_MAX	8
 
@@ -237,9 +242,13 @@ uint64_t kr_ring_pull(struct kr_ring *r, struct kr_fifo *q, uint64_t now)
 				  "more than data_size unread");
 			continue;
 		}
+		if (consumed >= KR_PULL_MAX)
+			break;		/* enough for now: merge, then more */
 		p = kr_fifo_space(q, &room);
 		if (!room)
 			break;		/* full: the merge must make room */
+		if (room > KR_PULL_MAX)
+			room = KR_PULL_MAX;
 		if (overwrite)
 			ow = kr_overwritten(r);
 		pre = ow ? KR_REC_HDR : 0;

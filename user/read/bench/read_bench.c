@@ -29,7 +29,7 @@
 #define NCPU		4
 #define RING_SIZE	(1u << 20)
 #define FIFO_SIZE	((8u << 20) / NCPU)	/* as ktracer-read sizes them */
-#define WINDOW_NS	20000000ull		/* as ktracer-read */
+#define WINDOW_NS	5000000ull		/* as ktracer-read */
 #define STEP_NS		1000			/* trace time between records */
 #define BATCH		4096			/* records a CPU writes in a go */
 
