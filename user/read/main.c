@@ -27,9 +27,7 @@
 #include <unistd.h>
 
 #include "device.h"
-#include "json.h"
-#include "model.h"
-#include "statsd.h"
+#include "pipeline.h"
 
 #define KR_EXIT_OK	0
 #define KR_EXIT_ERROR	1
@@ -66,6 +64,7 @@ struct kr_reader {
 	struct kr_opts o;
 	struct kr_device dev;
 	struct kr_ring *rings;
+	struct kr_ring **ringp;		/* &rings[cpu], as kr_read_cycle takes them */
 	struct kr_merge merge;
 	struct kr_names names;
 	struct kr_model *model;
@@ -75,6 +74,7 @@ struct kr_reader {
 	struct kr_json json;
 	int sock;
 	struct kr_statsd statsd;
+	struct kr_outputs outs;
 	bool names_warned;
 	uint64_t read_told, lost_told;	/* to StatsD so far */
 	bool status;			/* a live status line on stderr */
@@ -275,38 +275,7 @@ static int kr_parse(int argc, char **argv, struct kr_opts *o)
 	return -1;
 }
 
-/* ---- the sink: model to writer and aggregator ----------------------------- */
-
-static void kr_sink_origin(void *ctx, uint64_t t0)
-{
-	kr_json_origin(&((struct kr_reader *)ctx)->json, t0);
-}
-
-static void kr_sink_event(void *ctx, const struct kr_ev *ev)
-{
-	kr_json_event(&((struct kr_reader *)ctx)->json, ev);
-}
-
-static void kr_sink_span(void *ctx, uint32_t id, const struct kr_evname *n,
-			 uint32_t pid, uint64_t dur)
-{
-	kr_statsd_span(&((struct kr_reader *)ctx)->statsd, id, n->name, n->len,
-		       pid, dur);
-}
-
-static void kr_sink_gauge(void *ctx, uint32_t id, const struct kr_evname *n,
-			  uint32_t pid, int64_t value)
-{
-	kr_statsd_gauge(&((struct kr_reader *)ctx)->statsd, id, n->name,
-			n->len, pid, value);
-}
-
-static void kr_sink_count(void *ctx, uint32_t id, const struct kr_evname *n,
-			  uint32_t pid, uint64_t add)
-{
-	kr_statsd_count(&((struct kr_reader *)ctx)->statsd, id, n->name,
-			n->len, pid, add);
-}
+/* ---- what the model asks of the system -------------------------------------- */
 
 static void kr_reload_names(void *ctx, struct kr_names *names)
 {
@@ -461,10 +430,11 @@ static int kr_setup(struct kr_reader *rd)
 		return -1;
 	}
 	rd->rings = calloc(rd->dev.ncpu, sizeof(*rd->rings));
+	rd->ringp = calloc(rd->dev.ncpu, sizeof(*rd->ringp));
 	fifo = KR_FIFO_TOTAL / rd->dev.ncpu;
 	if (fifo < KR_FIFO_MIN)
 		fifo = KR_FIFO_MIN;
-	if (!rd->rings ||
+	if (!rd->rings || !rd->ringp ||
 	    kr_merge_init(&rd->merge, rd->dev.ncpu, fifo, KR_WINDOW_NS)) {
 		fprintf(stderr, "ktracer-read: %s\n", strerror(ENOMEM));
 		return -1;
@@ -474,6 +444,7 @@ static int kr_setup(struct kr_reader *rd)
 		return -1;
 	}
 	for (cpu = 0; cpu < rd->dev.ncpu; cpu++) {
+		rd->ringp[cpu] = &rd->rings[cpu];
 		rd->rings[cpu].log = stderr;
 		/* Wake when a quarter is in: three quarters left to fill. */
 		__atomic_store_n(&rd->rings[cpu].reader->watermark,
@@ -487,17 +458,12 @@ static int kr_setup(struct kr_reader *rd)
 	if (rd->o.output && kr_output_open(rd))
 		return -1;
 
+	rd->outs.json = rd->trace ? &rd->json : NULL;
+	rd->outs.statsd = rd->metrics ? &rd->statsd : NULL;
 	mc = (struct kr_model_cfg){
 		.ncpu = rd->dev.ncpu, .names = &rd->names, .ctx = rd,
 		.reload_names = kr_reload_names, .comm = kr_comm,
-		.sink = {
-			.ctx = rd,
-			.origin = rd->trace ? kr_sink_origin : NULL,
-			.event = rd->trace ? kr_sink_event : NULL,
-			.span = rd->metrics ? kr_sink_span : NULL,
-			.gauge = rd->metrics ? kr_sink_gauge : NULL,
-			.count = rd->metrics ? kr_sink_count : NULL,
-		},
+		.sink = kr_outputs_sink(&rd->outs),
 	};
 	rd->model = kr_model_new(&mc);
 	if (!rd->model) {
@@ -512,43 +478,16 @@ static int kr_setup(struct kr_reader *rd)
 
 /* ---- the loop --------------------------------------------------------------- */
 
-/* Consume every CPU and give out what the merge allows; @final: all of it. */
 static void kr_cycle(struct kr_reader *rd, bool final)
 {
-	unsigned int cpu, round;
-	bool drained;
-	uint64_t now;
-
-	for (round = 0; round < 64; round++) {
-		now = kr_now();
-		drained = true;
-		for (cpu = 0; cpu < rd->dev.ncpu; cpu++) {
-			kr_ring_pull(&rd->rings[cpu], &rd->merge.q[cpu], now);
-			drained &= rd->merge.q[cpu].drained;
-		}
-		kr_merge_run(&rd->merge, final ? KR_MERGE_ALL : KR_MERGE_SAFE,
-			     kr_model_rec_fn, rd->model);
-		if (drained)
-			break;
-		if (kr_merge_crowded(&rd->merge))
-			kr_merge_run(&rd->merge, KR_MERGE_ROOM, kr_model_rec_fn,
-				     rd->model);
-	}
-	if (final)
-		kr_merge_run(&rd->merge, KR_MERGE_ALL, kr_model_rec_fn,
-			     rd->model);
+	kr_read_cycle(rd->ringp, rd->dev.ncpu, &rd->merge, rd->model, kr_now(),
+		      final);
 }
 
 static void kr_totals(const struct kr_reader *rd, uint64_t *read,
 		      uint64_t *lost)
 {
-	unsigned int cpu;
-
-	*read = *lost = 0;
-	for (cpu = 0; cpu < rd->dev.ncpu; cpu++) {
-		*read += rd->rings[cpu].st.records;
-		*lost += rd->rings[cpu].st.lost + rd->rings[cpu].st.overwritten;
-	}
+	kr_read_totals(rd->ringp, rd->dev.ncpu, read, lost);
 }
 
 static void kr_statsd_tell(struct kr_reader *rd)
@@ -735,6 +674,7 @@ static void kr_cleanup(struct kr_reader *rd)
 		close(rd->sock);
 	kr_model_free(rd->model);
 	kr_merge_free(&rd->merge);
+	free(rd->ringp);
 	free(rd->rings);
 	kr_device_close(&rd->dev);
 	free(rd);

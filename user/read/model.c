@@ -195,39 +195,37 @@ static void kr_comm_lookup(struct kr_model *m, uint32_t pid, uint32_t tid,
 	t->flags |= KR_TH_COMM;
 }
 
-/* The process has events in the trace: name it once. */
-static void kr_name_process(struct kr_model *m, uint32_t pid)
+/*
+ * Thread @tid of @pid has a track (@flag KR_TH_THREAD; @what
+ * "thread_name"), or process @pid has events (KR_TH_PROCESS, tid == pid,
+ * "process_name"): name it once. @recent caches who was named lately.
+ */
+static void kr_name_once(struct kr_model *m, uint32_t pid, uint32_t tid,
+			 uint8_t flag, const char *what, uint32_t *recent)
 {
 	struct kr_thread *t;
 
-	if (m->pid_named[pid & 255] == pid + 1)
+	if (recent[tid & 255] == tid + 1)
 		return;
-	m->pid_named[pid & 255] = pid + 1;
-	t = kr_map_put(&m->threads, pid, NULL);
-	if (t->flags & KR_TH_PROCESS)
-		return;
-	t->flags |= KR_TH_PROCESS;
-	kr_comm_lookup(m, pid, pid, t);
-	if (t->flags & KR_TH_COMM)
-		kr_meta(m, "process_name", pid, pid, t->comm, t->len);
-}
-
-/* The thread has a track of its own: name it once. */
-static void kr_name_thread(struct kr_model *m, uint32_t pid, uint32_t tid)
-{
-	struct kr_thread *t;
-
-	kr_name_process(m, pid);
-	if (m->tid_named[tid & 255] == tid + 1)
-		return;
-	m->tid_named[tid & 255] = tid + 1;
+	recent[tid & 255] = tid + 1;
 	t = kr_map_put(&m->threads, tid, NULL);
-	if (t->flags & KR_TH_THREAD)
+	if (t->flags & flag)
 		return;
-	t->flags |= KR_TH_THREAD;
+	t->flags |= flag;
 	kr_comm_lookup(m, pid, tid, t);
 	if (t->flags & KR_TH_COMM)
-		kr_meta(m, "thread_name", pid, tid, t->comm, t->len);
+		kr_meta(m, what, pid, tid, t->comm, t->len);
+}
+
+static void kr_name_process(struct kr_model *m, uint32_t pid)
+{
+	kr_name_once(m, pid, pid, KR_TH_PROCESS, "process_name", m->pid_named);
+}
+
+static void kr_name_thread(struct kr_model *m, uint32_t pid, uint32_t tid)
+{
+	kr_name_process(m, pid);
+	kr_name_once(m, pid, tid, KR_TH_THREAD, "thread_name", m->tid_named);
 }
 
 /* A kernel record told a thread's comm: rename what was named otherwise. */
@@ -370,15 +368,21 @@ static void kr_span_cut(struct kr_model *m, uint64_t key, struct kr_span *s,
 	kr_emit(m, &ev);
 }
 
+/* A span still open that goes: drawn to the last record, @why, counted. */
+static void kr_span_drop(struct kr_model *m, uint64_t key, struct kr_span *s,
+			 uint64_t *count, const char *why)
+{
+	if (!s->open)
+		return;
+	(*count)++;
+	kr_span_cut(m, key, s, m->last_ts, why);
+}
+
 static void kr_span_evicted(void *ctx, uint64_t key, void *val)
 {
 	struct kr_model *m = ctx;
-	struct kr_span *s = val;
 
-	if (!s->open)
-		return;
-	m->st.evicted++;
-	kr_span_cut(m, key, s, m->last_ts, "evicted");
+	kr_span_drop(m, key, val, &m->st.evicted, "evicted");
 }
 
 static void kr_user_start(struct kr_model *m, const struct ktracer_record *r)
@@ -1065,12 +1069,8 @@ void kr_model_rec_fn(void *ctx, unsigned int cpu, const struct ktracer_record *r
 static void kr_span_open_at_end(void *ctx, uint64_t key, void *val)
 {
 	struct kr_model *m = ctx;
-	struct kr_span *s = val;
 
-	if (!s->open)
-		return;
-	m->st.open_at_end++;
-	kr_span_cut(m, key, s, m->last_ts, "open");
+	kr_span_drop(m, key, val, &m->st.open_at_end, "open");
 }
 
 static void kr_sys_open_at_end(void *ctx, uint64_t key, void *val)

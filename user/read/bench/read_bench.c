@@ -23,8 +23,7 @@
 #include "fake_ring.h"
 #include "json.h"
 #include "merge.h"
-#include "model.h"
-#include "statsd.h"
+#include "pipeline.h"
 
 #define NCPU		4
 #define RING_SIZE	(1u << 20)
@@ -35,6 +34,7 @@
 
 struct bench {
 	struct fake_ring fr[NCPU];
+	struct kr_ring *ringp[NCPU];
 	uint32_t mode;
 	struct kr_merge merge;
 	struct kr_names names;
@@ -43,6 +43,7 @@ struct bench {
 	struct kr_out out;
 	struct kr_json json;
 	struct kr_statsd statsd;
+	struct kr_outputs outs;
 	uint64_t dgrams;
 	uint64_t ts[NCPU];
 	uint64_t seq[NCPU];
@@ -63,37 +64,6 @@ static double wall_seconds(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void on_origin(void *ctx, uint64_t t0)
-{
-	kr_json_origin(&((struct bench *)ctx)->json, t0);
-}
-
-static void on_event(void *ctx, const struct kr_ev *ev)
-{
-	kr_json_event(&((struct bench *)ctx)->json, ev);
-}
-
-static void on_span(void *ctx, uint32_t id, const struct kr_evname *n,
-		    uint32_t pid, uint64_t dur)
-{
-	kr_statsd_span(&((struct bench *)ctx)->statsd, id, n->name, n->len,
-		       pid, dur);
-}
-
-static void on_gauge(void *ctx, uint32_t id, const struct kr_evname *n,
-		     uint32_t pid, int64_t v)
-{
-	kr_statsd_gauge(&((struct bench *)ctx)->statsd, id, n->name, n->len,
-			pid, v);
-}
-
-static void on_count(void *ctx, uint32_t id, const struct kr_evname *n,
-		     uint32_t pid, uint64_t add)
-{
-	kr_statsd_count(&((struct bench *)ctx)->statsd, id, n->name, n->len,
-			pid, add);
 }
 
 static int on_send(void *ctx, const void *buf, size_t len)
@@ -170,6 +140,7 @@ static void setup(struct bench *b, const char *what, const char *path)
 	for (c = 0; c < NCPU; c++) {
 		if (fake_init(&b->fr[c], c, RING_SIZE, &b->mode))
 			abort();
+		b->ringp[c] = &b->fr[c].ring;
 		b->ts[c] = 1000000000ull + c * 250;
 	}
 	if (kr_merge_init(&b->merge, NCPU, FIFO_SIZE, WINDOW_NS))
@@ -195,16 +166,11 @@ static void setup(struct bench *b, const char *what, const char *path)
 		kr_json_begin(&b->json, &b->out);
 	if (b->metrics && kr_statsd_init(&b->statsd, &sc))
 		abort();
+	b->outs.json = b->trace ? &b->json : NULL;
+	b->outs.statsd = b->metrics ? &b->statsd : NULL;
 	mc = (struct kr_model_cfg){
 		.ncpu = NCPU, .names = &b->names,
-		.sink = {
-			.ctx = b,
-			.origin = b->trace ? on_origin : NULL,
-			.event = b->trace ? on_event : NULL,
-			.span = b->metrics ? on_span : NULL,
-			.gauge = b->metrics ? on_gauge : NULL,
-			.count = b->metrics ? on_count : NULL,
-		},
+		.sink = kr_outputs_sink(&b->outs),
 	};
 	b->model = kr_model_new(&mc);
 	if (!b->model)
@@ -215,32 +181,18 @@ static void setup(struct bench *b, const char *what, const char *path)
 static void read_all(struct bench *b, bool final)
 {
 	uint64_t now = 0;
-	unsigned int c, round;
-	bool drained;
+	unsigned int c;
 
 	for (c = 0; c < NCPU; c++)
 		if (b->ts[c] > now)
 			now = b->ts[c];
-	if (b->gen_only) {
-		for (c = 0; c < NCPU; c++)
-			__atomic_store_n(&b->fr[c].reader->tail,
-					 b->fr[c].meta->head, __ATOMIC_RELEASE);
+	if (!b->gen_only) {
+		kr_read_cycle(b->ringp, NCPU, &b->merge, b->model, now, final);
 		return;
 	}
-	for (round = 0; round < 64; round++) {
-		drained = true;
-		for (c = 0; c < NCPU; c++) {
-			kr_ring_pull(&b->fr[c].ring, &b->merge.q[c], now);
-			drained &= b->merge.q[c].drained;
-		}
-		kr_merge_run(&b->merge, final ? KR_MERGE_ALL : KR_MERGE_SAFE,
-			     kr_model_rec_fn, b->model);
-		if (drained)
-			break;
-		if (kr_merge_crowded(&b->merge))
-			kr_merge_run(&b->merge, KR_MERGE_ROOM, kr_model_rec_fn,
-				     b->model);
-	}
+	for (c = 0; c < NCPU; c++)
+		__atomic_store_n(&b->fr[c].reader->tail, b->fr[c].meta->head,
+				 __ATOMIC_RELEASE);
 }
 
 int main(int argc, char **argv)

@@ -5,37 +5,6 @@
 
 #include "tests.h"
 
-static void ku_origin(void *ctx, uint64_t t0)
-{
-	kr_json_origin(&((struct ku_pipe *)ctx)->json, t0);
-}
-
-static void ku_event(void *ctx, const struct kr_ev *ev)
-{
-	kr_json_event(&((struct ku_pipe *)ctx)->json, ev);
-}
-
-static void ku_span(void *ctx, uint32_t id, const struct kr_evname *n,
-		    uint32_t pid, uint64_t dur)
-{
-	kr_statsd_span(&((struct ku_pipe *)ctx)->statsd, id, n->name, n->len,
-		       pid, dur);
-}
-
-static void ku_gauge(void *ctx, uint32_t id, const struct kr_evname *n,
-		     uint32_t pid, int64_t v)
-{
-	kr_statsd_gauge(&((struct ku_pipe *)ctx)->statsd, id, n->name, n->len,
-			pid, v);
-}
-
-static void ku_count_fn(void *ctx, uint32_t id, const struct kr_evname *n,
-			uint32_t pid, uint64_t add)
-{
-	kr_statsd_count(&((struct ku_pipe *)ctx)->statsd, id, n->name, n->len,
-			pid, add);
-}
-
 static int ku_send(void *ctx, const void *buf, size_t len)
 {
 	struct ku_pipe *p = ctx;
@@ -87,10 +56,12 @@ void ku_pipe_init(struct ku_pipe *p, const struct ku_pipe_cfg *cfg)
 	p->trace = !cfg->no_trace;
 	p->metrics = cfg->metrics;
 	p->now = 1000;
-	for (i = 0; i < p->ncpu; i++)
+	for (i = 0; i < p->ncpu; i++) {
 		if (fake_init(&p->fr[i], i, cfg->ring_size ? cfg->ring_size :
 			      64 << 10, &p->mode))
 			abort();
+		p->ringp[i] = &p->fr[i].ring;
+	}
 	if (kr_merge_init(&p->merge, p->ncpu, cfg->fifo_size ?
 			  cfg->fifo_size : 256 << 10, 1000))
 		abort();
@@ -101,18 +72,13 @@ void ku_pipe_init(struct ku_pipe *p, const struct ku_pipe_cfg *cfg)
 		kr_json_begin(&p->json, &p->out);
 	if (p->metrics && kr_statsd_init(&p->statsd, &sc))
 		abort();
+	p->outs.json = p->trace ? &p->json : NULL;
+	p->outs.statsd = p->metrics ? &p->statsd : NULL;
 	mc = (struct kr_model_cfg){
 		.ncpu = p->ncpu, .names = &p->names, .ctx = p,
 		.reload_names = ku_reload, .comm = ku_comm,
 		.max_tracks = cfg->max_tracks, .max_threads = cfg->max_threads,
-		.sink = {
-			.ctx = p,
-			.origin = p->trace ? ku_origin : NULL,
-			.event = p->trace ? ku_event : NULL,
-			.span = p->metrics ? ku_span : NULL,
-			.gauge = p->metrics ? ku_gauge : NULL,
-			.count = p->metrics ? ku_count_fn : NULL,
-		},
+		.sink = kr_outputs_sink(&p->outs),
 	};
 	p->model = kr_model_new(&mc);
 	if (!p->model)
@@ -143,23 +109,7 @@ bool ku_put(struct ku_pipe *p, unsigned int cpu, uint8_t type, uint32_t event,
 
 static void ku_cycle(struct ku_pipe *p, bool final)
 {
-	unsigned int i, round;
-	bool drained;
-
-	for (round = 0; round < 1000; round++) {
-		drained = true;
-		for (i = 0; i < p->ncpu; i++) {
-			kr_ring_pull(&p->fr[i].ring, &p->merge.q[i], p->now);
-			drained &= p->merge.q[i].drained;
-		}
-		kr_merge_run(&p->merge, final ? KR_MERGE_ALL : KR_MERGE_SAFE,
-			     kr_model_rec_fn, p->model);
-		if (drained)
-			break;
-		if (kr_merge_crowded(&p->merge))
-			kr_merge_run(&p->merge, KR_MERGE_ROOM,
-				     kr_model_rec_fn, p->model);
-	}
+	kr_read_cycle(p->ringp, p->ncpu, &p->merge, p->model, p->now, final);
 }
 
 void ku_pipe_read(struct ku_pipe *p)
@@ -176,16 +126,15 @@ const char *ku_pipe_end(struct ku_pipe *p)
 		  .v.u = kr_model_stats(p->model)->records },
 	};
 
-	unsigned int i;
+	uint64_t read, lost;
 
 	ku_cycle(p, true);
 	kr_model_finish(p->model);
 	if (p->trace)
 		kr_json_end(&p->json, sum, 2);
 	if (p->metrics) {
-		for (i = 0; i < p->ncpu; i++)
-			kr_statsd_reader(&p->statsd, p->fr[i].ring.st.records,
-					 p->fr[i].ring.st.lost);
+		kr_read_totals(p->ringp, p->ncpu, &read, &lost);
+		kr_statsd_reader(&p->statsd, read, lost);
 		kr_statsd_emit(&p->statsd);
 	}
 	return ku_buf_str(&p->doc);

@@ -8,6 +8,7 @@
 #include "merge.h"
 #include "model.h"
 #include "names.h"
+#include "pipeline.h"
 #include "statsd.h"
 #include "unit.h"
 
@@ -22,6 +23,7 @@ struct ku_pipe {
 	unsigned int ncpu;
 	uint32_t mode;
 	struct fake_ring fr[KU_CPUS_MAX];
+	struct kr_ring *ringp[KU_CPUS_MAX];
 	struct kr_merge merge;
 	struct kr_names names;
 	struct kr_model *model;
@@ -30,6 +32,7 @@ struct ku_pipe {
 	struct kr_json json;
 	bool trace, metrics;
 	struct kr_statsd statsd;
+	struct kr_outputs outs;
 	struct ku_buf dgrams;		/* datagrams, each ended by "\n--\n" */
 	unsigned int ndgrams;
 	uint64_t now;			/* the reader's clock, ns */
