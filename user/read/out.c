@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* ktracer-read: the buffered output and its formatting helpers. */
+/* ktracer-read: the buffered output and its formatting functions. */
 
 #include <errno.h>
 #include <stdlib.h>

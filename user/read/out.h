@@ -4,7 +4,7 @@
  * numbers, and JSON strings escaped per RFC 8259 from any bytes at all.
  *
  * Writers reserve room for a whole item, format it with the kr_fmt_*
- * helpers (no bounds checks: the reservation is the bound), and commit.
+ * functions (no bounds checks: the reservation is the bound), and commit.
  */
 #ifndef KR_OUT_H
 #define KR_OUT_H
@@ -47,7 +47,7 @@ static inline void kr_out_commit(struct kr_out *o, char *end)
 /* kr_write_fn for a file descriptor (ctx: pointer to the int fd). */
 int kr_write_fd(void *ctx, const void *p, size_t n);
 
-/* Bytes each helper may write at most. */
+/* Bytes each of them may write at most. */
 #define KR_FMT_U64_MAX	20
 #define KR_FMT_S64_MAX	20
 #define KR_FMT_US_MAX	25	/* sign, 17 digits, point, 3 decimals */

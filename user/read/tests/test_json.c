@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Tests of the Chrome JSON writer and its formatting helpers. */
+/* Tests of the Chrome JSON writer and its formatting functions. */
 
 #include <errno.h>
 
