@@ -90,6 +90,14 @@
  * ktracer_close(). Nothing flushes on a timer: a program that wants its
  * records in the buffers by some time calls ktracer_flush().
  *
+ * What a batched record shows besides its time is the flush's: its pid
+ * and tid are those of the thread that flushed (the ABI's op carries no
+ * thread), and it lands in the buffer of the CPU that thread ran on. A
+ * program that wants its threads told apart puts an id in the ops' arg,
+ * or uses unbatched mode. Ops of several queues with the very same ts go
+ * queue by queue, in the order of the queues' places in the tracer (the
+ * lowest free place is taken when a queue opens).
+ *
  * A flush must not fail half-way: the ops after a failed one could not be
  * submitted again with their time. So the flush checks each op against
  * the slot state the kernel will have when it applies the op (which it
