@@ -19,6 +19,8 @@
 
 /* Harness ---------------------------------------------------------------- */
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 static int failed_checks;
 
 #define CHECK(cond, ...) do {						\
@@ -1055,7 +1057,7 @@ static const struct {
 /* unit_test [N]: all the tests, or test N alone. */
 int main(int argc, char **argv)
 {
-	size_t i, n = sizeof(tests) / sizeof(tests[0]);
+	size_t i, n = ARRAY_SIZE(tests);
 	size_t only = argc > 1 ? strtoul(argv[1], NULL, 10) : 0;
 	int before, failed = 0;
 
