@@ -136,6 +136,21 @@ static inline int ktl_now(uint64_t *ns)
 	return 0;
 }
 
+/* An op as the ABI has it: every member but those given is 0. */
+static inline void ktl_op_init(struct ktracer_op *op, uint16_t opcode,
+			       uint32_t event, uint32_t slot, uint64_t value,
+			       uint64_t ts, uint32_t len)
+{
+	memset(op, 0, sizeof(*op));
+	op->size = sizeof(*op);
+	op->op = opcode;
+	op->event = event;
+	op->slot = slot;
+	op->value = value;
+	op->ts = ts;
+	op->len = len;
+}
+
 /* [O1], [O2]: mark the queue busy, unless a flush runs; then wait. */
 static void ktl_enter(struct ktracer_queue *q)
 {
@@ -206,14 +221,7 @@ static int ktl_queue_op(struct ktracer_queue *q, uint16_t opcode,
 		q->msg_used += len;
 	}
 	op = &q->ops[head & (q->cap - 1)];
-	memset(op, 0, sizeof(*op));
-	op->size = sizeof(*op);
-	op->op = opcode;
-	op->event = event;
-	op->slot = slot;
-	op->value = value;
-	op->ts = ts;
-	op->len = len;
+	ktl_op_init(op, opcode, event, slot, value, ts, len);
 	/* [O3] pairs with the flush's acquire of the head, [F3]. */
 	atomic_store_explicit(&q->head, head + 1, memory_order_release);
 	ktl_leave(q);
@@ -230,13 +238,8 @@ static int ktl_call_op(struct ktracer_queue *q, uint16_t opcode,
 	struct ktracer_op op;
 	int err;
 
-	memset(&op, 0, sizeof(op));
-	op.size = sizeof(op);
-	op.op = opcode;
-	op.event = event;
-	op.slot = slot;
-	op.value = len ? (uintptr_t)msg : value;
-	op.len = len;
+	ktl_op_init(&op, opcode, event, slot, len ? (uintptr_t)msg : value, 0,
+		    len);
 	err = t->ioctl(t, KTRACER_IOC_OP, &op);
 	ktl_inc(&q->syscalls);
 	ktl_inc(&q->queued);
