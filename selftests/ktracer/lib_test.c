@@ -89,10 +89,43 @@ static uint32_t declare(struct ktracer *t, const char *name, uint32_t kind,
 /* A per-process name: a counter's kernel total starts at 0. */
 static uint32_t declare_counter(struct ktracer *t, const char *prefix)
 {
-	char name[KTRACER_NAME_MAX];
+	char name[KTRACER_NAME_MAX + 16];	/* too long: ENAMETOOLONG */
 
 	snprintf(name, sizeof(name), "%s.%d", prefix, getpid());
 	return declare(t, name, KTRACER_KIND_COUNTER, 0);
+}
+
+/* A tracer's queue and one event of each kind. */
+struct kit {
+	struct ktracer_queue *q;
+	uint32_t span, gauge, counter, log;
+};
+
+#define KIT_SLOTS	2
+
+/*
+ * Open a tracer, declare "@prefix.span" (KIT_SLOTS slots), ".gauge",
+ * ".count.PID" and ".log", and open a queue.
+ */
+static int kit_open(struct ktracer **t, uint32_t flags, uint32_t max_queues,
+		    const char *prefix, struct kit *k)
+{
+	char name[KTRACER_NAME_MAX];
+	int err = open_tracer(t, flags, max_queues);
+
+	if (err)
+		return err;
+	snprintf(name, sizeof(name), "%s.span", prefix);
+	k->span = declare(*t, name, KTRACER_KIND_SPAN, KIT_SLOTS);
+	snprintf(name, sizeof(name), "%s.gauge", prefix);
+	k->gauge = declare(*t, name, KTRACER_KIND_GAUGE, 0);
+	snprintf(name, sizeof(name), "%s.count", prefix);
+	k->counter = declare_counter(*t, name);
+	snprintf(name, sizeof(name), "%s.log", prefix);
+	k->log = declare(*t, name, KTRACER_KIND_LOG, 0);
+	if (!k->span || !k->gauge || !k->counter || !k->log)
+		return -EIO;
+	return ktracer_queue_open(*t, &k->q);
 }
 
 /* Threads ---------------------------------------------------------------- */
@@ -391,23 +424,17 @@ TEST_F(lib, threads)
 /* A record carries its call's time, however much later the flush. */
 TEST_F(lib, ts_is_call_time)
 {
-	struct ktracer_queue *q;
 	uint64_t t0, t1, t2, t3, tf;
-	uint32_t span, gauge;
+	struct kit k;
 
-	ASSERT_RET(0, open_tracer(&self->t, 0, 0));
-	span = declare(self->t, "lib.ts.span", KTRACER_KIND_SPAN, 1);
-	gauge = declare(self->t, "lib.ts.gauge", KTRACER_KIND_GAUGE, 0);
-	ASSERT_NE(0, span);
-	ASSERT_NE(0, gauge);
-	ASSERT_RET(0, ktracer_queue_open(self->t, &q));
+	ASSERT_RET(0, kit_open(&self->t, 0, 0, "lib.ts", &k));
 	t0 = kt_now();
-	ASSERT_RET(0, ktracer_start(q, span, 0, 1));
+	ASSERT_RET(0, ktracer_start(k.q, k.span, 0, 1));
 	t1 = kt_now();
 	usleep(20000);
 	t2 = kt_now();
-	ASSERT_RET(0, ktracer_stop(q, span, 0, 2));
-	ASSERT_RET(0, ktracer_gauge(q, gauge, -5));
+	ASSERT_RET(0, ktracer_stop(k.q, k.span, 0, 2));
+	ASSERT_RET(0, ktracer_gauge(k.q, k.gauge, -5));
 	t3 = kt_now();
 	usleep(20000);
 	tf = kt_now();
@@ -439,20 +466,14 @@ TEST_F(lib, ts_is_call_time)
 TEST_F(lib, ebusy_at_flush)
 {
 	struct ktracer_lib_stats st;
-	struct ktracer_queue *q;
-	uint32_t span, gauge;
+	struct kit k;
 
-	ASSERT_RET(0, open_tracer(&self->t, 0, 0));
-	span = declare(self->t, "lib.busy.span", KTRACER_KIND_SPAN, 2);
-	gauge = declare(self->t, "lib.busy.gauge", KTRACER_KIND_GAUGE, 0);
-	ASSERT_NE(0, span);
-	ASSERT_NE(0, gauge);
-	ASSERT_RET(0, ktracer_queue_open(self->t, &q));
-	ASSERT_RET(0, ktracer_start(q, span, 0, 1));
-	ASSERT_RET(0, ktracer_start(q, span, 0, 2));	/* EBUSY */
-	ASSERT_RET(0, ktracer_gauge(q, gauge, 3));
-	ASSERT_RET(0, ktracer_stop(q, span, 1, 4));	/* ENOENT */
-	ASSERT_RET(0, ktracer_stop(q, span, 0, 5));
+	ASSERT_RET(0, kit_open(&self->t, 0, 0, "lib.busy", &k));
+	ASSERT_RET(0, ktracer_start(k.q, k.span, 0, 1));
+	ASSERT_RET(0, ktracer_start(k.q, k.span, 0, 2));	/* EBUSY */
+	ASSERT_RET(0, ktracer_gauge(k.q, k.gauge, 3));
+	ASSERT_RET(0, ktracer_stop(k.q, k.span, 1, 4));	/* ENOENT */
+	ASSERT_RET(0, ktracer_stop(k.q, k.span, 0, 5));
 	ASSERT_RET(-EBUSY, ktracer_flush(self->t));
 
 	ASSERT_RET(0, ktracer_get_stats(self->t, &st));
@@ -463,7 +484,7 @@ TEST_F(lib, ebusy_at_flush)
 	EXPECT_EQ(1, st.batches);
 	EXPECT_EQ(-ENOENT, st.last_error);
 	EXPECT_EQ(KTRACER_OP_STOP, st.last_op);
-	EXPECT_EQ(span, st.last_event);
+	EXPECT_EQ(k.span, st.last_event);
 	EXPECT_EQ(1, st.last_slot);
 	EXPECT_NE(0, st.last_ts);
 
@@ -477,7 +498,7 @@ TEST_F(lib, ebusy_at_flush)
 	EXPECT_EQ(5, REC(2)->arg);
 
 	/* The kernel's slots are as the flush thought: slot 0 closed. */
-	ASSERT_RET(0, ktracer_start(q, span, 0, 6));
+	ASSERT_RET(0, ktracer_start(k.q, k.span, 0, 6));
 	ASSERT_RET(0, ktracer_flush(self->t));
 	ASSERT_RET(0, ktracer_get_stats(self->t, &st));
 	EXPECT_EQ(2, st.failed);
@@ -488,22 +509,17 @@ TEST_F(lib, ebusy_at_flush)
 TEST_F(lib, unbatched)
 {
 	struct ktracer_lib_stats st;
-	struct ktracer_queue *q;
 	uint64_t t0, t1;
-	uint32_t span, log;
+	struct kit k;
 
-	ASSERT_RET(0, open_tracer(&self->t, KTRACER_LIB_UNBATCHED, 0));
-	span = declare(self->t, "lib.unbatched.span", KTRACER_KIND_SPAN, 2);
-	log = declare(self->t, "lib.unbatched.log", KTRACER_KIND_LOG, 0);
-	ASSERT_NE(0, span);
-	ASSERT_NE(0, log);
-	ASSERT_RET(0, ktracer_queue_open(self->t, &q));
+	ASSERT_RET(0, kit_open(&self->t, KTRACER_LIB_UNBATCHED, 0,
+			       "lib.unbatched", &k));
 	t0 = kt_now();
-	ASSERT_RET(0, ktracer_start(q, span, 0, 1));
+	ASSERT_RET(0, ktracer_start(k.q, k.span, 0, 1));
 	t1 = kt_now();
-	ASSERT_RET(-EBUSY, ktracer_start(q, span, 0, 2));
-	ASSERT_RET(-ENOENT, ktracer_stop(q, span, 1, 3));
-	ASSERT_RET(0, ktracer_log(q, log, "unbatched", 9));
+	ASSERT_RET(-EBUSY, ktracer_start(k.q, k.span, 0, 2));
+	ASSERT_RET(-ENOENT, ktracer_stop(k.q, k.span, 1, 3));
+	ASSERT_RET(0, ktracer_log(k.q, k.log, "unbatched", 9));
 	ASSERT_RET(0, ktracer_flush(self->t));
 
 	ASSERT_RET(0, ktracer_get_stats(self->t, &st));
@@ -535,23 +551,22 @@ TEST_F(lib, queue_limits)
 	struct ktracer_queue *q, *q2, *q3 = (void *)1;
 	struct ktracer_lib_stats st;
 	struct ktracer *other;
-	uint32_t gauge, mine;
 	unsigned char *seen;
 	unsigned int i;
+	uint32_t mine;
+	struct kit k;
 
-	ASSERT_RET(0, open_tracer(&self->t, 0, 2));
-	gauge = declare(self->t, "lib.limits.gauge", KTRACER_KIND_GAUGE, 0);
-	ASSERT_NE(0, gauge);
-	ASSERT_RET(0, ktracer_queue_open(self->t, &q));
+	ASSERT_RET(0, kit_open(&self->t, 0, 2, "lib.limits", &k));
+	q = k.q;
 	ASSERT_RET(0, ktracer_queue_open(self->t, &q2));
 	ASSERT_RET(-ENOSPC, ktracer_queue_open(self->t, &q3));
 	EXPECT_EQ(NULL, q3);
 	for (i = 0; i < 2048; i++)
-		ASSERT_RET(0, ktracer_gauge(q, gauge, i));
+		ASSERT_RET(0, ktracer_gauge(q, k.gauge, i));
 	ASSERT_RET(0, ktracer_get_stats(self->t, &st));
 	EXPECT_EQ(0, st.batches);
 	EXPECT_EQ(2048, st.pending);
-	ASSERT_RET(0, ktracer_gauge(q, gauge, i));
+	ASSERT_RET(0, ktracer_gauge(q, k.gauge, i));
 	ASSERT_RET(0, ktracer_get_stats(self->t, &st));
 	EXPECT_EQ(1, st.batches);
 	EXPECT_EQ(1, st.pending);
@@ -563,7 +578,7 @@ TEST_F(lib, queue_limits)
 	ASSERT_NE(0, mine);
 	ASSERT_RET(-ENOENT, ktracer_gauge(q2, mine, 0));
 	ASSERT_RET(0, ktracer_close(other));
-	ASSERT_RET(-EINVAL, ktracer_start(q2, gauge, 0, 0));
+	ASSERT_RET(-EINVAL, ktracer_start(q2, k.gauge, 0, 0));
 	ASSERT_RET(0, ktracer_queue_close(q2));
 	ASSERT_RET(0, ktracer_queue_close(q));
 
@@ -581,13 +596,8 @@ TEST_F(lib, queue_limits)
 
 /* Disabled ----------------------------------------------------------- */
 
-struct disabled_ops {
-	struct ktracer_queue *q;
-	uint32_t span, gauge, counter, log;
-};
-
 /* Every op, valid or not, @n times: all return 0 while tracing is off. */
-static int run_disabled_ops(const struct disabled_ops *d, unsigned int n)
+static int run_disabled_ops(const struct kit *d, unsigned int n)
 {
 	unsigned int i;
 	int err = 0;
@@ -600,25 +610,9 @@ static int run_disabled_ops(const struct disabled_ops *d, unsigned int n)
 		err |= ktracer_gauge(d->q, d->gauge, i);
 		err |= ktracer_count(d->q, d->counter, 1);
 		err |= ktracer_log(d->q, d->log, "off", 3);
-		err |= ktracer_start(d->q, 0, 1000, 0);
+		err |= ktracer_start(d->q, 0, KIT_SLOTS, 0);
 	}
 	return err;
-}
-
-static int disabled_setup(struct ktracer **t, uint32_t flags,
-			  struct disabled_ops *d)
-{
-	int err = open_tracer(t, flags, 0);
-
-	if (err)
-		return err;
-	d->span = declare(*t, "lib.off.span", KTRACER_KIND_SPAN, 2);
-	d->gauge = declare(*t, "lib.off.gauge", KTRACER_KIND_GAUGE, 0);
-	d->counter = declare_counter(*t, "lib.off.count");
-	d->log = declare(*t, "lib.off.log", KTRACER_KIND_LOG, 0);
-	if (!d->span || !d->gauge || !d->counter || !d->log)
-		return -EIO;
-	return ktracer_queue_open(*t, &d->q);
 }
 
 /*
@@ -629,13 +623,13 @@ TEST_F(lib, disabled)
 {
 	static const uint32_t modes[] = { 0, KTRACER_LIB_UNBATCHED };
 	struct ktracer_lib_stats st;
-	struct disabled_ops d;
+	struct kit d;
 	uint64_t written = 0;
 	unsigned int m;
 	int cpu;
 
 	for (m = 0; m < 2; m++) {
-		ASSERT_RET(0, disabled_setup(&self->t, modes[m], &d));
+		ASSERT_RET(0, kit_open(&self->t, modes[m], 0, "lib.off", &d));
 		ASSERT_EQ(1, ktracer_enabled(self->t));
 		ASSERT_RET(0, kt_set_enable(self->fd, 0));
 		EXPECT_EQ(0, ktracer_enabled(self->t));
@@ -742,8 +736,8 @@ static int syscalls_counted(void)
 }
 
 /* System calls @fn makes, per the witness; 0 or -errno from @fn. */
-static int syscalls_of(int (*fn)(const struct disabled_ops *d, unsigned int n),
-		       const struct disabled_ops *d, unsigned int n)
+static int syscalls_of(int (*fn)(const struct kit *d, unsigned int n),
+		       const struct kit *d, unsigned int n)
 {
 	int err = syscalls_watch(true), ret;
 
@@ -758,7 +752,7 @@ static int syscalls_of(int (*fn)(const struct disabled_ops *d, unsigned int n),
 	return syscalls_counted();
 }
 
-static int gauges(const struct disabled_ops *d, unsigned int n)
+static int gauges(const struct kit *d, unsigned int n)
 {
 	unsigned int i;
 	int err = 0;
@@ -777,7 +771,7 @@ TEST_F(lib, disabled_no_syscall)
 {
 	static const char *const dirs[] = { "/sys/kernel/tracing",
 					    "/sys/kernel/debug/tracing" };
-	struct disabled_ops d;
+	struct kit d;
 	char path[160];
 	unsigned int i;
 	int n;
@@ -791,7 +785,7 @@ TEST_F(lib, disabled_no_syscall)
 	if (!tracefs[0])
 		SKIP(return, "no raw_syscalls:sys_enter in tracefs");
 
-	ASSERT_RET(0, disabled_setup(&self->t, KTRACER_LIB_UNBATCHED, &d));
+	ASSERT_RET(0, kit_open(&self->t, KTRACER_LIB_UNBATCHED, 0, "lib.off", &d));
 	n = syscalls_of(gauges, &d, 10);
 	EXPECT_LE(10, n) TH_LOG("unbatched, on: the witness saw %d calls", n);
 
@@ -801,7 +795,7 @@ TEST_F(lib, disabled_no_syscall)
 	ASSERT_RET(0, ktracer_close(self->t));
 	self->t = NULL;
 
-	ASSERT_RET(0, disabled_setup(&self->t, 0, &d));
+	ASSERT_RET(0, kit_open(&self->t, 0, 0, "lib.off", &d));
 	n = syscalls_of(run_disabled_ops, &d, 1000);
 	EXPECT_EQ(0, n) TH_LOG("batched, off: %d system calls", n);
 }

@@ -39,6 +39,11 @@ static int failed_checks;
 	      (want), strerror(-(want)), __ret, strerror(-__ret));	\
 } while (0)
 
+/* A counter of struct ktracer_lib_stats is @want. */
+#define CHECK_STAT(st, field, want)					\
+	CHECK((st).field == (want), #field " %llu, want %llu",		\
+	      (unsigned long long)(st).field, (unsigned long long)(want))
+
 /* Abort the test (not the program) when the rest cannot run. */
 #define REQUIRE(cond, ...) do {						\
 	bool __ok = (cond);						\
@@ -276,11 +281,12 @@ static int fake_ioctl(struct ktracer *t, unsigned long cmd, void *arg)
 	return err;
 }
 
-/* A tracer on the stand-in, tracing on. */
+/* A tracer on the stand-in, tracing on, its events, a queue. */
 struct rig {
 	struct fake f;
 	struct ktracer_state state;
 	struct ktracer *t;
+	struct ktracer_queue *q;	/* the first queue */
 	uint32_t span, gauge, counter, log;
 };
 
@@ -320,6 +326,8 @@ static int rig_open(struct rig *r, uint32_t flags, uint32_t max_queues,
 				      &r->counter);
 	if (!err)
 		err = ktracer_declare(r->t, "log", KTRACER_KIND_LOG, 0, &r->log);
+	if (!err)
+		err = ktracer_queue_open(r->t, &r->q);
 	return err;
 }
 
@@ -505,7 +513,7 @@ static void test_arguments(void)
 	struct rig r;
 
 	REQUIRE(rig_open(&r, 0, 0, 0) == 0, "rig");
-	REQUIRE(ktracer_queue_open(r.t, &q) == 0, "queue");
+	q = r.q;
 	CHECK_RET(-ENOENT, ktracer_start(q, 0, 0, 0));
 	CHECK_RET(-ENOENT, ktracer_start(q, KTRACER_EVENTS_MAX + 1, 0, 0));
 	CHECK_RET(-ENOENT, ktracer_start(q, UINT32_MAX, 0, 0));
@@ -525,10 +533,9 @@ static void test_arguments(void)
 	/* The kernel's order: the event first, then the message. */
 	CHECK_RET(-ENOENT, ktracer_log(q, 0, NULL, 0));
 	st = rig_stats(&r);
-	CHECK(st.queued == 0 && st.pending == 0 && st.failed == 0,
-	      "queued %llu pending %llu failed %llu",
-	      (unsigned long long)st.queued, (unsigned long long)st.pending,
-	      (unsigned long long)st.failed);
+	CHECK_STAT(st, queued, 0);
+	CHECK_STAT(st, pending, 0);
+	CHECK_STAT(st, failed, 0);
 	CHECK_RET(0, ktracer_flush(r.t));
 	CHECK(r.f.batches == 0, "nothing to flush: no call");
 	/* Valid: the last slot, the longest message. */
@@ -549,7 +556,7 @@ static void test_disabled(void)
 	int i;
 
 	REQUIRE(rig_open(&r, 0, 0, 0) == 0, "rig");
-	REQUIRE(ktracer_queue_open(r.t, &q) == 0, "queue");
+	q = r.q;
 	CHECK(ktracer_enabled(r.t) == 1, "on");
 	r.state.enabled = 0;
 	CHECK(ktracer_enabled(r.t) == 0, "off");
@@ -565,10 +572,9 @@ static void test_disabled(void)
 		CHECK_RET(0, ktracer_log(q, r.log, NULL, 0));
 	}
 	st = rig_stats(&r);
-	CHECK(st.queued == 0 && st.pending == 0 && st.syscalls == 0,
-	      "queued %llu pending %llu syscalls %llu",
-	      (unsigned long long)st.queued, (unsigned long long)st.pending,
-	      (unsigned long long)st.syscalls);
+	CHECK_STAT(st, queued, 0);
+	CHECK_STAT(st, pending, 0);
+	CHECK_STAT(st, syscalls, 0);
 	CHECK_RET(0, ktracer_flush(r.t));
 	CHECK(r.f.batches == 0 && r.f.ops == 0, "no call");
 
@@ -593,7 +599,7 @@ static void test_ring(void)
 	size_t i;
 
 	REQUIRE(rig_open(&r, 0, 0, 0) == 0, "rig");
-	REQUIRE(ktracer_queue_open(r.t, &q) == 0, "queue");
+	q = r.q;
 	REQUIRE(q->cap == 64, "cap %u", q->cap);
 	for (i = 0; i < N; i++) {
 		before[i] = now_ns();
@@ -602,12 +608,11 @@ static void test_ring(void)
 		CHECK(r.f.batches == i / 64, "op %zu: %u batches", i, r.f.batches);
 	}
 	st = rig_stats(&r);
-	CHECK(st.queued == N && st.pending == N % 64 && st.applied == N - N % 64,
-	      "queued %llu pending %llu applied %llu",
-	      (unsigned long long)st.queued, (unsigned long long)st.pending,
-	      (unsigned long long)st.applied);
-	CHECK(st.batches == 3 && st.syscalls == 3, "batches %llu",
-	      (unsigned long long)st.batches);
+	CHECK_STAT(st, queued, N);
+	CHECK_STAT(st, pending, N % 64);
+	CHECK_STAT(st, applied, N - N % 64);
+	CHECK_STAT(st, batches, 3);
+	CHECK_STAT(st, syscalls, 3);
 	CHECK_RET(0, ktracer_flush(r.t));
 	CHECK(r.f.max_batch == 64, "largest batch %u", r.f.max_batch);
 	REQUIRE(r.f.nlog == N, "applied %zu", r.f.nlog);
@@ -621,9 +626,9 @@ static void test_ring(void)
 		      (unsigned long long)after[i]);
 	}
 	st = rig_stats(&r);
-	CHECK(st.pending == 0 && st.applied == N && st.failed == 0,
-	      "pending %llu applied %llu", (unsigned long long)st.pending,
-	      (unsigned long long)st.applied);
+	CHECK_STAT(st, pending, 0);
+	CHECK_STAT(st, applied, N);
+	CHECK_STAT(st, failed, 0);
 	rig_close(&r);
 }
 
@@ -639,7 +644,7 @@ static void test_messages(void)
 	size_t i;
 
 	REQUIRE(rig_open(&r, 0, 0, 300) == 0, "rig");
-	REQUIRE(ktracer_queue_open(r.t, &q) == 0, "queue");
+	q = r.q;
 	memset(buf, 'a', sizeof(buf));
 	buf[10] = '\0';		/* any bytes: a NUL too */
 	CHECK_RET(0, ktracer_log(q, r.log, buf, 200));
@@ -676,7 +681,8 @@ static void test_merge(void)
 	size_t i;
 
 	REQUIRE(rig_open(&r, 0, 4, 0) == 0, "rig");
-	for (i = 0; i < 3; i++)
+	q[0] = r.q;
+	for (i = 1; i < 3; i++)
 		REQUIRE(ktracer_queue_open(r.t, &q[i]) == 0, "queue %zu", i);
 	for (i = 0; i < 90; i++) {
 		tick();
@@ -706,8 +712,7 @@ static void check_last(struct rig *r, int err, uint16_t op, uint32_t slot,
 {
 	struct ktracer_lib_stats st = rig_stats(r);
 
-	CHECK(st.failed == failed, "failed %llu, want %llu",
-	      (unsigned long long)st.failed, (unsigned long long)failed);
+	CHECK_STAT(st, failed, failed);
 	CHECK(st.last_error == err, "last_error %d, want %d", st.last_error, err);
 	CHECK(st.last_op == op, "last_op %u, want %u", st.last_op, op);
 	CHECK(st.last_event == r->span, "last_event %u", st.last_event);
@@ -726,7 +731,7 @@ static void test_slot_errors(void)
 	struct rig r;
 
 	REQUIRE(rig_open(&r, 0, 0, 0) == 0, "rig");
-	REQUIRE(ktracer_queue_open(r.t, &q) == 0, "queue");
+	q = r.q;
 	CHECK_RET(0, ktracer_start(q, r.span, 0, 1));
 	CHECK_RET(0, ktracer_start(q, r.span, 0, 2));	/* EBUSY */
 	CHECK_RET(0, ktracer_gauge(q, r.gauge, 3));
@@ -769,7 +774,7 @@ static void test_kernel_refuses(void)
 	struct rig r;
 
 	REQUIRE(rig_open(&r, 0, 0, 0) == 0, "rig");
-	REQUIRE(ktracer_queue_open(r.t, &q) == 0, "queue");
+	q = r.q;
 	CHECK_RET(0, ktracer_start(q, r.span, 0, 0));
 	CHECK_RET(0, ktracer_start(q, r.span, 1, 0));
 	CHECK_RET(0, ktracer_stop(q, r.span, 0, 0));
@@ -779,8 +784,8 @@ static void test_kernel_refuses(void)
 	CHECK_RET(-EINVAL, ktracer_flush(r.t));
 	check_last(&r, -EINVAL, KTRACER_OP_START, 1, 3);
 	st = rig_stats(&r);
-	CHECK(st.applied == 1 && st.pending == 0, "applied %llu",
-	      (unsigned long long)st.applied);
+	CHECK_STAT(st, applied, 1);
+	CHECK_STAT(st, pending, 0);
 	/* The kernel has slot 0 open, slot 1 closed. */
 	CHECK_RET(0, ktracer_stop(q, r.span, 1, 0));	/* ENOENT */
 	CHECK_RET(0, ktracer_stop(q, r.span, 0, 0));
@@ -818,7 +823,7 @@ static void test_unbatched(void)
 	char buf[8] = "abc";
 
 	REQUIRE(rig_open(&r, KTRACER_LIB_UNBATCHED, 0, 0) == 0, "rig");
-	REQUIRE(ktracer_queue_open(r.t, &q) == 0, "queue");
+	q = r.q;
 	CHECK(q->cap == 0 && q->ops == NULL && q->msg == NULL, "no storage");
 	CHECK_RET(0, ktracer_start(q, r.span, 0, 1));
 	CHECK_RET(-EBUSY, ktracer_start(q, r.span, 0, 2));
@@ -830,18 +835,20 @@ static void test_unbatched(void)
 	CHECK_RET(0, ktracer_flush(r.t));
 	CHECK(r.f.batches == 0, "no batch");
 	st = rig_stats(&r);
-	CHECK(st.queued == 5 && st.applied == 3 && st.failed == 2 &&
-	      st.syscalls == 5 && st.batches == 0,
-	      "queued %llu applied %llu failed %llu syscalls %llu",
-	      (unsigned long long)st.queued, (unsigned long long)st.applied,
-	      (unsigned long long)st.failed, (unsigned long long)st.syscalls);
+	CHECK_STAT(st, queued, 5);
+	CHECK_STAT(st, applied, 3);
+	CHECK_STAT(st, failed, 2);
+	CHECK_STAT(st, syscalls, 5);
+	CHECK_STAT(st, batches, 0);
 	CHECK(st.last_error == -ENOENT && st.last_op == KTRACER_OP_STOP &&
 	      st.last_slot == 1 && st.last_ts == 0, "last %d", st.last_error);
 	REQUIRE(r.f.nlog == 3, "applied %zu", r.f.nlog);
 	CHECK(!strcmp(r.f.log[2].msg, "abc"), "message");
 	CHECK_RET(0, ktracer_queue_close(q));
 	st = rig_stats(&r);
-	CHECK(st.queued == 5 && st.syscalls == 5, "kept after the queue closed");
+	/* Kept after the queue closed. */
+	CHECK_STAT(st, queued, 5);
+	CHECK_STAT(st, syscalls, 5);
 	rig_close(&r);
 }
 
@@ -853,7 +860,7 @@ static void test_queues(void)
 	struct rig r;
 
 	REQUIRE(rig_open(&r, 0, 2, 0) == 0, "rig");
-	CHECK_RET(0, ktracer_queue_open(r.t, &q[0]));
+	q[0] = r.q;
 	CHECK_RET(0, ktracer_queue_open(r.t, &q[1]));
 	q[2] = (void *)1;
 	CHECK_RET(-ENOSPC, ktracer_queue_open(r.t, &q[2]));
@@ -867,8 +874,8 @@ static void test_queues(void)
 	CHECK_RET(0, ktracer_gauge(q[2], r.gauge, 3));
 	CHECK_RET(0, ktracer_gauge(q[1], r.gauge, 4));
 	st = rig_stats(&r);
-	CHECK(st.queued == 4 && st.pending == 2, "queued %llu pending %llu",
-	      (unsigned long long)st.queued, (unsigned long long)st.pending);
+	CHECK_STAT(st, queued, 4);
+	CHECK_STAT(st, pending, 2);
 	/* Close flushes, and frees the queues still open. */
 	CHECK_RET(0, ktracer_close(r.t));
 	r.t = NULL;
@@ -951,9 +958,9 @@ static void test_threads(void)
 	st = rig_stats(&r);
 	CHECK(st.failed == 0, "failed %llu: last %d op %u",
 	      (unsigned long long)st.failed, st.last_error, st.last_op);
-	CHECK(st.queued == THREADS * THREAD_OPS && st.applied == st.queued &&
-	      st.pending == 0, "queued %llu applied %llu",
-	      (unsigned long long)st.queued, (unsigned long long)st.applied);
+	CHECK_STAT(st, queued, THREADS * THREAD_OPS);
+	CHECK_STAT(st, applied, THREADS * THREAD_OPS);
+	CHECK_STAT(st, pending, 0);
 	CHECK(r.f.max_batch <= KTRACER_BATCH_MAX, "largest batch %u",
 	      r.f.max_batch);
 	REQUIRE(r.f.nlog == THREADS * THREAD_OPS, "applied %zu", r.f.nlog);
@@ -1016,7 +1023,7 @@ static void test_handoff(void)
 	memset(&h, 0, sizeof(h));
 	h.r = &r;
 	atomic_init(&h.turn, 0);
-	REQUIRE(ktracer_queue_open(r.t, &q) == 0, "queue");
+	q = r.q;
 	REQUIRE(pthread_create(&stopper, NULL, handoff_stopper, &h) == 0, "thread");
 	for (i = 0; i < HANDOFFS; i++) {
 		while (atomic_load(&h.turn) != 2 * i)
