@@ -259,6 +259,8 @@ int ktracer_close(struct ktracer *t);
  *			one of the kernel's own events
  *	ENOSPC		the kernel's table of names is full
  *	ENOMEM		no memory for the span's slot state
+ *	EPROTO		the kernel gave an id out of range, or one this tracer
+ *			knows with another kind (a module that breaks the ABI)
  */
 int ktracer_declare(struct ktracer *t, const char *name, uint32_t kind,
 		    uint32_t slots, uint32_t *id);
