@@ -21,7 +21,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 PKGS=(linux-headers-amd64 linux-source-6.1 qemu-system-x86 busybox-static
       cpio sparse gcc make libc6-dev bc flex bison libelf-dev libssl-dev
-      xz-utils perl python3 pkg-config)
+      xz-utils perl python3 pkg-config nodejs)
 
 die() { echo "setup: error: $*" >&2; exit 1; }
 say() { echo "setup: $*" >&2; }
@@ -40,6 +40,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update -q >/dev/null || die "apt-get update failed"
 	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
 		die "apt-get install ${missing[*]} failed"
+fi
+
+# Debian's own nodejs leaves npm to a package of its own.
+if ! command -v npm >/dev/null; then
+	[ "$(id -u)" = 0 ] || die "need root to apt-get install npm"
+	say "installing npm"
+	apt-get install -y -q --no-install-recommends npm >/dev/null ||
+		die "apt-get install npm failed"
 fi
 
 # linux-headers-amd64 depends on linux-headers-<kver>-amd64: that names the ABI.
