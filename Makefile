@@ -19,6 +19,7 @@ KDIR := $(KT_KDIR)
 endif
 
 KSFT_INC ?= $(KT_KSRC)/tools/testing/selftests
+PREFIX ?= /usr/local
 
 all: module
 
@@ -49,6 +50,25 @@ check-debian:
 check-debug:
 	scripts/check.sh debug
 
+check-user:
+	scripts/check.sh user
+
+check-demo:
+	scripts/check.sh demo
+
+# libktracer and ktracer-read, in build/lib and build/read
+user:
+	$(MAKE) -C user/lib O=$(CURDIR)/build/lib
+	$(MAKE) -C user/read B=$(CURDIR)/build/read
+
+install-user: user
+	$(MAKE) -C user/lib O=$(CURDIR)/build/lib PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) install
+	install -D -m 755 build/read/ktracer-read $(DESTDIR)$(PREFIX)/bin/ktracer-read
+
+# the whole thing in the VM: trace.json and the StatsD lines in demo/
+demo:
+	scripts/demo.sh
+
 # ns per op of ktracer's ops next to getppid() and trace_marker, and what
 # recording the scheduler adds to a pipe round trip next to ftrace, in qemu
 bench:
@@ -59,9 +79,14 @@ clean:
 	rm -rf build
 
 help:
+	@echo 'make demo          build all, run a demo app under ktracer in qemu: demo/trace.json + StatsD lines'
 	@echo 'make               build ktracer.ko (KDIR=... for another kernel)'
+	@echo 'make user          libktracer and ktracer-read (build/lib, build/read)'
+	@echo 'make install-user  install libktracer (headers, libs, .pc) and ktracer-read'
 	@echo 'make install       modules_install + depmod'
-	@echo 'make check         lint, then kselftests in qemu on Debian'"'"'s and the debug kernel'
+	@echo 'make check         lint, host tests, kselftests in qemu on Debian'"'"'s and the debug kernel, the demo'
+	@echo 'make check-user    libktracer and ktracer-read host tests'
+	@echo 'make check-demo    make demo, and its output checked by DevTools'"'"' trace engine and statsd'
 	@echo 'make check-debian  lint + kselftests on Debian'"'"'s kernel only'
 	@echo 'make check-debug   kselftests on the debug kernel only (KASAN, lockdep, kmemleak)'
 	@echo 'make lint          checkpatch --strict, sparse C=2, W=1'
@@ -70,4 +95,5 @@ help:
 	@echo 'make selftests     build the kselftests into build/selftests'
 	@echo 'make setup         install and cache everything the above need'
 
-.PHONY: all module install selftests setup lint check check-debian check-debug bench clean help
+.PHONY: all module install selftests setup lint check check-debian check-debug \
+	check-user check-demo user install-user demo bench clean help

@@ -16,6 +16,7 @@
  * (for instance under lockdown), so errors are reported and ignored.
  */
 
+#include <linux/capability.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
@@ -27,6 +28,15 @@
 #include "ktracer.h"
 
 static struct dentry *kt_debugfs_dir;
+
+/*
+ * The files are root's, but a file opened by root may be handed to
+ * anyone: the controls check the writer's privilege too, as the ioctls do.
+ */
+static int kt_may_control(void)
+{
+	return perfmon_capable() ? 0 : -EPERM;
+}
 
 /* Copy a short write from user space into a NUL-terminated, trimmed buf. */
 static ssize_t kt_get_word(char *buf, size_t size, const char __user *ubuf,
@@ -65,9 +75,12 @@ static ssize_t kt_enable_write(struct file *file, const char __user *ubuf,
 			       size_t count, loff_t *ppos)
 {
 	char buf[8];
-	ssize_t ret = kt_get_word(buf, sizeof(buf), ubuf, count);
+	ssize_t ret;
 	bool on;
 
+	if (kt_may_control())
+		return -EPERM;
+	ret = kt_get_word(buf, sizeof(buf), ubuf, count);
 	if (ret < 0)
 		return ret;
 	if (kstrtobool(buf, &on))
@@ -97,9 +110,12 @@ static ssize_t kt_mode_write(struct file *file, const char __user *ubuf,
 			     size_t count, loff_t *ppos)
 {
 	char buf[16];
-	ssize_t ret = kt_get_word(buf, sizeof(buf), ubuf, count);
+	ssize_t ret;
 	int mode;
 
+	if (kt_may_control())
+		return -EPERM;
+	ret = kt_get_word(buf, sizeof(buf), ubuf, count);
 	if (ret < 0)
 		return ret;
 	for (mode = KTRACER_MODE_DISCARD; mode < ARRAY_SIZE(kt_modes); mode++)
@@ -124,9 +140,12 @@ static ssize_t kt_size_write(struct file *file, const char __user *ubuf,
 			     size_t count, loff_t *ppos)
 {
 	char buf[24];
-	ssize_t ret = kt_get_word(buf, sizeof(buf), ubuf, count);
+	ssize_t ret;
 	u64 kb;
 
+	if (kt_may_control())
+		return -EPERM;
+	ret = kt_get_word(buf, sizeof(buf), ubuf, count);
 	if (ret < 0)
 		return ret;
 	if (kstrtou64(buf, 10, &kb) || kb > (KTRACER_BUFFER_MAX >> 10))
@@ -144,7 +163,7 @@ static const struct file_operations kt_size_fops = {
 static ssize_t kt_reset_write(struct file *file, const char __user *ubuf,
 			      size_t count, loff_t *ppos)
 {
-	int ret = kt_buf_reset();
+	int ret = kt_may_control() ?: kt_buf_reset();
 
 	return ret ? ret : count;
 }
@@ -218,6 +237,8 @@ static ssize_t kt_kevents_write(struct file *file, const char __user *ubuf,
 	char *buf;
 	int ret;
 
+	if (kt_may_control())
+		return -EPERM;
 	if (count > KT_KEVENTS_WRITE_MAX)
 		return -EINVAL;
 	buf = memdup_user_nul(ubuf, count);

@@ -157,6 +157,10 @@ static void kt_probe_switch(void *data, bool preempt,
 	}
 }
 
+/*
+ * sched_waking runs in the waker (sched_wakeup may run on the woken
+ * task's CPU, in its idle task), before the woken task's CPU is chosen.
+ */
 static void kt_probe_wakeup(void *data, struct task_struct *p)
 {
 	if (kt_selected(p, false))
@@ -425,7 +429,7 @@ struct kt_source {
 static struct kt_source kt_sources[] = {
 	{ "sched", KTRACER_SRC_SCHED, {
 		KT_PROBE("sched_switch", kt_probe_switch),
-		KT_PROBE("sched_wakeup", kt_probe_wakeup),
+		KT_PROBE("sched_waking", kt_probe_wakeup),
 		KT_PROBE("sched_wakeup_new", kt_probe_wakeup) } },
 	{ "task", KTRACER_SRC_TASK, {
 		KT_PROBE("sched_process_fork", kt_probe_fork),
@@ -460,7 +464,7 @@ static struct kt_source kt_sources[] = {
 static inline void kt_probe_types(void)
 {
 	KT_PROBE_TYPE(sched_switch, kt_probe_switch);
-	KT_PROBE_TYPE(sched_wakeup, kt_probe_wakeup);
+	KT_PROBE_TYPE(sched_waking, kt_probe_wakeup);
 	KT_PROBE_TYPE(sched_wakeup_new, kt_probe_wakeup);
 	KT_PROBE_TYPE(sched_process_fork, kt_probe_fork);
 	KT_PROBE_TYPE(sched_process_exec, kt_probe_exec);
@@ -506,11 +510,12 @@ u32 kt_kev_available(void)
 	return avail;
 }
 
-static void kt_source_detach(struct kt_source *s, const struct kt_probe *end)
+/* Detach the probes from @from on (all: @from NULL). */
+static void kt_source_detach(struct kt_source *s, struct kt_probe *from)
 {
 	struct kt_probe *p;
 
-	for (p = s->probe; p != end && p->tp_name; p++)
+	for (p = from ?: s->probe; p->tp_name; p++)
 		WARN_ON_ONCE(tracepoint_probe_unregister(p->tp, p->func, NULL));
 }
 
@@ -533,16 +538,23 @@ static void kt_source_reset(u32 bit)
 		kt_block_reset();
 }
 
+/*
+ * Attach the probes last to first, and detach them first to last: a
+ * source lists the probe that opens a span before the one that closes
+ * it, so that the closing one is there before anything opens.
+ */
 static int kt_source_attach(struct kt_source *s)
 {
-	struct kt_probe *p;
+	struct kt_probe *p = s->probe;
 	int ret;
 
 	kt_source_reset(s->bit);
-	for (p = s->probe; p->tp_name; p++) {
+	while (p->tp_name)
+		p++;
+	while (p-- != s->probe) {
 		ret = tracepoint_probe_register(p->tp, p->func, NULL);
 		if (ret) {
-			kt_source_detach(s, p);
+			kt_source_detach(s, p + 1);
 			return ret;
 		}
 	}
@@ -576,8 +588,14 @@ static int kt_sources_set(u32 want)
 		if (off)
 			kt_source_detach(s, NULL);
 	}
-	/* No probe runs any more on what was detached. */
-	tracepoint_synchronize_unregister();
+	/*
+	 * No probe runs any more on what was detached. Waited for after an
+	 * attach too: under qemu's TCG, switching sources back to back
+	 * rewrote hot code (handle_softirqs()'s tracepoint calls) faster
+	 * than the other vCPU saw it, which then looped on a stale int3.
+	 */
+	if (want != kt_sources_on)
+		tracepoint_synchronize_unregister();
 	if (!ret)
 		kt_sources_on = want;
 	return ret;
@@ -773,8 +791,10 @@ int kt_kev_write(char *buf)
 		for (i = 0; i < ARRAY_SIZE(kt_sources); i++)
 			if (!strcmp(tok, kt_sources[i].name))
 				break;
-		if (i == ARRAY_SIZE(kt_sources) || kstrtobool(val, &on))
+		if (i == ARRAY_SIZE(kt_sources) ||
+		    (strcmp(val, "0") && strcmp(val, "1")))
 			goto err;
+		on = val[0] == '1';
 		sources = on ? sources | kt_sources[i].bit :
 			       sources & ~kt_sources[i].bit;
 		flags |= KTRACER_KEVENTS_SOURCES;

@@ -8,9 +8,12 @@
 #   uapi     the uapi header alone, as C90 and C11
 #   debian   kselftests in a VM booting Debian's kernel, and the rig's
 #            self-check: a planted WARN must turn that run red
+#   user     libktracer's and ktracer-read's host tests (no kernel)
 #   debug    the same on the debug kernel (KASAN, lockdep, kmemleak, ...)
 #            with panic_on_warn=1 oops=panic, and the self-check: a planted
 #            use-after-free and a planted leak must each turn it red
+#   demo     make demo in the VM, its trace checked by the Chrome DevTools
+#            trace engine and its StatsD lines by the reference daemon
 #
 # Prints one numbered "ok"/"not ok" line per result and closes with
 # "N passed, N failed", exiting non-zero if anything failed.
@@ -19,7 +22,7 @@ set -uo pipefail
 cd "$KT_ROOT"
 
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(lint uapi debian debug)
+[ ${#stages[@]} -gt 0 ] || stages=(lint uapi user debian debug demo)
 case " ${stages[*]} " in
 *" debian "* | *" debug "*) stages=(selftests "${stages[@]}") ;;
 esac
@@ -76,15 +79,22 @@ build_selftests() {
 		OUTPUT="$KT_BUILD/selftests"
 }
 
-# vm_suite LABEL KDIR KERNEL "KERNEL ARGS" PLANT...: build the modules for
-# one kernel, boot it with the kselftests, then once per planted fault.
+# vm_suite LABEL KDIR KERNEL "KERNEL ARGS" "MODULES" PLANT...: build the
+# modules for one kernel, boot it with the kselftests (and MODULES of
+# Debian's image, for them to load), then once per planted fault.
 vm_suite() {
-	local label=$1 kdir=$2 kernel=$3 args=$4 dir=$KT_BUILD/$1 plant what want
-	shift 4
+	local label=$1 kdir=$2 kernel=$3 args=$4 mods=$5 dir=$KT_BUILD/$1 plant what want
+	local extra=()
+	shift 5
 
 	step "$label: build ktracer.ko and kt_splat.ko" kt_build_modules "$kdir" "$dir"
 	[ -f "$dir/ktracer/ktracer.ko" ] && [ -x "$KT_BUILD/selftests/abi_test" ] || return 0
-	"$KT_ROOT/scripts/vm/mkinitramfs.sh" "$dir/initramfs.cpio.gz" \
+	if [ -n "$mods" ]; then
+		step "$label: $mods.ko and its dependencies for the tests" \
+			extra_modules "$dir/extra" $mods
+		extra=(-x "$dir/extra")
+	fi
+	"$KT_ROOT/scripts/vm/mkinitramfs.sh" "${extra[@]}" "$dir/initramfs.cpio.gz" \
 		"$dir/ktracer/ktracer.ko" "$dir/rig/kt_splat.ko" "$KT_BUILD/selftests"
 
 	# The planted-fault VMs are independent of the main one, and each is
@@ -128,13 +138,28 @@ vm_suite() {
 	done
 }
 
+# Host tests of the user side, each ending in its own summary.
+stage_user() {
+	step "user: libktracer host tests (ASan, UBSan, TSan, install)" \
+		make -C user/lib test O="$KT_BUILD/lib"
+	step "user: ktracer-read host tests (ASan, UBSan)" \
+		make -C user/read test B="$KT_BUILD/read"
+}
+
+# The demo, and what it brought back checked by node tools.
+stage_demo() {
+	step "demo: make demo in the VM" "$KT_ROOT/scripts/demo.sh"
+	[ -f "$KT_ROOT/demo/trace.json" ] || return 0
+	"$KT_ROOT/scripts/demo-check/run.sh" "$KT_ROOT/demo"
+}
+
 # The kselftests are the same programs for every kernel: built once.
 stage_selftests() {
 	step "build kselftests" build_selftests
 }
 
 stage_debian() {
-	vm_suite debian "$KT_KDIR" "$KT_KIMAGE" "" warn
+	vm_suite debian "$KT_KDIR" "$KT_KIMAGE" "" null_blk warn
 }
 
 stage_debug() {
@@ -145,13 +170,13 @@ stage_debug() {
 		return 0
 	}
 	KT_VM_MEM=256 vm_suite debug "$kdir" "$kdir/arch/x86/boot/bzImage" \
-		"panic_on_warn=1 oops=panic" leak uaf
+		"panic_on_warn=1 oops=panic" "" leak uaf
 }
 
 for s in "${stages[@]}"; do
 	case "$s" in
-	lint|uapi|selftests|debian|debug) ;;
-	*) echo "check.sh: unknown stage '$s' (lint, uapi, debian, debug)" >&2; exit 2 ;;
+	lint|uapi|selftests|user|debian|debug|demo) ;;
+	*) echo "check.sh: unknown stage '$s' (lint, uapi, user, debian, debug, demo)" >&2; exit 2 ;;
 	esac
 	echo "# == $s =="
 	ts=$(date +%s)

@@ -30,3 +30,34 @@ kt_build_modules() {
 	kt_kbuild "$1" "$2/ktracer" Kbuild module uapi -- &&
 		kt_kbuild "$1" "$2/rig" selftests/rig/Kbuild selftests/rig/kt_splat.c --
 }
+
+# extra_modules OUTDIR MODULE...: MODULE.ko of Debian's kernel image and
+# every module it depends on (its modules.dep), into OUTDIR, with the
+# file load.order naming them in an order they load in.
+extra_modules() {
+	local out=$1 m path
+	local -A seen=()
+	shift
+	rm -rf "$out" && mkdir -p "$out" && : > "$out/load.order" || return 1
+
+	# add PATH: PATH's dependencies, then PATH (relative to KT_KMODULES).
+	add() {
+		local dep
+		[ -z "${seen[$1]:-}" ] || return 0
+		seen[$1]=1
+		case "$1" in
+		*.ko) ;;
+		*) echo "$1: compressed modules are not supported"; return 1 ;;
+		esac
+		for dep in $(sed -n "s|^$1: *||p" "$KT_KMODULES/modules.dep"); do
+			add "$dep" || return 1
+		done
+		cp "$KT_KMODULES/$1" "$out/" && basename "$1" >> "$out/load.order"
+	}
+	for m; do
+		path=$(sed -n "s|^\(\(.*/\)\?$m\.ko[.a-z]*\):.*|\1|p" "$KT_KMODULES/modules.dep")
+		[ -n "$path" ] || { echo "$m: not in $KT_KMODULES/modules.dep"; return 1; }
+		add "$path" || return 1
+	done
+	cat "$out/load.order"
+}

@@ -7,7 +7,8 @@
 # Uses apt-get only. Outside the repository, in $KTRACER_CACHE
 # (default ~/.cache/ktracer), it keeps:
 #   debs/                        the downloaded linux-image .deb
-#   kernel-<kver>/               that package unpacked with dpkg-deb -x
+#   kernel-<kver>/               that package unpacked with dpkg-deb -x,
+#                                and its modules.dep (busybox depmod)
 #   linux-source-<pkgver>/       Debian's linux-source-6.1 tarball, unpacked
 #   env.mk                       the resolved paths, included by the Makefile
 #
@@ -20,7 +21,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 PKGS=(linux-headers-amd64 linux-source-6.1 qemu-system-x86 busybox-static
       cpio sparse gcc make libc6-dev bc flex bison libelf-dev libssl-dev
-      xz-utils perl python3 pkg-config)
+      xz-utils perl python3 pkg-config nodejs)
 
 die() { echo "setup: error: $*" >&2; exit 1; }
 say() { echo "setup: $*" >&2; }
@@ -39,6 +40,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update -q >/dev/null || die "apt-get update failed"
 	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
 		die "apt-get install ${missing[*]} failed"
+fi
+
+# Debian's own nodejs leaves npm to a package of its own.
+if ! command -v npm >/dev/null; then
+	[ "$(id -u)" = 0 ] || die "need root to apt-get install npm"
+	say "installing npm"
+	apt-get install -y -q --no-install-recommends npm >/dev/null ||
+		die "apt-get install npm failed"
 fi
 
 # linux-headers-amd64 depends on linux-headers-<kver>-amd64: that names the ABI.
@@ -69,6 +78,14 @@ if [ ! -e "$KIMG/.ok-$HVER" ]; then
 	dpkg-deb -x "$deb" "$KIMG"
 	[ -f "$KIMG/boot/vmlinuz-$KVER" ] || die "no vmlinuz-$KVER in $deb"
 	touch "$KIMG/.ok-$HVER"
+fi
+# The package leaves modules.dep to its postinst; the rig reads it to put
+# the modules that tests load, with what they depend on, in the VM.
+if [ ! -e "$KIMG/.ok-depmod" ]; then
+	say "depmod for the unpacked linux-image-$KVER"
+	/bin/busybox depmod -b "$KIMG" "$KVER" ||
+		die "busybox depmod -b $KIMG $KVER failed"
+	touch "$KIMG/.ok-depmod"
 fi
 
 # Debian's kernel source: kselftest headers, checkpatch.pl, the debug kernel.

@@ -1,11 +1,22 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# mkinitramfs.sh OUT.cpio.gz KTRACER.KO SPLAT.KO TESTDIR [BENCHDIR]
+# mkinitramfs.sh [-x MODDIR] [-d DEMODIR] OUT.cpio.gz KTRACER.KO SPLAT.KO TESTDIR [BENCHDIR]
 # An initramfs with busybox-static, /init, the two modules and every
-# program in TESTDIR (run by /init in kt.run=test) and BENCHDIR.
+# program in TESTDIR (run by /init in kt.run=test) and BENCHDIR. With -x,
+# MODDIR's files (the kernel's own modules that tests load, and their
+# load.order) go to /lib/modules/extra/; with -d, DEMODIR's to /demo
+# (kt.run=demo runs /demo/run).
 set -euo pipefail
 
+extra= demo=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-x) extra=$2; shift 2 ;;
+	-d) demo=$2; shift 2 ;;
+	*) break ;;
+	esac
+done
 out=$1 ko=$2 splat=$3 tests=$4 bench=${5:-}
 here=$(cd "$(dirname "$0")" && pwd)
 stage=$(mktemp -d)
@@ -18,6 +29,14 @@ install -m 755 "$here/init" "$stage/init"
 cp "$ko" "$splat" "$stage/lib/modules/"
 cp -r "$tests"/. "$stage/selftests/"
 [ -z "$bench" ] || cp -r "$bench"/. "$stage/bench/"
+if [ -n "$extra" ]; then
+	mkdir -p "$stage/lib/modules/extra"
+	cp -r "$extra"/. "$stage/lib/modules/extra/"
+fi
+if [ -n "$demo" ]; then
+	mkdir -p "$stage/demo"
+	cp -r "$demo"/. "$stage/demo/"
+fi
 chmod 1777 "$stage/tmp"
 (cd "$stage" && find . -print0 | cpio --null -o -H newc --owner=0:0 --quiet) |
 	gzip -1 > "$out"

@@ -10,14 +10,13 @@
  * reader hands the kernel a tail it cannot use.
  */
 #define _GNU_SOURCE
-#include <pthread.h>
 #include <stdint.h>
 
 #include "kselftest_harness.h"
 #include "kt_test.h"
 #include "kt_ring.h"
+#include "kt_seq.h"
 
-#define MAX_CPUS	64
 #define NR_OPS		12000	/* per CPU: 576 KiB of records or more */
 #define FLOOD		5000	/* records into an 8 KiB buffer */
 
@@ -89,7 +88,7 @@ static void setup(struct __test_metadata *_metadata, int *fd, int *nr,
 				buffer_size));
 	ASSERT_RET(0, kt_reset(*fd));
 	*nr = kt_nr_cpus();
-	ASSERT_GE(MAX_CPUS, *nr);
+	ASSERT_GE(KT_MAX_CPUS, *nr);
 }
 
 static void teardown(struct __test_metadata *_metadata, int fd,
@@ -124,166 +123,11 @@ FIXTURE_TEARDOWN(acct)
 	teardown(_metadata, self->fd, &self->rings);
 }
 
-/* What the reader saw of one CPU's writer. */
-struct seq_check {
-	uint32_t gauge, log;	/* the writer's events */
-	int64_t last;		/* last sequence number, -1 before any */
-	uint64_t seen;		/* its records */
-	uint64_t gaps;		/* sequence numbers skipped, in total */
-	uint64_t lost_since;	/* LOST args since the last record */
-	uint64_t lost_reported;	/* all LOST args */
-	uint64_t bad_lost;	/* LOST args that did not match a gap */
-	char err[160];
-};
-
-struct run {
-	bool discard;
-	struct seq_check cpu[MAX_CPUS];
-};
-
-/*
- * Every record of CPU c's buffer comes from c's writer, numbered 0, 1, ...
- * in the order written: GAUGE carries the number, LOG spells it first.
- */
-static int check_rec(void *ctx, const struct kt_rec *rec)
-{
-	struct run *run = ctx;
-	struct seq_check *c = &run->cpu[rec->cpu];
-	unsigned int seq;
-	uint64_t gap;
-
-	if (rec->hdr.type == KTRACER_REC_LOST) {
-		c->lost_since += rec->hdr.arg;
-		c->lost_reported += rec->hdr.arg;
-		if (!run->discard || rec->hdr.arg == 0) {
-			snprintf(c->err, sizeof(c->err),
-				 "LOST %llu in OVERWRITE mode or of nothing",
-				 (unsigned long long)rec->hdr.arg);
-			return -EPROTO;
-		}
-		return 0;
-	}
-	if (rec->hdr.type == KTRACER_REC_GAUGE && rec->hdr.event == c->gauge) {
-		seq = rec->hdr.arg;
-	} else if (rec->hdr.type == KTRACER_REC_LOG &&
-		   rec->hdr.event == c->log &&
-		   sscanf((const char *)rec->msg, "seq=%8u", &seq) == 1) {
-	} else {
-		snprintf(c->err, sizeof(c->err),
-			 "foreign record: type %u event %u at %llu",
-			 rec->hdr.type, rec->hdr.event,
-			 (unsigned long long)rec->pos);
-		return -EPROTO;
-	}
-	if ((int64_t)seq <= c->last) {
-		snprintf(c->err, sizeof(c->err), "%u after %lld at %llu", seq,
-			 (long long)c->last, (unsigned long long)rec->pos);
-		return -EPROTO;
-	}
-	gap = seq - c->last - 1;
-	/* DISCARD: a LOST record right where the records went missing. */
-	if (run->discard && gap != c->lost_since)
-		c->bad_lost++;
-	c->gaps += gap;
-	c->lost_since = 0;
-	c->last = seq;
-	c->seen++;
-	return 0;
-}
-
-struct writer {
-	int fd, cpu, n;
-	uint32_t gauge, log;
-	int err;		/* first failure, -errno */
-	int at;			/* its op */
-};
-
-/* Op @i of a writer: mostly GAUGE, every fifth a LOG of varying length. */
-static int write_one(int fd, uint32_t gauge, uint32_t log, unsigned int i)
-{
-	char msg[KTRACER_LOG_MAX];
-	uint32_t len;
-
-	if (i % 5 != 4)
-		return kt_op(fd, KTRACER_OP_GAUGE, gauge, 0, i);
-	len = 13 + (i * 37) % (KTRACER_LOG_MAX - 13 + 1);
-	memset(msg, '.', sizeof(msg));
-	snprintf(msg, sizeof(msg), "seq=%08u", i);
-	msg[12] = '|';
-	return kt_log(fd, log, msg, len);
-}
-
-static void *writer_thread(void *arg)
-{
-	struct writer *w = arg;
-	int i;
-
-	w->err = kt_pin_cpu(w->cpu);
-	if (w->err)
-		return NULL;
-	for (i = 0; i < w->n; i++) {
-		w->err = write_one(w->fd, w->gauge, w->log, i);
-		if (w->err) {
-			w->at = i;
-			break;
-		}
-	}
-	return NULL;
-}
-
-struct reader {
-	struct kt_rings *rings;
-	struct run *run;
-	bool stop;
-	int64_t err;
-	uint64_t passes;
-};
-
-static void *reader_thread(void *arg)
-{
-	struct reader *r = arg;
-	bool stop;
-	int64_t n;
-
-	do {
-		/* Stop after a pass that began once every writer was done. */
-		stop = __atomic_load_n(&r->stop, __ATOMIC_ACQUIRE);
-		n = kt_rings_consume(r->rings, check_rec, r->run);
-		if (n < 0) {
-			r->err = n;
-			return NULL;
-		}
-		r->passes++;
-		if (!n)
-			sched_yield();
-	} while (!stop);
-	return NULL;
-}
-
-/* Register CPU @cpu's writer's events on @fd. */
-static int writer_events(int fd, int cpu, uint32_t *gauge, uint32_t *log)
-{
-	char name[32];
-	int64_t id;
-
-	snprintf(name, sizeof(name), "acct.gauge.%d", cpu);
-	id = kt_register(fd, KTRACER_KIND_GAUGE, 0, name);
-	if (id < 0)
-		return id;
-	*gauge = id;
-	snprintf(name, sizeof(name), "acct.log.%d", cpu);
-	id = kt_register(fd, KTRACER_KIND_LOG, 0, name);
-	if (id < 0)
-		return id;
-	*log = id;
-	return 0;
-}
-
 /* debugfs' stats show what the meta and reader pages do. */
 static void check_stats(struct __test_metadata *_metadata,
 			const struct kt_rings *rs)
 {
-	struct kt_stats st[MAX_CPUS];
+	struct kt_stats st[KT_MAX_CPUS];
 	int cpu;
 
 	ASSERT_RET(0, kt_stats_read(st, rs->nr));
@@ -306,10 +150,10 @@ static void check_stats(struct __test_metadata *_metadata,
  */
 TEST_F_TIMEOUT(race, concurrent, 240)
 {
-	struct writer w[MAX_CPUS];
-	struct reader rd;
-	pthread_t wt[MAX_CPUS], rt;
-	struct run *run;
+	struct kt_writer w[KT_MAX_CPUS];
+	struct kt_reader rd;
+	pthread_t wt[KT_MAX_CPUS], rt;
+	struct kt_seq_run *run;
 	int cpu;
 
 	run = calloc(1, sizeof(*run));
@@ -320,8 +164,8 @@ TEST_F_TIMEOUT(race, concurrent, 240)
 		w[cpu].fd = self->fd;
 		w[cpu].cpu = cpu;
 		w[cpu].n = NR_OPS;
-		ASSERT_RET(0, writer_events(self->fd, cpu, &w[cpu].gauge,
-					    &w[cpu].log));
+		ASSERT_RET(0, kt_writer_events(self->fd, "acct", cpu,
+					       &w[cpu].gauge, &w[cpu].log));
 		run->cpu[cpu].gauge = w[cpu].gauge;
 		run->cpu[cpu].log = w[cpu].log;
 		run->cpu[cpu].last = -1;
@@ -331,10 +175,11 @@ TEST_F_TIMEOUT(race, concurrent, 240)
 
 	memset(&rd, 0, sizeof(rd));
 	rd.rings = &self->rings;
-	rd.run = run;
-	ASSERT_EQ(0, pthread_create(&rt, NULL, reader_thread, &rd));
+	rd.fn = kt_seq_check;
+	rd.ctx = run;
+	ASSERT_EQ(0, pthread_create(&rt, NULL, kt_reader_thread, &rd));
 	for (cpu = 0; cpu < self->nr; cpu++)
-		ASSERT_EQ(0, pthread_create(&wt[cpu], NULL, writer_thread,
+		ASSERT_EQ(0, pthread_create(&wt[cpu], NULL, kt_writer_thread,
 					    &w[cpu]));
 	for (cpu = 0; cpu < self->nr; cpu++)
 		ASSERT_EQ(0, pthread_join(wt[cpu], NULL));
@@ -342,8 +187,8 @@ TEST_F_TIMEOUT(race, concurrent, 240)
 	ASSERT_EQ(0, pthread_join(rt, NULL));
 
 	for (cpu = 0; cpu < self->nr; cpu++)
-		ASSERT_EQ(0, w[cpu].err) TH_LOG("writer %d, op %d: %s", cpu,
-						w[cpu].at,
+		ASSERT_EQ(0, w[cpu].err) TH_LOG("writer %d, op %u: %s", cpu,
+						w[cpu].done,
 						strerror(-w[cpu].err));
 	for (cpu = 0; cpu < self->nr; cpu++)
 		if (run->cpu[cpu].err[0])
@@ -353,7 +198,7 @@ TEST_F_TIMEOUT(race, concurrent, 240)
 	for (cpu = 0; cpu < self->nr; cpu++) {
 		const struct kt_ring *r = &self->rings.ring[cpu];
 		const struct ktracer_meta *m = r->meta;
-		const struct seq_check *c = &run->cpu[cpu];
+		const struct kt_seq_cpu *c = &run->cpu[cpu];
 		uint64_t trailing = NR_OPS - 1 - c->last;
 
 		TH_LOG("cpu %d: written %llu read %llu lost %llu overwritten %llu (LOST records %llu, copies dropped %llu, pads %llu)",
@@ -433,7 +278,7 @@ TEST_F_TIMEOUT(acct, overflow, 120)
 
 	ASSERT_RET(0, kt_config(self->fd, KTRACER_CONFIG_BUFFER_SIZE, 0,
 				KTRACER_BUFFER_MIN));
-	ASSERT_RET(0, writer_events(self->fd, cpu, &gauge, &log));
+	ASSERT_RET(0, kt_writer_events(self->fd, "acct", cpu, &gauge, &log));
 	ASSERT_RET(0, kt_pin_cpu(cpu));
 	ASSERT_RET(0, flood(self->fd, gauge, 0, FLOOD));
 
@@ -514,7 +359,7 @@ TEST_F(acct, corrupt_tail)
 	uint64_t head, bad[2];
 	int i;
 
-	ASSERT_RET(0, writer_events(self->fd, cpu, &gauge, &log));
+	ASSERT_RET(0, kt_writer_events(self->fd, "acct", cpu, &gauge, &log));
 	ASSERT_RET(0, kt_pin_cpu(cpu));
 	ASSERT_RET(0, kt_rings_map(self->fd, &self->rings));
 	r = &self->rings.ring[cpu];

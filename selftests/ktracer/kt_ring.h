@@ -106,6 +106,71 @@ static inline const char *kt_rec_type_name(unsigned int type)
 }
 
 /*
+ * The shape of a kernel source's record (uapi/linux/ktracer.h, "Kernel
+ * events"): NULL if @h is one the table allows in CPU @r->cpu's buffer,
+ * else what is wrong with it. Spans on a CPU use it as their slot.
+ */
+static inline const char *kt_kev_shape(const struct kt_ring *r,
+				       const struct ktracer_record *h)
+{
+	bool span = h->type == KTRACER_REC_START || h->type == KTRACER_REC_STOP;
+	bool on_cpu = h->event == KTRACER_KEV_RUNNING ||
+		      h->event == KTRACER_KEV_IRQ ||
+		      h->event == KTRACER_KEV_SOFTIRQ;
+
+	if (h->flags & (KTRACER_RECF_USER_TS | KTRACER_RECF_CLOSE))
+		return "USER_TS or CLOSE on a kernel record";
+	switch (h->event) {
+	case KTRACER_KEV_RUNNING:
+	case KTRACER_KEV_IRQ:
+	case KTRACER_KEV_SOFTIRQ:
+	case KTRACER_KEV_SYSCALL:
+	case KTRACER_KEV_BLOCK:
+		if (!span)
+			return "a kernel span's record neither START nor STOP";
+		break;
+	default:
+		if (h->type != KTRACER_REC_LOG)
+			return "a kernel instant that is not a LOG";
+		if (h->slot)
+			return "a kernel instant with a slot";
+		if (!h->len || h->len > KTRACER_COMM_MAX)
+			return "a kernel instant without its comm";
+		if (h->event == KTRACER_KEV_WAKEUP && h->extra >= r->state->nr_cpus)
+			return "sched.wakeup to a CPU that does not exist";
+		return NULL;
+	}
+	if (on_cpu && h->slot != (uint32_t)r->cpu)
+		return "a span on a CPU whose slot is not the CPU";
+	if (h->event == KTRACER_KEV_SYSCALL && (h->slot || h->extra))
+		return "syscall with a slot or an extra";
+	if (h->event == KTRACER_KEV_BLOCK) {
+		if (h->slot >= KTRACER_BLOCK_INFLIGHT)
+			return "block.rq slot past the in-flight table";
+		if (h->len != sizeof(struct ktracer_block))
+			return "block.rq without its struct ktracer_block";
+		return NULL;
+	}
+	if (h->event == KTRACER_KEV_SOFTIRQ && h->arg > 9)
+		return "softirq of a vector above 9";
+	if (h->type == KTRACER_REC_STOP)
+		return h->len ? "a kernel STOP with a message" : NULL;
+	switch (h->event) {
+	case KTRACER_KEV_RUNNING:
+		if (h->arg > 139)
+			return "sched.running START with a prio above 139";
+		if (!h->len || h->len > KTRACER_COMM_MAX)
+			return "sched.running START without its comm";
+		return NULL;
+	case KTRACER_KEV_IRQ:
+		return h->len ? NULL : "irq START without its handler's name";
+	default:
+		return h->len ? "a kernel START with a message it has none of" :
+				NULL;
+	}
+}
+
+/*
  * Copy the record at @pos into @rec and check it against the format.
  * NULL if it is well formed, else what is wrong with it.
  */
@@ -115,6 +180,7 @@ static inline const char *kt_rec_copy(const struct kt_ring *r, uint64_t pos,
 	uint64_t off = pos & (r->data_size - 1);
 	const struct ktracer_record *h = &rec->hdr;
 	uint32_t i, padded;
+	const char *why;
 
 	memset(rec, 0, sizeof(*rec));
 	rec->cpu = r->cpu;
@@ -140,29 +206,40 @@ static inline const char *kt_rec_copy(const struct kt_ring *r, uint64_t pos,
 	memcpy(&rec->hdr, r->data + off, KT_REC_HDR);
 	if (h->type < KTRACER_REC_LOST || h->type > KTRACER_REC_LOG)
 		return "unknown type";
-	if (h->flags & ~(KTRACER_RECF_USER_TS | KTRACER_RECF_CLOSE))
+	if (h->flags & ~(KTRACER_RECF_USER_TS | KTRACER_RECF_CLOSE |
+			 KTRACER_RECF_KERNEL))
 		return "unknown flags";
 	if ((h->flags & KTRACER_RECF_CLOSE) && h->type != KTRACER_REC_CANCEL)
 		return "CLOSE flag on a record other than CANCEL";
 	if ((h->type == KTRACER_REC_LOST) != (h->event == 0))
 		return "event 0 on a record other than LOST, or LOST with one";
-	if (h->type != KTRACER_REC_LOG) {
-		if (h->len)
-			return "len on a record other than LOG";
-		if (h->size != KT_REC_HDR)
-			return "size is not the header's";
-		return NULL;
+	if (!(h->flags & KTRACER_RECF_KERNEL) !=
+	    (h->event == 0 || h->event > KTRACER_KEV_LAST))
+		return "KERNEL flag on a user event, or a kernel event without it";
+	if (h->flags & KTRACER_RECF_KERNEL) {
+		why = kt_kev_shape(r, h);
+		if (why)
+			return why;
+	} else if ((h->type == KTRACER_REC_LOG) != (h->len != 0)) {
+		return h->len ? "len on a record other than LOG" :
+				"LOG without a message";
 	}
-	if (h->len == 0 || h->len > KTRACER_LOG_MAX)
-		return "LOG len out of range";
+	if (!h->len)
+		return h->size == KT_REC_HDR ? NULL : "size is not the header's";
+	if (h->len > KTRACER_LOG_MAX)
+		return "message len out of range";
 	padded = (h->len + 7) & ~7u;
 	if (h->size != KT_REC_HDR + padded)
-		return "LOG size does not match its len";
+		return "size does not match the message's len";
 	memcpy(rec->msg, r->data + off + KT_REC_HDR, padded);
 	for (i = h->len; i < padded; i++)
 		if (rec->msg[i])
-			return "LOG message not padded with zeros";
+			return "message not padded with zeros";
 	rec->msg[h->len] = '\0';
+	/* A comm or an irq handler's name: text, without its NUL. */
+	if ((h->flags & KTRACER_RECF_KERNEL) && h->event != KTRACER_KEV_BLOCK &&
+	    strlen((const char *)rec->msg) != h->len)
+		return "NUL in a kernel record's comm or name";
 	return NULL;
 }
 

@@ -463,6 +463,138 @@ static inline int kt_restore_defaults(int fd)
 	return err ? err : err2;
 }
 
+/*
+ * KTRACER_IOC_KEVENTS: set what @flags names, the sources to @sources and
+ * the pid filter to @pids[0..@npids-1]. @out, if not NULL, gets the
+ * struct as the call left it (what is on and available, on success).
+ */
+static inline int kt_kevents(int fd, uint32_t flags, uint32_t sources,
+			     const int32_t *pids, uint32_t npids,
+			     struct ktracer_kevents *out)
+{
+	struct ktracer_kevents k;
+	int ret;
+
+	memset(&k, 0, sizeof(k));
+	k.size = sizeof(k);
+	k.flags = flags;
+	k.sources = sources;
+	k.pids = (uintptr_t)pids;
+	k.npids = npids;
+	ret = ioctl(fd, KTRACER_IOC_KEVENTS, &k) ? -errno : 0;
+	if (out)
+		*out = k;
+	return ret;
+}
+
+/* What every test leaves behind: no source on, every process selected. */
+static inline int kt_kevents_off(int fd)
+{
+	return kt_kevents(fd, KTRACER_KEVENTS_SOURCES | KTRACER_KEVENTS_PIDS,
+			  0, NULL, 0, NULL);
+}
+
+/* Sources named by bit, as debugfs' kevents file names them, in its order. */
+static const char *const kt_source_names[] = {
+	"sched", "task", "irq", "softirq", "syscall", "block",
+};
+
+#define KT_NR_SOURCES	6
+
+/* /sys/kernel/debug/ktracer/kevents, parsed. */
+struct kt_kevents_file {
+	uint32_t on;		/* KTRACER_SRC_* */
+	uint32_t available;
+	int npids;		/* -1: "pids all" */
+	int32_t pids[KTRACER_PIDS_MAX];
+	unsigned long long block_unmatched, block_table_full;
+};
+
+/* @line is exactly "@name N": 0 with *@val = N, else -EBADMSG. */
+static inline int kt_counter_line(const char *line, const char *name,
+				  unsigned long long *val)
+{
+	char again[96];
+	int n = -1;
+
+	if (!line || strlen(name) > 64 ||
+	    sscanf(line, "%*s %llu%n", val, &n) != 1 || n < 0)
+		return -EBADMSG;
+	snprintf(again, sizeof(again), "%s %llu", name, *val);
+	return strcmp(again, line) ? -EBADMSG : 0;
+}
+
+/*
+ * Parse debugfs' kevents file into @f: 0, or -EBADMSG if it is not
+ * exactly one "NAME on|off|unavailable" line per source in order, then
+ * "pids all" or "pids" and up to KTRACER_PIDS_MAX pids, then the two
+ * block counters.
+ */
+static inline int kt_kevents_read(struct kt_kevents_file *f)
+{
+	char *buf = kt_read_file(KT_DEBUGFS "/kevents", NULL);
+	char *line, *save = NULL, *tok, *tsave, *end;
+	const char *why = "missing lines";
+	int i;
+
+	memset(f, 0, sizeof(*f));
+	if (!buf)
+		return -errno;
+	line = strtok_r(buf, "\n", &save);
+	for (i = 0; i < KT_NR_SOURCES; i++, line = strtok_r(NULL, "\n", &save)) {
+		const char *state;
+
+		if (!line)
+			goto bad;
+		state = line + strlen(kt_source_names[i]);
+		why = "bad source line";
+		if (strncmp(line, kt_source_names[i], state - line) ||
+		    *state++ != ' ')
+			goto bad;
+		if (!strcmp(state, "on"))
+			f->on |= 1u << i;
+		else if (strcmp(state, "off") && strcmp(state, "unavailable"))
+			goto bad;
+		if (strcmp(state, "unavailable"))
+			f->available |= 1u << i;
+	}
+	why = "bad pids line";
+	if (!line || strncmp(line, "pids ", 5))
+		goto bad;
+	if (!strcmp(line + 5, "all")) {
+		f->npids = -1;
+	} else {
+		for (tok = strtok_r(line + 5, " ", &tsave); tok;
+		     tok = strtok_r(NULL, " ", &tsave)) {
+			long pid = strtol(tok, &end, 10);
+
+			if (*end || pid <= 0 || pid > INT32_MAX ||
+			    f->npids == KTRACER_PIDS_MAX)
+				goto bad;
+			f->pids[f->npids++] = pid;
+		}
+		if (!f->npids)
+			goto bad;
+	}
+	why = "bad block counter lines";
+	line = strtok_r(NULL, "\n", &save);
+	if (kt_counter_line(line, "block_unmatched", &f->block_unmatched))
+		goto bad;
+	line = strtok_r(NULL, "\n", &save);
+	if (kt_counter_line(line, "block_table_full", &f->block_table_full))
+		goto bad;
+	why = "extra lines";
+	line = strtok_r(NULL, "\n", &save);
+	if (line)
+		goto bad;
+	free(buf);
+	return 0;
+bad:
+	fprintf(stderr, "# kevents: %s at '%s'\n", why, line ? line : "(end)");
+	free(buf);
+	return -EBADMSG;
+}
+
 /* The read-only state page, or MAP_FAILED with errno set. */
 static inline const struct ktracer_state *kt_map_state(int fd)
 {

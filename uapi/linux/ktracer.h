@@ -301,7 +301,8 @@ struct ktracer_record {
  *                                                     in (0: preempted, else
  *                                                     TASK_* it sleeps in)
  *   2  sched.wakeup   LOG    SCHED    woken     0      arg: waker's tid;
- *                                                     extra: CPU it goes to
+ *                                                     extra: CPU it last
+ *                                                     ran on
  *   3  task.fork      LOG    TASK     child     0      arg: parent's tid;
  *                                                     extra: parent's pid
  *   4  task.exec      LOG    TASK     task      0      arg: tid before exec
@@ -363,8 +364,11 @@ enum ktracer_kernel_event {
 	KTRACER_KEV_LAST	= KTRACER_KEV_BLOCK
 };
 
-/* Sources: each turns on the events named in the table above. */
-#define KTRACER_SRC_SCHED	0x01	/* sched_switch, sched_wakeup */
+/*
+ * Sources: each turns on the events named in the table above; SCHED's
+ * tracepoints are sched_switch, sched_waking and sched_wakeup_new.
+ */
+#define KTRACER_SRC_SCHED	0x01	/* sched_switch, sched_waking(_new) */
 #define KTRACER_SRC_TASK	0x02	/* sched_process_fork/exec/exit */
 #define KTRACER_SRC_IRQ		0x04	/* irq_handler_entry/exit */
 #define KTRACER_SRC_SOFTIRQ	0x08	/* softirq_entry/exit */

@@ -1,0 +1,85 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# demo.sh: `make demo`. Builds ktracer.ko, libktracer, ktracer-read and
+# the demo program (user/demo/), boots Debian's kernel in qemu with
+# kt.run=demo, where user/demo/run starts ktracer-read and a StatsD sink
+# on loopback, runs ktracer-demo (threads, nested spans, a cancel, gauges,
+# counters, logs, syscalls, IO on null_blk) with kernel sources on, and
+# stops. Brings back to demo/ in the repository:
+#	trace.json	the Chrome trace: open it in ui.perfetto.dev or
+#			Chrome DevTools (Performance, "Load profile")
+#	statsd.txt	the StatsD lines ktracer-read sent, as received
+#	demo.txt	what the demo did (KT-DEMO-EXPECT lines)
+#	reader.txt	ktracer-read's summary
+# and prints a summary. Exits non-zero if something did not build, the VM
+# run was not clean (scripts/vm/verdict.sh) or a file did not come back.
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+cd "$KT_ROOT"
+
+dir=$KT_BUILD/demo
+out=$KT_ROOT/demo
+cc=(gcc -std=c11 -O2 -static -Wall -Wextra -Werror -pthread)
+
+# quiet WHAT LOG CMD...: run CMD into LOG; on failure show its end, exit 1.
+quiet() {
+	local what=$1 log=$2
+	shift 2
+	if ! "$@" > "$log" 2>&1; then
+		echo "demo: $what failed; the end of $log:" >&2
+		tail -n 30 "$log" >&2
+		exit 1
+	fi
+}
+
+rm -rf "$dir"
+mkdir -p "$dir/guest" "$dir/no-tests" "$out"
+rm -f "$out"/*.json "$out"/*.txt
+
+quiet "building the modules" "$dir/modules.log" kt_build_modules "$KT_KDIR" "$dir"
+quiet "building libktracer" "$dir/lib.log" make -C user/lib O="$dir/lib"
+quiet "building ktracer-read" "$dir/read.log" \
+	make -C user/read B="$dir/read" LDFLAGS=-static
+quiet "building ktracer-demo" "$dir/demo.log" "${cc[@]}" -Iuser/include -Iuapi \
+	-o "$dir/guest/ktracer-demo" user/demo/ktracer-demo.c "$dir/lib/libktracer.a"
+quiet "building statsd-sink" "$dir/sink.log" "${cc[@]}" \
+	-o "$dir/guest/statsd-sink" user/demo/statsd-sink.c
+cp "$dir/read/ktracer-read" "$dir/guest/"
+install -m 755 user/demo/run "$dir/guest/run"
+quiet "collecting null_blk.ko" "$dir/extra.log" extra_modules "$dir/extra" null_blk
+
+scripts/vm/mkinitramfs.sh -x "$dir/extra" -d "$dir/guest" "$dir/initramfs.cpio.gz" \
+	"$dir/ktracer/ktracer.ko" "$dir/rig/kt_splat.ko" "$dir/no-tests"
+echo "# booting $KT_KVER in qemu (TCG) with kt.run=demo ..."
+scripts/vm/run.sh "$KT_KIMAGE" "$dir/initramfs.cpio.gz" "$dir/vm" kt.run=demo
+echo "# $(cat "$dir/vm/vm.info")"
+
+results=$dir/vm/results.clean
+tr -d '\r' < "$dir/vm/results.log" > "$results"
+if ! scripts/vm/verdict.sh "$dir/vm" demo; then
+	grep -v -e '^KT-' -e '^[A-Za-z0-9+/=]*$' "$results" | sed 's/^/# /' || true
+	echo "# last lines of $dir/vm/console.log:"
+	tr -d '\r' < "$dir/vm/console.log" | tail -n 25 | sed 's/^/#   /'
+	exit 1
+fi
+
+# The files, gzipped and in base64 between KT-FILE-BEGIN/END lines.
+for f in trace.json statsd.txt demo.txt reader.txt; do
+	awk -v f="$f" '$1 == "KT-FILE-END" && $2 == f { on = 0 }
+		       on { print }
+		       $1 == "KT-FILE-BEGIN" && $2 == f { on = 1 }' "$results" |
+		base64 -d | gunzip > "$out/$f" ||
+		{ echo "demo: $f did not come back from the VM" >&2; exit 1; }
+done
+
+echo
+echo "# what the demo did (demo/demo.txt):"
+sed -n 's/^KT-DEMO-EXPECT /#   /p' "$out/demo.txt"
+echo "# what ktracer-read saw (demo/reader.txt):"
+sed 's/^/#   /' "$out/reader.txt"
+echo "# StatsD: $(grep -c . "$out/statsd.txt") lines in demo/statsd.txt; the timings:"
+grep -E '_us\.(min|max|avg|count):' "$out/statsd.txt" | head -n 12 | sed 's/^/#   /'
+echo
+echo "demo/trace.json: $(stat -c %s "$out/trace.json") bytes. Open it in https://ui.perfetto.dev"
+echo "(Open trace file) or in Chrome DevTools (Performance panel, Load profile)."

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ktracer-read: event ids to names, kinds and slot counts, as the debugfs
+ * file "events" lists them:
+ *
+ *	# id kind slots name
+ *	1 span 2 sched.running
+ *	10 span 4 db query
+ *
+ * (the name is the rest of the line, spaces and all). The kernel's own
+ * events, ids 1 to KTRACER_KEV_LAST, are known without the file.
+ */
+#ifndef KR_NAMES_H
+#define KR_NAMES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/ktracer.h>
+
+#define KR_EVENTS_HEADER	"# id kind slots name"
+
+struct kr_evname {
+	bool known;		/* named by the file or the kernel's table */
+	bool asked;		/* unknown, and the file was read again for it */
+	uint8_t kind;		/* enum ktracer_kind; 0 if unknown */
+	uint16_t len;
+	uint32_t slots;
+	char name[KTRACER_NAME_MAX];	/* len bytes, NUL after */
+	uint16_t json_len;
+	char json[KTRACER_NAME_MAX * 6 + 2];	/* as a JSON string */
+};
+
+struct kr_names {
+	struct kr_evname ev[KTRACER_EVENTS_MAX + 1];
+	uint64_t lines_bad;	/* lines of the file that could not be read */
+};
+
+/* Every id unknown ("event#ID") but the kernel's own. */
+void kr_names_init(struct kr_names *n);
+/* Name @id (1..KTRACER_EVENTS_MAX); a longer name is cut. */
+void kr_names_set(struct kr_names *n, uint32_t id, uint32_t kind,
+		  uint32_t slots, const char *name, size_t len);
+/*
+ * Read the events file's text: the ids it lists become known. Returns the
+ * number of events read, or -1 if @text does not start with the header.
+ */
+int kr_names_parse(struct kr_names *n, const char *text, size_t len);
+
+static inline const struct kr_evname *kr_names_get(const struct kr_names *n,
+						   uint32_t id)
+{
+	return &n->ev[id <= KTRACER_EVENTS_MAX ? id : 0];
+}
+
+#endif /* KR_NAMES_H */

@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: GPL-2.0
+/* ktracer-read: the buffered output and its formatting functions. */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "out.h"
+
+int kr_out_init(struct kr_out *o, size_t cap, kr_write_fn write, void *ctx)
+{
+	memset(o, 0, sizeof(*o));
+	o->buf = malloc(cap);
+	if (!o->buf)
+		return ENOMEM;
+	o->cap = cap;
+	o->write = write;
+	o->ctx = ctx;
+	return 0;
+}
+
+void kr_out_free(struct kr_out *o)
+{
+	free(o->buf);
+	memset(o, 0, sizeof(*o));
+}
+
+int kr_out_flush(struct kr_out *o)
+{
+	if (o->len && !o->err) {
+		o->err = o->write(o->ctx, o->buf, o->len);
+		if (!o->err)
+			o->bytes += o->len;
+	}
+	o->len = 0;
+	return o->err;
+}
+
+int kr_write_fd(void *ctx, const void *p, size_t n)
+{
+	int fd = *(const int *)ctx;
+	const char *c = p;
+	ssize_t w;
+
+	while (n) {
+		w = write(fd, c, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static const char kr_digits[200] =
+	"0001020304050607080910111213141516171819"
+	"2021222324252627282930313233343536373839"
+	"4041424344454647484950515253545556575859"
+	"6061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+/*
+ * Integers, two digits at a time from a table, in groups that do not
+ * depend on each other: a 64-bit number is at most three groups of eight.
+ */
+static inline char *kr_put2(char *p, uint32_t v)
+{
+	memcpy(p, kr_digits + v * 2, 2);
+	return p + 2;
+}
+
+/* 1 to 4 digits of @v < 10000. */
+static inline char *kr_put_1to4(char *p, uint32_t v)
+{
+	uint32_t h;
+
+	if (v < 100) {
+		if (v < 10) {
+			*p = (char)('0' + v);
+			return p + 1;
+		}
+		return kr_put2(p, v);
+	}
+	h = v / 100;
+	if (h < 10)
+		*p++ = (char)('0' + h);
+	else
+		p = kr_put2(p, h);
+	return kr_put2(p, v % 100);
+}
+
+/* Exactly 4 digits of @v < 10000. */
+static inline char *kr_put4(char *p, uint32_t v)
+{
+	kr_put2(p, v / 100);
+	return kr_put2(p + 2, v % 100);
+}
+
+/* 1 to 8 digits of @v < 100000000. */
+static inline char *kr_put_1to8(char *p, uint32_t v)
+{
+	if (v < 10000)
+		return kr_put_1to4(p, v);
+	p = kr_put_1to4(p, v / 10000);
+	return kr_put4(p, v % 10000);
+}
+
+/* Exactly 8 digits of @v < 100000000. */
+static inline char *kr_put8(char *p, uint32_t v)
+{
+	kr_put4(p, v / 10000);
+	return kr_put4(p + 4, v % 10000);
+}
+
+char *kr_fmt_u64(char *p, uint64_t v)
+{
+	uint64_t rest;
+
+	if (v < 100000000)
+		return kr_put_1to8(p, (uint32_t)v);
+	if (v < 10000000000000000ull) {
+		p = kr_put_1to8(p, (uint32_t)(v / 100000000));
+		return kr_put8(p, (uint32_t)(v % 100000000));
+	}
+	rest = v % 10000000000000000ull;
+	p = kr_put_1to4(p, (uint32_t)(v / 10000000000000000ull));
+	p = kr_put8(p, (uint32_t)(rest / 100000000));
+	return kr_put8(p, (uint32_t)(rest % 100000000));
+}
+
+char *kr_fmt_s64(char *p, int64_t v)
+{
+	if (v >= 0)
+		return kr_fmt_u64(p, (uint64_t)v);
+	*p++ = '-';
+	return kr_fmt_u64(p, -(uint64_t)v);
+}
+
+static char *kr_fmt_us_mag(char *p, uint64_t ns)
+{
+	uint32_t frac = (uint32_t)(ns % 1000);
+
+	p = kr_fmt_u64(p, ns / 1000);
+	p[0] = '.';
+	p[1] = (char)('0' + frac / 100);
+	return kr_put2(p + 2, frac % 100);
+}
+
+char *kr_fmt_us(char *p, int64_t ns)
+{
+	if (ns >= 0)
+		return kr_fmt_us_mag(p, (uint64_t)ns);
+	*p++ = '-';
+	return kr_fmt_us_mag(p, -(uint64_t)ns);
+}
+
+char *kr_fmt_us_diff(char *p, uint64_t a, uint64_t b)
+{
+	if (a >= b)
+		return kr_fmt_us_mag(p, a - b);
+	*p++ = '-';
+	return kr_fmt_us_mag(p, b - a);
+}
+
+size_t kr_utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0;	/* no overlong forms */
+		else if (c == 0xed)
+			hi = 0x9f;	/* no surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;	/* nothing above U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/* Bytes that need more than copying: control, '"', '\\', DEL, non-ASCII. */
+static inline int kr_plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+/* Eight bytes at once: none needs escaping? (bit tricks on a u64) */
+static inline int kr_plain8(const unsigned char *s)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
+	uint64_t w, x;
+
+	memcpy(&w, s, 8);
+#define KR_HASZERO(v)	(((v) - ones) & ~(v) & high)
+	x = (w & high) |			/* non-ASCII */
+	    ((w - ones * 0x20) & ~w & high) |	/* control */
+	    KR_HASZERO(w ^ (ones * '"')) |
+	    KR_HASZERO(w ^ (ones * '\\')) |
+	    KR_HASZERO(w ^ (ones * 0x7f));
+#undef KR_HASZERO
+	return !x;
+}
+
+char *kr_fmt_json_str(char *p, const void *str, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = str;
+	size_t i = 0, k;
+	unsigned char c;
+
+	*p++ = '"';
+	while (i < n) {
+		if (i + 8 <= n && kr_plain8(s + i)) {
+			memcpy(p, s + i, 8);
+			p += 8;
+			i += 8;
+			continue;
+		}
+		c = s[i];
+		if (kr_plain(c)) {
+			*p++ = (char)c;
+			i++;
+			continue;
+		}
+		if (c >= 0x80) {
+			k = kr_utf8_seq(s + i, n - i);
+			if (k) {
+				memcpy(p, s + i, k);
+				p += k;
+				i += k;
+			} else {
+				p = kr_put(p, "\xef\xbf\xbd");	/* U+FFFD */
+				i++;
+			}
+			continue;
+		}
+		*p++ = '\\';
+		switch (c) {
+		case '"':
+		case '\\':
+			*p++ = (char)c;
+			break;
+		case '\b':
+			*p++ = 'b';
+			break;
+		case '\f':
+			*p++ = 'f';
+			break;
+		case '\n':
+			*p++ = 'n';
+			break;
+		case '\r':
+			*p++ = 'r';
+			break;
+		case '\t':
+			*p++ = 't';
+			break;
+		default:
+			p = kr_put(p, "u00");
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 15];
+		}
+		i++;
+	}
+	*p++ = '"';
+	return p;
+}

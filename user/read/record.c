@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0
+/* ktracer-read: the checks every record passes before it is used. */
+
+#include "record.h"
+
+const char *kr_why_str(enum kr_why why)
+{
+	static const char *const str[KR_BAD__NR] = {
+		[KR_OK]			= "ok",
+		[KR_BAD_SHORT]		= "shorter than a record header",
+		[KR_BAD_TYPE]		= "unknown record type",
+		[KR_BAD_EVENT]		= "event id out of range",
+		[KR_BAD_LEN]		= "len and size disagree",
+		[KR_BAD_KIND]		= "record type not its event's kind",
+		[KR_BAD_SLOT]		= "slot out of range",
+		[KR_BAD_PAYLOAD]	= "message not what the event carries",
+		[KR_BAD_UNPAIRED]	= "STOP without its START",
+		[KR_BAD_OVERLAP]	= "span would not nest on a track",
+		[KR_BAD_FULL]		= "bounded table full",
+	};
+
+	return (unsigned int)why < KR_BAD__NR ? str[why] : "?";
+}
+
+enum kr_why kr_rec_check(const struct ktracer_record *r)
+{
+	if (r->type == KTRACER_REC_PAD)
+		return KR_OK;
+	if (r->size < KR_REC_HDR)
+		return KR_BAD_SHORT;
+	if (r->type < KTRACER_REC_LOST || r->type > KTRACER_REC_LOG)
+		return KR_BAD_TYPE;
+	if (r->type == KTRACER_REC_LOST ? r->event != 0 :
+	    r->event == 0 || r->event > KTRACER_EVENTS_MAX)
+		return KR_BAD_EVENT;
+	if (r->len > KTRACER_LOG_MAX ||
+	    r->size != KR_REC_HDR + ((r->len + 7) & ~7u))
+		return KR_BAD_LEN;
+	return KR_OK;
+}
