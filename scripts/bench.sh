@@ -23,17 +23,6 @@ dir=$KT_BUILD/bench
 names=(getppid ioctl_floor trace_marker span_op batch_op disabled)
 sched_names=(pipe_base pipe_ftrace pipe_ktracer)
 
-# quiet WHAT LOG CMD...: run CMD into LOG; on failure show its end, exit 1.
-quiet() {
-	local what=$1 log=$2
-	shift 2
-	if ! "$@" > "$log" 2>&1; then
-		echo "bench: $what failed; the end of $log:" >&2
-		tail -n 30 "$log" >&2
-		exit 1
-	fi
-}
-
 rm -rf "$dir"
 mkdir -p "$dir/bin" "$dir/no-tests"
 
