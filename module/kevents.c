@@ -561,6 +561,7 @@ static int kt_source_attach(struct kt_source *s)
 static int kt_sources_set(u32 want)
 {
 	u32 attached = 0, i;
+	bool detached = false;
 	int ret = 0;
 
 	for (i = 0; i < ARRAY_SIZE(kt_sources); i++) {
@@ -578,16 +579,13 @@ static int kt_sources_set(u32 want)
 		bool off = ret ? attached & s->bit :
 				 kt_sources_on & s->bit && !(want & s->bit);
 
-		if (off)
+		if (off) {
 			kt_source_detach(s, NULL);
+			detached = true;
+		}
 	}
-	/*
-	 * No probe runs any more on what was detached. Waited for after an
-	 * attach too: under qemu's TCG, switching sources back to back
-	 * rewrote hot code (handle_softirqs()'s tracepoint calls) faster
-	 * than the other vCPU saw it, which then looped on a stale int3.
-	 */
-	if (want != kt_sources_on)
+	/* No probe runs any more on what was detached. */
+	if (detached)
 		tracepoint_synchronize_unregister();
 	if (!ret)
 		kt_sources_on = want;
