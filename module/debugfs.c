@@ -38,10 +38,15 @@ static int kt_may_control(void)
 	return perfmon_capable() ? 0 : -EPERM;
 }
 
-/* Copy a short write from user space into a NUL-terminated, trimmed buf. */
+/*
+ * A write to a control: the writer's privilege first, then the short
+ * write copied into a NUL-terminated, trimmed buf.
+ */
 static ssize_t kt_get_word(char *buf, size_t size, const char __user *ubuf,
 			   size_t count)
 {
+	if (kt_may_control())
+		return -EPERM;
 	if (count >= size)
 		return -EINVAL;
 	if (copy_from_user(buf, ubuf, count))
@@ -75,12 +80,9 @@ static ssize_t kt_enable_write(struct file *file, const char __user *ubuf,
 			       size_t count, loff_t *ppos)
 {
 	char buf[8];
-	ssize_t ret;
+	ssize_t ret = kt_get_word(buf, sizeof(buf), ubuf, count);
 	bool on;
 
-	if (kt_may_control())
-		return -EPERM;
-	ret = kt_get_word(buf, sizeof(buf), ubuf, count);
 	if (ret < 0)
 		return ret;
 	if (kstrtobool(buf, &on))
@@ -110,12 +112,9 @@ static ssize_t kt_mode_write(struct file *file, const char __user *ubuf,
 			     size_t count, loff_t *ppos)
 {
 	char buf[16];
-	ssize_t ret;
+	ssize_t ret = kt_get_word(buf, sizeof(buf), ubuf, count);
 	int mode;
 
-	if (kt_may_control())
-		return -EPERM;
-	ret = kt_get_word(buf, sizeof(buf), ubuf, count);
 	if (ret < 0)
 		return ret;
 	for (mode = KTRACER_MODE_DISCARD; mode < ARRAY_SIZE(kt_modes); mode++)
@@ -140,12 +139,9 @@ static ssize_t kt_size_write(struct file *file, const char __user *ubuf,
 			     size_t count, loff_t *ppos)
 {
 	char buf[24];
-	ssize_t ret;
+	ssize_t ret = kt_get_word(buf, sizeof(buf), ubuf, count);
 	u64 kb;
 
-	if (kt_may_control())
-		return -EPERM;
-	ret = kt_get_word(buf, sizeof(buf), ubuf, count);
 	if (ret < 0)
 		return ret;
 	if (kstrtou64(buf, 10, &kb) || kb > (KTRACER_BUFFER_MAX >> 10))

@@ -347,57 +347,50 @@ static void kt_block_rec(struct kt_rec *d, const struct kt_inflight *e,
 	kt_write(d);
 }
 
-static void kt_probe_rq_issue(void *data, struct request *rq)
+/*
+ * A request issued (@issue: a START in a free entry) or completed with
+ * @error (the STOP of its entry). Counted, not recorded, if the table is
+ * full or the request is not in it.
+ */
+static void kt_block_event(struct request *rq, bool issue, int error)
 {
-	struct kt_inflight *e;
-	struct ktracer_block b;
-	struct kt_rec d = {};
+	u64 sector = blk_rq_pos(rq), now = ktime_get_mono_fast_ns();
 	u32 dev = kt_rq_dev(rq), slot;
-	u64 sector = blk_rq_pos(rq);
+	struct ktracer_block b;
+	struct kt_inflight *e;
+	struct kt_rec d = {};
 	unsigned long flags;
 
 	raw_spin_lock_irqsave(&kt_inflight_lock, flags);
-	e = kt_inflight_find(dev, sector, false, &slot);
-	if (e) {
+	e = kt_inflight_find(dev, sector, !issue, &slot);
+	if (e && issue)
 		*e = (struct kt_inflight){
-			.sector = sector, .start = ktime_get_mono_fast_ns(),
-			.dev = dev, .op = (__force u32)req_op(rq),
-			.bytes = blk_rq_bytes(rq),
-			.pid = current->tgid, .tid = current->pid, .used = true,
+			.sector = sector, .start = now, .dev = dev,
+			.op = (__force u32)req_op(rq), .bytes = blk_rq_bytes(rq),
+			.pid = current->tgid, .tid = current->pid,
 		};
-		d.type = KTRACER_REC_START;
-		d.ts = e->start;
+	if (e) {
+		d.type = issue ? KTRACER_REC_START : KTRACER_REC_STOP;
+		d.ts = now;
 		d.slot = slot;
-		kt_block_rec(&d, e, &b, 0);
+		d.extra = now - e->start;
+		kt_block_rec(&d, e, &b, error);
+		e->used = issue;
 	}
 	raw_spin_unlock_irqrestore(&kt_inflight_lock, flags);
 	if (!e)
-		atomic64_inc(&kt_block_table_full);
+		atomic64_inc(issue ? &kt_block_table_full : &kt_block_unmatched);
+}
+
+static void kt_probe_rq_issue(void *data, struct request *rq)
+{
+	kt_block_event(rq, true, 0);
 }
 
 static void kt_probe_rq_complete(void *data, struct request *rq,
 				 blk_status_t error, unsigned int nr_bytes)
 {
-	struct kt_inflight *e;
-	struct ktracer_block b;
-	struct kt_rec d = {};
-	u32 dev = kt_rq_dev(rq), slot;
-	u64 sector = blk_rq_pos(rq);
-	unsigned long flags;
-
-	raw_spin_lock_irqsave(&kt_inflight_lock, flags);
-	e = kt_inflight_find(dev, sector, true, &slot);
-	if (e) {
-		d.type = KTRACER_REC_STOP;
-		d.ts = ktime_get_mono_fast_ns();
-		d.slot = slot;
-		d.extra = d.ts - e->start;
-		kt_block_rec(&d, e, &b, blk_status_to_errno(error));
-		e->used = false;
-	}
-	raw_spin_unlock_irqrestore(&kt_inflight_lock, flags);
-	if (!e)
-		atomic64_inc(&kt_block_unmatched);
+	kt_block_event(rq, false, blk_status_to_errno(error));
 }
 
 static void kt_block_reset(void)
@@ -568,6 +561,7 @@ static int kt_source_attach(struct kt_source *s)
 static int kt_sources_set(u32 want)
 {
 	u32 attached = 0, i;
+	bool detached = false;
 	int ret = 0;
 
 	for (i = 0; i < ARRAY_SIZE(kt_sources); i++) {
@@ -585,16 +579,13 @@ static int kt_sources_set(u32 want)
 		bool off = ret ? attached & s->bit :
 				 kt_sources_on & s->bit && !(want & s->bit);
 
-		if (off)
+		if (off) {
 			kt_source_detach(s, NULL);
+			detached = true;
+		}
 	}
-	/*
-	 * No probe runs any more on what was detached. Waited for after an
-	 * attach too: under qemu's TCG, switching sources back to back
-	 * rewrote hot code (handle_softirqs()'s tracepoint calls) faster
-	 * than the other vCPU saw it, which then looped on a stale int3.
-	 */
-	if (want != kt_sources_on)
+	/* No probe runs any more on what was detached. */
+	if (detached)
 		tracepoint_synchronize_unregister();
 	if (!ret)
 		kt_sources_on = want;

@@ -23,17 +23,6 @@ dir=$KT_BUILD/bench
 names=(getppid ioctl_floor trace_marker span_op batch_op disabled)
 sched_names=(pipe_base pipe_ftrace pipe_ktracer)
 
-# quiet WHAT LOG CMD...: run CMD into LOG; on failure show its end, exit 1.
-quiet() {
-	local what=$1 log=$2
-	shift 2
-	if ! "$@" > "$log" 2>&1; then
-		echo "bench: $what failed; the end of $log:" >&2
-		tail -n 30 "$log" >&2
-		exit 1
-	fi
-}
-
 rm -rf "$dir"
 mkdir -p "$dir/bin" "$dir/no-tests"
 
@@ -153,4 +142,27 @@ kt_added=$(added pipe_ktracer)
 ft_added=$(added pipe_ftrace)
 echo "target: ktracer sched added cost <= ftrace sched_switch added cost:" \
 	"${kt_added}ns vs ${ft_added}ns $(at_most "$kt_added" "$ft_added")"
+
+# ktracer-read's conversion, on the host: synthetic buffers of 1 M and
+# 10 M records through the Chrome writer (user/read/bench/).
+echo
+echo "# ktracer-read on the host (make -C user/read bench):"
+quiet "ktracer-read's benchmark" "$dir/read-bench.log" \
+	make -s -C user/read bench B="$KT_BUILD/read-bench"
+sed 's/^/# /' "$dir/read-bench.log"
+# field KIND N WORD OFF: on read_bench's KIND N line, the field OFF after
+# WORD (-1: the one before it).
+field() {
+	awk -v k="$1" -v n="$2" -v w="$3" -v o="$4" '$2 == k && $3 == n {
+		for (i = 4; i <= NF; i++) if ($i == w) { print $(i + o); exit } }' \
+		"$dir/read-bench.log"
+}
+rate=$(field json 10000000 M -1)
+rss1=$(field json 1000000 RSS 1)
+rss10=$(field json 10000000 RSS 1)
+echo "target: reader >= 20 M records/s per core (JSON, 10 M): ${rate} M" \
+	"$(at_most 20 "$rate")"
+echo "target: reader peak RSS < 32 MiB, the same for 1 M and 10 M records:" \
+	"${rss1} and ${rss10} MiB $(awk -v a="$rss1" -v b="$rss10" \
+	'BEGIN { print (b < 32 && b - a < 1) ? "met" : "MISSED" }')"
 exit 0

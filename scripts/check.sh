@@ -79,6 +79,22 @@ build_selftests() {
 		OUTPUT="$KT_BUILD/selftests"
 }
 
+# vm_boot KERNEL INITRD OUTDIR ARGS...: scripts/vm/run.sh, booted again
+# once if the kernel died before /init started. That happens to the small
+# debug kernel now and then under TCG (a KASAN report in an interrupt
+# during start_kernel(), before any module), and says nothing of ktracer;
+# the first boot's logs stay in OUTDIR.early/ and the retry is said.
+vm_boot() {
+	local out=$3
+
+	"$KT_ROOT/scripts/vm/run.sh" "$@"
+	if ! grep -q KT-BEGIN "$out/results.log" 2>/dev/null; then
+		echo "# ${out##*/}: the kernel died before /init: $(grep -a -m1 -E 'BUG:|panic' "$out/console.log" | tr -d '\r'); booting again"
+		rm -rf "$out.early" && mv "$out" "$out.early"
+		"$KT_ROOT/scripts/vm/run.sh" "$@"
+	fi
+}
+
 # vm_suite LABEL KDIR KERNEL "KERNEL ARGS" "MODULES" PLANT...: build the
 # modules for one kernel, boot it with the kselftests (and MODULES of
 # Debian's image, for them to load), then once per planted fault.
@@ -102,11 +118,11 @@ vm_suite() {
 	# first) boots alongside the main VM; more VMs than that at once only
 	# contend for the two cores, so the others follow.
 	plant_vm() {
-		"$KT_ROOT/scripts/vm/run.sh" "$kernel" "$dir/initramfs.cpio.gz" \
-			"$dir/vm-$1" $args kt.run=none "kt.splat=$1"
+		vm_boot "$kernel" "$dir/initramfs.cpio.gz" "$dir/vm-$1" \
+			$args kt.run=none "kt.splat=$1"
 	}
 	[ $# -eq 0 ] || plant_vm "$1" &
-	"$KT_ROOT/scripts/vm/run.sh" "$kernel" "$dir/initramfs.cpio.gz" "$dir/vm" $args
+	vm_boot "$kernel" "$dir/initramfs.cpio.gz" "$dir/vm" $args
 	wait
 	for plant in "${@:2}"; do
 		plant_vm "$plant"

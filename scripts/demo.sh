@@ -22,17 +22,6 @@ dir=$KT_BUILD/demo
 out=$KT_ROOT/demo
 cc=(gcc -std=c11 -O2 -static -Wall -Wextra -Werror -pthread)
 
-# quiet WHAT LOG CMD...: run CMD into LOG; on failure show its end, exit 1.
-quiet() {
-	local what=$1 log=$2
-	shift 2
-	if ! "$@" > "$log" 2>&1; then
-		echo "demo: $what failed; the end of $log:" >&2
-		tail -n 30 "$log" >&2
-		exit 1
-	fi
-}
-
 rm -rf "$dir"
 mkdir -p "$dir/guest" "$dir/no-tests" "$out"
 rm -f "$out"/*.json "$out"/*.txt

@@ -61,3 +61,15 @@ extra_modules() {
 	done
 	cat "$out/load.order"
 }
+
+# quiet WHAT LOG CMD...: run CMD into LOG; on failure show the end of LOG
+# and exit 1. For the scripts that build before they boot a VM.
+quiet() {
+	local what=$1 log=$2
+	shift 2
+	if ! "$@" > "$log" 2>&1; then
+		echo "${0##*/}: $what failed; the end of $log:" >&2
+		tail -n 30 "$log" >&2
+		exit 1
+	fi
+}

@@ -13,6 +13,7 @@
 import {spawn} from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
+import {checker, demoExpect} from './common.mjs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,19 +26,9 @@ if (!statsdPath || !demoPath || !tracePath) {
 }
 const PREFIX = 'ktracer.';
 
-let failed = 0;
-function check(ok, what, why = '') {
-  console.log(`${ok ? 'ok' : 'not ok'} demo: statsd: ${what}${ok || !why ? '' : ' # ' + why}`);
-  if (!ok)
-    failed++;
-}
+const check = checker('statsd');
 
-const expect = {};
-for (const line of fs.readFileSync(demoPath, 'utf8').split('\n')) {
-  const f = line.trim().split(/\s+/);
-  if (f[0] === 'KT-DEMO-EXPECT')
-    expect[f.slice(1, -1).join(' ')] = Number(f.at(-1));
-}
+const expect = demoExpect(demoPath);
 const lines = fs.readFileSync(statsdPath, 'utf8').split('\n').filter(l => l);
 check(lines.length > 0, `${lines.length} lines to replay`);
 
@@ -158,4 +149,4 @@ try {
   daemon.kill();
   fs.rmSync(dir, {recursive: true, force: true});
 }
-process.exit(failed ? 1 : 0);
+process.exit(check.failed ? 1 : 0);

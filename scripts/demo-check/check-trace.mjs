@@ -10,6 +10,7 @@
 // tracks are there. Prints one "ok"/"not ok" line per check; exits 1 if
 // any failed.
 import fs from 'node:fs';
+import {checker, demoExpect} from './common.mjs';
 import * as Trace from '@paulirish/trace_engine/models/trace/trace.js';
 
 // The engine wants a DOMRect, which Node has not.
@@ -25,20 +26,9 @@ if (!tracePath || !demoPath) {
   process.exit(2);
 }
 
-let failed = 0;
-function check(ok, what, why = '') {
-  console.log(`${ok ? 'ok' : 'not ok'} demo: trace: ${what}${ok || !why ? '' : ' # ' + why}`);
-  if (!ok)
-    failed++;
-}
+const check = checker('trace');
 
-// "KT-DEMO-EXPECT KIND NAME N" lines: expect[KIND + ' ' + NAME] = N.
-const expect = {};
-for (const line of fs.readFileSync(demoPath, 'utf8').split('\n')) {
-  const f = line.trim().split(/\s+/);
-  if (f[0] === 'KT-DEMO-EXPECT')
-    expect[f.slice(1, -1).join(' ')] = Number(f.at(-1));
-}
+const expect = demoExpect(demoPath);
 
 const json = JSON.parse(fs.readFileSync(tracePath, 'utf8'));
 const events = json.traceEvents ?? json;
@@ -123,4 +113,4 @@ if (expect['io'] !== undefined) {
   check(blocks >= expect['io'], `${blocks} block requests, the demo read ${expect['io']} times`);
 }
 
-process.exit(failed ? 1 : 0);
+process.exit(check.failed ? 1 : 0);

@@ -4,10 +4,19 @@
 # run.sh KERNEL INITRD OUTDIR [KERNEL-ARGS...]
 # Boot the test VM under TCG (KVM does not work on these hosts) and leave
 # OUTDIR/console.log (ttyS0: kernel and /init) and OUTDIR/results.log
-# (ttyS1: what the verdict reads). KT_VM_ACCEL (qemu -accel, default tcg),
-# KT_VM_CPU (qemu -cpu, default max), KT_VM_MEM (MiB) and KT_VM_TIMEOUT (s)
-# adjust the VM. qemu's exit status means nothing: it exits 0 after
-# oopses and panics too. Only the logs decide.
+# (ttyS1: what the verdict reads). KT_VM_ACCEL (qemu -accel, default
+# tcg,thread=single), KT_VM_CPU (qemu -cpu, default max), KT_VM_MEM (MiB)
+# and KT_VM_TIMEOUT (s) adjust the VM. qemu's exit status means nothing: it
+# exits 0 after oopses and panics too. Only the logs decide.
+#
+# One host thread runs both vCPUs by default. With a thread per vCPU
+# (multi-threaded TCG), qemu sometimes went on executing a stale int3 on
+# one vCPU after the kernel had finished rewriting a tracepoint's call
+# site on the other (text_poke_bp(), when a source is switched on): the
+# kernel's int3 handler finds no int3 in memory, resumes at the same
+# address, and the vCPU loops there for good (soft lockups, RCU stalls in
+# handle_softirqs(); 3 runs of the kselftests in 5). The vCPUs still take
+# turns, and interrupt each other's code, as two CPUs do.
 set -uo pipefail
 
 kernel=$1 initrd=$2 out=$3
@@ -16,7 +25,7 @@ mkdir -p "$out"
 rm -f "$out/console.log" "$out/results.log"
 start=$(date +%s.%N)
 timeout -k 5 "${KT_VM_TIMEOUT:-600}" qemu-system-x86_64 \
-	-accel "${KT_VM_ACCEL:-tcg}" -cpu "${KT_VM_CPU:-max}" -smp 2 -m "${KT_VM_MEM:-1024}" \
+	-accel "${KT_VM_ACCEL:-tcg,thread=single}" -cpu "${KT_VM_CPU:-max}" -smp 2 -m "${KT_VM_MEM:-1024}" \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 tsc=reliable $*" \
 	-display none -monitor none -nic none -no-reboot \
