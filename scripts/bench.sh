@@ -39,10 +39,11 @@ done
 "$KT_ROOT/scripts/vm/mkinitramfs.sh" "$dir/initramfs.cpio.gz" \
 	"$dir/ktracer/ktracer.ko" "$dir/rig/kt_splat.ko" "$dir/no-tests" "$dir/bin"
 
-# One host thread runs both vCPUs, in turns. With a thread per vCPU, a
-# vCPU woken by the other's IPI waits for the host to schedule its thread,
-# and sched_bench's round trips between CPU 0 and CPU 1 measured mostly
-# that: up to twice as long from one run to the next.
+# One host thread runs both vCPUs, in turns, whatever run.sh's default.
+# With a thread per vCPU, a vCPU woken by the other's IPI waits for the
+# host to schedule its thread, and sched_bench's round trips between CPU 0
+# and CPU 1 measured mostly that: up to twice as long from one run to the
+# next.
 export KT_VM_ACCEL=${KT_VM_ACCEL:-tcg,thread=single}
 echo "# booting $KT_KVER in qemu ($KT_VM_ACCEL) with kt.run=bench ..."
 "$KT_ROOT/scripts/vm/run.sh" "$KT_KIMAGE" "$dir/initramfs.cpio.gz" "$dir/vm" kt.run=bench
