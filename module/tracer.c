@@ -96,17 +96,25 @@ static void kt_trace(u32 id, const struct kt_step *s, const void *msg,
 	}
 }
 
-/* Record what the calling thread did to its file's event @id. */
-static void kt_record(u32 id, const struct kt_step *s, const void *msg,
-		      u32 len)
+/* The record of what the calling thread did to its file's event @id. */
+static void kt_step_rec(struct kt_rec *d, u32 id, const struct kt_step *s,
+			const void *msg, u32 len)
 {
-	struct kt_rec d = {
+	*d = (struct kt_rec){
 		.type = s->type, .flags = s->flags, .event = id,
 		.ts = s->ts, .pid = task_tgid_nr(current),
 		.tid = task_pid_nr(current), .slot = s->slot, .len = len,
 		.arg = s->arg, .extra = s->extra, .msg = msg,
 	};
+}
 
+/* Record it, one record on its own. */
+static void kt_record(u32 id, const struct kt_step *s, const void *msg,
+		      u32 len)
+{
+	struct kt_rec d;
+
+	kt_step_rec(&d, id, s, msg, len);
 	kt_trace(id, s, msg, len);
 	kt_write(&d);
 }
@@ -211,6 +219,7 @@ static struct kt_fevent *kt_check(struct kt_tracer *t,
 				  u64 now, struct kt_step *s, int *err)
 {
 	struct kt_fevent *fe;
+	u32 kind;
 
 	*err = -EINVAL;
 	if (op->op < KTRACER_OP_START || op->op > KTRACER_OP_LOG ||
@@ -221,14 +230,12 @@ static struct kt_fevent *kt_check(struct kt_tracer *t,
 		return NULL;
 	fe = &t->ev[op->event];
 	/* Pairs with the release in kt_ioc_register(): slots are there. */
-	switch (smp_load_acquire(&fe->kind)) {
-	case 0:
+	kind = smp_load_acquire(&fe->kind);
+	if (!kind)
 		return NULL;
-	default:
-		*err = -EINVAL;
-		if (fe->kind != kt_op_kind[op->op])
-			return NULL;
-	}
+	*err = -EINVAL;
+	if (kind != kt_op_kind[op->op])
+		return NULL;
 	if (op->len && op->op != KTRACER_OP_LOG)
 		return NULL;
 	if (op->op == KTRACER_OP_START || op->op == KTRACER_OP_STOP) {
@@ -375,10 +382,6 @@ static int kt_apply_block(struct kt_tracer *t, const struct ktracer_op *ops,
 		preempt_enable_notrace();
 		return -1;
 	}
-	d.pid = task_tgid_nr(current);
-	d.tid = task_pid_nr(current);
-	d.len = 0;
-	d.msg = NULL;
 	for (i = 0; i < n; i++) {
 		fe = kt_check(t, &ops[i], bound, now, &s, err);
 		if (!fe)
@@ -386,13 +389,7 @@ static int kt_apply_block(struct kt_tracer *t, const struct ktracer_op *ops,
 		*err = kt_change(fe, &ops[i], &s);
 		if (*err)
 			break;
-		d.type = s.type;
-		d.flags = s.flags;
-		d.event = ops[i].event;
-		d.ts = s.ts;
-		d.slot = s.slot;
-		d.arg = s.arg;
-		d.extra = s.extra;
+		kt_step_rec(&d, ops[i].event, &s, NULL, 0);
 		kt_fill(&r[i], &d, size);
 		kt_trace(d.event, &s, NULL, 0);
 	}
