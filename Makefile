@@ -56,6 +56,11 @@ check-user:
 check-demo:
 	scripts/check.sh demo
 
+# the full-length fuzzers, stress and load/unload runs (make check runs
+# them shortened)
+stress:
+	scripts/check.sh stress
+
 # libktracer and ktracer-read, in build/lib and build/read
 user:
 	$(MAKE) -C user/lib O=$(CURDIR)/build/lib
@@ -89,6 +94,7 @@ help:
 	@echo 'make check-demo    make demo, and its output checked by DevTools'"'"' trace engine and statsd'
 	@echo 'make check-debian  lint + kselftests on Debian'"'"'s kernel only'
 	@echo 'make check-debug   kselftests on the debug kernel only (KASAN, lockdep, kmemleak)'
+	@echo 'make stress        the full-length ioctl fuzzer, stress and load/unload runs, and the reader fuzzer'
 	@echo 'make lint          checkpatch --strict, sparse C=2, W=1'
 	@echo 'make bench         ns/op of span ops, batches and the disabled path vs getppid and trace_marker,'
 	@echo '                   and the scheduler'"'"'s tracing cost vs ftrace'"'"'s sched_switch, in qemu'
@@ -96,4 +102,4 @@ help:
 	@echo 'make setup         install and cache everything the above need'
 
 .PHONY: all module install selftests setup lint check check-debian check-debug \
-	check-user check-demo user install-user demo bench clean help
+	check-user check-demo stress user install-user demo bench clean help

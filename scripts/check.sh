@@ -14,6 +14,9 @@
 #            use-after-free and a planted leak must each turn it red
 #   demo     make demo in the VM, its trace checked by the Chrome DevTools
 #            trace engine and its StatsD lines by the reference daemon
+#   stress   (not in the default list; `make stress`) the full-length
+#            stress, fuzz and load/unload kselftests on Debian's kernel,
+#            which `debian` and `debug` run shortened
 #
 # Prints one numbered "ok"/"not ok" line per result and closes with
 # "N passed, N failed", exiting non-zero if anything failed.
@@ -24,7 +27,7 @@ cd "$KT_ROOT"
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=(lint uapi user debian debug demo)
 case " ${stages[*]} " in
-*" debian "* | *" debug "*) stages=(selftests "${stages[@]}") ;;
+*" debian "* | *" debug "* | *" stress "*) stages=(selftests "${stages[@]}") ;;
 esac
 
 n=0 passed=0 failed=0 skipped=0
@@ -178,6 +181,14 @@ stage_debian() {
 	vm_suite debian "$KT_KDIR" "$KT_KIMAGE" "" null_blk warn
 }
 
+# The kselftests that run for minutes with KT_STRESS=1 (seconds without).
+stress_tests=
+
+stage_stress() {
+	KT_VM_TIMEOUT=5400 vm_suite stress "$KT_KDIR" "$KT_KIMAGE" \
+		"kt.stress=1 kt.tests=$stress_tests" null_blk
+}
+
 stage_debug() {
 	local kdir
 
@@ -191,8 +202,8 @@ stage_debug() {
 
 for s in "${stages[@]}"; do
 	case "$s" in
-	lint|uapi|selftests|user|debian|debug|demo) ;;
-	*) echo "check.sh: unknown stage '$s' (lint, uapi, user, debian, debug, demo)" >&2; exit 2 ;;
+	lint|uapi|selftests|user|debian|debug|demo|stress) ;;
+	*) echo "check.sh: unknown stage '$s' (lint, uapi, user, debian, debug, demo, stress)" >&2; exit 2 ;;
 	esac
 	echo "# == $s =="
 	ts=$(date +%s)
