@@ -329,6 +329,47 @@ void model_lost_markers(void)
 	ku_pipe_free(&p);
 }
 
+/*
+ * Records dropped after the last record a CPU wrote: no LOST record
+ * follows them in the stream, the meta counter tells them at the end.
+ */
+void model_lost_at_end(void)
+{
+	struct ku_pipe p;
+	struct ku_pipe_cfg cfg = { .ncpu = 2, .ring_size = 8192,
+				   .metrics = true };
+	const char *doc, *at, *d;
+	unsigned int i, dropped = 0;
+	char want[200];
+
+	ku_start(&p, &cfg);
+	/* CPU 1 fills up and drops, and writes nothing after */
+	for (i = 0; i < 400; i++)
+		dropped += !ku_put(&p, 1, KTRACER_REC_GAUGE, EV_DEPTH,
+				   US(2) + i, 5, 5, 0, i, 0);
+	/* CPU 0 goes on: the last time seen is its */
+	ku_put(&p, 0, KTRACER_REC_GAUGE, EV_DEPTH, US(9), 5, 5, 0, 1, 0);
+	CHECK(dropped > 0);
+	CHECK_EQ(p.fr[1].meta->lost, dropped);
+	CHECK_EQ(p.fr[1].lost_pending, dropped);	/* never written */
+	doc = ku_pipe_end(&p);
+	CHECK(ku_json_valid("model_lost_at_end", doc, strlen(doc)));
+	snprintf(want, sizeof(want),
+		 "{\"ph\":\"i\",\"s\":\"t\",\"pid\":2146435072,\"tid\":2146435077,\"ts\":7.000,\"name\":\"[lost %u events]\",\"cat\":\"lost\",\"args\":{\"lost\":%u,\"cpu\":1}}",
+		 dropped, dropped);
+	CHECK_HAS(doc, want);
+	at = strstr(doc, "[lost ");
+	CHECK(at && !strstr(at + 1, "[lost "));		/* told once */
+	CHECK_EQ(kr_model_stats(p.model)->lost, dropped);
+	CHECK_EQ(p.fr[1].ring.st.lost, dropped);
+	CHECK_EQ(p.fr[0].ring.st.lost, 0);
+	CHECK_EQ(p.merge.late, 0);
+	snprintf(want, sizeof(want), "kt.reader.lost:%u|c", dropped);
+	d = ku_buf_str(&p.dgrams);
+	CHECK_HAS(d, want);
+	ku_pipe_free(&p);
+}
+
 void model_hostile_names(void)
 {
 	static const char name[] = "q\"\\\x01\n\x7f\xff\xc3(\xf0\x9f\x98";

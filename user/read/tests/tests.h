@@ -88,6 +88,7 @@ void ku_pipe_free(struct ku_pipe *p);
 	X(model_syscalls_and_tasks)	\
 	X(model_block_devices)	\
 	X(model_lost_markers)	\
+	X(model_lost_at_end)	\
 	X(model_hostile_names)	\
 	X(model_names_reload)	\
 	X(model_bounded_tables)	\
