@@ -20,6 +20,7 @@
 #include "map.h"
 #include "model.h"
 #include "out.h"
+#include "sysfs.h"
 #include "syscalls.h"	/* generated from <asm/unistd.h>: kr_syscall_names[] */
 
 #define KR_MAX_TRACKS	65536	/* (process, event, slot, lane) kept */
@@ -83,6 +84,8 @@ struct kr_rq {
 struct kr_dev {
 	uint32_t dev;
 	uint8_t used;
+	uint8_t name_len;	/* 0: MAJ:MIN */
+	char name[KR_DEVNAME_MAX];
 	uint64_t busy, named;	/* a bit per lane */
 	uint64_t last_end[KR_BLOCK_LANES];
 };
@@ -843,6 +846,10 @@ static int kr_dev_index(struct kr_model *m, uint32_t dev)
 		return -1;
 	m->dev[i].used = 1;
 	m->dev[i].dev = dev;
+	if (m->trace && m->cfg.sysfs)
+		m->dev[i].name_len = (uint8_t)kr_sysfs_devname(m->cfg.sysfs,
+							       dev,
+							       m->dev[i].name);
 	return i;
 }
 
@@ -868,13 +875,16 @@ static uint32_t kr_dev_track(struct kr_model *m, unsigned int d,
 			     unsigned int lane)
 {
 	uint32_t tid = KR_TID_BLOCK_BASE + d * KR_BLOCK_LANES + lane;
-	char buf[48], *p;
+	char buf[48 + KR_DEVNAME_MAX], *p;
 
 	if (!(m->dev[d].named & (1ull << lane))) {
 		m->dev[d].named |= 1ull << lane;
 		kr_name_kernel(m);
 		p = kr_put(buf, "block ");
-		p = kr_fmt_dev(p, m->dev[d].dev);
+		if (m->dev[d].name_len)
+			p = kr_fmt_lit(p, m->dev[d].name, m->dev[d].name_len);
+		else
+			p = kr_fmt_dev(p, m->dev[d].dev);
 		if (lane) {
 			p = kr_put(p, " #");
 			p = kr_fmt_u64(p, lane);

@@ -61,6 +61,11 @@ struct kr_model_cfg {
 	/* A thread's comm no record told: its length, or -1. NULL: none. */
 	int (*comm)(void *ctx, uint32_t pid, uint32_t tid,
 		    char buf[KTRACER_COMM_MAX]);
+	/*
+	 * sysfs root to name block devices' tracks from (sysfs.h); NULL:
+	 * they are named MAJ:MIN.
+	 */
+	const char *sysfs;
 	size_t max_tracks;		/* 0: defaults */
 	size_t max_threads;
 	size_t max_syscalls;
