@@ -468,7 +468,12 @@ static void kr_user_stop(struct kr_model *m, const struct ktracer_record *r)
 		m->st.cancelled++;
 	else
 		m->st.spans++;
-	if (m->trace) {
+	if (m->cfg.sink.json && seen && !cancel && s->tid == r->tid) {
+		m->st.events++;
+		kr_json_span(m->cfg.sink.json, s->head, s->head_len, s->start,
+			     kr_dur(r->ts, s->start), e->json, e->json_len,
+			     r->slot, s->arg, s->tid, r->arg);
+	} else if (m->trace) {
 		kr_ev_span(&ev, r->pid, s->track, seen ? s->start : start, r->ts,
 			   NULL);
 		ev.head = s->head;
@@ -508,7 +513,12 @@ static void kr_user_value(struct kr_model *m, const struct ktracer_record *r)
 	bool gauge = r->type == KTRACER_REC_GAUGE;
 	struct kr_ev ev;
 
-	if (m->trace) {
+	if (m->cfg.sink.json) {
+		kr_name_process(m, r->pid);
+		m->st.events++;
+		kr_json_counter(m->cfg.sink.json, r->pid, r->ts, e->json,
+				e->json_len, gauge ? r->arg : r->extra, gauge);
+	} else if (m->trace) {
 		kr_name_process(m, r->pid);
 		kr_ev_init(&ev, KR_PH_COUNTER, r->pid, r->tid, r->ts, NULL);
 		kr_ev_evname(&ev, e);
@@ -530,6 +540,14 @@ static void kr_user_log(struct kr_model *m, const struct ktracer_record *r)
 	if (!m->trace)
 		return;
 	kr_name_thread(m, r->pid, r->tid);
+	if (m->cfg.sink.json) {
+		const struct kr_evname *e = kr_evname(m, r->event);
+
+		m->st.events++;
+		kr_json_log(m->cfg.sink.json, r->pid, r->tid, r->ts, e->json,
+			    e->json_len, kr_rec_msg(r), r->len);
+		return;
+	}
 	kr_ev_init(&ev, KR_PH_INSTANT, r->pid, r->tid, r->ts, NULL);
 	kr_ev_evname(&ev, kr_evname(m, r->event));
 	kr_ev_str(&ev, "msg", kr_rec_msg(r), r->len);

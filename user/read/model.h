@@ -37,8 +37,16 @@
 #define KR_BLOCK_DEVS		64	/* block devices drawn */
 #define KR_BLOCK_LANES		64	/* tracks of one block device */
 
+struct kr_json;
+
 struct kr_sink {
 	void *ctx;
+	/*
+	 * Where event writes its events, if it is a Chrome writer: then the
+	 * model writes its commonest events there itself, the same bytes
+	 * (kr_json_span and co.), without building a struct kr_ev.
+	 */
+	struct kr_json *json;
 	/* The first record's ts, before any event (every hook may be NULL). */
 	void (*origin)(void *ctx, uint64_t t0);
 	void (*event)(void *ctx, const struct kr_ev *ev);

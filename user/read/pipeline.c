@@ -49,6 +49,7 @@ struct kr_sink kr_outputs_sink(struct kr_outputs *o)
 	if (o->json) {
 		sink.origin = kr_out_origin;
 		sink.event = kr_out_event;
+		sink.json = o->json;
 	}
 	if (o->statsd) {
 		sink.span = kr_out_span;
