@@ -118,12 +118,63 @@ static inline int kr_plain8(const unsigned char *s)
 	return !x;
 }
 
-char *kr_fmt_json_str(char *p, const void *str, size_t n)
+/* The byte at s[*i] (and the rest of its UTF-8 sequence), escaped. */
+static inline char *kr_fmt_json_byte(char *p, const unsigned char *s,
+				     size_t n, size_t *pi)
 {
 	static const char hex[] = "0123456789abcdef";
+	size_t i = *pi, k;
+	unsigned char c = s[i];
+
+	if (kr_plain(c)) {
+		*p++ = (char)c;
+		*pi = i + 1;
+		return p;
+	}
+	if (c >= 0x80) {
+		k = kr_utf8_seq(s + i, n - i);
+		if (k) {
+			memcpy(p, s + i, k);
+			*pi = i + k;
+			return p + k;
+		}
+		*pi = i + 1;
+		return kr_put(p, "\xef\xbf\xbd");	/* U+FFFD */
+	}
+	*p++ = '\\';
+	switch (c) {
+	case '"':
+	case '\\':
+		*p++ = (char)c;
+		break;
+	case '\b':
+		*p++ = 'b';
+		break;
+	case '\f':
+		*p++ = 'f';
+		break;
+	case '\n':
+		*p++ = 'n';
+		break;
+	case '\r':
+		*p++ = 'r';
+		break;
+	case '\t':
+		*p++ = 't';
+		break;
+	default:
+		p = kr_put(p, "u00");
+		*p++ = hex[c >> 4];
+		*p++ = hex[c & 15];
+	}
+	*pi = i + 1;
+	return p;
+}
+
+char *kr_fmt_json_str(char *p, const void *str, size_t n)
+{
 	const unsigned char *s = str;
-	size_t i = 0, k;
-	unsigned char c;
+	size_t i = 0, k, end;
 
 	*p++ = '"';
 	/*
@@ -149,51 +200,10 @@ char *kr_fmt_json_str(char *p, const void *str, size_t n)
 			i += 8;
 			continue;
 		}
-		c = s[i];
-		if (kr_plain(c)) {
-			*p++ = (char)c;
-			i++;
-			continue;
-		}
-		if (c >= 0x80) {
-			k = kr_utf8_seq(s + i, n - i);
-			if (k) {
-				memcpy(p, s + i, k);
-				p += k;
-				i += k;
-			} else {
-				p = kr_put(p, "\xef\xbf\xbd");	/* U+FFFD */
-				i++;
-			}
-			continue;
-		}
-		*p++ = '\\';
-		switch (c) {
-		case '"':
-		case '\\':
-			*p++ = (char)c;
-			break;
-		case '\b':
-			*p++ = 'b';
-			break;
-		case '\f':
-			*p++ = 'f';
-			break;
-		case '\n':
-			*p++ = 'n';
-			break;
-		case '\r':
-			*p++ = 'r';
-			break;
-		case '\t':
-			*p++ = 't';
-			break;
-		default:
-			p = kr_put(p, "u00");
-			*p++ = hex[c >> 4];
-			*p++ = hex[c & 15];
-		}
-		i++;
+		/* Something in the next eight: byte by byte up to their end. */
+		end = i + 8 < n ? i + 8 : n;
+		while (i < end)
+			p = kr_fmt_json_byte(p, s, n, &i);
 	}
 	*p++ = '"';
 	return p;

@@ -111,6 +111,7 @@ static inline char *kr_put8(char *p, uint32_t v)
  * depend on each other: a 64-bit number is at most three groups of eight.
  * Inline: the writers' numbers are formatted where they go, no calls.
  */
+__attribute__((always_inline))
 static inline char *kr_fmt_u64(char *p, uint64_t v)
 {
 	uint64_t rest;
