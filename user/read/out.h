@@ -137,6 +137,7 @@ static inline char *kr_fmt_s64(char *p, int64_t v)
 }
 
 /* @ns as microseconds with exactly 3 decimals, no sign. */
+__attribute__((always_inline))
 static inline char *kr_fmt_us_mag(char *p, uint64_t ns)
 {
 	uint32_t frac = (uint32_t)(ns % 1000);
