@@ -68,6 +68,7 @@ void ku_pipe_free(struct ku_pipe *p);
 
 #define KU_TESTS(X)	\
 	X(json_numbers)	\
+	X(json_fast_paths_ts)	\
 	X(json_escapes_hostile_bytes)	\
 	X(json_every_phase)	\
 	X(json_empty_and_small_buffer)	\
