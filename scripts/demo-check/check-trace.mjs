@@ -111,6 +111,12 @@ check(count('demo.request') > 0 && [...spans.keys()].some(n => !n.startsWith('de
 if (expect['io'] !== undefined) {
   const blocks = events.filter(e => e.ph === 'X' && e.cat === 'block').length;
   check(blocks >= expect['io'], `${blocks} block requests, the demo read ${expect['io']} times`);
+  // Their tracks are named from sysfs: the demo reads /dev/nullb0.
+  const tracks = events.filter(e => e.ph === 'M' && e.name === 'thread_name' &&
+                               String(e.args?.name).startsWith('block '))
+                       .map(e => e.args.name);
+  check(tracks.includes('block nullb0'),
+        `block tracks named after the device: ${tracks.join(', ') || 'none'}`);
 }
 
 process.exit(check.failed ? 1 : 0);

@@ -141,6 +141,111 @@ void kr_json_event(struct kr_json *w, const struct kr_ev *ev)
 	w->events++;
 }
 
+/* Room for an event of these fast paths but its name and strings. */
+#define KR_JSON_FAST_MAX	(64 + KR_HEAD_MAX + 2 * KR_FMT_US_MAX + \
+				 4 * (16 + KR_FMT_U64_MAX))
+
+/* Reserve @n bytes, and start an event: "\n{" after a comma if need be. */
+static inline char *kr_json_open(struct kr_json *w, size_t n)
+{
+	char *p = kr_out_reserve(w->out, n);
+
+	if (w->events)
+		*p++ = ',';
+	return kr_put(p, "\n{\"ph\":\"");
+}
+
+static inline char *kr_json_name(char *p, const char *name, size_t len)
+{
+	p = kr_put(p, ",\"name\":");
+	if (len <= KR_NAME_ROOM) {
+		memcpy(p, name, KR_NAME_ROOM);	/* the room is reserved */
+		return p + len;
+	}
+	return kr_fmt_lit(p, name, len);
+}
+
+static inline void kr_json_close(struct kr_json *w, char *p)
+{
+	kr_out_commit(w->out, p);
+	w->events++;
+}
+
+void kr_json_span(struct kr_json *w, const char *head, size_t head_len,
+		  uint64_t ts, uint64_t dur, const char *name, size_t name_len,
+		  uint64_t slot, uint64_t arg, uint64_t tid, uint64_t stop_arg)
+{
+	size_t max = KR_JSON_FAST_MAX + name_len + KR_NAME_ROOM;
+	char *p;
+
+	if (max > w->out->cap)
+		return;		/* cannot happen: names are bounded */
+	p = kr_json_open(w, max);
+	p = kr_put(p, "X\",");
+	memcpy(p, head, KR_HEAD_MAX);	/* the room is reserved */
+	p += head_len;
+	p = kr_put(p, ",\"ts\":");
+	p = kr_fmt_us_diff(p, ts, w->t0);
+	p = kr_put(p, ",\"dur\":");
+	p = kr_fmt_us(p, (int64_t)(dur > INT64_MAX ? INT64_MAX : dur));
+	p = kr_json_name(p, name, name_len);
+	p = kr_put(p, ",\"args\":{\"slot\":");
+	p = kr_fmt_u64(p, slot);
+	p = kr_put(p, ",\"arg\":");
+	p = kr_fmt_u64(p, arg);
+	p = kr_put(p, ",\"tid\":");
+	p = kr_fmt_u64(p, tid);
+	p = kr_put(p, ",\"stop_arg\":");
+	p = kr_fmt_u64(p, stop_arg);
+	p = kr_put(p, "}}");
+	kr_json_close(w, p);
+}
+
+void kr_json_counter(struct kr_json *w, uint32_t pid, uint64_t ts,
+		     const char *name, size_t name_len, uint64_t value,
+		     bool neg_ok)
+{
+	size_t max = KR_JSON_FAST_MAX + name_len + KR_NAME_ROOM;
+	char *p;
+
+	if (max > w->out->cap)
+		return;
+	p = kr_json_open(w, max);
+	p = kr_put(p, "C\",\"pid\":");
+	p = kr_fmt_u64(p, pid);
+	p = kr_put(p, ",\"ts\":");
+	p = kr_fmt_us_diff(p, ts, w->t0);
+	p = kr_json_name(p, name, name_len);
+	p = kr_put(p, ",\"args\":{\"value\":");
+	p = neg_ok ? kr_fmt_s64(p, (int64_t)value) : kr_fmt_u64(p, value);
+	p = kr_put(p, "}}");
+	kr_json_close(w, p);
+}
+
+void kr_json_log(struct kr_json *w, uint32_t pid, uint32_t tid, uint64_t ts,
+		 const char *name, size_t name_len, const void *msg,
+		 size_t len)
+{
+	size_t max = KR_JSON_FAST_MAX + name_len + KR_NAME_ROOM +
+		     KR_FMT_STR_MAX(len);
+	char *p;
+
+	if (max > w->out->cap)
+		return;
+	p = kr_json_open(w, max);
+	p = kr_put(p, "i\",\"s\":\"t\",\"pid\":");
+	p = kr_fmt_u64(p, pid);
+	p = kr_put(p, ",\"tid\":");
+	p = kr_fmt_u64(p, tid);
+	p = kr_put(p, ",\"ts\":");
+	p = kr_fmt_us_diff(p, ts, w->t0);
+	p = kr_json_name(p, name, name_len);
+	p = kr_put(p, ",\"args\":{\"msg\":");
+	p = kr_fmt_json_str(p, msg, len);
+	p = kr_put(p, "}}");
+	kr_json_close(w, p);
+}
+
 int kr_json_end(struct kr_json *w, const struct kr_arg *sum, unsigned int nsum)
 {
 	size_t max = kr_args_max(sum, nsum) + 32;

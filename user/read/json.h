@@ -34,6 +34,26 @@ void kr_json_event(struct kr_json *w, const struct kr_ev *ev);
  */
 int kr_json_end(struct kr_json *w, const struct kr_arg *sum, unsigned int nsum);
 
+/*
+ * The commonest events, written as kr_json_event() writes them (the same
+ * bytes) without a struct kr_ev: the model's fast paths. @name is a JSON
+ * string already, quotes included, in KR_NAME_ROOM bytes at least.
+ *
+ * A span on a track whose "pid":P,"tid":T is @head (kr_json_head), args
+ * slot, arg, tid, stop_arg.
+ */
+void kr_json_span(struct kr_json *w, const char *head, size_t head_len,
+		  uint64_t ts, uint64_t dur, const char *name, size_t name_len,
+		  uint64_t slot, uint64_t arg, uint64_t tid, uint64_t stop_arg);
+/* A counter of process @pid: args {"value": @value, signed if @neg_ok}. */
+void kr_json_counter(struct kr_json *w, uint32_t pid, uint64_t ts,
+		     const char *name, size_t name_len, uint64_t value,
+		     bool neg_ok);
+/* A thread's instant with args {"msg": @len bytes of @msg, escaped}. */
+void kr_json_log(struct kr_json *w, uint32_t pid, uint32_t tid, uint64_t ts,
+		 const char *name, size_t name_len, const void *msg,
+		 size_t len);
+
 /* "pid":P,"tid":T at @p (KR_HEAD_MAX bytes at most), for kr_ev.head. */
 char *kr_json_head(char *p, uint32_t pid, uint32_t tid);
 

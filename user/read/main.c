@@ -28,6 +28,7 @@
 
 #include "device.h"
 #include "pipeline.h"
+#include "sysfs.h"
 
 #define KR_EXIT_OK	0
 #define KR_EXIT_ERROR	1
@@ -105,6 +106,9 @@ static void kr_usage(FILE *f)
 "\n"
 "At least one of --output and --statsd is needed. Reading the buffers needs\n"
 "root or CAP_PERFMON.\n"
+"\n"
+"Environment: KTRACER_SYSFS, the sysfs root that block devices are named from\n"
+"(default /sys).\n"
 "\n"
 "Exit status: 0 success, 1 runtime error (device, permissions, output),\n"
 "2 usage error.\n", f);
@@ -463,6 +467,7 @@ static int kr_setup(struct kr_reader *rd)
 	mc = (struct kr_model_cfg){
 		.ncpu = rd->dev.ncpu, .names = &rd->names, .ctx = rd,
 		.reload_names = kr_reload_names, .comm = kr_comm,
+		.sysfs = kr_sysfs_root(),
 		.sink = kr_outputs_sink(&rd->outs),
 	};
 	rd->model = kr_model_new(&mc);

@@ -136,7 +136,7 @@ static inline bool kr_before(const struct kr_head *a, const struct kr_head *b)
 	return a->ts < b->ts || (a->ts == b->ts && a->cpu < b->cpu);
 }
 
-static void kr_sift_down(struct kr_merge *m, unsigned int i)
+static inline void kr_sift_down(struct kr_merge *m, unsigned int i)
 {
 	struct kr_head *h = m->heap, x = h[i];
 	unsigned int n = m->nheap, c;
@@ -211,12 +211,12 @@ uint64_t kr_merge_run(struct kr_merge *m, enum kr_merge_mode mode,
 		q->last_ts = r->ts;
 		kr_fifo_pop(q, r->size);
 		if (q->used) {
+			/*
+			 * Still the oldest (a run of one CPU): the sift's
+			 * first two compares find it so and stop there.
+			 */
 			m->heap[0].ts = kr_fifo_peek(q)->ts;
-			/* Still the oldest (a run of one CPU): no sifting. */
-			if (m->nheap > 1 && (kr_before(&m->heap[1], &m->heap[0]) ||
-					     (m->nheap > 2 &&
-					      kr_before(&m->heap[2], &m->heap[0]))))
-				kr_sift_down(m, 0);
+			kr_sift_down(m, 0);
 			continue;
 		}
 		m->heap[0] = m->heap[--m->nheap];

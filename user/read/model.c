@@ -20,6 +20,7 @@
 #include "map.h"
 #include "model.h"
 #include "out.h"
+#include "sysfs.h"
 #include "syscalls.h"	/* generated from <asm/unistd.h>: kr_syscall_names[] */
 
 #define KR_MAX_TRACKS	65536	/* (process, event, slot, lane) kept */
@@ -83,6 +84,8 @@ struct kr_rq {
 struct kr_dev {
 	uint32_t dev;
 	uint8_t used;
+	uint8_t name_len;	/* 0: MAJ:MIN */
+	char name[KR_DEVNAME_MAX];
 	uint64_t busy, named;	/* a bit per lane */
 	uint64_t last_end[KR_BLOCK_LANES];
 };
@@ -465,7 +468,12 @@ static void kr_user_stop(struct kr_model *m, const struct ktracer_record *r)
 		m->st.cancelled++;
 	else
 		m->st.spans++;
-	if (m->trace) {
+	if (m->cfg.sink.json && seen && !cancel && s->tid == r->tid) {
+		m->st.events++;
+		kr_json_span(m->cfg.sink.json, s->head, s->head_len, s->start,
+			     kr_dur(r->ts, s->start), e->json, e->json_len,
+			     r->slot, s->arg, s->tid, r->arg);
+	} else if (m->trace) {
 		kr_ev_span(&ev, r->pid, s->track, seen ? s->start : start, r->ts,
 			   NULL);
 		ev.head = s->head;
@@ -505,7 +513,12 @@ static void kr_user_value(struct kr_model *m, const struct ktracer_record *r)
 	bool gauge = r->type == KTRACER_REC_GAUGE;
 	struct kr_ev ev;
 
-	if (m->trace) {
+	if (m->cfg.sink.json) {
+		kr_name_process(m, r->pid);
+		m->st.events++;
+		kr_json_counter(m->cfg.sink.json, r->pid, r->ts, e->json,
+				e->json_len, gauge ? r->arg : r->extra, gauge);
+	} else if (m->trace) {
 		kr_name_process(m, r->pid);
 		kr_ev_init(&ev, KR_PH_COUNTER, r->pid, r->tid, r->ts, NULL);
 		kr_ev_evname(&ev, e);
@@ -527,6 +540,14 @@ static void kr_user_log(struct kr_model *m, const struct ktracer_record *r)
 	if (!m->trace)
 		return;
 	kr_name_thread(m, r->pid, r->tid);
+	if (m->cfg.sink.json) {
+		const struct kr_evname *e = kr_evname(m, r->event);
+
+		m->st.events++;
+		kr_json_log(m->cfg.sink.json, r->pid, r->tid, r->ts, e->json,
+			    e->json_len, kr_rec_msg(r), r->len);
+		return;
+	}
 	kr_ev_init(&ev, KR_PH_INSTANT, r->pid, r->tid, r->ts, NULL);
 	kr_ev_evname(&ev, kr_evname(m, r->event));
 	kr_ev_str(&ev, "msg", kr_rec_msg(r), r->len);
@@ -843,6 +864,10 @@ static int kr_dev_index(struct kr_model *m, uint32_t dev)
 		return -1;
 	m->dev[i].used = 1;
 	m->dev[i].dev = dev;
+	if (m->trace && m->cfg.sysfs)
+		m->dev[i].name_len = (uint8_t)kr_sysfs_devname(m->cfg.sysfs,
+							       dev,
+							       m->dev[i].name);
 	return i;
 }
 
@@ -868,13 +893,16 @@ static uint32_t kr_dev_track(struct kr_model *m, unsigned int d,
 			     unsigned int lane)
 {
 	uint32_t tid = KR_TID_BLOCK_BASE + d * KR_BLOCK_LANES + lane;
-	char buf[48], *p;
+	char buf[48 + KR_DEVNAME_MAX], *p;
 
 	if (!(m->dev[d].named & (1ull << lane))) {
 		m->dev[d].named |= 1ull << lane;
 		kr_name_kernel(m);
 		p = kr_put(buf, "block ");
-		p = kr_fmt_dev(p, m->dev[d].dev);
+		if (m->dev[d].name_len)
+			p = kr_fmt_lit(p, m->dev[d].name, m->dev[d].name_len);
+		else
+			p = kr_fmt_dev(p, m->dev[d].dev);
 		if (lane) {
 			p = kr_put(p, " #");
 			p = kr_fmt_u64(p, lane);

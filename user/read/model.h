@@ -37,8 +37,16 @@
 #define KR_BLOCK_DEVS		64	/* block devices drawn */
 #define KR_BLOCK_LANES		64	/* tracks of one block device */
 
+struct kr_json;
+
 struct kr_sink {
 	void *ctx;
+	/*
+	 * Where event writes its events, if it is a Chrome writer: then the
+	 * model writes its commonest events there itself, the same bytes
+	 * (kr_json_span and co.), without building a struct kr_ev.
+	 */
+	struct kr_json *json;
 	/* The first record's ts, before any event (every hook may be NULL). */
 	void (*origin)(void *ctx, uint64_t t0);
 	void (*event)(void *ctx, const struct kr_ev *ev);
@@ -61,6 +69,11 @@ struct kr_model_cfg {
 	/* A thread's comm no record told: its length, or -1. NULL: none. */
 	int (*comm)(void *ctx, uint32_t pid, uint32_t tid,
 		    char buf[KTRACER_COMM_MAX]);
+	/*
+	 * sysfs root to name block devices' tracks from (sysfs.h); NULL:
+	 * they are named MAJ:MIN.
+	 */
+	const char *sysfs;
 	size_t max_tracks;		/* 0: defaults */
 	size_t max_threads;
 	size_t max_syscalls;

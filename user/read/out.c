@@ -56,115 +56,12 @@ int kr_write_fd(void *ctx, const void *p, size_t n)
 	return 0;
 }
 
-static const char kr_digits[200] =
+const char kr_digits[200] =
 	"0001020304050607080910111213141516171819"
 	"2021222324252627282930313233343536373839"
 	"4041424344454647484950515253545556575859"
 	"6061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
-
-/*
- * Integers, two digits at a time from a table, in groups that do not
- * depend on each other: a 64-bit number is at most three groups of eight.
- */
-static inline char *kr_put2(char *p, uint32_t v)
-{
-	memcpy(p, kr_digits + v * 2, 2);
-	return p + 2;
-}
-
-/* 1 to 4 digits of @v < 10000. */
-static inline char *kr_put_1to4(char *p, uint32_t v)
-{
-	uint32_t h;
-
-	if (v < 100) {
-		if (v < 10) {
-			*p = (char)('0' + v);
-			return p + 1;
-		}
-		return kr_put2(p, v);
-	}
-	h = v / 100;
-	if (h < 10)
-		*p++ = (char)('0' + h);
-	else
-		p = kr_put2(p, h);
-	return kr_put2(p, v % 100);
-}
-
-/* Exactly 4 digits of @v < 10000. */
-static inline char *kr_put4(char *p, uint32_t v)
-{
-	kr_put2(p, v / 100);
-	return kr_put2(p + 2, v % 100);
-}
-
-/* 1 to 8 digits of @v < 100000000. */
-static inline char *kr_put_1to8(char *p, uint32_t v)
-{
-	if (v < 10000)
-		return kr_put_1to4(p, v);
-	p = kr_put_1to4(p, v / 10000);
-	return kr_put4(p, v % 10000);
-}
-
-/* Exactly 8 digits of @v < 100000000. */
-static inline char *kr_put8(char *p, uint32_t v)
-{
-	kr_put4(p, v / 10000);
-	return kr_put4(p + 4, v % 10000);
-}
-
-char *kr_fmt_u64(char *p, uint64_t v)
-{
-	uint64_t rest;
-
-	if (v < 100000000)
-		return kr_put_1to8(p, (uint32_t)v);
-	if (v < 10000000000000000ull) {
-		p = kr_put_1to8(p, (uint32_t)(v / 100000000));
-		return kr_put8(p, (uint32_t)(v % 100000000));
-	}
-	rest = v % 10000000000000000ull;
-	p = kr_put_1to4(p, (uint32_t)(v / 10000000000000000ull));
-	p = kr_put8(p, (uint32_t)(rest / 100000000));
-	return kr_put8(p, (uint32_t)(rest % 100000000));
-}
-
-char *kr_fmt_s64(char *p, int64_t v)
-{
-	if (v >= 0)
-		return kr_fmt_u64(p, (uint64_t)v);
-	*p++ = '-';
-	return kr_fmt_u64(p, -(uint64_t)v);
-}
-
-static char *kr_fmt_us_mag(char *p, uint64_t ns)
-{
-	uint32_t frac = (uint32_t)(ns % 1000);
-
-	p = kr_fmt_u64(p, ns / 1000);
-	p[0] = '.';
-	p[1] = (char)('0' + frac / 100);
-	return kr_put2(p + 2, frac % 100);
-}
-
-char *kr_fmt_us(char *p, int64_t ns)
-{
-	if (ns >= 0)
-		return kr_fmt_us_mag(p, (uint64_t)ns);
-	*p++ = '-';
-	return kr_fmt_us_mag(p, -(uint64_t)ns);
-}
-
-char *kr_fmt_us_diff(char *p, uint64_t a, uint64_t b)
-{
-	if (a >= b)
-		return kr_fmt_us_mag(p, a - b);
-	*p++ = '-';
-	return kr_fmt_us_mag(p, b - a);
-}
 
 size_t kr_utf8_seq(const unsigned char *s, size_t n)
 {
@@ -221,14 +118,81 @@ static inline int kr_plain8(const unsigned char *s)
 	return !x;
 }
 
-char *kr_fmt_json_str(char *p, const void *str, size_t n)
+/* The byte at s[*i] (and the rest of its UTF-8 sequence), escaped. */
+static inline char *kr_fmt_json_byte(char *p, const unsigned char *s,
+				     size_t n, size_t *pi)
 {
 	static const char hex[] = "0123456789abcdef";
+	size_t i = *pi, k;
+	unsigned char c = s[i];
+
+	if (kr_plain(c)) {
+		*p++ = (char)c;
+		*pi = i + 1;
+		return p;
+	}
+	if (c >= 0x80) {
+		k = kr_utf8_seq(s + i, n - i);
+		if (k) {
+			memcpy(p, s + i, k);
+			*pi = i + k;
+			return p + k;
+		}
+		*pi = i + 1;
+		return kr_put(p, "\xef\xbf\xbd");	/* U+FFFD */
+	}
+	*p++ = '\\';
+	switch (c) {
+	case '"':
+	case '\\':
+		*p++ = (char)c;
+		break;
+	case '\b':
+		*p++ = 'b';
+		break;
+	case '\f':
+		*p++ = 'f';
+		break;
+	case '\n':
+		*p++ = 'n';
+		break;
+	case '\r':
+		*p++ = 'r';
+		break;
+	case '\t':
+		*p++ = 't';
+		break;
+	default:
+		p = kr_put(p, "u00");
+		*p++ = hex[c >> 4];
+		*p++ = hex[c & 15];
+	}
+	*pi = i + 1;
+	return p;
+}
+
+char *kr_fmt_json_str(char *p, const void *str, size_t n)
+{
 	const unsigned char *s = str;
-	size_t i = 0, k;
-	unsigned char c;
+	size_t i = 0, k, end;
 
 	*p++ = '"';
+	/*
+	 * Most strings need no escaping at all: eight bytes at a time (the
+	 * last eight overlapping), then one copy.
+	 */
+	if (n >= 8) {
+		for (k = 0; k + 8 < n && kr_plain8(s + k); k += 8)
+			;
+		if (k + 8 >= n && kr_plain8(s + n - 8)) {
+			memcpy(p, s, n);
+			p[n] = '"';
+			return p + n + 1;
+		}
+		i = k;		/* s[0..k) is plain */
+		memcpy(p, s, k);
+		p += k;
+	}
 	while (i < n) {
 		if (i + 8 <= n && kr_plain8(s + i)) {
 			memcpy(p, s + i, 8);
@@ -236,51 +200,10 @@ char *kr_fmt_json_str(char *p, const void *str, size_t n)
 			i += 8;
 			continue;
 		}
-		c = s[i];
-		if (kr_plain(c)) {
-			*p++ = (char)c;
-			i++;
-			continue;
-		}
-		if (c >= 0x80) {
-			k = kr_utf8_seq(s + i, n - i);
-			if (k) {
-				memcpy(p, s + i, k);
-				p += k;
-				i += k;
-			} else {
-				p = kr_put(p, "\xef\xbf\xbd");	/* U+FFFD */
-				i++;
-			}
-			continue;
-		}
-		*p++ = '\\';
-		switch (c) {
-		case '"':
-		case '\\':
-			*p++ = (char)c;
-			break;
-		case '\b':
-			*p++ = 'b';
-			break;
-		case '\f':
-			*p++ = 'f';
-			break;
-		case '\n':
-			*p++ = 'n';
-			break;
-		case '\r':
-			*p++ = 'r';
-			break;
-		case '\t':
-			*p++ = 't';
-			break;
-		default:
-			p = kr_put(p, "u00");
-			*p++ = hex[c >> 4];
-			*p++ = hex[c & 15];
-		}
-		i++;
+		/* Something in the next eight: byte by byte up to their end. */
+		end = i + 8 < n ? i + 8 : n;
+		while (i < end)
+			p = kr_fmt_json_byte(p, s, n, &i);
 	}
 	*p++ = '"';
 	return p;

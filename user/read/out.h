@@ -53,12 +53,119 @@ int kr_write_fd(void *ctx, const void *p, size_t n);
 #define KR_FMT_US_MAX	25	/* sign, 17 digits, point, 3 decimals */
 #define KR_FMT_STR_MAX(n)	(6 * (size_t)(n) + 2)
 
-char *kr_fmt_u64(char *p, uint64_t v);
-char *kr_fmt_s64(char *p, int64_t v);
+/* "00" "01" ... "99" */
+extern const char kr_digits[200];
+
+/* Two digits of @v < 100. */
+static inline char *kr_put2(char *p, uint32_t v)
+{
+	memcpy(p, kr_digits + v * 2, 2);
+	return p + 2;
+}
+
+/* 1 to 4 digits of @v < 10000. */
+static inline char *kr_put_1to4(char *p, uint32_t v)
+{
+	uint32_t h;
+
+	if (v < 100) {
+		if (v < 10) {
+			*p = (char)('0' + v);
+			return p + 1;
+		}
+		return kr_put2(p, v);
+	}
+	h = v / 100;
+	if (h < 10)
+		*p++ = (char)('0' + h);
+	else
+		p = kr_put2(p, h);
+	return kr_put2(p, v % 100);
+}
+
+/* Exactly 4 digits of @v < 10000. */
+static inline char *kr_put4(char *p, uint32_t v)
+{
+	kr_put2(p, v / 100);
+	return kr_put2(p + 2, v % 100);
+}
+
+/* 1 to 8 digits of @v < 100000000. */
+static inline char *kr_put_1to8(char *p, uint32_t v)
+{
+	if (v < 10000)
+		return kr_put_1to4(p, v);
+	p = kr_put_1to4(p, v / 10000);
+	return kr_put4(p, v % 10000);
+}
+
+/* Exactly 8 digits of @v < 100000000. */
+static inline char *kr_put8(char *p, uint32_t v)
+{
+	kr_put4(p, v / 10000);
+	return kr_put4(p + 4, v % 10000);
+}
+
+/*
+ * Integers, two digits at a time from a table, in groups that do not
+ * depend on each other: a 64-bit number is at most three groups of eight.
+ * Inline: the writers' numbers are formatted where they go, no calls.
+ */
+__attribute__((always_inline))
+static inline char *kr_fmt_u64(char *p, uint64_t v)
+{
+	uint64_t rest;
+
+	if (v < 100000000)
+		return kr_put_1to8(p, (uint32_t)v);
+	if (v < 10000000000000000ull) {
+		p = kr_put_1to8(p, (uint32_t)(v / 100000000));
+		return kr_put8(p, (uint32_t)(v % 100000000));
+	}
+	rest = v % 10000000000000000ull;
+	p = kr_put_1to4(p, (uint32_t)(v / 10000000000000000ull));
+	p = kr_put8(p, (uint32_t)(rest / 100000000));
+	return kr_put8(p, (uint32_t)(rest % 100000000));
+}
+
+static inline char *kr_fmt_s64(char *p, int64_t v)
+{
+	if (v >= 0)
+		return kr_fmt_u64(p, (uint64_t)v);
+	*p++ = '-';
+	return kr_fmt_u64(p, -(uint64_t)v);
+}
+
+/* @ns as microseconds with exactly 3 decimals, no sign. */
+__attribute__((always_inline))
+static inline char *kr_fmt_us_mag(char *p, uint64_t ns)
+{
+	uint32_t frac = (uint32_t)(ns % 1000);
+
+	p = kr_fmt_u64(p, ns / 1000);
+	p[0] = '.';
+	p[1] = (char)('0' + frac / 100);
+	memcpy(p + 2, kr_digits + (frac % 100) * 2, 2);
+	return p + 4;
+}
+
 /* @ns nanoseconds as microseconds with 3 decimals: "-12.345". */
-char *kr_fmt_us(char *p, int64_t ns);
+static inline char *kr_fmt_us(char *p, int64_t ns)
+{
+	if (ns >= 0)
+		return kr_fmt_us_mag(p, (uint64_t)ns);
+	*p++ = '-';
+	return kr_fmt_us_mag(p, -(uint64_t)ns);
+}
+
 /* @a - @b nanoseconds, as kr_fmt_us, for any two u64 times. */
-char *kr_fmt_us_diff(char *p, uint64_t a, uint64_t b);
+static inline char *kr_fmt_us_diff(char *p, uint64_t a, uint64_t b)
+{
+	if (a >= b)
+		return kr_fmt_us_mag(p, a - b);
+	*p++ = '-';
+	return kr_fmt_us_mag(p, b - a);
+}
 
 /* @n bytes of @s; a constant @n becomes a few moves. */
 static inline char *kr_fmt_lit(char *p, const char *s, size_t n)

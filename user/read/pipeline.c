@@ -49,6 +49,7 @@ struct kr_sink kr_outputs_sink(struct kr_outputs *o)
 	if (o->json) {
 		sink.origin = kr_out_origin;
 		sink.event = kr_out_event;
+		sink.json = o->json;
 	}
 	if (o->statsd) {
 		sink.span = kr_out_span;
@@ -79,8 +80,17 @@ void kr_read_cycle(struct kr_ring *const *rings, unsigned int ncpu,
 			kr_merge_run(merge, KR_MERGE_ROOM, kr_model_rec_fn,
 				     model);
 	}
-	if (final)
-		kr_merge_run(merge, KR_MERGE_ALL, kr_model_rec_fn, model);
+	if (!final)
+		return;
+	kr_merge_run(merge, KR_MERGE_ALL, kr_model_rec_fn, model);
+	/*
+	 * Losses no LOST record followed: on their CPU's track, at the last
+	 * time seen (in order with what went out, so never counted late).
+	 */
+	for (cpu = 0; cpu < ncpu; cpu++)
+		kr_ring_finish(rings[cpu], &merge->q[cpu],
+			       merge->last_out ? merge->last_out : now);
+	kr_merge_run(merge, KR_MERGE_ALL, kr_model_rec_fn, model);
 }
 
 void kr_read_totals(struct kr_ring *const *rings, unsigned int ncpu,

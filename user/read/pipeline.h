@@ -25,7 +25,8 @@ struct kr_sink kr_outputs_sink(struct kr_outputs *o);
  * Consume the @ncpu rings into the merge's FIFOs and give the model what
  * the merge allows, until the rings are drained (or a bound on rounds);
  * @now is CLOCK_MONOTONIC before the call; @final: the sources are done,
- * give out everything.
+ * give out everything, and tell records dropped after a CPU's last record
+ * (kr_ring_finish) as a LOST on that CPU at the last time given out.
  */
 void kr_read_cycle(struct kr_ring *const *rings, unsigned int ncpu,
 		   struct kr_merge *merge, struct kr_model *model,

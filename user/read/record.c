@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* ktracer-read: the checks every record passes before it is used. */
+/* ktracer-read: why records were left out, in words (the checks: record.h). */
 
 #include "record.h"
 
@@ -20,21 +20,4 @@ const char *kr_why_str(enum kr_why why)
 	};
 
 	return (unsigned int)why < KR_BAD__NR ? str[why] : "?";
-}
-
-enum kr_why kr_rec_check(const struct ktracer_record *r)
-{
-	if (r->type == KTRACER_REC_PAD)
-		return KR_OK;
-	if (r->size < KR_REC_HDR)
-		return KR_BAD_SHORT;
-	if (r->type < KTRACER_REC_LOST || r->type > KTRACER_REC_LOG)
-		return KR_BAD_TYPE;
-	if (r->type == KTRACER_REC_LOST ? r->event != 0 :
-	    r->event == 0 || r->event > KTRACER_EVENTS_MAX)
-		return KR_BAD_EVENT;
-	if (r->len > KTRACER_LOG_MAX ||
-	    r->size != KR_REC_HDR + ((r->len + 7) & ~7u))
-		return KR_BAD_LEN;
-	return KR_OK;
 }

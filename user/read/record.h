@@ -67,9 +67,24 @@ static inline enum kr_frame kr_frame(const unsigned char *p, size_t avail,
 
 /*
  * Is the framed record @r (r->size bytes readable) one a reader can use?
- * PAD is OK: the caller skips it.
+ * PAD is OK: the caller skips it. Inline: every record read passes here.
  */
-enum kr_why kr_rec_check(const struct ktracer_record *r);
+static inline enum kr_why kr_rec_check(const struct ktracer_record *r)
+{
+	if (r->type == KTRACER_REC_PAD)
+		return KR_OK;
+	if (r->size < KR_REC_HDR)
+		return KR_BAD_SHORT;
+	if (r->type < KTRACER_REC_LOST || r->type > KTRACER_REC_LOG)
+		return KR_BAD_TYPE;
+	if (r->type == KTRACER_REC_LOST ? r->event != 0 :
+	    r->event == 0 || r->event > KTRACER_EVENTS_MAX)
+		return KR_BAD_EVENT;
+	if (r->len > KTRACER_LOG_MAX ||
+	    r->size != KR_REC_HDR + ((r->len + 7) & ~7u))
+		return KR_BAD_LEN;
+	return KR_OK;
+}
 
 static inline const unsigned char *kr_rec_msg(const struct ktracer_record *r)
 {

@@ -50,6 +50,7 @@ void kr_ring_init(struct kr_ring *r, unsigned int cpu,
 	r->mode = mode;
 	r->overwritten_seen = __atomic_load_n(&meta->overwritten,
 					      __ATOMIC_RELAXED);
+	r->lost_base = __atomic_load_n(&meta->lost, __ATOMIC_RELAXED);
 }
 
 __attribute__((format(printf, 2, 3)))
@@ -312,4 +313,38 @@ uint64_t kr_ring_pull(struct kr_ring *r, struct kr_fifo *q, uint64_t now)
 	}
 	q->fill_ts = now;
 	return consumed;
+}
+
+void kr_ring_finish(struct kr_ring *r, struct kr_fifo *q, uint64_t ts)
+{
+	uint64_t lost = __atomic_load_n(&r->meta->lost, __ATOMIC_RELAXED) -
+			r->lost_base;
+	uint64_t ow = kr_overwritten(r);
+	unsigned char *p;
+	size_t room;
+
+	/*
+	 * Drops before we began whose LOST we read make the stream tell more
+	 * than the difference: then nothing is missing.
+	 */
+	if (lost > r->st.lost) {
+		p = kr_fifo_space(q, &room);
+		if (room < KR_REC_HDR)
+			return;
+		lost -= r->st.lost;
+		kr_put_lost(p, 0, lost, ts);
+		kr_fifo_commit(q, KR_REC_HDR);
+		r->st.losts++;
+		r->st.lost = kr_sat_add(r->st.lost, lost);
+	}
+	/* Mode OVERWRITE: freed after the last record we read. */
+	if (ow) {
+		p = kr_fifo_space(q, &room);
+		if (room < KR_REC_HDR)
+			return;
+		kr_put_lost(p, KR_RECF_OVERWRITTEN, ow, ts);
+		kr_fifo_commit(q, KR_REC_HDR);
+		r->overwritten_seen += ow;
+		r->st.overwritten = kr_sat_add(r->st.overwritten, ow);
+	}
 }

@@ -34,6 +34,7 @@ struct kr_ring {
 	const unsigned char *data;
 	const uint32_t *mode;			/* the state page's */
 	uint64_t overwritten_seen;		/* meta->overwritten, last look */
+	uint64_t lost_base;			/* meta->lost when we began */
 	FILE *log;				/* NULL: say nothing */
 	unsigned int reports;			/* messages written to log */
 	struct kr_ring_stats st;
@@ -52,6 +53,15 @@ void kr_ring_init(struct kr_ring *r, unsigned int cpu,
  * point. Returns the bytes consumed.
  */
 uint64_t kr_ring_pull(struct kr_ring *r, struct kr_fifo *q, uint64_t now);
+
+/*
+ * The trace ends: records the kernel counted as dropped (meta lost) or
+ * freed unread (meta overwritten) that no LOST record of the stream told,
+ * because nothing was written after them, are told now by a LOST of the
+ * reader's own in @q at @ts, and counted in r->st. Call once the last
+ * pull is done and the merge has emptied @q (it needs one header's room).
+ */
+void kr_ring_finish(struct kr_ring *r, struct kr_fifo *q, uint64_t ts);
 
 /* Unread bytes of the buffer ([R1] head minus tail). */
 uint64_t kr_ring_unread(const struct kr_ring *r);

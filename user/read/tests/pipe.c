@@ -78,6 +78,7 @@ void ku_pipe_init(struct ku_pipe *p, const struct ku_pipe_cfg *cfg)
 		.ncpu = p->ncpu, .names = &p->names, .ctx = p,
 		.reload_names = ku_reload, .comm = ku_comm,
 		.max_tracks = cfg->max_tracks, .max_threads = cfg->max_threads,
+		.sysfs = cfg->sysfs,
 		.sink = kr_outputs_sink(&p->outs),
 	};
 	p->model = kr_model_new(&mc);

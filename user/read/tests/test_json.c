@@ -45,6 +45,75 @@ void json_numbers(void)
 	CHECK(!strcmp(b, "-2.500"));
 	ku_fmt(b, kr_fmt_us_diff(b, UINT64_MAX, 0));
 	CHECK(!strcmp(b, "18446744073709551.615"));
+
+	/* Every length, either side of each power of ten, as printf has it. */
+	{
+		uint64_t p10 = 1, v;
+		char want[32];
+		int k, e;
+
+		for (k = 0; k < 20; k++, p10 *= 10)
+			for (e = -1; e <= 1; e++) {
+				v = p10 + (uint64_t)(int64_t)e;
+				ku_fmt(b, kr_fmt_u64(b, v));
+				snprintf(want, sizeof(want), "%llu",
+					 (unsigned long long)v);
+				CHECK(!strcmp(b, want));
+			}
+	}
+}
+
+/*
+ * The writer's fast paths (kr_json_span, kr_json_counter) write "ts" as
+ * kr_fmt_us_diff() makes it of ts - origin, at every length, and their
+ * args as the generic path does.
+ */
+void json_fast_paths_ts(void)
+{
+	static const uint64_t t0 = 5000;
+	static const uint64_t at[] = {
+		0, 999, 9999999, 10000000, 10000001, 10000000, 19999999,
+		20000000, 999, 123456789012345ull, 123456789012345ull + 10000000,
+		123456789012345ull, 20000000, UINT64_MAX - t0,
+	};
+	struct ku_buf doc = { 0 };
+	struct kr_out out;
+	struct kr_json w;
+	char name[KR_NAME_ROOM] = "\"n\"", want[160], *p;
+	const char *d;
+	size_t i;
+
+	CHECK(!kr_out_init(&out, 4096, ku_buf_write, &doc));
+	kr_json_begin(&w, &out);
+	kr_json_origin(&w, t0);
+	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		kr_json_counter(&w, 1, t0 + at[i], name, 3, i, false);
+		kr_json_span(&w, "\"pid\":1,\"tid\":2" "                        ",
+			     15, t0 + at[i], 1, name, 3, 0, 0, 0, i);
+	}
+	/* before the origin: a sign, no cache */
+	kr_json_counter(&w, 1, t0 - 1500, name, 3, 99, false);
+	CHECK(kr_json_end(&w, NULL, 0) == 0);
+	d = ku_buf_str(&doc);
+	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		p = kr_put(want, "\"ts\":");
+		ku_fmt(want, kr_fmt_us_diff(p, t0 + at[i], t0));
+		snprintf(want + strlen(want), sizeof(want) - strlen(want),
+			 ",\"name\":\"n\",\"args\":{\"value\":%zu}", i);
+		CHECK_HAS(d, want);
+		p = kr_put(want, "\"ts\":");
+		ku_fmt(want, kr_fmt_us_diff(p, t0 + at[i], t0));
+		snprintf(want + strlen(want), sizeof(want) - strlen(want),
+			 ",\"dur\":0.001,\"name\":\"n\",\"args\":{\"slot\":0,\"arg\":0,\"tid\":0,\"stop_arg\":%zu}", i);
+		CHECK_HAS(d, want);
+	}
+	CHECK_HAS(d, "\"ts\":10000.000,");
+	CHECK_HAS(d, "\"ts\":123456789012.345,");
+	CHECK_HAS(d, "\"ts\":18446744073709546.615,");
+	CHECK_HAS(d, "\"ts\":-1.500,\"name\":\"n\",\"args\":{\"value\":99}");
+	CHECK(ku_json_valid("json_fast_paths_ts", d, doc.len));
+	kr_out_free(&out);
+	ku_buf_free(&doc);
 }
 
 /* The JSON string kr_fmt_json_str makes of @n bytes at @s. */

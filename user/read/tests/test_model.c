@@ -7,6 +7,9 @@
  */
 
 #include <stdlib.h>
+#include <sys/stat.h>
+
+#include "sysfs.h"
 
 #include "tests.h"
 
@@ -298,6 +301,91 @@ void model_block_devices(void)
 	ku_pipe_free(&p);
 }
 
+/* Write @text to @dir/@name, making the directories on the way. */
+static void ku_write_file(const char *dir, const char *name, const char *text)
+{
+	char path[512], *s;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	for (s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		mkdir(path, 0755);
+		*s = '/';
+	}
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	fputs(text, f);
+	fclose(f);
+}
+
+static void ku_block_on(struct ku_pipe *p, uint32_t dev, uint8_t type,
+			uint64_t ts, uint32_t slot, uint64_t extra)
+{
+	struct ktracer_block b = { .dev = dev, .op = 1, .sector = 8,
+				   .bytes = 512 };
+
+	ku_put_msg(p, 0, type, KTRACER_RECF_KERNEL, KTRACER_KEV_BLOCK, ts,
+		   60, 61, slot, 0, extra, &b, sizeof(b));
+}
+
+/*
+ * Block devices' tracks are named from sysfs (DEVNAME= of
+ * dev/block/MAJ:MIN/uevent under $KTRACER_SYSFS), MAJ:MIN without one.
+ */
+void model_block_names(void)
+{
+	const char *out = getenv("KR_TEST_OUT");
+	struct ku_pipe p;
+	struct ku_pipe_cfg cfg = { .ncpu = 1 };
+	char root[400], name[KR_DEVNAME_MAX];
+	const char *doc;
+
+	snprintf(root, sizeof(root), "%s/sysfs", out ? out : ".");
+	ku_write_file(root, "dev/block/251:0/uevent",
+		      "MAJOR=251\nMINOR=0\nDEVNAME=nullb0\nDEVTYPE=disk\n");
+	ku_write_file(root, "dev/block/8:17/uevent",
+		      "MAJOR=8\nMINOR=17\nDEVNAME=sdb1\nDEVTYPE=partition\n");
+	ku_write_file(root, "dev/block/7:0/uevent", "MAJOR=7\nMINOR=0\n");
+	ku_write_file(root, "dev/block/7:1/uevent",
+		      "DEVNAME=a name longer than thirty-two bytes, cut\n");
+	CHECK_EQ(kr_sysfs_devname(root, 251 << 20, name), 6);
+	CHECK(!memcmp(name, "nullb0", 6));
+	CHECK_EQ(kr_sysfs_devname(root, 7 << 20, name), 0);
+	CHECK_EQ(kr_sysfs_devname(root, 9 << 20 | 3, name), 0);
+	CHECK_EQ(kr_sysfs_devname(root, 7 << 20 | 1, name), KR_DEVNAME_MAX);
+	CHECK(setenv("KTRACER_SYSFS", root, 1) == 0);
+	CHECK(!strcmp(kr_sysfs_root(), root));
+	CHECK(setenv("KTRACER_SYSFS", "", 1) == 0);
+	CHECK(!strcmp(kr_sysfs_root(), "/sys"));
+	unsetenv("KTRACER_SYSFS");
+	CHECK(!strcmp(kr_sysfs_root(), "/sys"));
+
+	cfg.sysfs = root;
+	ku_start(&p, &cfg);
+	ku_block_on(&p, 251 << 20, KTRACER_REC_START, US(1), 0, 0);
+	ku_block_on(&p, 251 << 20, KTRACER_REC_START, US(2), 1, 0);
+	ku_block_on(&p, 8 << 20 | 17, KTRACER_REC_START, US(3), 2, 0);
+	ku_block_on(&p, 7 << 20, KTRACER_REC_START, US(4), 3, 0);
+	ku_block_on(&p, 9 << 20 | 3, KTRACER_REC_START, US(5), 4, 0);
+	ku_block_on(&p, 251 << 20, KTRACER_REC_STOP, US(6), 0, US(5));
+	ku_block_on(&p, 251 << 20, KTRACER_REC_STOP, US(7), 1, US(5));
+	doc = ku_pipe_end(&p);
+	CHECK(ku_json_valid("model_block_names", doc, strlen(doc)));
+	CHECK_HAS(doc, "\"name\":\"thread_name\",\"args\":{\"name\":\"block nullb0\"}");
+	CHECK_HAS(doc, "\"name\":\"thread_name\",\"args\":{\"name\":\"block nullb0 #1\"}");
+	CHECK_HAS(doc, "\"name\":\"thread_name\",\"args\":{\"name\":\"block sdb1\"}");
+	/* no DEVNAME=, no uevent at all: MAJ:MIN */
+	CHECK_HAS(doc, "\"name\":\"thread_name\",\"args\":{\"name\":\"block 7:0\"}");
+	CHECK_HAS(doc, "\"name\":\"thread_name\",\"args\":{\"name\":\"block 9:3\"}");
+	/* the events still say which device, exactly */
+	CHECK_HAS(doc, "\"name\":\"write\",\"cat\":\"block\",\"args\":{\"dev\":\"251:0\",");
+	CHECK_EQ(ku_count(doc, "\"name\":\"block "), 5);
+	ku_pipe_free(&p);
+}
+
 void model_lost_markers(void)
 {
 	struct ku_pipe p;
@@ -326,6 +414,55 @@ void model_lost_markers(void)
 	}
 	CHECK_HAS(doc, "\"args\":{\"name\":\"cpu 1\"}");
 	CHECK_EQ(kr_model_stats(p.model)->lost, dropped);
+	ku_pipe_free(&p);
+}
+
+/*
+ * Records dropped after the last record a CPU wrote: no LOST record
+ * follows them in the stream, the meta counter tells them at the end.
+ */
+void model_lost_at_end(void)
+{
+	struct ku_pipe p;
+	struct ku_pipe_cfg cfg = { .ncpu = 2, .ring_size = 8192,
+				   .metrics = true };
+	const char *doc, *d;
+	unsigned int i, dropped = 0;
+	char want[200];
+
+	ku_start(&p, &cfg);
+	/* CPU 1 fills up and drops, and writes nothing after */
+	for (i = 0; i < 400; i++)
+		dropped += !ku_put(&p, 1, KTRACER_REC_GAUGE, EV_DEPTH,
+				   US(2) + i, 5, 5, 0, i, 0);
+	/* CPU 0 goes on: the last time seen is its */
+	ku_put(&p, 0, KTRACER_REC_GAUGE, EV_DEPTH, US(9), 5, 5, 0, 1, 0);
+	CHECK(dropped > 0);
+	CHECK_EQ(p.fr[1].meta->lost, dropped);
+	CHECK_EQ(p.fr[1].lost_pending, dropped);	/* never written */
+	/*
+	 * CPU 0's meta page counts 7 records freed unread after all it
+	 * published (overwrite mode counts them there; no LOST follows).
+	 */
+	ku_pipe_read(&p);
+	p.fr[0].meta->overwritten += 7;
+	doc = ku_pipe_end(&p);
+	CHECK(ku_json_valid("model_lost_at_end", doc, strlen(doc)));
+	snprintf(want, sizeof(want),
+		 "{\"ph\":\"i\",\"s\":\"t\",\"pid\":2146435072,\"tid\":2146435077,\"ts\":7.000,\"name\":\"[lost %u events]\",\"cat\":\"lost\",\"args\":{\"lost\":%u,\"cpu\":1}}",
+		 dropped, dropped);
+	CHECK_HAS(doc, want);
+	CHECK_HAS(doc, "{\"ph\":\"i\",\"s\":\"t\",\"pid\":2146435072,\"tid\":2146435073,\"ts\":7.000,\"name\":\"[lost 7 events]\",\"cat\":\"lost\",\"args\":{\"lost\":7,\"cpu\":0,\"overwritten\":true}}");
+	CHECK_EQ(ku_count(doc, "[lost "), 2);		/* told once each */
+	CHECK_EQ(kr_model_stats(p.model)->lost, dropped);
+	CHECK_EQ(kr_model_stats(p.model)->overwritten, 7);
+	CHECK_EQ(p.fr[1].ring.st.lost, dropped);
+	CHECK_EQ(p.fr[0].ring.st.lost, 0);
+	CHECK_EQ(p.fr[0].ring.st.overwritten, 7);
+	CHECK_EQ(p.merge.late, 0);
+	snprintf(want, sizeof(want), "kt.reader.lost:%u|c", dropped + 7);
+	d = ku_buf_str(&p.dgrams);
+	CHECK_HAS(d, want);
 	ku_pipe_free(&p);
 }
 

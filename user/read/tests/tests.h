@@ -47,6 +47,7 @@ struct ku_pipe_cfg {
 	size_t fifo_size;		/* 0: 256 KiB */
 	uint32_t mode;			/* 0: DISCARD */
 	bool metrics, tags, no_trace;
+	const char *sysfs;		/* model's sysfs root; NULL: none */
 	size_t max_tracks, max_threads;
 };
 
@@ -67,6 +68,7 @@ void ku_pipe_free(struct ku_pipe *p);
 
 #define KU_TESTS(X)	\
 	X(json_numbers)	\
+	X(json_fast_paths_ts)	\
 	X(json_escapes_hostile_bytes)	\
 	X(json_every_phase)	\
 	X(json_empty_and_small_buffer)	\
@@ -87,7 +89,9 @@ void ku_pipe_free(struct ku_pipe *p);
 	X(model_kernel_cpu_tracks)	\
 	X(model_syscalls_and_tasks)	\
 	X(model_block_devices)	\
+	X(model_block_names)	\
 	X(model_lost_markers)	\
+	X(model_lost_at_end)	\
 	X(model_hostile_names)	\
 	X(model_names_reload)	\
 	X(model_bounded_tables)	\
