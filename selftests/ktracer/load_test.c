@@ -177,7 +177,8 @@ static void cycle(struct __test_metadata *_metadata, struct kt_rings *rings,
 	struct ktracer_kevents k;
 	struct probe probe = { .run = &ld->run };
 	int32_t pid = getpid();
-	uint64_t before, t0;
+	unsigned int done[KT_MAX_CPUS];
+	uint64_t before, t0, seen;
 	int64_t id;
 	int fd, cpu;
 
@@ -201,11 +202,18 @@ static void cycle(struct __test_metadata *_metadata, struct kt_rings *rings,
 				     O_NONBLOCK));
 	ASSERT_TRUE(loaded());
 	before = written(rings);
+	for (cpu = 0; cpu < ld->nr; cpu++)
+		done[cpu] = __atomic_load_n(&ld->w[cpu].done, __ATOMIC_RELAXED);
 	ASSERT_RET(0, kt_op(fd, KTRACER_OP_GAUGE, id, 0, i));
-	for (t0 = kt_now(); kt_now() - t0 < WAIT_NS; nap())
-		if (written(rings) > before + 100 &&
-		    __atomic_load_n(&probe.seen, __ATOMIC_ACQUIRE))
+	/* Every writer goes on. */
+	for (t0 = kt_now(); kt_now() - t0 < WAIT_NS; nap()) {
+		for (cpu = 0; cpu < ld->nr; cpu++)
+			if (__atomic_load_n(&ld->w[cpu].done, __ATOMIC_RELAXED) <
+			    done[cpu] + 100)
+				break;
+		if (cpu == ld->nr)
 			break;
+	}
 	kt_load_stop(ld);
 	for (cpu = 0; cpu < ld->nr; cpu++) {
 		ASSERT_EQ(0, ld->w[cpu].err) TH_LOG("writer %d: %s", cpu,
@@ -213,11 +221,18 @@ static void cycle(struct __test_metadata *_metadata, struct kt_rings *rings,
 		ASSERT_EQ(0, ld->run.cpu[cpu].err[0])
 			TH_LOG("cpu %d: %s", cpu, ld->run.cpu[cpu].err);
 		ASSERT_EQ(0, ld->run.cpu[cpu].bad_gaps);
+		ASSERT_LE(done[cpu] + 100, ld->w[cpu].done);
 		ASSERT_LT(0, ld->run.cpu[cpu].seen);
 	}
 	ASSERT_EQ(0, ld->rd.err) TH_LOG("reader: %s", strerror(-ld->rd.err));
-	ASSERT_EQ(1, probe.seen);
 	ASSERT_LT(before + 100, written(rings));
+	/* The op was read, unless the full buffer dropped it (DISCARD). */
+	ASSERT_GE(1, probe.seen);
+	seen = probe.seen;
+	/* With the buffers drained, one more is read for sure. */
+	ASSERT_RET(0, kt_op(fd, KTRACER_OP_GAUGE, id, 0, i));
+	ASSERT_LE(0, kt_rings_consume(rings, check_rec, &probe));
+	ASSERT_EQ(seen + 1, probe.seen);
 
 	if (!sources_at_rmmod)
 		ASSERT_RET(0, kt_kevents_off(fd));
