@@ -145,13 +145,24 @@ static bool kt_overwrite(struct kt_cpu_buf *cb, u64 head, u64 new)
 			return true;
 		freed = 0;
 		for (t = tail; new - t > size; t += rs) {
-			if (t >= published)
-				return false;
-			r = kt_rec_at(cb, t, &rs);
+			r = t < published ? kt_rec_at(cb, t, &rs) : NULL;
 			if (!r)
-				return false;	/* cannot happen: our own data */
+				break;
 			if (kt_rec_counts(r))
 				freed++;
+		}
+		if (new - t > size) {
+			/*
+			 * Either what is left to free is an interrupted
+			 * writer's, not published: the record is dropped. Or
+			 * the tail we read went stale while we walked: the
+			 * reader consumed past it and an interrupt wrote over
+			 * what it consumed, so that we walked over new data.
+			 * The tail tells which; only a moved one can do that.
+			 */
+			if (READ_ONCE(cb->reader->tail) == tail)
+				return false;
+			continue;
 		}
 		/* [K3]: full barrier before we overwrite; pairs with [R4]. */
 		if (cmpxchg(&cb->reader->tail, tail, t) == tail) {

@@ -182,7 +182,7 @@ stage_debian() {
 }
 
 # The kselftests that run for minutes with KT_STRESS=1 (seconds without).
-stress_tests=
+stress_tests=stress_test,load_test
 
 stage_stress() {
 	KT_VM_TIMEOUT=5400 vm_suite stress "$KT_KDIR" "$KT_KIMAGE" \

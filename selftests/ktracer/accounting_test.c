@@ -220,9 +220,9 @@ TEST_F_TIMEOUT(race, concurrent, 240)
 		EXPECT_EQ(r->records, r->reader->read);
 		EXPECT_EQ(c->seen, r->records);
 		EXPECT_EQ(0, m->tail_resets);
-		EXPECT_EQ(0, c->bad_lost) TH_LOG("cpu %d: %llu gaps without their LOST record",
+		EXPECT_EQ(0, c->bad_gaps) TH_LOG("cpu %d: %llu gaps without their LOST record or overwrite",
 						 cpu,
-						 (unsigned long long)c->bad_lost);
+						 (unsigned long long)c->bad_gaps);
 		if (variant->mode == KTRACER_MODE_DISCARD) {
 			EXPECT_EQ(0, m->overwritten);
 			/* Missing numbers are the lost ones. */

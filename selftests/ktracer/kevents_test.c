@@ -30,8 +30,6 @@
 #include "kt_seq.h"
 
 #define TRACEFS		"/sys/kernel/tracing"
-#define EXTRA_MODULES	"/lib/modules/extra"	/* and its load.order */
-#define MAX_MODS	8
 #define KEVENTS_FILE	KT_DEBUGFS "/kevents"
 
 #define PING_ROUNDS	2000
@@ -74,8 +72,7 @@ FIXTURE(kev) {
 	struct kt_rings rings;
 	struct kt_recs recs;
 	int dev_fd;		/* block_null_blk's device */
-	int nmods;		/* modules it loaded, to unload in order */
-	char mods[MAX_MODS][KTRACER_NAME_MAX];
+	struct kt_mods mods;	/* modules it loaded */
 	bool tracefs_used;
 };
 
@@ -92,17 +89,6 @@ FIXTURE_SETUP(kev)
 	ASSERT_EQ(0, k.sources);
 	/* Recording on, empty buffers. */
 	ASSERT_RET(0, kt_restore_defaults(self->fd));
-}
-
-static void unload_modules(struct __test_metadata *_metadata,
-			   FIXTURE_DATA(kev) *self)
-{
-	while (self->nmods > 0) {
-		const char *name = self->mods[--self->nmods];
-
-		EXPECT_EQ(0, syscall(SYS_delete_module, name, O_NONBLOCK))
-			TH_LOG("rmmod %s: %s", name, strerror(errno));
-	}
 }
 
 static void tracefs_reset(void)
@@ -126,7 +112,7 @@ FIXTURE_TEARDOWN(kev)
 	}
 	if (self->dev_fd >= 0)
 		close(self->dev_fd);
-	unload_modules(_metadata, self);
+	EXPECT_EQ(0, kt_unload_extra(&self->mods));
 }
 
 /* The sources on, as KTRACER_IOC_KEVENTS reports them, or -errno. */
@@ -1108,48 +1094,6 @@ TEST_F_TIMEOUT(kev, syscall_getppid, 60)
 	TH_LOG("%zu syscall records, %zu of them getppid() STARTs", n, calls);
 }
 
-/* Load /lib/modules/extra/load.order's modules, @params for @module. */
-static int load_extra(FIXTURE_DATA(kev) *self, const char *module,
-		      const char *params)
-{
-	char order[1024], path[256], *line, *save = NULL, *dot;
-	int fd, ret, err;
-
-	ret = kt_read_text(EXTRA_MODULES "/load.order", order, sizeof(order));
-	if (ret)
-		return ret;
-	/* One left by an earlier run would have other parameters. */
-	syscall(SYS_delete_module, module, O_NONBLOCK);
-	for (line = strtok_r(order, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (self->nmods == MAX_MODS ||
-		    strlen(line) >= sizeof(self->mods[0]))
-			return -E2BIG;
-		snprintf(path, sizeof(path), EXTRA_MODULES "/%s", line);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return -errno;
-		strcpy(self->mods[self->nmods], line);
-		dot = strchr(self->mods[self->nmods], '.');
-		if (dot)
-			*dot = '\0';
-		for (dot = self->mods[self->nmods]; *dot; dot++)
-			if (*dot == '-')
-				*dot = '_';
-		ret = syscall(SYS_finit_module, fd,
-			      strcmp(self->mods[self->nmods], module) ? "" :
-			      params, 0);
-		err = errno;
-		close(fd);
-		/* EEXIST: loaded before, not ours to unload. */
-		if (!ret)
-			self->nmods++;
-		else if (err != EEXIST)
-			return -err;
-	}
-	return 0;
-}
-
 static int trace_lines_with(const char *text, const char *what)
 {
 	const char *p = text;
@@ -1179,9 +1123,9 @@ TEST_F_TIMEOUT(kev, block_null_blk, 60)
 
 	if (!(self->available & KTRACER_SRC_BLOCK))
 		SKIP(return, "BLOCK is not available: this kernel has no block layer");
-	if (access(EXTRA_MODULES "/load.order", R_OK))
-		SKIP(return, "no null_blk.ko in " EXTRA_MODULES " (the rig puts it there for Debian's kernel)");
-	ret = load_extra(self, "null_blk",
+	if (access(KT_EXTRA_MODULES "/load.order", R_OK))
+		SKIP(return, "no null_blk.ko in " KT_EXTRA_MODULES " (the rig puts it there for Debian's kernel)");
+	ret = kt_load_extra(&self->mods, "null_blk",
 			 "queue_mode=2 irqmode=1 nr_devices=1");
 	ASSERT_EQ(0, ret) TH_LOG("loading null_blk: %s", strerror(-ret));
 	self->dev_fd = open("/dev/nullb0", O_RDWR | O_DIRECT | O_CLOEXEC);
@@ -1258,7 +1202,7 @@ TEST_F_TIMEOUT(kev, block_null_blk, 60)
 	kt_rings_unmap(&self->rings);
 	close(self->dev_fd);
 	self->dev_fd = -1;
-	unload_modules(_metadata, self);
+	EXPECT_EQ(0, kt_unload_extra(&self->mods));
 }
 
 #define SWITCH_CYCLES	8
@@ -1332,61 +1276,8 @@ TEST_F_TIMEOUT(kev, spans_start_whole, 60)
 	EXPECT_LT(0, n[2]);
 }
 
-/* The per-CPU writers and the reader that checks them as they go. */
-struct load {
-	int nr;
-	bool stop;
-	struct kt_seq_run run;
-	struct kt_writer w[KT_MAX_CPUS];
-	pthread_t wt[KT_MAX_CPUS], rt;
-	struct kt_reader rd;
-};
-
-/* Writers on every CPU, numbering their records, and a reader. */
-static int load_start(int fd, struct kt_rings *rings, struct load *ld,
-		      const char *prefix, kt_rec_fn fn, void *ctx)
-{
-	int cpu, err;
-
-	ld->nr = rings->nr;
-	ld->run.discard = true;
-	ld->run.shared = true;
-	for (cpu = 0; cpu < ld->nr; cpu++) {
-		struct kt_writer *w = &ld->w[cpu];
-
-		*w = (struct kt_writer){ .fd = fd, .cpu = cpu, .n = UINT32_MAX,
-					 .stop = &ld->stop };
-		err = kt_writer_events(fd, prefix, cpu, &w->gauge, &w->log);
-		if (err)
-			return err;
-		ld->run.cpu[cpu].gauge = w->gauge;
-		ld->run.cpu[cpu].log = w->log;
-		ld->run.cpu[cpu].last = -1;
-	}
-	ld->rd = (struct kt_reader){ .rings = rings, .fn = fn, .ctx = ctx };
-	if (pthread_create(&ld->rt, NULL, kt_reader_thread, &ld->rd))
-		return -EAGAIN;
-	for (cpu = 0; cpu < ld->nr; cpu++)
-		if (pthread_create(&ld->wt[cpu], NULL, kt_writer_thread,
-				   &ld->w[cpu]))
-			return -EAGAIN;
-	return 0;
-}
-
-/* Stop the writers, then the reader once it has drained the buffers. */
-static void load_stop(struct load *ld)
-{
-	int cpu;
-
-	__atomic_store_n(&ld->stop, true, __ATOMIC_RELEASE);
-	for (cpu = 0; cpu < ld->nr; cpu++)
-		pthread_join(ld->wt[cpu], NULL);
-	__atomic_store_n(&ld->rd.stop, true, __ATOMIC_RELEASE);
-	pthread_join(ld->rt, NULL);
-}
-
 /* Every writer's records read, in order, or accounted for. */
-static void check_load(struct __test_metadata *_metadata, struct load *ld,
+static void check_load(struct __test_metadata *_metadata, struct kt_load *ld,
 		       struct kt_rings *rings)
 {
 	int cpu;
@@ -1412,7 +1303,7 @@ static void check_load(struct __test_metadata *_metadata, struct load *ld,
 		       (unsigned long long)m->lost,
 		       (unsigned long long)r->losts);
 		EXPECT_LT(0, c->seen);
-		EXPECT_EQ(0, c->bad_lost) TH_LOG("cpu %d: gaps that no LOST record covers",
+		EXPECT_EQ(0, c->bad_gaps) TH_LOG("cpu %d: gaps that no LOST record covers",
 						 cpu);
 		EXPECT_EQ(m->head, r->reader->tail);
 		EXPECT_EQ(r->records, r->reader->read);
@@ -1485,32 +1376,6 @@ static int check_nesting(void *ctx, const struct kt_rec *rec)
 }
 
 /*
- * Lines to the serial console, each drained before the next: every line
- * is an interrupt at least. (One interrupt sends all that is queued, so
- * writing ahead would make a few interrupts of many lines.)
- */
-struct serial_load {
-	int fd;
-	bool stop;
-	unsigned int lines;
-};
-
-static void *serial_thread(void *arg)
-{
-	static const char line[] = "kevents_test: irq load\n";
-	struct serial_load *s = arg;
-
-	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE) &&
-	       s->lines < SERIAL_LINES) {
-		if (write(s->fd, line, sizeof(line) - 1) != sizeof(line) - 1 ||
-		    tcdrain(s->fd))
-			break;
-		s->lines++;
-	}
-	return NULL;
-}
-
-/*
  * The interrupt @name's handler serves, and how many it has served on
  * all CPUs, from /proc/interrupts: 0, or -ENOENT if it has none.
  */
@@ -1557,11 +1422,11 @@ static int irq_count(const char *name, unsigned int *irq,
 TEST_F_TIMEOUT(kev, irq_softirq_nesting, 60)
 {
 	const uint32_t want = KTRACER_SRC_IRQ | KTRACER_SRC_SOFTIRQ;
-	struct serial_load serial = { .fd = -1 };
+	struct kt_serial serial = { .fd = -1, .max = SERIAL_LINES };
 	unsigned long long before, after;
 	unsigned int irq, again;
 	pthread_t st;
-	struct load *ld;
+	struct kt_load *ld;
 	struct nest *ns;
 	uint64_t irqs = 0, softirqs = 0, tty = 0, lost = 0;
 	struct timespec ts = { .tv_sec = LOAD_NS / KT_NSEC_PER_SEC };
@@ -1583,11 +1448,11 @@ TEST_F_TIMEOUT(kev, irq_softirq_nesting, 60)
 
 	ASSERT_RET(0, kt_kevents(self->fd, KTRACER_KEVENTS_SOURCES, want, NULL,
 				 0, NULL));
-	ASSERT_EQ(0, pthread_create(&st, NULL, serial_thread, &serial));
-	ASSERT_RET(0, load_start(self->fd, &self->rings, ld, "kev.nest",
+	ASSERT_EQ(0, pthread_create(&st, NULL, kt_serial_thread, &serial));
+	ASSERT_RET(0, kt_load_start(self->fd, &self->rings, ld, "kev.nest", 0,
 				 check_nesting, ns));
 	nanosleep(&ts, NULL);	/* the length of the run, not a wait */
-	load_stop(ld);
+	kt_load_stop(ld);
 	__atomic_store_n(&serial.stop, true, __ATOMIC_RELEASE);
 	pthread_join(st, NULL);
 	close(serial.fd);
@@ -1689,14 +1554,6 @@ static void *busy_thread(void *arg)
 	return NULL;
 }
 
-/* kt_seq_check() for the writers' records, nothing for the kernel's. */
-static int seq_and_kernel(void *ctx, const struct kt_rec *rec)
-{
-	if (rec->hdr.flags & KTRACER_RECF_KERNEL)
-		return 0;
-	return kt_seq_check(ctx, rec);
-}
-
 /*
  * Sources switched on and off as fast as the ioctl and the file allow,
  * while every CPU writes and a reader reads: afterwards every record is
@@ -1709,7 +1566,7 @@ TEST_F_TIMEOUT(kev, storm, 90)
 	struct timespec deadline;
 	pthread_t tt[2], bt;
 	sem_t enough;
-	struct load *ld;
+	struct kt_load *ld;
 	int32_t pid = getpid();
 	struct timespec ts = { .tv_sec = LOAD_NS / KT_NSEC_PER_SEC };
 	bool stop = false;
@@ -1731,8 +1588,8 @@ TEST_F_TIMEOUT(kev, storm, 90)
 					  .enough = &enough,
 					  .available = self->available,
 					  .seed = 1 + k };
-	ASSERT_RET(0, load_start(self->fd, &self->rings, ld, "kev.storm",
-				 seq_and_kernel, &ld->run));
+	ASSERT_RET(0, kt_load_start(self->fd, &self->rings, ld, "kev.storm", 0,
+				 kt_seq_check_user, &ld->run));
 	ASSERT_EQ(0, pthread_create(&bt, NULL, busy_thread, &stop));
 	for (k = 0; k < 2; k++)
 		ASSERT_EQ(0, pthread_create(&tt[k], NULL, toggler_thread, &tg[k]));
@@ -1747,7 +1604,7 @@ TEST_F_TIMEOUT(kev, storm, 90)
 	sem_destroy(&enough);
 	pthread_join(bt, NULL);
 	ASSERT_RET(0, kt_kevents_off(self->fd));
-	load_stop(ld);
+	kt_load_stop(ld);
 
 	TH_LOG("sources switched %llu times by ioctl, %llu by the file",
 	       (unsigned long long)tg[0].done, (unsigned long long)tg[1].done);

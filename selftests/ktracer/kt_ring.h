@@ -34,6 +34,10 @@ struct kt_ring {
 	uint64_t losts;		/* LOST records... */
 	uint64_t lost_sum;	/* ...and the sum of their arg */
 	uint64_t retries;	/* OVERWRITE: copies dropped, tail moved */
+	uint64_t next;		/* the tail this reader left behind */
+	uint64_t skips;		/* times the kernel had moved it since */
+	uint64_t by_type[KTRACER_REC_LOG + 1];	/* consumed, PAD and LOST too */
+	uint64_t kernel;	/* consumed with KTRACER_RECF_KERNEL */
 };
 
 /* One consumed record, copied out of the buffer. */
@@ -42,6 +46,7 @@ struct kt_rec {
 	unsigned char msg[KTRACER_LOG_MAX + 1];	/* hdr.len bytes, then NUL */
 	int cpu;
 	uint64_t pos;		/* where it started: its tail */
+	uint64_t skips;		/* its ring's skips when it was consumed */
 };
 
 /* Called once per consumed record but PAD; returns 0, or -errno to stop. */
@@ -76,6 +81,7 @@ static inline int kt_ring_map(int fd, const struct ktracer_state *st,
 	}
 	r->meta = p;
 	r->data = (const unsigned char *)p + ps;
+	r->next = __atomic_load_n(&r->reader->tail, __ATOMIC_ACQUIRE);
 	return 0;
 }
 
@@ -282,6 +288,14 @@ static inline int64_t kt_ring_consume(struct kt_ring *r, kt_rec_fn fn,
 		tail = __atomic_load_n(&r->reader->tail, __ATOMIC_ACQUIRE);
 		/* [R1] pairs with the kernel's [K2] */
 		head = __atomic_load_n(&r->meta->head, __ATOMIC_ACQUIRE);
+		/*
+		 * Records between the tail this reader left and the one it
+		 * finds were freed unread (OVERWRITE; DISCARD never moves it).
+		 */
+		if (tail != r->next) {
+			r->skips++;
+			r->next = tail;
+		}
 		if (tail == head)
 			return n;
 		why = NULL;
@@ -297,6 +311,7 @@ static inline int64_t kt_ring_consume(struct kt_ring *r, kt_rec_fn fn,
 		}
 
 		why = kt_rec_copy(r, tail, head, &rec);
+		rec.skips = r->skips;
 		if (overwrite) {
 			/*
 			 * The kernel may have freed and rewritten the record
@@ -332,6 +347,9 @@ static inline int64_t kt_ring_consume(struct kt_ring *r, kt_rec_fn fn,
 			/* [R3] pairs with the kernel's [K1] */
 			__atomic_store_n(&r->reader->tail, tail + rec.hdr.size,
 					 __ATOMIC_RELEASE);
+		r->next = tail + rec.hdr.size;
+		r->by_type[rec.hdr.type]++;
+		r->kernel += !!(rec.hdr.flags & KTRACER_RECF_KERNEL);
 
 		switch (rec.hdr.type) {
 		case KTRACER_REC_PAD:
@@ -353,6 +371,36 @@ static inline int64_t kt_ring_consume(struct kt_ring *r, kt_rec_fn fn,
 				return ret;
 		}
 	}
+}
+
+/*
+ * Check the records in [tail, head) of a buffer nobody writes to any more,
+ * without consuming them: how many would count in reader->read (neither
+ * PAD nor LOST), or -EBADMSG.
+ */
+static inline int64_t kt_ring_count_unread(const struct kt_ring *r)
+{
+	uint64_t tail = __atomic_load_n(&r->reader->tail, __ATOMIC_ACQUIRE);
+	uint64_t head = __atomic_load_n(&r->meta->head, __ATOMIC_ACQUIRE);
+	uint64_t pos;
+	struct kt_rec rec;
+	const char *why;
+	int64_t n = 0;
+
+	if (tail > head || tail % 8 || head - tail > r->data_size) {
+		kt_rec_dump(r, tail, tail, head, "impossible tail and head");
+		return -EBADMSG;
+	}
+	for (pos = tail; pos < head; pos += rec.hdr.size) {
+		why = kt_rec_copy(r, pos, head, &rec);
+		if (why) {
+			kt_rec_dump(r, pos, tail, head, why);
+			return -EBADMSG;
+		}
+		n += rec.hdr.type != KTRACER_REC_PAD &&
+		     rec.hdr.type != KTRACER_REC_LOST;
+	}
+	return n;
 }
 
 /* Every CPU's buffer, and the state page they are described by. */

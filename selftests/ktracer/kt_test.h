@@ -607,4 +607,76 @@ static inline void kt_unmap_state(const struct ktracer_state *st)
 		munmap((void *)st, sysconf(_SC_PAGESIZE));
 }
 
+/* Modules of the VM's /lib/modules/extra/, loaded in its load.order. */
+#define KT_EXTRA_MODULES	"/lib/modules/extra"
+#define KT_MAX_MODS		8
+
+/* The modules kt_load_extra() loaded, to unload in the reverse order. */
+struct kt_mods {
+	int n;
+	char name[KT_MAX_MODS][KTRACER_NAME_MAX];
+};
+
+/*
+ * Load KT_EXTRA_MODULES' load.order, @params for @module; those already
+ * loaded (EEXIST) are not recorded in @mods, not being ours to unload.
+ */
+static inline int kt_load_extra(struct kt_mods *mods, const char *module,
+				const char *params)
+{
+	char order[1024], path[256], *line, *save = NULL, *dot, *name;
+	int fd, ret, err;
+
+	ret = kt_read_text(KT_EXTRA_MODULES "/load.order", order,
+			   sizeof(order));
+	if (ret)
+		return ret;
+	/* One left by an earlier run would have other parameters. */
+	syscall(SYS_delete_module, module, O_NONBLOCK);
+	for (line = strtok_r(order, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (mods->n == KT_MAX_MODS ||
+		    strlen(line) >= sizeof(mods->name[0]))
+			return -E2BIG;
+		snprintf(path, sizeof(path), KT_EXTRA_MODULES "/%s", line);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		name = mods->name[mods->n];
+		strcpy(name, line);
+		dot = strchr(name, '.');
+		if (dot)
+			*dot = '\0';
+		for (dot = name; *dot; dot++)
+			if (*dot == '-')
+				*dot = '_';
+		ret = syscall(SYS_finit_module, fd,
+			      strcmp(name, module) ? "" : params, 0);
+		err = errno;
+		close(fd);
+		if (!ret)
+			mods->n++;
+		else if (err != EEXIST)
+			return -err;
+	}
+	return 0;
+}
+
+/* Unload what kt_load_extra() loaded: 0, or the first -errno. */
+static inline int kt_unload_extra(struct kt_mods *mods)
+{
+	int err = 0;
+
+	while (mods->n > 0) {
+		const char *name = mods->name[--mods->n];
+
+		if (syscall(SYS_delete_module, name, O_NONBLOCK) && !err) {
+			err = -errno;
+			fprintf(stderr, "# rmmod %s: %s\n", name,
+				strerror(errno));
+		}
+	}
+	return err;
+}
+
 #endif /* KT_TEST_H */

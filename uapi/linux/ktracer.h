@@ -15,6 +15,16 @@
  * with EPERM without it, whoever opened the file: each command below says
  * whether it is privileged.
  *
+ * Unloading
+ * ---------
+ * The module is in use, and cannot be unloaded, while any file of it is
+ * open or any of its pages is mapped (a mapping holds its file, even once
+ * the descriptor is closed): delete_module(2) with O_NONBLOCK, as rmmod
+ * calls it, then fails with EAGAIN (EWOULDBLOCK; rmmod says "Module
+ * ktracer is in use") and changes nothing. Once every file is closed and
+ * unmapped it succeeds, whatever kernel sources are on: they are
+ * detached first.
+ *
  * Versioning
  * ----------
  * KTRACER_ABI_MAJOR changes only when an existing command changes meaning;
