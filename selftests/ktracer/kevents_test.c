@@ -1780,8 +1780,9 @@ TEST_F(kev, trace_file_mixed)
 	char name[KTRACER_NAME_MAX], comm[KTRACER_COMM_MAX + 1], want[256];
 	char *text, *line, *save = NULL;
 	size_t i, lines = 0, kernel = 0;
+	struct ctxsw c0, c1;
+	int cpu, sleeps = 0;
 	uint32_t span;
-	int cpu;
 
 	ASSERT_RET(0, kt_read_text("/proc/self/comm", comm, sizeof(comm)));
 	snprintf(name, sizeof(name), "kev.trace.span.%d", getpid());
@@ -1796,9 +1797,16 @@ TEST_F(kev, trace_file_mixed)
 	 * Off the CPU and back, twice: the first return is this thread's
 	 * first recorded START (it was running when SCHED came on, so its
 	 * first switch out has no START to close), the second sleep its STOP.
+	 * A sleep whose timer fires before the thread gets to schedule() (a
+	 * host busy enough to stall the vCPU for a millisecond) does not
+	 * switch out: sleep until /proc has seen two voluntary switches.
 	 */
-	nanosleep(&ts, NULL);
-	nanosleep(&ts, NULL);
+	ASSERT_RET(0, read_ctxsw(kt_gettid(), &c0));
+	do {
+		nanosleep(&ts, NULL);
+		ASSERT_RET(0, read_ctxsw(kt_gettid(), &c1));
+	} while (c1.vol - c0.vol < 2 && ++sleeps < 1000);
+	ASSERT_LE(2, c1.vol - c0.vol);
 	ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_STOP, span, 0, 6));
 	ASSERT_RET(0, kt_kevents(self->fd, KTRACER_KEVENTS_SOURCES, 0, NULL, 0,
 				 NULL));
