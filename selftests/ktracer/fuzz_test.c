@@ -37,8 +37,8 @@
 #define FULL_SECS	3300
 #define SHORT_CALLS	150000ULL	/* ~30 s on Debian's kernel under TCG */
 #define SHORT_SECS	45		/* whichever comes first */
-#define DEBUG_CALLS	30000ULL	/* KASAN, lockdep, kmemleak */
-#define DEBUG_SECS	30
+#define DEBUG_CALLS	10000ULL	/* KASAN, lockdep, kmemleak */
+#define DEBUG_SECS	40
 
 #define NR_WORKERS	4
 #define NR_FDS		4
