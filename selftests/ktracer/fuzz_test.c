@@ -993,6 +993,7 @@ TEST_F_TIMEOUT(fuzz, ioctls, FULL_SECS + 200)
 	pthread_t th[NR_WORKERS + 2];
 	struct kt_stats st[KT_MAX_CPUS];
 	uint64_t t0 = kt_now(), t;
+	unsigned int shown = 0;
 	int i;
 
 	ASSERT_GE(KT_MAX_CPUS, g.nr_cpus);
@@ -1008,6 +1009,13 @@ TEST_F_TIMEOUT(fuzz, ioctls, FULL_SECS + 200)
 		    kt_now() >= g.deadline - (g.deadline - t0) / 10)
 			atomic_store(&g.calm, true);
 		usleep(20000);
+		/* A long run says how far it got, once a minute. */
+		if (kt_now() - t0 >= (shown + 1) * 60 * KT_NSEC_PER_SEC) {
+			shown++;
+			printf("# fuzz: %llu calls after %u min\n",
+			       (unsigned long long)atomic_load(&g.calls), shown);
+			fflush(stdout);
+		}
 	}
 	atomic_store(&g.stop, true);
 	for (i = 0; i < NR_WORKERS + 2; i++)
