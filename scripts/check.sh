@@ -125,7 +125,8 @@ vm_suite() {
 			$args kt.run=none "kt.splat=$1"
 	}
 	[ $# -eq 0 ] || plant_vm "$1" &
-	vm_boot "$kernel" "$dir/initramfs.cpio.gz" "$dir/vm" $args
+	vm_boot "$kernel" "$dir/initramfs.cpio.gz" "$dir/vm" $args \
+		${KT_FUZZ_SEED:+kt.fuzz_seed=$KT_FUZZ_SEED}
 	wait
 	for plant in "${@:2}"; do
 		plant_vm "$plant"
@@ -182,7 +183,7 @@ stage_debian() {
 }
 
 # The kselftests that run for minutes with KT_STRESS=1 (seconds without).
-stress_tests=stress_test,load_test
+stress_tests=fuzz_test,stress_test,load_test
 
 stage_stress() {
 	KT_VM_TIMEOUT=5400 vm_suite stress "$KT_KDIR" "$KT_KIMAGE" \

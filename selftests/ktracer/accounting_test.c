@@ -141,6 +141,7 @@ static void check_stats(struct __test_metadata *_metadata,
 		EXPECT_EQ(r->reader->read, st[cpu].read);
 		EXPECT_EQ(0, st[cpu].unread);
 		EXPECT_EQ(r->meta->tail_resets, st[cpu].tail_resets);
+		EXPECT_TRUE(kt_stats_balanced(&st[cpu]));
 	}
 }
 

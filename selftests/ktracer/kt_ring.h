@@ -38,6 +38,11 @@ struct kt_ring {
 	uint64_t skips;		/* times the kernel had moved it since */
 	uint64_t by_type[KTRACER_REC_LOG + 1];	/* consumed, PAD and LOST too */
 	uint64_t kernel;	/* consumed with KTRACER_RECF_KERNEL */
+	/*
+	 * Consume as OVERWRITE's protocol says whatever the mode: for a
+	 * reader that may see the mode switched while it reads.
+	 */
+	bool cas;
 };
 
 /* One consumed record, copied out of the buffer. */
@@ -274,7 +279,8 @@ static inline void kt_rec_dump(const struct kt_ring *r, uint64_t pos,
 static inline int64_t kt_ring_consume(struct kt_ring *r, kt_rec_fn fn,
 				      void *ctx)
 {
-	bool overwrite = __atomic_load_n(&r->state->mode, __ATOMIC_RELAXED) ==
+	bool overwrite = r->cas ||
+			 __atomic_load_n(&r->state->mode, __ATOMIC_RELAXED) ==
 			 KTRACER_MODE_OVERWRITE;
 	int64_t n = 0;
 	struct kt_rec rec;
@@ -576,6 +582,15 @@ static inline int kt_stats_read(struct kt_stats *out, int nr)
 	}
 	free(buf);
 	return err;
+}
+
+/*
+ * The accounting identity of uapi/linux/ktracer.h, for one CPU, at a
+ * moment when no writer is mid-record.
+ */
+static inline bool kt_stats_balanced(const struct kt_stats *s)
+{
+	return s->written == s->read + s->lost + s->overwritten + s->unread;
 }
 
 #endif /* KT_RING_H */

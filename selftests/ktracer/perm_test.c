@@ -9,6 +9,7 @@
  * checks that nothing changed.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -259,17 +260,217 @@ TEST_F(perm, enable_eperm)
 	ASSERT_EQ(0, kt_run_unprivileged(enable, -1));
 }
 
+static void kevents(int fd)
+{
+	int32_t pid = getpid();
+	int own = open(KTRACER_DEVICE, O_RDWR);
+
+	CHILD_CHECK(1, own >= 0);
+	CHILD_CHECK(2, kt_kevents(own, KTRACER_KEVENTS_SOURCES, KTRACER_SRC_SCHED,
+				  NULL, 0, NULL) == -EPERM);
+	CHILD_CHECK(3, kt_kevents(own, KTRACER_KEVENTS_PIDS, 0, &pid, 1,
+				  NULL) == -EPERM);
+	/* Not even a report, and before the argument is looked at. */
+	CHILD_CHECK(4, kt_kevents(own, 0, 0, NULL, 0, NULL) == -EPERM);
+	CHILD_CHECK(5, ioctl(own, KTRACER_IOC_KEVENTS, NULL) == -1 &&
+		       errno == EPERM);
+	/* root's file changes nothing. */
+	CHILD_CHECK(6, kt_kevents(fd, KTRACER_KEVENTS_SOURCES, KTRACER_SRC_TASK,
+				  NULL, 0, NULL) == -EPERM);
+	close(own);
+}
+
+TEST_F(perm, kevents_eperm)
+{
+	struct kt_kevents_file f;
+
+	ASSERT_EQ(0, kt_run_unprivileged(kevents, self->fd));
+	ASSERT_RET(0, kt_kevents_read(&f));
+	EXPECT_EQ(0, f.on);
+	EXPECT_EQ(-1, f.npids);
+}
+
+/* Every privileged command, on a file root opened and handed over. */
+static void roots_file(int fd)
+{
+	CHILD_CHECK(1, kt_config(fd, KTRACER_CONFIG_MODE,
+				 KTRACER_MODE_OVERWRITE, 0) == -EPERM);
+	CHILD_CHECK(2, kt_config(fd, KTRACER_CONFIG_BUFFER_SIZE, 0,
+				 65536) == -EPERM);
+	CHILD_CHECK(3, kt_reset(fd) == -EPERM);
+	CHILD_CHECK(4, kt_set_enable(fd, 0) == -EPERM);
+	CHILD_CHECK(5, kt_kevents(fd, KTRACER_KEVENTS_SOURCES, KTRACER_SRC_IRQ,
+				  NULL, 0, NULL) == -EPERM);
+}
+
+TEST_F(perm, roots_file_eperm)
+{
+	struct kt_recs recs = { 0 };
+	struct kt_rings rings;
+	int64_t id;
+
+	id = kt_register(self->fd, KTRACER_KIND_GAUGE, 0, "perm.gauge");
+	ASSERT_LT(0, id);
+	ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_GAUGE, id, 0, 42));
+	ASSERT_EQ(0, kt_run_unprivileged(roots_file, self->fd));
+
+	/* Neither reset nor disabled: the record is there, the next too. */
+	ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_GAUGE, id, 0, 43));
+	ASSERT_RET(0, kt_rings_map(self->fd, &rings));
+	KT_COLLECT(&rings, &recs);
+	kt_rings_unmap(&rings);
+	ASSERT_EQ(2, recs.n);
+	EXPECT_EQ(42, recs.v[0].hdr.arg);
+	EXPECT_EQ(43, recs.v[1].hdr.arg);
+	kt_recs_free(&recs);
+}
+
+static const char *const debugfs_files[] = {
+	"trace", "stats", "events", "enable", "mode", "buffer_size_kb",
+	"reset", "kevents",
+};
+
+#define NR_DEBUGFS (sizeof(debugfs_files) / sizeof(debugfs_files[0]))
+
 static void debugfs(int unused)
 {
-	CHILD_CHECK(1, open(KT_DEBUGFS "/trace", O_RDONLY) == -1);
-	CHILD_CHECK(2, errno == EACCES);
-	CHILD_CHECK(3, open(KT_DEBUGFS "/enable", O_WRONLY) == -1);
-	CHILD_CHECK(4, errno == EACCES);
+	char path[128];
+	int i;
+
+	for (i = 0; i < (int)NR_DEBUGFS; i++) {
+		snprintf(path, sizeof(path), KT_DEBUGFS "/%s", debugfs_files[i]);
+		CHILD_CHECK(10 + i, open(path, O_RDONLY) == -1 && errno == EACCES);
+		CHILD_CHECK(30 + i, open(path, O_WRONLY) == -1 && errno == EACCES);
+	}
+	CHILD_CHECK(1, opendir(KT_DEBUGFS) == NULL && errno == EACCES);
 }
 
 TEST_F(perm, debugfs_eacces)
 {
 	ASSERT_EQ(0, kt_run_unprivileged(debugfs, -1));
+}
+
+/* What a write to each control would do, were it allowed. */
+static const char *const controls[][2] = {
+	{ "enable", "0" }, { "mode", "overwrite" }, { "buffer_size_kb", "64" },
+	{ "reset", "1" }, { "kevents", "sched on" },
+};
+
+#define NR_CONTROLS (sizeof(controls) / sizeof(controls[0]))
+
+static int control_fds[NR_CONTROLS];
+
+static void debugfs_handed(int unused)
+{
+	int i;
+
+	for (i = 0; i < (int)NR_CONTROLS; i++) {
+		const char *w = controls[i][1];
+
+		CHILD_CHECK(10 + i, write(control_fds[i], w, strlen(w)) == -1 &&
+				    errno == EPERM);
+	}
+}
+
+/*
+ * Control files root opened for writing, handed to an unprivileged
+ * process: the writer's privilege counts, as for the ioctls.
+ */
+TEST_F(perm, debugfs_handed_eperm)
+{
+	struct kt_kevents_file f;
+	char path[128], buf[32];
+	int64_t id;
+	size_t i;
+	int ret;
+
+	id = kt_register(self->fd, KTRACER_KIND_GAUGE, 0, "perm.gauge");
+	ASSERT_LT(0, id);
+	ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_GAUGE, id, 0, 42));
+	for (i = 0; i < NR_CONTROLS; i++) {
+		snprintf(path, sizeof(path), KT_DEBUGFS "/%s", controls[i][0]);
+		control_fds[i] = open(path, O_WRONLY);
+		ASSERT_LE(0, control_fds[i]) TH_LOG("%s: %s", path, strerror(errno));
+	}
+	ret = kt_run_unprivileged(debugfs_handed, -1);
+	for (i = 0; i < NR_CONTROLS; i++)
+		close(control_fds[i]);
+	ASSERT_EQ(0, ret);
+
+	ASSERT_RET(0, kt_read_text(KT_DEBUGFS "/enable", buf, sizeof(buf)));
+	EXPECT_STREQ("1", buf);
+	ASSERT_RET(0, kt_read_text(KT_DEBUGFS "/mode", buf, sizeof(buf)));
+	EXPECT_STREQ("discard", buf);
+	ASSERT_RET(0, kt_read_text(KT_DEBUGFS "/buffer_size_kb", buf, sizeof(buf)));
+	EXPECT_EQ(KT_DEFAULT_BUFFER >> 10, strtoull(buf, NULL, 10));
+	ASSERT_RET(0, kt_kevents_read(&f));
+	EXPECT_EQ(0, f.on);
+	/* Not reset: the record is still there. */
+	EXPECT_EQ(1, kt_drain_all(self->fd));
+}
+
+static uint32_t roots_span, roots_gauge;
+
+/* Another file: root's event ids and spans are not its own. */
+static void other_file(int unused)
+{
+	int fd = open(KTRACER_DEVICE, O_RDWR);
+
+	CHILD_CHECK(1, fd >= 0);
+	/* Not registered in this file. */
+	CHILD_CHECK(2, kt_op(fd, KTRACER_OP_STOP, roots_span, 0, 0) == -ENOENT);
+	CHILD_CHECK(3, kt_op(fd, KTRACER_OP_CANCEL, roots_span, 0, 0) == -ENOENT);
+	CHILD_CHECK(4, kt_op(fd, KTRACER_OP_GAUGE, roots_gauge, 0, 7) == -ENOENT);
+	/* Registered: the same id, but its own slots, none open. */
+	CHILD_CHECK(5, kt_register(fd, KTRACER_KIND_SPAN, 1, "perm.span") ==
+		       roots_span);
+	CHILD_CHECK(6, kt_op(fd, KTRACER_OP_STOP, roots_span, 0, 0) == -ENOENT);
+	CHILD_CHECK(7, kt_op(fd, KTRACER_OP_CANCEL, roots_span, 0, 0) == 0);
+	CHILD_CHECK(8, kt_op(fd, KTRACER_OP_START, roots_span, 0, 5) == 0);
+	close(fd);
+}
+
+TEST_F(perm, other_files_spans)
+{
+	struct kt_recs recs = { 0 };
+	struct kt_rings rings;
+	unsigned int mask = 0;
+	pid_t pid = 0;
+	size_t i;
+
+	roots_span = kt_register_id(self->fd, KTRACER_KIND_SPAN, 1, "perm.span");
+	roots_gauge = kt_register_id(self->fd, KTRACER_KIND_GAUGE, 0, "perm.gauge");
+	ASSERT_NE(0, roots_span);
+	ASSERT_NE(0, roots_gauge);
+	ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_START, roots_span, 0, 1));
+	ASSERT_EQ(0, kt_run_unprivileged_pid(other_file, -1, &pid));
+	/* Root's slot 0 is still open: its START refused, its STOP not. */
+	ASSERT_OP_ERRNO(EBUSY, self->fd, KTRACER_OP_START, roots_span, 0, 2);
+	ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_STOP, roots_span, 0, 3));
+
+	/*
+	 * Root's START and STOP; the child's START and its CANCEL on close
+	 * (maybe on another CPU: matched by pid, not by order).
+	 */
+	ASSERT_RET(0, kt_rings_map(self->fd, &rings));
+	KT_COLLECT(&rings, &recs);
+	kt_rings_unmap(&rings);
+	ASSERT_EQ(4, recs.n);
+	for (i = 0; i < recs.n; i++) {
+		const struct ktracer_record *h = &recs.v[i].hdr;
+
+		if (h->pid == (uint32_t)getpid())
+			mask |= h->type == KTRACER_REC_START && h->arg == 1 ? 1 :
+				h->type == KTRACER_REC_STOP && h->arg == 3 ? 2 : 16;
+		else if (h->pid == (uint32_t)pid)
+			mask |= h->type == KTRACER_REC_START && h->arg == 5 ? 4 :
+				h->type == KTRACER_REC_CANCEL &&
+				h->flags & KTRACER_RECF_CLOSE ? 8 : 16;
+		else
+			mask |= 16;
+	}
+	EXPECT_EQ(15, mask);
+	kt_recs_free(&recs);
 }
 
 TEST_HARNESS_MAIN

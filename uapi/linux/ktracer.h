@@ -540,6 +540,11 @@ struct ktracer_state {
  *		the copy may be torn: drop it and start again from the new
  *		tail (the kernel counted the records it skipped)
  *
+ * The mode may be switched while a reader reads: a reader that cannot
+ * rule that out consumes with the compare-and-exchange in DISCARD mode
+ * too. (It then always succeeds, unless a switch to OVERWRITE just moved
+ * the tail: exactly the case where the copy may be torn.)
+ *
  * A tail the kernel cannot make sense of (not a multiple of 8, behind
  * head - data_size or ahead of head) is the reader's bug: the kernel
  * drops new records (DISCARD) or moves the tail to head and counts a
