@@ -29,8 +29,11 @@
 
 static char rd_bin[4096];
 
-/* Start the reader with @args (NULL-terminated) and stdout on @out_fd. */
-static pid_t rd_start(const char *const *args, int out_fd)
+/*
+ * Start the reader with @args (NULL-terminated) and stdout on @out_fd;
+ * @close_fd (if >= 0) is closed in the reader.
+ */
+static pid_t rd_start(const char *const *args, int out_fd, int close_fd)
 {
 	const char *argv[16] = { "ktracer-read" };
 	unsigned int i;
@@ -57,6 +60,8 @@ static pid_t rd_start(const char *const *args, int out_fd)
 	dup2(err, 2);
 	if (out_fd >= 0)
 		dup2(out_fd, 1);
+	if (close_fd >= 0)
+		close(close_fd);
 	execv(rd_bin, (char *const *)argv);
 	_exit(127);
 }
@@ -131,7 +136,7 @@ static void rd_signal(struct __test_metadata *_metadata, int sig)
 	pid_t pid;
 	int st;
 
-	pid = rd_start(args, -1);
+	pid = rd_start(args, -1, -1);
 	ASSERT_LT(0, pid);
 	rd_settle();
 	ASSERT_RET(0, rd_write(300));
@@ -166,7 +171,7 @@ TEST(unload_while_reading)
 	pid_t pid;
 	int st;
 
-	pid = rd_start(args, -1);
+	pid = rd_start(args, -1, -1);
 	ASSERT_LT(0, pid);
 	rd_settle();
 	ASSERT_RET(0, rd_write(100));
@@ -193,7 +198,7 @@ TEST(disk_full)
 
 	mkdir(RD_FULL, 0755);
 	ASSERT_EQ(0, mount("tmpfs", RD_FULL, "tmpfs", 0, "size=64k"));
-	pid = rd_start(args, -1);
+	pid = rd_start(args, -1, -1);
 	ASSERT_LT(0, pid);
 	rd_settle();
 	ASSERT_RET(0, rd_write(2000));	/* about 300 KB of JSON */
@@ -222,7 +227,7 @@ TEST(broken_pipe)
 	pid_t pid;
 
 	ASSERT_EQ(0, pipe(fds));
-	pid = rd_start(args, fds[1]);
+	pid = rd_start(args, fds[1], fds[0]);
 	ASSERT_LT(0, pid);
 	close(fds[1]);
 	close(fds[0]);		/* nobody reads */
