@@ -163,18 +163,19 @@ stage_user() {
 		make -C user/lib test O="$KT_BUILD/lib"
 	step "user: ktracer-read host tests (ASan, UBSan)" \
 		make -C user/read test B="$KT_BUILD/read"
-	fuzz_read 30000
+	fuzz_read FUZZ_TIME=45 "45 s"
 }
 
-# ktracer-read's libFuzzer harness over $1 inputs; its numbers as a comment.
+# ktracer-read's libFuzzer harness, for $1 (RUNS=N or FUZZ_TIME=SECS),
+# said as $2; its numbers as a comment.
 fuzz_read() {
 	local log
 
 	log=$(mktemp)
-	if make -C user/read fuzz B="$KT_BUILD/read" RUNS="$1" > "$log" 2>&1; then
-		echo "ok user: ktracer-read fuzzer, $1 inputs (libFuzzer, ASan, UBSan)"
+	if make -C user/read fuzz B="$KT_BUILD/read" "$1" > "$log" 2>&1; then
+		echo "ok user: ktracer-read fuzzer, $2 (libFuzzer, ASan, UBSan)"
 	else
-		echo "not ok user: ktracer-read fuzzer, $1 inputs (libFuzzer, ASan, UBSan)"
+		echo "not ok user: ktracer-read fuzzer, $2 (libFuzzer, ASan, UBSan)"
 		grep -E -A 30 "ERROR|invalid JSON|datagram|bad StatsD|runtime error" "$log" |
 			head -n 40 | sed 's/^/# /'
 	fi
@@ -202,7 +203,7 @@ stage_debian() {
 stress_tests=
 
 stage_stress() {
-	fuzz_read 10000000
+	fuzz_read RUNS=10000000 "10,000,000 inputs"
 	KT_VM_TIMEOUT=5400 vm_suite stress "$KT_KDIR" "$KT_KIMAGE" \
 		"kt.stress=1 kt.tests=$stress_tests" null_blk
 }

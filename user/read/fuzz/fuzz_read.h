@@ -20,6 +20,9 @@
 #ifndef KF_FUZZ_READ_H
 #define KF_FUZZ_READ_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #define KF_CPUS		4
 #define KF_HDR		4
 
@@ -56,5 +59,9 @@ enum kf_op {
 	KF_COMM,
 	KF_OPS
 };
+
+/* kt_json_check(), without coverage (fuzz_check.c). */
+bool kf_json_check(const char *s, size_t len, size_t *err_off,
+		   const char **why);
 
 #endif /* KF_FUZZ_READ_H */
