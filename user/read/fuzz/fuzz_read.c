@@ -382,6 +382,16 @@ static void kf_run(struct kf *f, struct kf_in *in)
 		case KF_NOW:
 			f->now = kf_get(in, 8);
 			break;
+		case KF_REC_RAW: {
+			unsigned char h[KR_REC_HDR];
+
+			kf_bytes(in, h, sizeof(h));
+			for (n = 0; n < KR_REC_HDR; n++)
+				c->data[(c->head + n) & (f->size - 1)] = h[n];
+			c->head += kf_get(in, 2);
+			kf_publish(c);
+			break;
+		}
 		case KF_COMM:
 			n = (unsigned int)kf_get(in, 1);
 			if (n == 0xff) {

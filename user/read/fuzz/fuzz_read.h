@@ -57,6 +57,9 @@ enum kf_op {
 	KF_NOW,
 	/* the comm look-up: u8 n (0xff: fails), n bytes */
 	KF_COMM,
+	/* a record header as given, size and len too (a huge len, a size
+	 * that is no record's), at head; then head += u16 and published */
+	KF_REC_RAW,
 	KF_OPS
 };
 
