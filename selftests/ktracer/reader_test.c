@@ -10,13 +10,18 @@
  *  - on a full disk (a 64 KiB tmpfs) exits 1 naming the file and the
  *    cause, and the file is valid JSON, cut at its last whole event;
  *  - writing to a pipe nobody reads exits 1 with "Broken pipe", killed
- *    by no signal.
+ *    by no signal;
+ *  - sending StatsD to a port nobody listens on (ECONNREFUSED) says so
+ *    once, counts, and ends the trace as usual: exit 0 (skipped on a
+ *    kernel without networking).
  */
 
 #define _GNU_SOURCE
 #include <libgen.h>
+#include <net/if.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "kselftest_harness.h"
@@ -242,6 +247,61 @@ TEST(broken_pipe)
 	ASSERT_NE(NULL, strstr(err, "writing stdout: Broken pipe"))
 		TH_LOG("stderr: %s", err);
 	free(err);
+}
+
+/* The loopback interface up (the VM's /init leaves it down). */
+static int rd_lo_up(void)
+{
+	struct ifreq ifr;
+	int s = socket(AF_INET, SOCK_DGRAM, 0), ret = 0;
+
+	if (s < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr))
+		ret = -errno;
+	ifr.ifr_flags |= IFF_UP;
+	if (!ret && ioctl(s, SIOCSIFFLAGS, &ifr))
+		ret = -errno;
+	close(s);
+	return ret;
+}
+
+TEST(statsd_refused)
+{
+	const char *args[] = { "-o", RD_OUT, "--statsd", "127.0.0.1:9",
+			       "--statsd-interval", "0.1", NULL };
+	char *doc, *err;
+	size_t len;
+	pid_t pid;
+	int st;
+
+	st = rd_lo_up();
+	if (st == -ENOSYS || st == -EAFNOSUPPORT)
+		SKIP(return, "this kernel has no networking (the debug kernel)");
+	ASSERT_EQ(0, st) TH_LOG("lo up: %s", strerror(-st));
+	pid = rd_start(args, -1, -1);
+	ASSERT_LT(0, pid);
+	rd_settle();
+	ASSERT_RET(0, rd_write(100));
+	usleep(800 * 1000);	/* several sends, refused */
+	ASSERT_RET(0, rd_write(100));
+	usleep(300 * 1000);
+	st = rd_stop(pid, SIGINT);
+	ASSERT_TRUE(WIFEXITED(st)) TH_LOG("status %#x", st);
+	ASSERT_EQ(0, WEXITSTATUS(st));
+	err = kt_read_file(RD_ERR, &len);
+	ASSERT_NE(NULL, err);
+	ASSERT_EQ(1, rd_count(err, "not sent: Connection refused"))
+		TH_LOG("stderr: %s", err);
+	ASSERT_NE(NULL, strstr(err, "datagrams to 127.0.0.1:9 ("))
+		TH_LOG("stderr: %s", err);
+	ASSERT_EQ(0, rd_count(err, "datagrams to 127.0.0.1:9 (0 not sent)"))
+		TH_LOG("stderr: %s", err);
+	free(err);
+	ASSERT_TRACE(RD_OUT, 200u, doc);
+	free(doc);
 }
 
 TEST_HARNESS_MAIN
