@@ -164,6 +164,24 @@ stage_user() {
 		make -C user/lib test O="$KT_BUILD/lib"
 	step "user: ktracer-read host tests (ASan, UBSan)" \
 		make -C user/read test B="$KT_BUILD/read"
+	fuzz_read FUZZ_TIME=45 "45 s"
+}
+
+# ktracer-read's libFuzzer harness, for $1 (RUNS=N or FUZZ_TIME=SECS),
+# said as $2; its numbers as a comment.
+fuzz_read() {
+	local log
+
+	log=$(mktemp)
+	if make -C user/read fuzz B="$KT_BUILD/read" "$1" > "$log" 2>&1; then
+		echo "ok user: ktracer-read fuzzer, $2 (libFuzzer, ASan, UBSan)"
+	else
+		echo "not ok user: ktracer-read fuzzer, $2 (libFuzzer, ASan, UBSan)"
+		grep -E -A 30 "ERROR|invalid JSON|datagram|bad StatsD|runtime error" "$log" |
+			head -n 40 | sed 's/^/# /'
+	fi
+	grep -E "^Done [0-9]+ runs|average_exec_per_sec" "$log" | sed 's/^/# fuzz: /'
+	rm -f "$log"
 }
 
 # The demo, and what it brought back checked by node tools.
@@ -186,6 +204,7 @@ stage_debian() {
 stress_tests=fuzz_test,stress_test,load_test
 
 stage_stress() {
+	fuzz_read RUNS=10000000 "10,000,000 inputs"
 	KT_VM_TIMEOUT=5400 vm_suite stress "$KT_KDIR" "$KT_KIMAGE" \
 		"kt.stress=1 kt.tests=$stress_tests" null_blk
 }

@@ -21,7 +21,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 PKGS=(linux-headers-amd64 linux-source-6.1 qemu-system-x86 busybox-static
       cpio sparse gcc make libc6-dev bc flex bison libelf-dev libssl-dev
-      xz-utils perl python3 pkg-config nodejs)
+      xz-utils perl python3 pkg-config nodejs clang libclang-rt-14-dev)
 
 die() { echo "setup: error: $*" >&2; exit 1; }
 say() { echo "setup: $*" >&2; }

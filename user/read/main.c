@@ -29,6 +29,7 @@
 #include "device.h"
 #include "pipeline.h"
 #include "sysfs.h"
+#include "trace_file.h"
 
 #define KR_EXIT_OK	0
 #define KR_EXIT_ERROR	1
@@ -366,7 +367,7 @@ static int kr_output_open(struct kr_reader *rd)
 	if (!strcmp(path, "-")) {
 		rd->out_fd = STDOUT_FILENO;
 	} else {
-		rd->out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		rd->out_fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
 				  0644);
 		if (rd->out_fd < 0) {
 			fprintf(stderr, "ktracer-read: cannot write %s: %s\n",
@@ -601,6 +602,8 @@ static int kr_finish(struct kr_reader *rd, int ret)
 	uint64_t read, lost, skipped, resyncs = 0;
 	const char *why;
 	unsigned int cpu;
+	uint64_t size;
+	bool cut;
 	int err;
 
 	kr_totals(rd, &read, &lost);
@@ -629,13 +632,18 @@ static int kr_finish(struct kr_reader *rd, int ret)
 						rd->dev.abi_major,
 						rd->dev.abi_minor);
 		sum[1].v.str = abi;
-		err = kr_json_end(&rd->json, sum, sizeof(sum) / sizeof(sum[0]));
-		if (!err && rd->out_fd != STDOUT_FILENO && close(rd->out_fd))
+		err = kr_trace_end(&rd->json, rd->out_fd, sum,
+				   sizeof(sum) / sizeof(sum[0]), &cut, &size);
+		if (rd->out_fd != STDOUT_FILENO && close(rd->out_fd) && !err)
 			err = errno;
 		rd->out_fd = -1;
 		if (err) {
 			fprintf(stderr, "ktracer-read: writing %s: %s\n",
-				rd->o.output, strerror(err));
+				strcmp(rd->o.output, "-") ? rd->o.output :
+				"stdout", strerror(err));
+			if (cut)
+				fprintf(stderr, "ktracer-read: %s cut at its last whole event: %llu bytes of valid JSON\n",
+					rd->o.output, (unsigned long long)size);
 			ret = KR_EXIT_ERROR;
 		}
 	}

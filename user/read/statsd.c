@@ -288,12 +288,14 @@ uint64_t kr_statsd_emit(struct kr_statsd *s)
 	s->lost = 0;
 	s->st.emits++;
 	failed = s->emit_errors;
-	if (failed && s->cfg.log)
+	if (failed && s->cfg.log && !s->told) {
+		s->told = true;
 		fprintf(s->cfg.log,
-			"ktracer-read: statsd: %llu of %llu datagrams to %s not sent: %s\n",
+			"ktracer-read: statsd: %llu of %llu datagrams to %s not sent: %s (further failures are only counted)\n",
 			(unsigned long long)failed,
 			(unsigned long long)(failed + s->st.datagrams - sent),
 			s->cfg.dest ? s->cfg.dest : "?",
 			strerror(s->st.last_error));
+	}
 	return failed;
 }

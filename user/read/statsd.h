@@ -43,7 +43,7 @@ struct kr_statsd_cfg {
 	size_t max_keys;	/* aggregates in an interval; 0: default */
 	kr_send_fn send;
 	void *ctx;
-	FILE *log;		/* failed sends are reported here; NULL: not */
+	FILE *log;		/* the first failed send is reported here */
 	const char *dest;	/* "host:port", for those reports */
 };
 
@@ -64,6 +64,7 @@ struct kr_statsd {
 	char *dgram;		/* the datagram being filled */
 	size_t dlen;
 	uint64_t emit_errors;	/* failed sends of the current emit */
+	bool told;		/* a failure was reported to cfg.log */
 	struct kr_statsd_stats st;
 };
 

@@ -3,12 +3,24 @@
  * Robustness: buffers that hold garbage, records corrupted or cut, and
  * absurd counters never crash the reader (the tests run under ASan and
  * UBSan); what it cannot read is skipped and counted, and the trace it
- * writes stays valid.
+ * writes stays valid. Outputs that fail (no StatsD server, a full disk,
+ * a closed pipe) are reported and never crash it.
  */
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tests.h"
+#include "trace_file.h"
 
 static uint64_t ku_skipped(const struct ku_pipe *p)
 {
@@ -228,4 +240,162 @@ void robust_absurd_counters(void)
 	CHECK_HAS(ku_buf_str(&p.dgrams), "kt.event_21:18446744073709551615|c");
 	CHECK_HAS(ku_buf_str(&p.dgrams), "kt.reader.lost:18446744073709551615|c");
 	ku_pipe_free(&p);
+}
+
+/* ---- failure modes of the outputs ------------------------------------------ */
+
+static int ku_udp_send(void *ctx, const void *buf, size_t len)
+{
+	ssize_t n = send(*(const int *)ctx, buf, len,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	if (n < 0)
+		return errno;
+	return (size_t)n == len ? 0 : EMSGSIZE;
+}
+
+/*
+ * No StatsD server: a connected UDP socket to a port nobody listens on
+ * gets ECONNREFUSED (from the ICMP answer to an earlier datagram). Every
+ * failure is counted, one line on the log says so, nothing stops.
+ */
+void robust_statsd_refused(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+	struct kr_statsd_cfg cfg = {
+		.prefix = "kt.", .host = "h", .send = ku_udp_send,
+		.dest = "127.0.0.1:closed",
+	};
+	struct kr_statsd s;
+	char line[512];
+	unsigned int i, lines = 0;
+	FILE *log = tmpfile();
+	int sock, probe;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	/* a free port: bound, then closed */
+	probe = socket(AF_INET, SOCK_DGRAM, 0);
+	CHECK(probe >= 0 && log);
+	CHECK_EQ(bind(probe, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	CHECK_EQ(getsockname(probe, (struct sockaddr *)&sa, &sl), 0);
+	close(probe);
+	sock = socket(AF_INET, SOCK_DGRAM, 0);
+	CHECK_EQ(connect(sock, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cfg.ctx = &sock;
+	cfg.log = log;
+	CHECK_EQ(kr_statsd_init(&s, &cfg), 0);
+	for (i = 0; i < 20; i++) {
+		kr_statsd_gauge(&s, 20, "g", 1, 1, i);
+		kr_statsd_emit(&s);
+		usleep(2000);	/* the ICMP answer comes back */
+	}
+	CHECK(s.st.send_errors >= 10);
+	CHECK_EQ(s.st.last_error, ECONNREFUSED);
+	CHECK_EQ(s.st.emits, 20);
+	rewind(log);
+	while (fgets(line, sizeof(line), log)) {
+		lines++;
+		CHECK_HAS(line, "to 127.0.0.1:closed not sent: Connection refused");
+	}
+	CHECK_EQ(lines, 1);
+	kr_statsd_free(&s);
+	close(sock);
+	fclose(log);
+}
+
+/*
+ * The disk fills up under the trace: a 64 KiB tmpfs (or, where this
+ * host cannot mount one, a 64 KiB RLIMIT_FSIZE). The error is the
+ * write's; the file is cut at its last whole event and ended there:
+ * valid JSON, every event in it whole, within the limit.
+ */
+void robust_disk_full(void)
+{
+	const char *dir = getenv("KR_TEST_OUT");
+	struct ku_pipe_cfg cfg = { .ncpu = 2 };
+	struct rlimit old, lim = { 64 << 10, 64 << 10 };
+	char mnt[512], path[600], *doc;
+	bool mounted, cut = false;
+	struct ku_pipe p;
+	uint64_t size = 0, i;
+	struct stat st;
+	int fd, err;
+	FILE *f;
+
+	snprintf(mnt, sizeof(mnt), "%s/full", dir ? dir : ".");
+	mkdir(mnt, 0755);
+	mounted = !mount("tmpfs", mnt, "tmpfs", 0, "size=64k");
+	printf("# disk full: %s\n", mounted ? "a 64 KiB tmpfs" :
+	       "RLIMIT_FSIZE 64 KiB (cannot mount here)");
+	snprintf(path, sizeof(path), "%s/trace.json", mnt);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	CHECK(fd >= 0);
+	getrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, SIG_IGN);
+	if (!mounted)
+		setrlimit(RLIMIT_FSIZE, &lim);
+
+	ku_pipe_init(&p, &cfg);
+	kr_out_free(&p.out);
+	CHECK_EQ(kr_out_init(&p.out, 16 << 10, kr_write_fd, &fd), 0);
+	kr_json_begin(&p.json, &p.out);
+	for (i = 0; i < 4000; i++) {
+		ku_put(&p, (unsigned int)(i % 2), KTRACER_REC_GAUGE, 20,
+		       1000 + i * 10, 1, 1, 0, i, 0);
+		if (i % 100 == 99) {
+			p.now += 1000000;
+			ku_pipe_read(&p);
+		}
+	}
+	kr_read_cycle(p.ringp, p.ncpu, &p.merge, p.model, p.now, true);
+	kr_model_finish(p.model);
+	CHECK(p.out.err != 0);		/* it did fill up */
+	err = kr_trace_end(&p.json, fd, NULL, 0, &cut, &size);
+	CHECK_EQ(err, mounted ? ENOSPC : EFBIG);
+	CHECK(cut);
+	CHECK_EQ(close(fd), 0);
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, SIG_DFL);
+
+	CHECK_EQ(stat(path, &st), 0);
+	CHECK_EQ((uint64_t)st.st_size, size);
+	CHECK(size > 16 << 10 && size <= 64 << 10);
+	doc = calloc(1, (size_t)st.st_size + 1);
+	f = fopen(path, "rb");
+	CHECK(doc && f && fread(doc, 1, (size_t)st.st_size, f) ==
+	      (size_t)st.st_size);
+	if (f)
+		fclose(f);
+	if (mounted)
+		umount(mnt);
+	CHECK(ku_json_valid("robust_disk_full", doc, (size_t)st.st_size));
+	CHECK(ku_count(doc, "\"ph\":\"C\"") > 100);
+	CHECK_HAS(doc, "\n],\"otherData\":{}}\n");
+	printf("# disk full: %llu bytes of valid JSON kept, %zu counter events\n",
+	       (unsigned long long)size, ku_count(doc, "\"ph\":\"C\""));
+	free(doc);
+	ku_pipe_free(&p);
+}
+
+/* A trace to a pipe whose reader went away: EPIPE, no signal, no cut. */
+void robust_broken_pipe(void)
+{
+	struct kr_out out;
+	struct kr_json w;
+	int fds[2], err;
+	bool cut = true;
+	uint64_t size;
+	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+
+	CHECK_EQ(pipe(fds), 0);
+	close(fds[0]);
+	CHECK_EQ(kr_out_init(&out, 4096, kr_write_fd, &fds[1]), 0);
+	kr_json_begin(&w, &out);
+	err = kr_trace_end(&w, fds[1], NULL, 0, &cut, &size);
+	CHECK_EQ(err, EPIPE);
+	CHECK(!cut);
+	close(fds[1]);
+	kr_out_free(&out);
+	signal(SIGPIPE, old);
 }

@@ -107,6 +107,9 @@ void ku_pipe_free(struct ku_pipe *p);
 	X(robust_garbage_buffers)	\
 	X(robust_mutated_records)	\
 	X(robust_absurd_counters)	\
+	X(robust_statsd_refused)	\
+	X(robust_disk_full)	\
+	X(robust_broken_pipe)	\
 	X(cli_usage_and_errors)
 
 #define KU_DECLARE(fn)	void fn(void);
