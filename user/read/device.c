@@ -126,7 +126,7 @@ int kr_device_map(struct kr_device *d, struct kr_ring *rings, char *err,
 		}
 		kr_ring_init(&rings[cpu], cpu, c->reader, c->meta,
 			     (const unsigned char *)p + d->page_size,
-			     d->data_size, &st->mode);
+			     d->data_size);
 	}
 	return 0;
 fail:

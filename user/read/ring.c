@@ -5,15 +5,20 @@
  *
  *  [R1] head is loaded with acquire, pairing with the kernel's release of
  *       it [K2]: the records before head are there to be read.
- *  [R3] DISCARD: the tail is stored with release once the records are
- *       copied, pairing with the kernel's [K1]: the kernel writes no byte
- *       we are still reading.
  *  [R4] OVERWRITE: the kernel may free and rewrite records under us, moving
  *       the tail first with a cmpxchg [K3]. We copy first, then consume
  *       with a compare-and-exchange from the tail we copied at: if it
  *       fails, the copy may be torn and is dropped. One cmpxchg covers a
  *       run of records: while the tail stayed where we read it, the kernel
  *       freed none of them.
+ *
+ * We consume that way in DISCARD mode too, rather than with [R3]'s plain
+ * store-release: root may switch the mode while we copy, and a switch to
+ * OVERWRITE can free the very records we are copying. In DISCARD the
+ * kernel never moves the tail, so the cmpxchg always succeeds; it costs
+ * one locked instruction per run of records, and its full barrier orders
+ * our copy before the tail's move as [R3]'s release would, pairing with
+ * the kernel's [K1].
  *
  * Records are copied out in runs, straight into the CPU's FIFO, then
  * walked: the walk frames every record, counts it, and turns a record it
@@ -39,7 +44,7 @@
 void kr_ring_init(struct kr_ring *r, unsigned int cpu,
 		  struct ktracer_reader *reader,
 		  const struct ktracer_meta *meta, const unsigned char *data,
-		  uint64_t data_size, const uint32_t *mode)
+		  uint64_t data_size)
 {
 	memset(r, 0, sizeof(*r));
 	r->cpu = cpu;
@@ -47,7 +52,6 @@ void kr_ring_init(struct kr_ring *r, unsigned int cpu,
 	r->meta = meta;
 	r->data = data;
 	r->data_size = data_size;
-	r->mode = mode;
 	r->overwritten_seen = __atomic_load_n(&meta->overwritten,
 					      __ATOMIC_RELAXED);
 	r->lost_base = __atomic_load_n(&meta->lost, __ATOMIC_RELAXED);
@@ -171,22 +175,16 @@ static uint64_t kr_sat_add(uint64_t a, uint64_t b)
 
 /* Give up on [tail, head): move the tail to head and say so. */
 static void kr_resync(struct kr_ring *r, struct kr_fifo *q, uint64_t tail,
-		      uint64_t head, int overwrite, uint64_t now,
-		      const char *why)
+		      uint64_t head, uint64_t now, const char *why)
 {
 	__u64 cur = tail;
 	uint64_t skipped = head - tail;
 	unsigned char *p;
 	size_t room;
 
-	if (overwrite) {
-		if (!__atomic_compare_exchange_n(&r->reader->tail, &cur, head,
-						 0, __ATOMIC_SEQ_CST,
-						 __ATOMIC_SEQ_CST))
-			return;		/* the kernel moved it: try again */
-	} else {
-		__atomic_store_n(&r->reader->tail, head, __ATOMIC_RELEASE);
-	}
+	if (!__atomic_compare_exchange_n(&r->reader->tail, &cur, head, 0,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return;		/* the kernel moved it: try again */
 	r->st.resyncs++;
 	r->st.resync_bytes = kr_sat_add(r->st.resync_bytes, skipped);
 	kr_ring_report(r, "%s at offset %" PRIu64 " (tail %" PRIu64
@@ -214,9 +212,7 @@ static uint64_t kr_overwritten(const struct kr_ring *r)
 
 uint64_t kr_ring_pull(struct kr_ring *r, struct kr_fifo *q, uint64_t now)
 {
-	int overwrite = __atomic_load_n(r->mode, __ATOMIC_RELAXED) ==
-			KTRACER_MODE_OVERWRITE;
-	uint64_t consumed = 0, tail, head, avail, ow = 0;
+	uint64_t consumed = 0, tail, head, avail, ow;
 	__u64 cur;
 	unsigned int tries = 0;
 	struct kr_walk w;
@@ -233,11 +229,11 @@ uint64_t kr_ring_pull(struct kr_ring *r, struct kr_fifo *q, uint64_t now)
 			break;
 		}
 		if (tail > head || tail % 8 || head - tail > r->data_size) {
-			if (overwrite && head - tail > r->data_size &&
+			if (head - tail > r->data_size &&
 			    __atomic_load_n(&r->reader->tail,
 					    __ATOMIC_SEQ_CST) != tail)
 				continue;	/* it moved as we looked */
-			kr_resync(r, q, tail, head, overwrite, now,
+			kr_resync(r, q, tail, head, now,
 				  tail > head ? "tail ahead of head" :
 				  tail % 8 ? "tail not a multiple of 8" :
 				  "more than data_size unread");
@@ -250,28 +246,21 @@ uint64_t kr_ring_pull(struct kr_ring *r, struct kr_fifo *q, uint64_t now)
 			break;		/* full: the merge must make room */
 		if (room > KR_PULL_MAX)
 			room = KR_PULL_MAX;
-		if (overwrite)
-			ow = kr_overwritten(r);
+		ow = kr_overwritten(r);
 		pre = ow ? KR_REC_HDR : 0;
 		avail = head - tail;
 		len = room - pre < avail ? (room - pre) & ~(size_t)7 : avail;
 		kr_copy(r, p + pre, tail, len);
 		kr_walk(r, p + pre, len, tail, len == avail, &w);
 
-		if (overwrite) {
-			cur = tail;
-			/* [R4] pairs with the kernel's [K3] */
-			if (!__atomic_compare_exchange_n(&r->reader->tail, &cur,
-							 tail + w.end, 0,
-							 __ATOMIC_SEQ_CST,
-							 __ATOMIC_SEQ_CST)) {
-				r->st.retries++;
-				continue;	/* the copy may be torn */
-			}
-		} else {
-			/* [R3] pairs with the kernel's [K1] */
-			__atomic_store_n(&r->reader->tail, tail + w.end,
-					 __ATOMIC_RELEASE);
+		cur = tail;
+		/* [R4] pairs with the kernel's [K3], and in DISCARD [K1] */
+		if (!__atomic_compare_exchange_n(&r->reader->tail, &cur,
+						 tail + w.end, 0,
+						 __ATOMIC_SEQ_CST,
+						 __ATOMIC_SEQ_CST)) {
+			r->st.retries++;
+			continue;	/* the copy may be torn */
 		}
 		if (!w.end && !w.bad)
 			break;	/* a record larger than the room: merge first */
@@ -298,12 +287,11 @@ uint64_t kr_ring_pull(struct kr_ring *r, struct kr_fifo *q, uint64_t now)
 			__atomic_thread_fence(__ATOMIC_SEQ_CST);
 			cur = __atomic_load_n(&r->reader->tail,
 					      __ATOMIC_SEQ_CST);
-			if (overwrite && cur != tail + w.end) {
+			if (cur != tail + w.end) {
 				r->st.retries++;
 				continue;
 			}
-			kr_resync(r, q, tail + w.end, head, overwrite, now,
-				  w.bad);
+			kr_resync(r, q, tail + w.end, head, now, w.bad);
 			continue;
 		}
 		if (w.end == avail) {

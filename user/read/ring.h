@@ -32,7 +32,6 @@ struct kr_ring {
 	struct ktracer_reader *reader;		/* the one page we write */
 	const struct ktracer_meta *meta;
 	const unsigned char *data;
-	const uint32_t *mode;			/* the state page's */
 	uint64_t overwritten_seen;		/* meta->overwritten, last look */
 	uint64_t lost_base;			/* meta->lost when we began */
 	FILE *log;				/* NULL: say nothing */
@@ -43,7 +42,7 @@ struct kr_ring {
 void kr_ring_init(struct kr_ring *r, unsigned int cpu,
 		  struct ktracer_reader *reader,
 		  const struct ktracer_meta *meta, const unsigned char *data,
-		  uint64_t data_size, const uint32_t *mode);
+		  uint64_t data_size);
 
 /*
  * Consume what the kernel has published into @q, as much as @q has room

@@ -265,8 +265,7 @@ static void kf_setup(struct kf *f, struct kf_in *in)
 		c->meta->magic = KTRACER_META_MAGIC;
 		c->meta->cpu = i;
 		c->meta->data_size = f->size;
-		kr_ring_init(&c->ring, i, c->reader, c->meta, c->data,
-			     f->size, &f->mode);
+		kr_ring_init(&c->ring, i, c->reader, c->meta, c->data, f->size);
 		f->ringp[i] = &c->ring;
 	}
 	if (kr_merge_init(&f->merge, f->ncpu, (size_t)1024 << (b2 % 4),

@@ -45,7 +45,7 @@ static inline int fake_init(struct fake_ring *f, unsigned int cpu,
 	f->meta->magic = KTRACER_META_MAGIC;
 	f->meta->cpu = cpu;
 	f->meta->data_size = size;
-	kr_ring_init(&f->ring, cpu, f->reader, f->meta, f->data, size, mode);
+	kr_ring_init(&f->ring, cpu, f->reader, f->meta, f->data, size);
 	return 0;
 }
 
