@@ -981,11 +981,8 @@ FIXTURE_TEARDOWN(fuzz)
 	for (i = 0; i < NR_FDS; i++)
 		if (g.fds[i] > 0)
 			close(g.fds[i]);
-	if (self->fd >= 0) {
-		EXPECT_EQ(0, kt_kevents_off(self->fd));
-		EXPECT_EQ(0, kt_restore_defaults(self->fd));
-		close(self->fd);
-	}
+	if (self->fd >= 0)
+		EXPECT_EQ(0, kt_close_restored(self->fd));
 }
 
 TEST_F_TIMEOUT(fuzz, ioctls, FULL_SECS + 200)

@@ -105,11 +105,8 @@ FIXTURE_TEARDOWN(kev)
 	kt_rings_unmap(&self->rings);
 	if (self->tracefs_used)
 		tracefs_reset();
-	if (self->fd >= 0) {
-		EXPECT_EQ(0, kt_kevents_off(self->fd));
-		EXPECT_EQ(0, kt_restore_defaults(self->fd));
-		close(self->fd);
-	}
+	if (self->fd >= 0)
+		EXPECT_EQ(0, kt_close_restored(self->fd));
 	if (self->dev_fd >= 0)
 		close(self->dev_fd);
 	EXPECT_EQ(0, kt_unload_extra(&self->mods));
@@ -1282,14 +1279,7 @@ static void check_load(struct __test_metadata *_metadata, struct kt_load *ld,
 {
 	int cpu;
 
-	for (cpu = 0; cpu < ld->nr; cpu++)
-		ASSERT_EQ(0, ld->w[cpu].err) TH_LOG("writer %d, op %u: %s",
-						    cpu, ld->w[cpu].done,
-						    strerror(-ld->w[cpu].err));
-	for (cpu = 0; cpu < ld->nr; cpu++)
-		if (ld->run.cpu[cpu].err[0])
-			TH_LOG("cpu %d: %s", cpu, ld->run.cpu[cpu].err);
-	ASSERT_EQ(0, ld->rd.err) TH_LOG("reader: %s", strerror(-ld->rd.err));
+	KT_LOAD_ASSERT_OK(ld);
 	/* Anything a probe still had in hand. */
 	ASSERT_LE(0, kt_rings_consume(rings, ld->rd.fn, ld->rd.ctx));
 	for (cpu = 0; cpu < ld->nr; cpu++) {

@@ -318,6 +318,25 @@ static inline void kt_load_stop(struct kt_load *ld)
 }
 
 /*
+ * In a test, after kt_load_stop(): no writer nor the reader failed; what
+ * the sequence checks found wrong is logged per CPU.
+ */
+#define KT_LOAD_ASSERT_OK(ld) do {					\
+	int __cpu;							\
+	for (__cpu = 0; __cpu < (ld)->nr; __cpu++)			\
+		ASSERT_EQ(0, (ld)->w[__cpu].err)			\
+			TH_LOG("writer %d, op %u: %s", __cpu,		\
+			       (ld)->w[__cpu].done,			\
+			       strerror(-(ld)->w[__cpu].err));		\
+	for (__cpu = 0; __cpu < (ld)->nr; __cpu++)			\
+		if ((ld)->run.cpu[__cpu].err[0])			\
+			TH_LOG("cpu %d: %s", __cpu,			\
+			       (ld)->run.cpu[__cpu].err);		\
+	ASSERT_EQ(0, (ld)->rd.err)					\
+		TH_LOG("reader: %s", strerror(-(ld)->rd.err));		\
+} while (0)
+
+/*
  * Interrupts on demand: lines to a serial port (@fd), each drained before
  * the next, so that every line is an interrupt at least (one interrupt
  * sends all that is queued, so writing ahead would make a few interrupts

@@ -494,6 +494,20 @@ static inline int kt_kevents_off(int fd)
 			  0, NULL, 0, NULL);
 }
 
+/*
+ * A fixture's teardown: the module as it loads (no source on, every
+ * process selected, kt_restore_defaults()), then @fd closed. 0, or the
+ * first -errno.
+ */
+static inline int kt_close_restored(int fd)
+{
+	int err = kt_kevents_off(fd);
+	int err2 = kt_restore_defaults(fd);
+
+	close(fd);
+	return err ? err : err2;
+}
+
 /* Sources named by bit, as debugfs' kevents file names them, in its order. */
 static const char *const kt_source_names[] = {
 	"sched", "task", "irq", "softirq", "syscall", "block",

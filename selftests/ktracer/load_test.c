@@ -76,11 +76,8 @@ FIXTURE_TEARDOWN(load)
 		EXPECT_EQ(0, load_module());
 	fd = kt_open();
 	EXPECT_LE(0, fd);
-	if (fd >= 0) {
-		EXPECT_EQ(0, kt_kevents_off(fd));
-		EXPECT_EQ(0, kt_restore_defaults(fd));
-		close(fd);
-	}
+	if (fd >= 0)
+		EXPECT_EQ(0, kt_close_restored(fd));
 }
 
 /* The writers' records to kt_seq_check(), and one more event's. */

@@ -225,24 +225,35 @@ static void reset(int unused)
 	close(fd);
 }
 
-TEST_F(perm, reset_eperm)
+/*
+ * A GAUGE recorded, then @fn run unprivileged with @arg: neither reset
+ * nor disabled, the record is there, and the next one too.
+ */
+static void gauge_survives(struct __test_metadata *_metadata, int fd,
+			   void (*fn)(int fd), int arg)
 {
 	struct kt_recs recs = { 0 };
 	struct kt_rings rings;
 	int64_t id;
 
-	id = kt_register(self->fd, KTRACER_KIND_GAUGE, 0, "perm.gauge");
+	id = kt_register(fd, KTRACER_KIND_GAUGE, 0, "perm.gauge");
 	ASSERT_LT(0, id);
-	ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_GAUGE, id, 0, 42));
-	ASSERT_EQ(0, kt_run_unprivileged(reset, -1));
+	ASSERT_RET(0, kt_op(fd, KTRACER_OP_GAUGE, id, 0, 42));
+	ASSERT_EQ(0, kt_run_unprivileged(fn, arg));
 
-	/* Not reset: the record is still there. */
-	ASSERT_RET(0, kt_rings_map(self->fd, &rings));
+	ASSERT_RET(0, kt_op(fd, KTRACER_OP_GAUGE, id, 0, 43));
+	ASSERT_RET(0, kt_rings_map(fd, &rings));
 	KT_COLLECT(&rings, &recs);
 	kt_rings_unmap(&rings);
-	ASSERT_EQ(1, recs.n);
+	ASSERT_EQ(2, recs.n);
 	EXPECT_EQ(42, recs.v[0].hdr.arg);
+	EXPECT_EQ(43, recs.v[1].hdr.arg);
 	kt_recs_free(&recs);
+}
+
+TEST_F(perm, reset_eperm)
+{
+	gauge_survives(_metadata, self->fd, reset, -1);
 }
 
 static void enable(int unused)
@@ -305,24 +316,7 @@ static void roots_file(int fd)
 
 TEST_F(perm, roots_file_eperm)
 {
-	struct kt_recs recs = { 0 };
-	struct kt_rings rings;
-	int64_t id;
-
-	id = kt_register(self->fd, KTRACER_KIND_GAUGE, 0, "perm.gauge");
-	ASSERT_LT(0, id);
-	ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_GAUGE, id, 0, 42));
-	ASSERT_EQ(0, kt_run_unprivileged(roots_file, self->fd));
-
-	/* Neither reset nor disabled: the record is there, the next too. */
-	ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_GAUGE, id, 0, 43));
-	ASSERT_RET(0, kt_rings_map(self->fd, &rings));
-	KT_COLLECT(&rings, &recs);
-	kt_rings_unmap(&rings);
-	ASSERT_EQ(2, recs.n);
-	EXPECT_EQ(42, recs.v[0].hdr.arg);
-	EXPECT_EQ(43, recs.v[1].hdr.arg);
-	kt_recs_free(&recs);
+	gauge_survives(_metadata, self->fd, roots_file, self->fd);
 }
 
 static const char *const debugfs_files[] = {

@@ -87,11 +87,8 @@ FIXTURE_TEARDOWN(poison)
 	for (i = 0; i < self->rings.nr; i++)
 		free(self->snap[i]);
 	kt_rings_unmap(&self->rings);
-	if (self->fd >= 0) {
-		EXPECT_EQ(0, kt_kevents_off(self->fd));
-		EXPECT_EQ(0, kt_restore_defaults(self->fd));
-		close(self->fd);
-	}
+	if (self->fd >= 0)
+		EXPECT_EQ(0, kt_close_restored(self->fd));
 }
 
 /*

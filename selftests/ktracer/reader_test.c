@@ -35,10 +35,10 @@
 static char rd_bin[4096];
 
 /*
- * Start the reader with @args (NULL-terminated) and stdout on @out_fd;
- * @close_fd (if >= 0) is closed in the reader.
+ * Start the reader with @args (NULL-terminated), its stdout the write end
+ * of @pipe_fds if not NULL; this process keeps neither end.
  */
-static pid_t rd_start(const char *const *args, int out_fd, int close_fd)
+static pid_t rd_start(const char *const *args, const int *pipe_fds)
 {
 	const char *argv[16] = { "ktracer-read" };
 	unsigned int i;
@@ -59,14 +59,19 @@ static pid_t rd_start(const char *const *args, int out_fd, int close_fd)
 			 dirname(strdup(rd_bin)));
 	}
 	pid = fork();
-	if (pid)
+	if (pid) {
+		if (pipe_fds) {
+			close(pipe_fds[0]);	/* nobody reads */
+			close(pipe_fds[1]);
+		}
 		return pid;
+	}
 	err = open(RD_ERR, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	dup2(err, 2);
-	if (out_fd >= 0)
-		dup2(out_fd, 1);
-	if (close_fd >= 0)
-		close(close_fd);
+	if (pipe_fds) {
+		dup2(pipe_fds[1], 1);
+		close(pipe_fds[0]);
+	}
 	execv(rd_bin, (char *const *)argv);
 	_exit(127);
 }
@@ -99,6 +104,27 @@ static int rd_write(unsigned int n)
 	return ret;
 }
 
+/*
+ * Start the reader, let it map the buffers, write @n spans, give it
+ * @wait_ms to read them: its pid, or -1.
+ */
+static pid_t rd_run(const char *const *args, const int *pipe_fds,
+		    unsigned int n, unsigned int wait_ms)
+{
+	pid_t pid = rd_start(args, pipe_fds);
+
+	if (pid < 0)
+		return -1;
+	rd_settle();
+	if (rd_write(n)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	usleep(wait_ms * 1000);
+	return pid;
+}
+
 static size_t rd_count(const char *hay, const char *needle)
 {
 	size_t n = 0, l = strlen(needle);
@@ -120,6 +146,22 @@ static int rd_stop(pid_t pid, int sig)
 	return st;
 }
 
+/* The reader stopped by @sig exited with @code. */
+#define ASSERT_STOPS(pid, sig, code) do {				\
+	int __st = rd_stop(pid, sig);					\
+	ASSERT_TRUE(WIFEXITED(__st)) TH_LOG("status %#x", __st);	\
+	ASSERT_EQ(code, WEXITSTATUS(__st));				\
+} while (0)
+
+/* The reader's stderr, read into @err, holds @n times @needle. */
+#define ASSERT_STDERR(err, needle, n) do {				\
+	size_t __len;							\
+	err = kt_read_file(RD_ERR, &__len);				\
+	ASSERT_NE(NULL, err);						\
+	ASSERT_EQ((size_t)(n), rd_count(err, needle))			\
+		TH_LOG("stderr: %s", err);				\
+} while (0)
+
 /* @path holds one valid JSON text with @spans spans at least: its text. */
 #define ASSERT_TRACE(path, spans, doc) do {				\
 	size_t __len = 0, __off = 0;					\
@@ -139,16 +181,10 @@ static void rd_signal(struct __test_metadata *_metadata, int sig)
 	const char *args[] = { "-q", "-o", RD_OUT, NULL };
 	char *doc;
 	pid_t pid;
-	int st;
 
-	pid = rd_start(args, -1, -1);
+	pid = rd_run(args, NULL, 300, 300);
 	ASSERT_LT(0, pid);
-	rd_settle();
-	ASSERT_RET(0, rd_write(300));
-	usleep(300 * 1000);
-	st = rd_stop(pid, sig);
-	ASSERT_TRUE(WIFEXITED(st)) TH_LOG("status %#x", st);
-	ASSERT_EQ(0, WEXITSTATUS(st));
+	ASSERT_STOPS(pid, sig, 0);
 	ASSERT_TRACE(RD_OUT, 300u, doc);
 	free(doc);
 }
@@ -174,21 +210,16 @@ TEST(unload_while_reading)
 	const char *args[] = { "-q", "-o", RD_OUT, NULL };
 	char *doc;
 	pid_t pid;
-	int st;
 
-	pid = rd_start(args, -1, -1);
+	pid = rd_run(args, NULL, 100, 0);
 	ASSERT_LT(0, pid);
-	rd_settle();
-	ASSERT_RET(0, rd_write(100));
 	ASSERT_ERRNO(EWOULDBLOCK, syscall(SYS_delete_module, "ktracer",
 					  O_NONBLOCK));
 	ASSERT_ERRNO(EWOULDBLOCK, syscall(SYS_delete_module, "ktracer", 0));
 	ASSERT_EQ(0, access(KTRACER_DEVICE, F_OK));
 	ASSERT_RET(0, rd_write(100));
 	usleep(300 * 1000);
-	st = rd_stop(pid, SIGINT);
-	ASSERT_TRUE(WIFEXITED(st)) TH_LOG("status %#x", st);
-	ASSERT_EQ(0, WEXITSTATUS(st));
+	ASSERT_STOPS(pid, SIGINT, 0);
 	ASSERT_TRACE(RD_OUT, 200u, doc);
 	free(doc);
 }
@@ -197,26 +228,16 @@ TEST(disk_full)
 {
 	const char *args[] = { "-q", "-o", RD_FULL "/trace.json", NULL };
 	char *doc, *err;
-	size_t len;
 	pid_t pid;
-	int st;
 
 	mkdir(RD_FULL, 0755);
 	ASSERT_EQ(0, mount("tmpfs", RD_FULL, "tmpfs", 0, "size=64k"));
-	pid = rd_start(args, -1, -1);
+	pid = rd_run(args, NULL, 2000, 500);	/* about 300 KB of JSON */
 	ASSERT_LT(0, pid);
-	rd_settle();
-	ASSERT_RET(0, rd_write(2000));	/* about 300 KB of JSON */
-	usleep(500 * 1000);
-	st = rd_stop(pid, SIGINT);
-	ASSERT_TRUE(WIFEXITED(st)) TH_LOG("status %#x", st);
-	ASSERT_EQ(1, WEXITSTATUS(st));
-	err = kt_read_file(RD_ERR, &len);
-	ASSERT_NE(NULL, err);
-	ASSERT_NE(NULL, strstr(err, "writing " RD_FULL "/trace.json: No space left on device"))
-		TH_LOG("stderr: %s", err);
-	ASSERT_NE(NULL, strstr(err, "cut at its last whole event"))
-		TH_LOG("stderr: %s", err);
+	ASSERT_STOPS(pid, SIGINT, 1);
+	ASSERT_STDERR(err, "writing " RD_FULL "/trace.json: No space left on device", 1);
+	free(err);
+	ASSERT_STDERR(err, "cut at its last whole event", 1);
 	free(err);
 	ASSERT_TRACE(RD_FULL "/trace.json", 100u, doc);
 	free(doc);
@@ -227,25 +248,14 @@ TEST(broken_pipe)
 {
 	const char *args[] = { "-q", "-o", "-", NULL };
 	char *err;
-	size_t len;
-	int fds[2], st;
+	int fds[2];
 	pid_t pid;
 
 	ASSERT_EQ(0, pipe(fds));
-	pid = rd_start(args, fds[1], fds[0]);
+	pid = rd_run(args, fds, 50, 200);
 	ASSERT_LT(0, pid);
-	close(fds[1]);
-	close(fds[0]);		/* nobody reads */
-	rd_settle();
-	ASSERT_RET(0, rd_write(50));
-	usleep(200 * 1000);
-	st = rd_stop(pid, SIGINT);
-	ASSERT_TRUE(WIFEXITED(st)) TH_LOG("status %#x", st);
-	ASSERT_EQ(1, WEXITSTATUS(st));
-	err = kt_read_file(RD_ERR, &len);
-	ASSERT_NE(NULL, err);
-	ASSERT_NE(NULL, strstr(err, "writing stdout: Broken pipe"))
-		TH_LOG("stderr: %s", err);
+	ASSERT_STOPS(pid, SIGINT, 1);
+	ASSERT_STDERR(err, "writing stdout: Broken pipe", 1);
 	free(err);
 }
 
@@ -273,7 +283,6 @@ TEST(statsd_refused)
 	const char *args[] = { "-o", RD_OUT, "--statsd", "127.0.0.1:9",
 			       "--statsd-interval", "0.1", NULL };
 	char *doc, *err;
-	size_t len;
 	pid_t pid;
 	int st;
 
@@ -281,20 +290,12 @@ TEST(statsd_refused)
 	if (st == -ENOSYS || st == -EAFNOSUPPORT)
 		SKIP(return, "this kernel has no networking (the debug kernel)");
 	ASSERT_EQ(0, st) TH_LOG("lo up: %s", strerror(-st));
-	pid = rd_start(args, -1, -1);
+	pid = rd_run(args, NULL, 100, 800);	/* several sends, refused */
 	ASSERT_LT(0, pid);
-	rd_settle();
-	ASSERT_RET(0, rd_write(100));
-	usleep(800 * 1000);	/* several sends, refused */
 	ASSERT_RET(0, rd_write(100));
 	usleep(300 * 1000);
-	st = rd_stop(pid, SIGINT);
-	ASSERT_TRUE(WIFEXITED(st)) TH_LOG("status %#x", st);
-	ASSERT_EQ(0, WEXITSTATUS(st));
-	err = kt_read_file(RD_ERR, &len);
-	ASSERT_NE(NULL, err);
-	ASSERT_EQ(1, rd_count(err, "not sent: Connection refused"))
-		TH_LOG("stderr: %s", err);
+	ASSERT_STOPS(pid, SIGINT, 0);
+	ASSERT_STDERR(err, "not sent: Connection refused", 1);
 	ASSERT_NE(NULL, strstr(err, "datagrams to 127.0.0.1:9 ("))
 		TH_LOG("stderr: %s", err);
 	ASSERT_EQ(0, rd_count(err, "datagrams to 127.0.0.1:9 (0 not sent)"))

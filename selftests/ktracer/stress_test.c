@@ -80,11 +80,8 @@ FIXTURE_SETUP(stress)
 FIXTURE_TEARDOWN(stress)
 {
 	kt_rings_unmap(&self->rings);
-	if (self->fd >= 0) {
-		EXPECT_EQ(0, kt_kevents_off(self->fd));
-		EXPECT_EQ(0, kt_restore_defaults(self->fd));
-		close(self->fd);
-	}
+	if (self->fd >= 0)
+		EXPECT_EQ(0, kt_close_restored(self->fd));
 	if (self->dev_fd >= 0)
 		close(self->dev_fd);
 	EXPECT_EQ(0, kt_unload_extra(&self->mods));
@@ -201,14 +198,7 @@ TEST_F_TIMEOUT(stress, accounting, 900)
 	ASSERT_RET(0, kt_kevents_off(self->fd));
 	close(serial.fd);
 
-	for (cpu = 0; cpu < ld->nr; cpu++)
-		ASSERT_EQ(0, ld->w[cpu].err) TH_LOG("writer %d, op %u: %s",
-						    cpu, ld->w[cpu].done,
-						    strerror(-ld->w[cpu].err));
-	for (cpu = 0; cpu < ld->nr; cpu++)
-		if (ld->run.cpu[cpu].err[0])
-			TH_LOG("cpu %d: %s", cpu, ld->run.cpu[cpu].err);
-	ASSERT_EQ(0, ld->rd.err) TH_LOG("reader: %s", strerror(-ld->rd.err));
+	KT_LOAD_ASSERT_OK(ld);
 	ASSERT_EQ(0, blk.err) TH_LOG("null_blk i/o: %s", strerror(-blk.err));
 
 	TH_LOG("%s, %u s, %u KiB per CPU, sources 0x%x, %u serial lines, %llu null_blk i/os, %llu reader passes",
