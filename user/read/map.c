@@ -6,6 +6,7 @@
  */
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,33 @@ struct kr_slot {
 static inline struct kr_slot *kr_slot_at(const struct kr_map *m, size_t i)
 {
 	return (struct kr_slot *)(m->slot + i * m->esize);
+}
+
+static inline bool kr_block_dirty(const struct kr_map *m, size_t i)
+{
+	size_t b = i / KR_MAP_BLOCK;
+
+	return m->dirty[b / 64] & (1ull << (b % 64));
+}
+
+static inline void kr_block_mark(struct kr_map *m, size_t i)
+{
+	size_t b = i / KR_MAP_BLOCK;
+
+	m->dirty[b / 64] |= 1ull << (b % 64);
+}
+
+/* The first slot at or after @i in a block that may hold entries. */
+static size_t kr_next_dirty(const struct kr_map *m, size_t i)
+{
+	while (i < m->cap && !kr_block_dirty(m, i))
+		i = (i / KR_MAP_BLOCK + 1) * KR_MAP_BLOCK;
+	return i;
+}
+
+static size_t kr_dirty_words(size_t cap)
+{
+	return ((cap + KR_MAP_BLOCK - 1) / KR_MAP_BLOCK + 63) / 64;
 }
 
 static inline size_t kr_home(const struct kr_map *m, uint64_t key1)
@@ -41,7 +69,9 @@ int kr_map_init(struct kr_map *m, size_t max, size_t vsize, kr_map_fn evict,
 	}
 	m->esize = (sizeof(struct kr_slot) + vsize + 7) & ~(size_t)7;
 	m->slot = calloc(cap, m->esize);
-	if (!m->slot) {
+	m->dirty = calloc(kr_dirty_words(cap), sizeof(*m->dirty));
+	if (!m->slot || !m->dirty) {
+		kr_map_free(m);
 		errno = ENOMEM;
 		return -1;
 	}
@@ -58,6 +88,7 @@ int kr_map_init(struct kr_map *m, size_t max, size_t vsize, kr_map_fn evict,
 void kr_map_free(struct kr_map *m)
 {
 	free(m->slot);
+	free(m->dirty);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -125,7 +156,8 @@ static void kr_evict_old(struct kr_map *m)
 	struct kr_slot *s;
 	size_t i = 0;
 
-	while (i < m->cap) {
+	/* A move by kr_del_at() is into a slot that was full: dirty. */
+	while ((i = kr_next_dirty(m, i)) < m->cap) {
 		s = kr_slot_at(m, i);
 		if (s->key && s->stamp <= keep) {
 			if (m->evict)
@@ -152,6 +184,7 @@ void *kr_map_put(struct kr_map *m, uint64_t key, int *created)
 	if (!found) {
 		memset(s, 0, m->esize);
 		s->key = key + 1;
+		kr_block_mark(m, i);
 		m->n++;
 	}
 	s->stamp = ++m->tick;
@@ -165,7 +198,7 @@ void kr_map_each(struct kr_map *m, kr_map_fn fn, void *ctx)
 	struct kr_slot *s;
 	size_t i;
 
-	for (i = 0; i < m->cap; i++) {
+	for (i = 0; (i = kr_next_dirty(m, i)) < m->cap; i++) {
 		s = kr_slot_at(m, i);
 		if (s->key)
 			fn(ctx, s->key - 1, s + 1);
@@ -174,6 +207,12 @@ void kr_map_each(struct kr_map *m, kr_map_fn fn, void *ctx)
 
 void kr_map_clear(struct kr_map *m)
 {
-	memset(m->slot, 0, m->cap * m->esize);
+	size_t i, end;
+
+	for (i = 0; (i = kr_next_dirty(m, i)) < m->cap; i = end) {
+		end = i + KR_MAP_BLOCK < m->cap ? i + KR_MAP_BLOCK : m->cap;
+		memset(kr_slot_at(m, i), 0, (end - i) * m->esize);
+	}
+	memset(m->dirty, 0, kr_dirty_words(m->cap) * sizeof(*m->dirty));
 	m->n = 0;
 }

@@ -11,10 +11,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Slots per bit of kr_map.dirty: a block that never held an entry is
+ * skipped by whatever walks the whole table (each, clear, eviction), so a
+ * big, sparsely used map costs what it holds, not what it could hold.
+ */
+#define KR_MAP_BLOCK	64
+
 typedef void (*kr_map_fn)(void *ctx, uint64_t key, void *val);
 
 struct kr_map {
 	unsigned char *slot;	/* cap entries: key + 1 (0: free), stamp, value */
+	uint64_t *dirty;	/* a bit per KR_MAP_BLOCK slots ever filled */
 	size_t cap, mask, n, max, vsize, esize;
 	unsigned int shift;	/* 64 - log2(cap): the hash's top bits index */
 	uint64_t tick;		/* one per lookup: an entry's stamp is its last */

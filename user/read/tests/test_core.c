@@ -92,6 +92,67 @@ void map_bounded(void)
 	kr_map_free(&m);
 }
 
+struct ku_walk {
+	uint64_t keys, sum, n;
+};
+
+static void ku_walk_fn(void *ctx, uint64_t key, void *val)
+{
+	struct ku_walk *w = ctx;
+
+	w->n++;
+	w->keys += key;
+	w->sum += *(uint64_t *)val;
+}
+
+/*
+ * Whole-table walks (each, clear, eviction) skip the blocks that never
+ * held an entry: on tables smaller than a block, one block, and many,
+ * every entry is still seen exactly once, and clear leaves nothing.
+ */
+void map_walks(void)
+{
+	static const size_t maxes[] = { 2, 40, 5000 };
+	struct ku_walk w;
+	struct kr_map m;
+	uint64_t *v, i, k, nkeys;
+	size_t t;
+
+	for (t = 0; t < sizeof(maxes) / sizeof(maxes[0]); t++) {
+		nkeys = maxes[t] < 50 ? maxes[t] : 50;
+		CHECK(!kr_map_init(&m, maxes[t], sizeof(uint64_t), NULL,
+				   NULL));
+		for (k = 0; k < 2; k++) {
+			memset(&w, 0, sizeof(w));
+			for (i = 0; i < nkeys; i++) {
+				v = kr_map_put(&m, i * 1000003 + k, NULL);
+				*v = i + 1;
+			}
+			kr_map_each(&m, ku_walk_fn, &w);
+			CHECKF(w.n == nkeys, "max %zu: %llu of %llu",
+			       maxes[t], (unsigned long long)w.n,
+			       (unsigned long long)nkeys);
+			CHECK_EQ(w.sum, nkeys * (nkeys + 1) / 2);
+			CHECK_EQ(w.keys, 1000003 * nkeys * (nkeys - 1) / 2 +
+				 k * nkeys);
+			/* Removal moves entries back: still each once. */
+			for (i = 0; i < nkeys; i += 2)
+				kr_map_del(&m, i * 1000003 + k);
+			memset(&w, 0, sizeof(w));
+			kr_map_each(&m, ku_walk_fn, &w);
+			CHECK_EQ(w.n, nkeys / 2);
+			kr_map_clear(&m);
+			CHECK_EQ(m.n, 0);
+			memset(&w, 0, sizeof(w));
+			kr_map_each(&m, ku_walk_fn, &w);
+			CHECK_EQ(w.n, 0);
+			for (i = 0; i < nkeys; i++)
+				CHECK(!kr_map_get(&m, i * 1000003 + k));
+		}
+		kr_map_free(&m);
+	}
+}
+
 struct ku_order {
 	uint64_t last, n, late;
 	unsigned int per_cpu[4];

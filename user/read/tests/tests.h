@@ -75,6 +75,7 @@ void ku_pipe_free(struct ku_pipe *p);
 	X(json_write_error)	\
 	X(names_parse)	\
 	X(map_bounded)	\
+	X(map_walks)	\
 	X(merge_order_and_window)	\
 	X(ring_discard_wrap)	\
 	X(ring_discard_lost)	\
