@@ -227,7 +227,8 @@ static void reset(int unused)
 
 /*
  * A GAUGE recorded, then @fn run unprivileged with @arg: neither reset
- * nor disabled, the record is there, and the next one too.
+ * nor disabled, the record is there, and the next one too. On one CPU,
+ * so that the two come back in the order they were written.
  */
 static void gauge_survives(struct __test_metadata *_metadata, int fd,
 			   void (*fn)(int fd), int arg)
@@ -236,6 +237,7 @@ static void gauge_survives(struct __test_metadata *_metadata, int fd,
 	struct kt_rings rings;
 	int64_t id;
 
+	ASSERT_RET(0, kt_pin_cpu(0));
 	id = kt_register(fd, KTRACER_KIND_GAUGE, 0, "perm.gauge");
 	ASSERT_LT(0, id);
 	ASSERT_RET(0, kt_op(fd, KTRACER_OP_GAUGE, id, 0, 42));

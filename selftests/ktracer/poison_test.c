@@ -92,9 +92,11 @@ FIXTURE_TEARDOWN(poison)
 }
 
 /*
- * Fill CPU @cpu's buffer with POISON messages until one is dropped,
- * consume them all, and keep a copy of the data: the next records are
- * written over it (after a LOST record, for the dropped one).
+ * Fill CPU @cpu's buffer with POISON messages until one is dropped, then
+ * with shorter and shorter ones until those are dropped too (so that
+ * less than the smallest record is left of what was there before):
+ * consume them all, and keep a copy of the data. The next records are
+ * written over it (after a LOST record, for the dropped ones).
  */
 static void poison_cpu(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(poison) *self, int cpu)
@@ -102,15 +104,18 @@ static void poison_cpu(struct __test_metadata *_metadata,
 	struct kt_ring *r = &self->rings.ring[cpu];
 	unsigned char msg[KTRACER_LOG_MAX];
 	uint64_t lost;
-	int i;
+	uint32_t len;
+	int i = 0;
 
 	memset(msg, POISON, sizeof(msg));
 	ASSERT_RET(0, kt_pin_cpu(cpu));
 	ASSERT_LE(0, kt_ring_consume(r, NULL, NULL));
-	lost = r->meta->lost;
-	for (i = 0; r->meta->lost == lost; i++) {
-		ASSERT_GT(2 * r->data_size / KT_REC_HDR, i);
-		ASSERT_RET(0, kt_log(self->fd, self->fill, msg, sizeof(msg)));
+	for (len = sizeof(msg); len > 0; len -= 8) {
+		lost = r->meta->lost;
+		for (; r->meta->lost == lost; i++) {
+			ASSERT_GT(2 * r->data_size / KT_REC_HDR, i);
+			ASSERT_RET(0, kt_log(self->fd, self->fill, msg, len));
+		}
 	}
 	ASSERT_LE(0, kt_ring_consume(r, NULL, NULL));
 	memcpy(self->snap[cpu], r->data, r->data_size);
