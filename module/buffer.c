@@ -28,6 +28,7 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
+#include "compat.h"
 #include "ktracer.h"
 
 /* Deeper than task, softirq, hardirq and NMI: something is wrong. */
@@ -471,8 +472,8 @@ int kt_buf_mmap(struct file *file, struct vm_area_struct *vma)
 			return -EINVAL;
 		if (vma->vm_flags & VM_WRITE)
 			return -EPERM;
-		vma->vm_flags &= ~VM_MAYWRITE;
-		vma->vm_flags |= VM_DONTEXPAND;
+		vm_flags_clear(vma, VM_MAYWRITE);
+		vm_flags_set(vma, VM_DONTEXPAND);
 		return remap_vmalloc_range(vma, kt_state, 0);
 	}
 	if (!perfmon_capable())
@@ -489,9 +490,9 @@ int kt_buf_mmap(struct file *file, struct vm_area_struct *vma)
 		ret = -EPERM;
 		if (vma->vm_flags & VM_WRITE)
 			goto out;
-		vma->vm_flags &= ~VM_MAYWRITE;
+		vm_flags_clear(vma, VM_MAYWRITE);
 	}
-	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	ret = remap_vmalloc_range(vma, b->cpu[cpu].area, first);
 	if (ret)
 		goto out;

@@ -139,7 +139,6 @@ static const struct file_operations kt_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 	.mmap		= kt_buf_mmap,
 	.poll		= kt_buf_poll,
-	.llseek		= no_llseek,
 };
 
 static struct miscdevice kt_misc = {

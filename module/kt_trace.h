@@ -14,6 +14,7 @@
 
 #include <linux/tracepoint.h>
 
+#include "compat.h"
 #include "ktracer.h"
 
 /* START, STOP and CANCEL: one event class, each printing what it has. */
@@ -24,7 +25,7 @@ DECLARE_EVENT_CLASS(kt_span,
 				     __field(u32, slot)
 				     __field(u64, arg)
 				     __field(u64, dur)),
-		    TP_fast_assign(__assign_str(event, kt_event_name(id));
+		    TP_fast_assign(kt_assign_str(event, kt_event_name(id));
 				   __entry->slot = slot;
 				   __entry->arg = arg;
 				   __entry->dur = dur;),
@@ -59,7 +60,7 @@ DECLARE_EVENT_CLASS(kt_metric,
 		    TP_STRUCT__entry(__string(event, kt_event_name(id))
 				     __field(u64, a)
 				     __field(u64, b)),
-		    TP_fast_assign(__assign_str(event, kt_event_name(id));
+		    TP_fast_assign(kt_assign_str(event, kt_event_name(id));
 				   __entry->a = a;
 				   __entry->b = b;),
 		    TP_printk("event=%s added=%llu total=%llu",
@@ -84,7 +85,7 @@ TRACE_EVENT(log,
 	    TP_ARGS(id, msg, len),
 	    TP_STRUCT__entry(__string(event, kt_event_name(id))
 			     __dynamic_array(char, msg, len + 1)),
-	    TP_fast_assign(__assign_str(event, kt_event_name(id));
+	    TP_fast_assign(kt_assign_str(event, kt_event_name(id));
 			   memcpy(__get_dynamic_array(msg), msg, len);
 			   ((char *)__get_dynamic_array(msg))[len] = '\0';),
 	    TP_printk("event=%s msg=%s", __get_str(event), __get_str(msg))

@@ -6,10 +6,14 @@
 #   (selftests: builds the kselftests once; added before debian/debug)
 #   lint     checkpatch --strict, sparse C=2, W=1 (scripts/lint.sh)
 #   uapi     the uapi header alone, as C90 and C11
-#   debian   kselftests in a VM booting Debian's kernel, and the rig's
-#            self-check: a planted WARN must turn that run red
+#   debian   kselftests in a VM booting Debian 12's kernel (6.1), and the
+#            rig's self-check: a planted WARN must turn that run red
+#   debian612  the same on Debian 12's 6.12 LTS kernel
+#   sid      the same on Debian sid's newest kernel, its modules built in
+#            the sid chroot (with sid's gcc)
 #   user     libktracer's and ktracer-read's host tests (no kernel)
-#   debug    the same on the debug kernel (KASAN, lockdep, kmemleak, ...)
+#   debug    the kselftests on the debug kernel (KASAN, lockdep, kmemleak,
+#            ...; built from linux-source-6.12)
 #            with panic_on_warn=1 oops=panic, and the self-check: a planted
 #            use-after-free and a planted leak must each turn it red
 #   demo     make demo in the VM, its trace checked by the Chrome DevTools
@@ -28,9 +32,10 @@ set -uo pipefail
 cd "$KT_ROOT"
 
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(lint uapi user debian debug demo)
+[ ${#stages[@]} -gt 0 ] || stages=(lint uapi user debian debian612 sid debug demo)
 case " ${stages[*]} " in
-*" debian "* | *" debug "* | *" stress "*) stages=(selftests "${stages[@]}") ;;
+*" debian "* | *" debian612 "* | *" sid "* | *" debug "* | *" stress "*)
+	stages=(selftests "${stages[@]}") ;;
 esac
 
 n=0 passed=0 failed=0 skipped=0
@@ -101,19 +106,21 @@ vm_boot() {
 	fi
 }
 
-# vm_suite LABEL KDIR KERNEL "KERNEL ARGS" "MODULES" PLANT...: build the
-# modules for one kernel, boot it with the kselftests (and MODULES of
-# Debian's image, for them to load), then once per planted fault.
+# vm_suite STAGE KVER KDIR KERNEL "KERNEL ARGS" "MODULES" PLANT...: build
+# the modules for one kernel (in the chroot KT_CHROOT, if set), boot it
+# with the kselftests (and MODULES of its image, whose /lib/modules/KVER is
+# KT_VM_KMODULES, for them to load), then once per planted fault. Results
+# say "STAGE KVER:"; logs are in build/STAGE/.
 vm_suite() {
-	local label=$1 kdir=$2 kernel=$3 args=$4 mods=$5 dir=$KT_BUILD/$1 plant what want
+	local label="$1 $2" kdir=$3 kernel=$4 args=$5 mods=$6 dir=$KT_BUILD/$1 plant what want
 	local extra=()
-	shift 5
+	shift 6
 
 	step "$label: build ktracer.ko and kt_splat.ko" kt_build_modules "$kdir" "$dir"
 	[ -f "$dir/ktracer/ktracer.ko" ] && [ -x "$KT_BUILD/selftests/abi_test" ] || return 0
 	if [ -n "$mods" ]; then
 		step "$label: $mods.ko and its dependencies for the tests" \
-			extra_modules "$dir/extra" $mods
+			extra_modules "${KT_VM_KMODULES:-$KT_KMODULES}" "$dir/extra" $mods
 		extra=(-x "$dir/extra")
 	fi
 	"$KT_ROOT/scripts/vm/mkinitramfs.sh" "${extra[@]}" "$dir/initramfs.cpio.gz" \
@@ -153,7 +160,7 @@ vm_suite() {
 		*) echo "not ok $label: rig: unknown plant '$plant'"; continue ;;
 		esac
 		echo "# $label, $what: $(cat "$dir/vm-$plant/vm.info")"
-		if "$KT_ROOT/scripts/vm/verdict.sh" "$dir/vm-$plant" "$label-$plant" > /dev/null; then
+		if "$KT_ROOT/scripts/vm/verdict.sh" "$dir/vm-$plant" "$label $plant" > /dev/null; then
 			echo "not ok $label: rig: a $what turns the run red # the run was judged clean"
 		elif grep -q -E "$want" "$dir/vm-$plant/verdict"; then
 			echo "ok $label: rig: a $what turns the run red"
@@ -202,7 +209,17 @@ stage_selftests() {
 }
 
 stage_debian() {
-	vm_suite debian "$KT_KDIR" "$KT_KIMAGE" "" null_blk warn
+	vm_suite debian "$KT_KVER" "$KT_KDIR" "$KT_KIMAGE" "" null_blk warn
+}
+
+stage_debian612() {
+	KT_VM_KMODULES=$KT_612_KMODULES vm_suite debian612 "$KT_612_KVER" \
+		"$KT_612_KDIR" "$KT_612_KIMAGE" "" null_blk warn
+}
+
+stage_sid() {
+	KT_CHROOT=$KT_SID_ROOT KT_VM_KMODULES=$KT_SID_KMODULES vm_suite sid \
+		"$KT_SID_KVER" "$KT_SID_KDIR" "$KT_SID_KIMAGE" "" null_blk warn
 }
 
 # The kselftests that run for minutes with KT_STRESS=1 (seconds without).
@@ -210,7 +227,7 @@ stress_tests=fuzz_test,stress_test,load_test
 
 stage_stress() {
 	fuzz_read RUNS=10000000 "10,000,000 inputs"
-	KT_VM_TIMEOUT=5400 vm_suite stress "$KT_KDIR" "$KT_KIMAGE" \
+	KT_VM_TIMEOUT=5400 vm_suite stress "$KT_KVER" "$KT_KDIR" "$KT_KIMAGE" \
 		"kt.stress=1 kt.tests=$stress_tests" null_blk
 }
 
@@ -221,14 +238,15 @@ stage_debug() {
 		echo "not ok debug: build the debug kernel"
 		return 0
 	}
-	KT_VM_MEM=256 vm_suite debug "$kdir" "$kdir/arch/x86/boot/bzImage" \
+	KT_VM_MEM=256 vm_suite debug "$(cat "$kdir/include/config/kernel.release")" \
+		"$kdir" "$kdir/arch/x86/boot/bzImage" \
 		"panic_on_warn=1 oops=panic" "" leak uaf
 }
 
 for s in "${stages[@]}"; do
 	case "$s" in
-	lint|uapi|selftests|user|debian|debug|demo|stress) ;;
-	*) echo "check.sh: unknown stage '$s' (lint, uapi, user, debian, debug, demo, stress)" >&2; exit 2 ;;
+	lint|uapi|selftests|user|debian|debian612|sid|debug|demo|stress) ;;
+	*) echo "check.sh: unknown stage '$s' (lint, uapi, user, debian, debian612, sid, debug, demo, stress)" >&2; exit 2 ;;
 	esac
 	echo "# == $s =="
 	ts=$(date +%s)

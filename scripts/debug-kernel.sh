@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build (once) a small debug kernel from Debian's linux-source-6.1:
+# Build (once) a small debug kernel from Debian's linux-source-6.12 (the
+# newest LTS source Debian 12 has):
 # tinyconfig + scripts/debug-kernel.config (KASAN, lockdep, kmemleak,
 # DEBUG_ATOMIC_SLEEP, ...). The build tree is cached outside the repo in
 # $KTRACER_CACHE/debug-kernel-<source version>-<config hash>/ and doubles

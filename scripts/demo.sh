@@ -36,7 +36,7 @@ quiet "building statsd-sink" "$dir/sink.log" "${cc[@]}" \
 	-o "$dir/guest/statsd-sink" user/demo/statsd-sink.c
 cp "$dir/read/ktracer-read" "$dir/guest/"
 install -m 755 user/demo/run "$dir/guest/run"
-quiet "collecting null_blk.ko" "$dir/extra.log" extra_modules "$dir/extra" null_blk
+quiet "collecting null_blk.ko" "$dir/extra.log" extra_modules "$KT_KMODULES" "$dir/extra" null_blk
 
 scripts/vm/mkinitramfs.sh -x "$dir/extra" -d "$dir/guest" "$dir/initramfs.cpio.gz" \
 	"$dir/ktracer/ktracer.ko" "$dir/rig/kt_splat.ko" "$dir/no-tests"

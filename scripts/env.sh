@@ -1,27 +1,40 @@
 # SPDX-License-Identifier: GPL-2.0
 # Sourced by the rig's scripts: run setup (idempotent) and load the paths
-# it resolved (KT_KVER, KT_KDIR, KT_KIMAGE, KT_KMODULES, KT_KSRC).
+# it resolved (KT_KVER, KT_KDIR, KT_KIMAGE, KT_KMODULES, KT_KSRC; the same
+# as KT_612_* for Debian's 6.12 and KT_SID_* for sid's kernel, whose KDIR is
+# in the chroot KT_SID_ROOT).
 KT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KTRACER_CACHE=${KTRACER_CACHE:-$HOME/.cache/ktracer}
 export KTRACER_CACHE
 "$KT_ROOT/scripts/setup.sh" || exit 1
-eval "$(sed -n 's/^\(KT_[A-Z]*\) := \(.*\)$/\1="\2"/p' "$KTRACER_CACHE/env.mk")"
+eval "$(sed -n 's/^\(KT_[A-Z0-9_]*\) := \(.*\)$/\1="\2"/p' "$KTRACER_CACHE/env.mk")"
 KT_BUILD=$KT_ROOT/build
 
 # kt_kbuild KDIR OUTDIR SRC... -- MAKEARGS...: build an external module
 # from a copy of SRC (files and directories, relative to KT_ROOT) in
 # a fresh OUTDIR, so that builds for several kernels and lint passes never share
-# object files with each other or with the source tree.
+# object files with each other or with the source tree. With KT_CHROOT set,
+# KDIR is a path in that chroot and the build runs there (with its
+# compiler), in a directory of the chroot that OUTDIR links to.
 kt_kbuild() {
-	local kdir=$1 out=$2
+	local kdir=$1 out=$2 m
 	shift 2
-	rm -rf "$out" && mkdir -p "$out"
+	rm -rf "$out" && mkdir -p "${out%/*}" || return 1
+	if [ -n "${KT_CHROOT:-}" ]; then
+		m=/kt/$(echo "$out" | sha256sum | cut -c1-16)
+		rm -rf "$KT_CHROOT$m" && mkdir -p "$KT_CHROOT$m" &&
+			ln -s "$KT_CHROOT$m" "$out" || return 1
+	else
+		m=$out
+		mkdir -p "$out" || return 1
+	fi
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do
 		cp -a "$KT_ROOT/$1" "$out/"
 		shift
 	done
 	shift
-	make -j"$(nproc)" -C "$kdir" M="$out" "$@" modules
+	${KT_CHROOT:+chroot "$KT_CHROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin} \
+		make -j"$(nproc)" -C "$kdir" M="$m" "$@" modules
 }
 
 # kt_build_modules KDIR DIR: ktracer.ko in DIR/ktracer and the rig's
@@ -31,28 +44,32 @@ kt_build_modules() {
 		kt_kbuild "$1" "$2/rig" selftests/rig/Kbuild selftests/rig/kt_splat.c --
 }
 
-# extra_modules OUTDIR MODULE...: MODULE.ko of Debian's kernel image and
-# every module it depends on (its modules.dep), into OUTDIR, with the
-# file load.order naming them in an order they load in.
+# extra_modules KMODULES OUTDIR MODULE...: MODULE.ko of the unpacked
+# kernel image whose /lib/modules/<kver> is KMODULES and every module it
+# depends on (its modules.dep), into OUTDIR, with the file load.order
+# naming them in an order they load in.
 extra_modules() {
-	local out=$1 m path
+	local KT_KMODULES=$1 out=$2 m path
 	local -A seen=()
-	shift
+	shift 2
 	rm -rf "$out" && mkdir -p "$out" && : > "$out/load.order" || return 1
 
 	# add PATH: PATH's dependencies, then PATH (relative to KT_KMODULES).
 	add() {
-		local dep
+		local dep m
 		[ -z "${seen[$1]:-}" ] || return 0
 		seen[$1]=1
-		case "$1" in
-		*.ko) ;;
-		*) echo "$1: compressed modules are not supported"; return 1 ;;
-		esac
 		for dep in $(sed -n "s|^$1: *||p" "$KT_KMODULES/modules.dep"); do
 			add "$dep" || return 1
 		done
-		cp "$KT_KMODULES/$1" "$out/" && basename "$1" >> "$out/load.order"
+		# Debian compresses modules since 6.3: the VM's insmod takes them
+		# plain.
+		m=$(basename "$1")
+		case "$1" in
+		*.ko) cp "$KT_KMODULES/$1" "$out/" ;;
+		*.ko.xz) m=${m%.xz}; xz -dc "$KT_KMODULES/$1" > "$out/$m" ;;
+		*) echo "$1: unknown module compression"; return 1 ;;
+		esac && echo "$m" >> "$out/load.order"
 	}
 	for m; do
 		path=$(sed -n "s|^\(\(.*/\)\?$m\.ko[.a-z]*\):.*|\1|p" "$KT_KMODULES/modules.dep")

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * compat.h: the one place that knows which kernel ktracer is built for.
+ * Every other file is written against the newest kernel's API; what an
+ * older kernel spells differently is given that newer spelling here. Each
+ * shim names the kernel commit that made it necessary, and goes when the
+ * oldest supported kernel (README, "Supported kernels") has that commit.
+ */
+#ifndef _KT_COMPAT_H
+#define _KT_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/mm.h>
+
+/*
+ * v6.3, bc292ab00f6c ("mm: introduce vma->vm_flags wrapper functions"):
+ * vma->vm_flags became const, changed only through vm_flags_set() and
+ * vm_flags_clear(), which older kernels lack.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
+{
+	vma->vm_flags |= flags;
+}
+
+static inline void vm_flags_clear(struct vm_area_struct *vma,
+				  vm_flags_t flags)
+{
+	vma->vm_flags &= ~flags;
+}
+#endif
+
+/*
+ * v6.10, 2c92ca849fcc ("tracing/treewide: Remove second parameter of
+ * __assign_str()"): the source of a __string() field is named once, in
+ * TP_STRUCT__entry. Older kernels take it again when assigning.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 10, 0)
+#define kt_assign_str(dst, src)	__assign_str(dst, src)
+#else
+#define kt_assign_str(dst, src)	__assign_str(dst)
+#endif
+
+#endif /* _KT_COMPAT_H */
