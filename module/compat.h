@@ -41,4 +41,15 @@ static inline void vm_flags_clear(struct vm_area_struct *vma,
 #define kt_assign_str(dst, src)	__assign_str(dst)
 #endif
 
+/*
+ * v6.16, sched_process_exit gained a group_dead argument ("sched: Add
+ * group_dead to the sched_process_exit tracepoint"): the parameters of
+ * kevents.c's probe for it, after its void *data.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 16, 0)
+#define KT_SCHED_EXIT_PARAMS	struct task_struct *p
+#else
+#define KT_SCHED_EXIT_PARAMS	struct task_struct *p, bool group_dead
+#endif
+
 #endif /* _KT_COMPAT_H */

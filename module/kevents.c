@@ -40,6 +40,7 @@
 #include <trace/events/block.h>
 #endif
 
+#include "compat.h"
 #include "ktracer.h"
 
 static_assert(TASK_COMM_LEN == KTRACER_COMM_MAX);
@@ -183,7 +184,7 @@ static void kt_probe_exec(void *data, struct task_struct *p, pid_t old_pid,
 		kt_instant(KTRACER_KEV_EXEC, p, old_pid, 0);
 }
 
-static void kt_probe_exit(void *data, struct task_struct *p)
+static void kt_probe_exit(void *data, KT_SCHED_EXIT_PARAMS)
 {
 	if (kt_selected(p, false))
 		kt_instant(KTRACER_KEV_EXIT, p, p->exit_code, 0);

@@ -33,8 +33,14 @@ kt_kbuild() {
 		shift
 	done
 	shift
-	${KT_CHROOT:+chroot "$KT_CHROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin} \
+	if [ -z "${KT_CHROOT:-}" ]; then
 		make -j"$(nproc)" -C "$kdir" M="$m" "$@" modules
+		return
+	fi
+	# objtool reads /proc: a private mount of it, gone with the command.
+	unshare -m --propagation private sh -c 'mount -t proc proc "$0/proc" &&
+		exec chroot "$0" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"' \
+		"$KT_CHROOT" make -j"$(nproc)" -C "$kdir" M="$m" "$@" modules
 }
 
 # kt_build_modules KDIR DIR: ktracer.ko in DIR/ktracer and the rig's

@@ -259,7 +259,7 @@ TEST_F_TIMEOUT(load, unload_under_fire, 3000)
 	ASSERT_GE(KT_MAX_CPUS, kt_nr_cpus());
 	for (i = 0; i < n; i++) {
 		cycle(_metadata, &self->rings, ld, i);
-		if (!_metadata->passed)
+		if (!__test_passed(_metadata))
 			break;
 	}
 	TH_LOG("%u cycles of %u survived in %.1f s", i, n,

@@ -129,7 +129,7 @@ static void poison_all(struct __test_metadata *_metadata,
 
 	for (cpu = 0; cpu < self->rings.nr; cpu++) {
 		poison_cpu(_metadata, self, cpu);
-		if (!_metadata->passed)
+		if (!__test_passed(_metadata))
 			return;
 	}
 }
@@ -261,7 +261,7 @@ static void check_all(struct __test_metadata *_metadata,
 
 	for (cpu = 0; cpu < self->rings.nr; cpu++) {
 		check_cpu(_metadata, self, cpu);
-		if (!_metadata->passed)
+		if (!__test_passed(_metadata))
 			return;
 	}
 }
