@@ -40,7 +40,8 @@ setup:
 lint:
 	scripts/lint.sh
 
-# lint + uapi + kselftests in qemu on Debian's kernel and on the debug kernel
+# lint + uapi + kselftests in qemu on Debian 12's 6.1 and 6.12, sid's newest
+# kernel and the debug kernel
 check:
 	scripts/check.sh
 
@@ -89,7 +90,7 @@ help:
 	@echo 'make user          libktracer and ktracer-read (build/lib, build/read)'
 	@echo 'make install-user  install libktracer (headers, libs, .pc) and ktracer-read'
 	@echo 'make install       modules_install + depmod'
-	@echo 'make check         lint, host tests, kselftests in qemu on Debian'"'"'s and the debug kernel, the demo'
+	@echo 'make check         lint, host tests, kselftests in qemu on Debian'"'"'s 6.1, 6.12 and sid kernels and the debug kernel, the demo'
 	@echo 'make check-user    libktracer and ktracer-read host tests'
 	@echo 'make check-demo    make demo, and its output checked by DevTools'"'"' trace engine and statsd'
 	@echo 'make check-debian  lint + kselftests on Debian'"'"'s kernel only'
