@@ -55,7 +55,7 @@ lint_kernel() {
 	local name=$1 kdir=$2 out=$KT_BUILD/lint/$1
 
 	if [ -n "${KT_NO_SPARSE:-}" ]; then
-		echo "ok $name: sparse C=2 # SKIP $KT_NO_SPARSE"
+		echo "ok lint: $name: sparse C=2 # SKIP $KT_NO_SPARSE"
 	else
 		kt_kbuild "$kdir" "$out/sparse" Kbuild module uapi -- C=2 \
 			> "$log.full" 2>&1
