@@ -488,6 +488,13 @@ struct ktracer_reset {
  *	EPERM	a buffer, without privilege; PROT_WRITE on anything but
  *		exactly a reader page (and mprotect cannot add it later)
  * While a buffer is mapped, its size cannot change and RESET is refused.
+ *
+ * A mapping always shows the kernel's pages: after madvise(MADV_DONTNEED)
+ * (or anything else that drops them from the page tables) the next access
+ * brings the same pages back, and a write to a reader page still reaches
+ * the kernel. A mapping a child inherits by fork(), one moved by mremap()
+ * (which cannot make it larger) and each piece of one partly unmapped
+ * count as mappings of the buffer until they are unmapped too.
  */
 #define KTRACER_STATE_MAGIC	0x6b74726163657201ULL	/* "ktracer\1" */
 #define KTRACER_META_MAGIC	0x6b74726163657202ULL	/* "ktracer\2" */
