@@ -115,7 +115,11 @@ again:
 		goto again;
 	}
 
-	/* The watermark first: wq_has_sleeper() is a full barrier. */
+	/*
+	 * The watermark first: wq_has_sleeper() is a full barrier, after the
+	 * head is published and before kt_wait is read; pairs with the
+	 * smp_mb() in kt_buf_poll() after poll_wait().
+	 */
 	if (head - READ_ONCE(cb->reader->tail) >= kt_watermark(cb) &&
 	    wq_has_sleeper(&kt_wait))
 		irq_work_queue(&cb->wake);
@@ -570,6 +574,16 @@ __poll_t kt_buf_poll(struct file *file, struct poll_table_struct *wait)
 	unsigned int cpu;
 
 	poll_wait(file, &kt_wait, wait);
+	/*
+	 * Pairs with the smp_mb() of wq_has_sleeper() in kt_publish(), which
+	 * the writer calls after publishing the head: our wait queue entry is
+	 * visible before we read the heads and tails, so either we see the
+	 * writer's head or it sees us on kt_wait and wakes us. Without it
+	 * both can read the other's old value, and poll() sleeps through
+	 * data above the watermark (as ring_buffer_poll_wait() and
+	 * sock_poll_wait() know).
+	 */
+	smp_mb();
 	rcu_read_lock();
 	b = rcu_dereference(kt_bufs);
 	for (cpu = 0; cpu < b->nr_cpus && !mask; cpu++) {

@@ -562,7 +562,13 @@ struct ktracer_state {
  * where PAD and LOST records count nowhere.
  *
  * poll() on the file (a privileged reader) reports EPOLLIN when some
- * CPU's unread bytes reach its reader->watermark (0: data_size / 2).
+ * CPU's unread bytes reach its reader->watermark (0, or more than
+ * data_size: data_size / 2). A reader that starts waiting just as a
+ * writer reaches the watermark is never left asleep: either its poll()
+ * sees the new head or the writer sees it waiting and wakes it (a full
+ * barrier in poll() after it queues itself, before it reads the heads,
+ * pairs with one in the writer after it publishes a head, before it looks
+ * for waiters).
  */
 struct ktracer_reader {
 	__u64 tail;		/* reader-owned: first byte not consumed */
@@ -578,7 +584,7 @@ struct ktracer_meta {
 	__u64 head;		/* kernel-owned: end of published records */
 	__u64 written;		/* records the CPU tried to write */
 	__u64 bytes;		/* bytes of the records written to data */
-	__u64 lost;		/* records dropped: buffer full (DISCARD) */
+	__u64 lost;		/* records dropped: see "The buffers" */
 	__u64 overwritten;	/* records freed unread (OVERWRITE) */
 	__u64 tail_resets;	/* times the kernel found tail corrupt */
 };
