@@ -427,7 +427,18 @@ struct ktracer_block {
  * Mode DISCARD: a full buffer drops new records (counted in "lost"; a
  * LOST record says how many, where room was found again). Mode OVERWRITE
  * (a flight recorder): the writer frees the oldest records to make room
- * (counted in "overwritten").
+ * (counted in "overwritten"). It frees only finished, published records,
+ * so it too drops a new record, counted in "lost" and told by a LOST
+ * record as in DISCARD, when it cannot make room:
+ *  - interrupts that came while a record was being written on this CPU
+ *    (kernel sources, below) wrote records under it that fill the rest of
+ *    the buffer: they are published with the interrupted record, after it;
+ *  - the reader moved its tail 16 times while one record looked for room.
+ * In either mode a record is also dropped, and counted in "lost", when
+ * writers nest more than 8 deep on one CPU (a task, a softirq, a hardirq
+ * and an NMI are 4). So in OVERWRITE mode, with no kernel source on and
+ * a reader that does not race the kernel for the tail that often, lost
+ * stays 0: every record written is read, overwritten or still unread.
  *
  * KTRACER_IOC_CONFIG. Privileged. The members named by flags are set
  * (flags 0 sets nothing and succeeds):
