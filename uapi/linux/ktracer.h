@@ -427,7 +427,18 @@ struct ktracer_block {
  * Mode DISCARD: a full buffer drops new records (counted in "lost"; a
  * LOST record says how many, where room was found again). Mode OVERWRITE
  * (a flight recorder): the writer frees the oldest records to make room
- * (counted in "overwritten").
+ * (counted in "overwritten"). It frees only finished, published records,
+ * so it too drops a new record, counted in "lost" and told by a LOST
+ * record as in DISCARD, when it cannot make room:
+ *  - interrupts that came while a record was being written on this CPU
+ *    (kernel sources, below) wrote records under it that fill the rest of
+ *    the buffer: they are published with the interrupted record, after it;
+ *  - the reader moved its tail 16 times while one record looked for room.
+ * In either mode a record is also dropped, and counted in "lost", when
+ * writers nest more than 8 deep on one CPU (a task, a softirq, a hardirq
+ * and an NMI are 4). So in OVERWRITE mode, with no kernel source on and
+ * a reader that does not race the kernel for the tail that often, lost
+ * stays 0: every record written is read, overwritten or still unread.
  *
  * KTRACER_IOC_CONFIG. Privileged. The members named by flags are set
  * (flags 0 sets nothing and succeeds):
@@ -488,6 +499,13 @@ struct ktracer_reset {
  *	EPERM	a buffer, without privilege; PROT_WRITE on anything but
  *		exactly a reader page (and mprotect cannot add it later)
  * While a buffer is mapped, its size cannot change and RESET is refused.
+ *
+ * A mapping always shows the kernel's pages: after madvise(MADV_DONTNEED)
+ * (or anything else that drops them from the page tables) the next access
+ * brings the same pages back, and a write to a reader page still reaches
+ * the kernel. A mapping a child inherits by fork(), one moved by mremap()
+ * (which cannot make it larger) and each piece of one partly unmapped
+ * count as mappings of the buffer until they are unmapped too.
  */
 #define KTRACER_STATE_MAGIC	0x6b74726163657201ULL	/* "ktracer\1" */
 #define KTRACER_META_MAGIC	0x6b74726163657202ULL	/* "ktracer\2" */
@@ -555,7 +573,13 @@ struct ktracer_state {
  * where PAD and LOST records count nowhere.
  *
  * poll() on the file (a privileged reader) reports EPOLLIN when some
- * CPU's unread bytes reach its reader->watermark (0: data_size / 2).
+ * CPU's unread bytes reach its reader->watermark (0, or more than
+ * data_size: data_size / 2). A reader that starts waiting just as a
+ * writer reaches the watermark is never left asleep: either its poll()
+ * sees the new head or the writer sees it waiting and wakes it (a full
+ * barrier in poll() after it queues itself, before it reads the heads,
+ * pairs with one in the writer after it publishes a head, before it looks
+ * for waiters).
  */
 struct ktracer_reader {
 	__u64 tail;		/* reader-owned: first byte not consumed */
@@ -571,7 +595,7 @@ struct ktracer_meta {
 	__u64 head;		/* kernel-owned: end of published records */
 	__u64 written;		/* records the CPU tried to write */
 	__u64 bytes;		/* bytes of the records written to data */
-	__u64 lost;		/* records dropped: buffer full (DISCARD) */
+	__u64 lost;		/* records dropped: see "The buffers" */
 	__u64 overwritten;	/* records freed unread (OVERWRITE) */
 	__u64 tail_resets;	/* times the kernel found tail corrupt */
 };
