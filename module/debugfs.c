@@ -227,6 +227,7 @@ static int kt_stats_show(struct seq_file *m, void *v)
 	rcu_read_unlock();
 	return 0;
 }
+
 KT_SHOW_FOPS(kt_stats);
 
 static int kt_events_show(struct seq_file *m, void *v)
@@ -242,6 +243,7 @@ static int kt_events_show(struct seq_file *m, void *v)
 	}
 	return 0;
 }
+
 KT_SHOW_FOPS(kt_events);
 
 static int kt_kevents_show(struct seq_file *m, void *v)
