@@ -149,7 +149,7 @@ static bool kt_overwrite(struct kt_cpu_buf *cb, u64 head, u64 new)
 			return true;
 		freed = 0;
 		for (t = tail; new - t > size; t += rs) {
-			r = t < published ? kt_rec_at(cb, t, &rs) : NULL;
+			r = kt_rec_at(cb, t, published, &rs);
 			if (!r)
 				break;
 			if (kt_rec_counts(r))
@@ -339,7 +339,7 @@ u64 kt_buf_count(struct kt_cpu_buf *cb, u64 from, u64 to)
 	if (!kt_tail_valid(cb, from, to))
 		return 0;
 	for (t = from; t < to; t += size) {
-		r = kt_rec_at(cb, t, &size);
+		r = kt_rec_at(cb, t, to, &size);
 		if (!r)
 			break;
 		if (kt_rec_counts(r))

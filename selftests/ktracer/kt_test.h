@@ -621,6 +621,33 @@ static inline void kt_unmap_state(const struct ktracer_state *st)
 		munmap((void *)st, sysconf(_SC_PAGESIZE));
 }
 
+/* ktracer itself, as the VM's /init loads it. */
+#define KT_MODULE_NAME	"ktracer"
+#define KT_MODULE_PATH	"/lib/modules/ktracer.ko"
+
+static inline bool kt_module_loaded(void)
+{
+	return !access("/sys/module/" KT_MODULE_NAME, F_OK);
+}
+
+static inline int kt_module_load(void)
+{
+	int fd = open(KT_MODULE_PATH, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/* delete_module() as rmmod does it: never waits. */
+static inline int kt_module_unload(void)
+{
+	return syscall(SYS_delete_module, KT_MODULE_NAME, O_NONBLOCK) ?
+	       -errno : 0;
+}
+
 /* Modules of the VM's /lib/modules/extra/, loaded in its load.order. */
 #define KT_EXTRA_MODULES	"/lib/modules/extra"
 #define KT_MAX_MODS		8

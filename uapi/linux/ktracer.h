@@ -13,13 +13,17 @@
  * the version. Commands that change what is traced for everybody or read
  * other processes' records need CAP_PERFMON (or CAP_SYS_ADMIN) and fail
  * with EPERM without it, whoever opened the file: each command below says
- * whether it is privileged.
+ * whether it is privileged. The same holds for the debugfs files
+ * (/sys/kernel/debug/ktracer/, root's): a control written, or trace,
+ * stats, events or kevents read, by a process without CAP_PERFMON fails
+ * with EPERM, even on a file root opened.
  *
  * Unloading
  * ---------
  * The module is in use, and cannot be unloaded, while any file of it is
- * open or any of its pages is mapped (a mapping holds its file, even once
- * the descriptor is closed): delete_module(2) with O_NONBLOCK, as rmmod
+ * open (/dev/ktracer, or any file of /sys/kernel/debug/ktracer/) or any
+ * of its pages is mapped (a mapping holds its file, even once the
+ * descriptor is closed): delete_module(2) with O_NONBLOCK, as rmmod
  * calls it, then fails with EAGAIN (EWOULDBLOCK; rmmod says "Module
  * ktracer is in use") and changes nothing. Once every file is closed and
  * unmapped it succeeds, whatever kernel sources are on: they are
