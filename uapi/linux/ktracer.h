@@ -27,11 +27,12 @@
  *
  * Versioning
  * ----------
- * KTRACER_ABI_MAJOR changes only when an existing command changes meaning;
- * a program built against another major must refuse to run.
+ * KTRACER_ABI_MAJOR changes only when an existing command changes meaning
+ * or number; a program built against another major must refuse to run.
  * KTRACER_ABI_MINOR grows when commands or struct fields are added; a
  * program may use what its header knows once KTRACER_IOC_VERSION has
- * reported a minor at least as large.
+ * reported a minor at least as large. (Major 2 moved the commands from
+ * magic 0xB8 to 0xBC: major 1's numbers fail with ENOTTY.)
  *
  * How every command's argument is passed
  * --------------------------------------
@@ -46,19 +47,31 @@
  *    for something this kernel cannot do)
  *  - a member named "flags" with an unknown bit: EINVAL
  *  - a member named "__reserved*" not zero:     EINVAL
+ *  - an input member that no flag selects (where
+ *    a command's flags say which members to use)
+ *    not zero:                                  EINVAL (so that it can be
+ *    given a meaning later)
  *  - an argument pointer the kernel cannot read
  *    or write:                                  EFAULT
  *
  * When a command writes results back, it writes the first
  * min(caller's size, kernel's size) bytes and sets "size" to that number.
  * A failed command changes nothing, neither in the kernel nor in the
- * caller's struct (EFAULT while writing results back excepted).
+ * caller's struct (EFAULT while writing results back excepted; BATCH
+ * says what it applied, below).
  *
  * All members are fixed-width and naturally aligned, so a 32-bit process
  * on a 64-bit kernel passes the very same bytes. Pointers, when a command
  * takes one, travel as __u64.
  *
- * Unknown ioctl numbers fail with ENOTTY.
+ * The command numbers
+ * -------------------
+ * A command is known by the type (KTRACER_IOC_MAGIC), number and
+ * direction of its ioctl number; the size encoded in it is not looked
+ * at: the struct's "size" member rules. A program built against a later
+ * header, whose struct has grown (and with it the size in the number),
+ * thus reaches the same command and gets the answers above. A number
+ * with an unknown type, number or direction fails with ENOTTY.
  */
 #ifndef _UAPI_LINUX_KTRACER_H
 #define _UAPI_LINUX_KTRACER_H
@@ -68,11 +81,15 @@
 
 #define KTRACER_DEVICE		"/dev/ktracer"
 
-#define KTRACER_ABI_MAJOR	1
-#define KTRACER_ABI_MINOR	2
+#define KTRACER_ABI_MAJOR	2
+#define KTRACER_ABI_MINOR	0
 
-/* 0xB8 is unused in Documentation/userspace-api/ioctl/ioctl-number.rst. */
-#define KTRACER_IOC_MAGIC	0xB8
+/*
+ * No driver in Linux uses 0xBC: Documentation/userspace-api/ioctl/
+ * ioctl-number.rst lists none, from 6.1 to the 2025 mainline (which has
+ * 0xB8 twice, mrvl_cn10k_dpi.h and mshv.h, and 0xBA).
+ */
+#define KTRACER_IOC_MAGIC	0xBC
 
 /* Largest "size" any command accepts. */
 #define KTRACER_ARG_SIZE_MAX	4096
@@ -352,10 +369,13 @@ struct ktracer_record {
  * layer, say) cannot have that source on: "available" says which it has.
  *
  * KTRACER_IOC_KEVENTS. Privileged. Sets what flags names, then reports
- * the sources on and available (flags 0 only reports):
+ * the sources on and available (flags 0 only reports). The members that
+ * flags does not name must be 0 on input:
  *	EINVAL		unknown flags or source bits; reserved not 0; npids
  *			above KTRACER_PIDS_MAX; a pid <= 0; SYSCALL on with
- *			an empty filter
+ *			an empty filter; sources without
+ *			KTRACER_KEVENTS_SOURCES, or pids or npids without
+ *			KTRACER_KEVENTS_PIDS, not 0
  *	EOPNOTSUPP	a source asked for is not available
  *	EFAULT		pids cannot be read
  *	ENOMEM		no memory to attach a source
@@ -429,10 +449,12 @@ struct ktracer_block {
  * (a flight recorder): the writer frees the oldest records to make room
  * (counted in "overwritten").
  *
- * KTRACER_IOC_CONFIG. Privileged. The members named by flags are set
- * (flags 0 sets nothing and succeeds):
+ * KTRACER_IOC_CONFIG. Privileged. The members named by flags are set,
+ * the others must be 0 (flags 0 sets nothing and succeeds):
  *	EINVAL	unknown flags or mode; buffer_size not a power of two in
- *		KTRACER_BUFFER_MIN..KTRACER_BUFFER_MAX; reserved not 0
+ *		KTRACER_BUFFER_MIN..KTRACER_BUFFER_MAX; reserved not 0;
+ *		mode without KTRACER_CONFIG_MODE, or buffer_size without
+ *		KTRACER_CONFIG_BUFFER_SIZE, not 0
  *	EBUSY	buffer_size while a buffer is mapped
  *	ENOMEM	no memory for the new buffers (the old ones stay)
  * A new buffer_size empties the buffers and zeroes their counters.
