@@ -187,15 +187,23 @@ struct ktracer_register {
  * nanoseconds, the clock of every record), so that a library can queue
  * ops and submit them later without moving them in time; ts == 0 means
  * "when this call began" (one clock read per call, so all the ts == 0
- * ops of one batch share it). A ts in the future, or older than the start of this file's
- * previous OP or BATCH call, is refused with EINVAL: a program can delay
- * its records, not rewrite the past. (A library that queues per thread
- * flushes all its queues together for that reason.)
+ * ops of one batch share it). A ts in the future, or older than the
+ * file's bound, is refused with EINVAL: a program can delay its records,
+ * not rewrite the past. (A library that queues per thread flushes all
+ * its queues together for that reason.)
+ *
+ * The bound is the start of the latest OP or BATCH call of this file
+ * that applied at least one op. A call that applies nothing (it fails at
+ * its first op, whatever the errno, or is refused as a whole) does not
+ * move it; a call that applies at least one op, even if a later op of it
+ * fails, moves it to that call's start, never backwards: when threads
+ * call at once, the latest start wins, whatever order the calls end in.
+ * A call's start is never older than the bound it found.
  *
  * Errors, the same for OP and for each op of a BATCH:
  *	EINVAL	unknown op, flags or reserved; the event is not of the
  *		op's kind; slot or len non-zero where the op has none;
- *		ts in the future or older than the previous call
+ *		ts in the future or older than the bound
  *	ENOENT	no such event id, or this file has not registered it;
  *		STOP on a slot that is not open
  *	ERANGE	slot >= the event's slots
@@ -235,12 +243,19 @@ struct ktracer_op {
  *
  * If every op succeeds the call returns 0 with done == count. If op i
  * fails, ops 0..i-1 stay applied, nothing after i is, and the call fails
- * with op i's errno, after writing back done = i and error = -errno. If the
- * batch itself is invalid (EINVAL: flags, count 0 or above
- * KTRACER_BATCH_MAX, op_size below KTRACER_OP_SIZE_VER0 or above
- * KTRACER_ARG_SIZE_MAX; EFAULT: ops unreadable), nothing is applied and
- * done and error are not written: set them to 0 before the call to tell.
- * Each op's own size must equal op_size.
+ * with op i's errno, after writing back done = i and error = -errno.
+ * That holds for every i, 0 included, and for every way an op can fail:
+ * the errors of OP above, and also
+ *	EFAULT	op i cannot be read (the ops before it can, and are
+ *		applied, however the array is laid out in pages)
+ *	E2BIG	op_size is larger than the kernel's struct and op i has
+ *		a non-zero byte past it
+ *	EINVAL	op i's own size is not op_size
+ * Only if the batch itself is invalid is nothing applied and done and
+ * error not written (set them to 0 before the call to tell): EINVAL for
+ * flags, count 0 or above KTRACER_BATCH_MAX, op_size below
+ * KTRACER_OP_SIZE_VER0 or above KTRACER_ARG_SIZE_MAX; the struct's own
+ * errors (size, EFAULT).
  */
 #define KTRACER_BATCH_MAX	4096
 
