@@ -680,6 +680,10 @@ long kt_ioc_kevents(void __user *uarg)
 	if (k.flags & ~known || k.__reserved ||
 	    (k.flags & KTRACER_KEVENTS_SOURCES && k.sources & ~KTRACER_SRC_ALL))
 		return -EINVAL;
+	/* What no flag selects must be 0, to be given a meaning later. */
+	if ((!(k.flags & KTRACER_KEVENTS_SOURCES) && k.sources) ||
+	    (!(k.flags & KTRACER_KEVENTS_PIDS) && (k.pids || k.npids)))
+		return -EINVAL;
 	if (k.flags & KTRACER_KEVENTS_PIDS) {
 		ret = kt_pids_from_user(u64_to_user_ptr(k.pids), k.npids, &f);
 		if (ret)

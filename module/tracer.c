@@ -400,11 +400,33 @@ static int kt_apply_block(struct kt_tracer *t, const struct ktracer_op *ops,
 	return i;
 }
 
-/* Start a call: returns the previous call's start, the oldest valid ts. */
+/*
+ * The bound on user-supplied ts: the start of the latest call of this
+ * file that applied an op. A call reads it before the clock, so that
+ * its start is never older than its bound (a CPU's clock that lags
+ * another's by a hair is rounded up). Returns the bound, *@now the start.
+ */
 static u64 kt_call_begin(struct kt_tracer *t, u64 *now)
 {
-	*now = ktime_get_mono_fast_ns();
-	return atomic64_xchg(&t->last_call, *now);
+	u64 bound = atomic64_read(&t->last_call);
+
+	*now = max(ktime_get_mono_fast_ns(), bound);
+	return bound;
+}
+
+/*
+ * A call that applied at least one op moves the bound to its start,
+ * never backwards: of two threads' calls, the later start wins whatever
+ * order they end in. A call that applied nothing leaves it alone.
+ */
+static void kt_call_end(struct kt_tracer *t, u64 now)
+{
+	s64 old = atomic64_read(&t->last_call);
+
+	do {
+		if ((u64)old >= now)
+			return;
+	} while (!atomic64_try_cmpxchg(&t->last_call, &old, (s64)now));
 }
 
 long kt_ioc_op(struct kt_tracer *t, void __user *uarg)
@@ -417,7 +439,44 @@ long kt_ioc_op(struct kt_tracer *t, void __user *uarg)
 	if (ret)
 		return ret;
 	bound = kt_call_begin(t, &now);
-	return kt_apply(t, &op, bound, now);
+	ret = kt_apply(t, &op, bound, now);
+	if (!ret)
+		kt_call_end(t, now);
+	return ret;
+}
+
+/*
+ * Read ops[0..n-1] of a batch (each @op_size bytes at @src) into @ops.
+ * Returns how many were read: n, or the index of the first that could
+ * not be, its errno in *@err (EFAULT, or E2BIG for non-zero bytes past
+ * the kernel's struct).
+ */
+static u32 kt_ops_in(struct ktracer_op *ops, const u8 __user *src, u32 n,
+		     u32 op_size, int *err)
+{
+	u32 i;
+
+	*err = 0;
+	if (op_size == sizeof(*ops)) {
+		/* The common case: one copy for the whole chunk. */
+		if (!kt_copy_words_in(ops, src, n * sizeof(*ops)))
+			return n;
+		/* Some op is unreadable: find the first, reading one by one. */
+		for (i = 0; i < n; i++) {
+			*err = kt_copy_words_in(&ops[i], src + i * sizeof(*ops),
+						sizeof(*ops));
+			if (*err)
+				return i;
+		}
+		return n;	/* readable now: the caller's mapping changed */
+	}
+	for (i = 0; i < n; i++) {
+		*err = copy_struct_from_user(&ops[i], sizeof(ops[i]),
+					     src + (size_t)i * op_size, op_size);
+		if (*err)
+			return i;
+	}
+	return n;
 }
 
 long kt_ioc_batch(struct kt_tracer *t, void __user *uarg)
@@ -427,7 +486,7 @@ long kt_ioc_batch(struct kt_tracer *t, void __user *uarg)
 	const u8 __user *src;
 	u32 i, n, done = 0;
 	u64 bound, now;
-	int ret, k;
+	int ret, rerr, k;
 
 	ret = kt_uarg_in(&b, sizeof(b), KTRACER_BATCH_SIZE_VER0, uarg);
 	if (ret)
@@ -436,39 +495,21 @@ long kt_ioc_batch(struct kt_tracer *t, void __user *uarg)
 	    b.op_size < KTRACER_OP_SIZE_VER0 || b.op_size > KTRACER_ARG_SIZE_MAX)
 		return -EINVAL;
 	src = u64_to_user_ptr(b.ops);
-	if (!access_ok(src, (size_t)b.count * b.op_size))
-		return -EFAULT;
 
 	bound = kt_call_begin(t, &now);
+	ret = 0;
 	while (done < b.count) {
-		n = min_t(u32, b.count - done, KT_BATCH_CHUNK);
-		if (b.op_size == sizeof(ops[0])) {
-			/* The common case: one copy for the whole chunk. */
-			ret = kt_copy_words_in(ops, src + (size_t)done * b.op_size,
-					       n * sizeof(ops[0]));
-			i = ret ? 0 : n;
-		} else {
-			for (i = 0; i < n; i++) {
-				ret = copy_struct_from_user(&ops[i], sizeof(ops[i]),
-							    src + (size_t)(done + i) * b.op_size,
-							    b.op_size);
-				if (ret)
-					break;
-			}
-		}
-		if (ret && i == 0) {
-			if (!done)
-				return ret;	/* the array itself is unreadable */
-			break;
-		}
-		n = i;
-		if (!ret && kt_ops_simple(ops, n, b.op_size)) {
+		/* Ops up to the first unreadable one; its error in rerr. */
+		n = kt_ops_in(ops, src + (size_t)done * b.op_size,
+			      min_t(u32, b.count - done, KT_BATCH_CHUNK),
+			      b.op_size, &rerr);
+		if (n && kt_ops_simple(ops, n, b.op_size)) {
 			k = kt_apply_block(t, ops, n, bound, now, &ret);
 			if (k >= 0) {
 				done += k;
 				if (k < n)
 					goto out;
-				continue;
+				goto next;
 			}
 		}
 		for (i = 0; i < n; i++, done++) {
@@ -478,8 +519,14 @@ long kt_ioc_batch(struct kt_tracer *t, void __user *uarg)
 			if (ret)
 				goto out;
 		}
+next:
+		ret = rerr;
+		if (ret)
+			goto out;
 	}
 out:
+	if (done)
+		kt_call_end(t, now);
 	b.done = done;
 	b.error = ret;
 	if (kt_uarg_out(uarg, &b, sizeof(b)))

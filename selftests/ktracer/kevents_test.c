@@ -331,6 +331,7 @@ TEST_F(kev, ioctl_errors)
 	st.npids = 0;
 	k = valid(&st, st.on | KTRACER_SRC_SYSCALL);
 	k.flags = KTRACER_KEVENTS_SOURCES;
+	k.pids = 0;
 	fails(_metadata, self->fd, EINVAL, &k, &st);
 	/* ...or after it. */
 	ASSERT_RET(0, kt_kevents(self->fd, SRC_SET, st.on | KTRACER_SRC_SYSCALL,
@@ -346,6 +347,8 @@ TEST_F(kev, ioctl_errors)
 	/* A larger struct with zeros past the kernel's is fine. */
 	big.k = valid(&st, 0);
 	big.k.flags = 0;
+	big.k.pids = 0;
+	big.k.npids = 0;
 	big.k.size = sizeof(big);
 	big.tail = 0;
 	ASSERT_EQ(0, ioctl(self->fd, KTRACER_IOC_KEVENTS, &big.k));

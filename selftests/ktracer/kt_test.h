@@ -397,10 +397,7 @@ static inline int kt_set_enable(int fd, uint32_t on)
 	return ioctl(fd, KTRACER_IOC_ENABLE, &e) ? -errno : 0;
 }
 
-/*
- * KTRACER_IOC_CONFIG. Members that @flags does not name still carry valid
- * values (the defaults), so that only what is under test can be refused.
- */
+/* KTRACER_IOC_CONFIG. Members that @flags does not name are left 0. */
 static inline int kt_config(int fd, uint32_t flags, uint32_t mode,
 			    uint64_t buffer_size)
 {
@@ -409,9 +406,8 @@ static inline int kt_config(int fd, uint32_t flags, uint32_t mode,
 	memset(&c, 0, sizeof(c));
 	c.size = sizeof(c);
 	c.flags = flags;
-	c.mode = flags & KTRACER_CONFIG_MODE ? mode : KT_DEFAULT_MODE;
-	c.buffer_size = flags & KTRACER_CONFIG_BUFFER_SIZE ? buffer_size :
-			KT_DEFAULT_BUFFER;
+	c.mode = flags & KTRACER_CONFIG_MODE ? mode : 0;
+	c.buffer_size = flags & KTRACER_CONFIG_BUFFER_SIZE ? buffer_size : 0;
 	return ioctl(fd, KTRACER_IOC_CONFIG, &c) ? -errno : 0;
 }
 
@@ -465,8 +461,9 @@ static inline int kt_restore_defaults(int fd)
 
 /*
  * KTRACER_IOC_KEVENTS: set what @flags names, the sources to @sources and
- * the pid filter to @pids[0..@npids-1]. @out, if not NULL, gets the
- * struct as the call left it (what is on and available, on success).
+ * the pid filter to @pids[0..@npids-1] (what @flags does not name is
+ * passed as 0). @out, if not NULL, gets the struct as the call left it
+ * (what is on and available, on success).
  */
 static inline int kt_kevents(int fd, uint32_t flags, uint32_t sources,
 			     const int32_t *pids, uint32_t npids,
@@ -478,9 +475,12 @@ static inline int kt_kevents(int fd, uint32_t flags, uint32_t sources,
 	memset(&k, 0, sizeof(k));
 	k.size = sizeof(k);
 	k.flags = flags;
-	k.sources = sources;
-	k.pids = (uintptr_t)pids;
-	k.npids = npids;
+	if (flags & KTRACER_KEVENTS_SOURCES)
+		k.sources = sources;
+	if (flags & KTRACER_KEVENTS_PIDS) {
+		k.pids = (uintptr_t)pids;
+		k.npids = npids;
+	}
 	ret = ioctl(fd, KTRACER_IOC_KEVENTS, &k) ? -errno : 0;
 	if (out)
 		*out = k;

@@ -368,7 +368,6 @@ TEST_F(map, config_einval)
 	c.size = sizeof(c);
 	c.flags = KTRACER_CONFIG_MODE;
 	c.mode = KTRACER_MODE_OVERWRITE;
-	c.buffer_size = KT_DEFAULT_BUFFER;
 	c.__reserved = 1;
 	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_CONFIG, &c));
 	c.__reserved = 0;

@@ -31,11 +31,12 @@
  *
  * Versioning
  * ----------
- * KTRACER_ABI_MAJOR changes only when an existing command changes meaning;
- * a program built against another major must refuse to run.
+ * KTRACER_ABI_MAJOR changes only when an existing command changes meaning
+ * or number; a program built against another major must refuse to run.
  * KTRACER_ABI_MINOR grows when commands or struct fields are added; a
  * program may use what its header knows once KTRACER_IOC_VERSION has
- * reported a minor at least as large.
+ * reported a minor at least as large. (Major 2 moved the commands from
+ * magic 0xB8 to 0xBC: major 1's numbers fail with ENOTTY.)
  *
  * How every command's argument is passed
  * --------------------------------------
@@ -50,19 +51,31 @@
  *    for something this kernel cannot do)
  *  - a member named "flags" with an unknown bit: EINVAL
  *  - a member named "__reserved*" not zero:     EINVAL
+ *  - an input member that no flag selects (where
+ *    a command's flags say which members to use)
+ *    not zero:                                  EINVAL (so that it can be
+ *    given a meaning later)
  *  - an argument pointer the kernel cannot read
  *    or write:                                  EFAULT
  *
  * When a command writes results back, it writes the first
  * min(caller's size, kernel's size) bytes and sets "size" to that number.
  * A failed command changes nothing, neither in the kernel nor in the
- * caller's struct (EFAULT while writing results back excepted).
+ * caller's struct (EFAULT while writing results back excepted; BATCH
+ * says what it applied, below).
  *
  * All members are fixed-width and naturally aligned, so a 32-bit process
  * on a 64-bit kernel passes the very same bytes. Pointers, when a command
  * takes one, travel as __u64.
  *
- * Unknown ioctl numbers fail with ENOTTY.
+ * The command numbers
+ * -------------------
+ * A command is known by the type (KTRACER_IOC_MAGIC), number and
+ * direction of its ioctl number; the size encoded in it is not looked
+ * at: the struct's "size" member rules. A program built against a later
+ * header, whose struct has grown (and with it the size in the number),
+ * thus reaches the same command and gets the answers above. A number
+ * with an unknown type, number or direction fails with ENOTTY.
  */
 #ifndef _UAPI_LINUX_KTRACER_H
 #define _UAPI_LINUX_KTRACER_H
@@ -72,11 +85,15 @@
 
 #define KTRACER_DEVICE		"/dev/ktracer"
 
-#define KTRACER_ABI_MAJOR	1
-#define KTRACER_ABI_MINOR	2
+#define KTRACER_ABI_MAJOR	2
+#define KTRACER_ABI_MINOR	0
 
-/* 0xB8 is unused in Documentation/userspace-api/ioctl/ioctl-number.rst. */
-#define KTRACER_IOC_MAGIC	0xB8
+/*
+ * No driver in Linux uses 0xBC: Documentation/userspace-api/ioctl/
+ * ioctl-number.rst lists none, from 6.1 to the 2025 mainline (which has
+ * 0xB8 twice, mrvl_cn10k_dpi.h and mshv.h, and 0xBA).
+ */
+#define KTRACER_IOC_MAGIC	0xBC
 
 /* Largest "size" any command accepts. */
 #define KTRACER_ARG_SIZE_MAX	4096
@@ -174,15 +191,23 @@ struct ktracer_register {
  * nanoseconds, the clock of every record), so that a library can queue
  * ops and submit them later without moving them in time; ts == 0 means
  * "when this call began" (one clock read per call, so all the ts == 0
- * ops of one batch share it). A ts in the future, or older than the start of this file's
- * previous OP or BATCH call, is refused with EINVAL: a program can delay
- * its records, not rewrite the past. (A library that queues per thread
- * flushes all its queues together for that reason.)
+ * ops of one batch share it). A ts in the future, or older than the
+ * file's bound, is refused with EINVAL: a program can delay its records,
+ * not rewrite the past. (A library that queues per thread flushes all
+ * its queues together for that reason.)
+ *
+ * The bound is the start of the latest OP or BATCH call of this file
+ * that applied at least one op. A call that applies nothing (it fails at
+ * its first op, whatever the errno, or is refused as a whole) does not
+ * move it; a call that applies at least one op, even if a later op of it
+ * fails, moves it to that call's start, never backwards: when threads
+ * call at once, the latest start wins, whatever order the calls end in.
+ * A call's start is never older than the bound it found.
  *
  * Errors, the same for OP and for each op of a BATCH:
  *	EINVAL	unknown op, flags or reserved; the event is not of the
  *		op's kind; slot or len non-zero where the op has none;
- *		ts in the future or older than the previous call
+ *		ts in the future or older than the bound
  *	ENOENT	no such event id, or this file has not registered it;
  *		STOP on a slot that is not open
  *	ERANGE	slot >= the event's slots
@@ -222,12 +247,19 @@ struct ktracer_op {
  *
  * If every op succeeds the call returns 0 with done == count. If op i
  * fails, ops 0..i-1 stay applied, nothing after i is, and the call fails
- * with op i's errno, after writing back done = i and error = -errno. If the
- * batch itself is invalid (EINVAL: flags, count 0 or above
- * KTRACER_BATCH_MAX, op_size below KTRACER_OP_SIZE_VER0 or above
- * KTRACER_ARG_SIZE_MAX; EFAULT: ops unreadable), nothing is applied and
- * done and error are not written: set them to 0 before the call to tell.
- * Each op's own size must equal op_size.
+ * with op i's errno, after writing back done = i and error = -errno.
+ * That holds for every i, 0 included, and for every way an op can fail:
+ * the errors of OP above, and also
+ *	EFAULT	op i cannot be read (the ops before it can, and are
+ *		applied, however the array is laid out in pages)
+ *	E2BIG	op_size is larger than the kernel's struct and op i has
+ *		a non-zero byte past it
+ *	EINVAL	op i's own size is not op_size
+ * Only if the batch itself is invalid is nothing applied and done and
+ * error not written (set them to 0 before the call to tell): EINVAL for
+ * flags, count 0 or above KTRACER_BATCH_MAX, op_size below
+ * KTRACER_OP_SIZE_VER0 or above KTRACER_ARG_SIZE_MAX; the struct's own
+ * errors (size, EFAULT).
  */
 #define KTRACER_BATCH_MAX	4096
 
@@ -356,10 +388,13 @@ struct ktracer_record {
  * layer, say) cannot have that source on: "available" says which it has.
  *
  * KTRACER_IOC_KEVENTS. Privileged. Sets what flags names, then reports
- * the sources on and available (flags 0 only reports):
+ * the sources on and available (flags 0 only reports). The members that
+ * flags does not name must be 0 on input:
  *	EINVAL		unknown flags or source bits; reserved not 0; npids
  *			above KTRACER_PIDS_MAX; a pid <= 0; SYSCALL on with
- *			an empty filter
+ *			an empty filter; sources without
+ *			KTRACER_KEVENTS_SOURCES, or pids or npids without
+ *			KTRACER_KEVENTS_PIDS, not 0
  *	EOPNOTSUPP	a source asked for is not available
  *	EFAULT		pids cannot be read
  *	ENOMEM		no memory to attach a source
@@ -444,10 +479,12 @@ struct ktracer_block {
  * a reader that does not race the kernel for the tail that often, lost
  * stays 0: every record written is read, overwritten or still unread.
  *
- * KTRACER_IOC_CONFIG. Privileged. The members named by flags are set
- * (flags 0 sets nothing and succeeds):
+ * KTRACER_IOC_CONFIG. Privileged. The members named by flags are set,
+ * the others must be 0 (flags 0 sets nothing and succeeds):
  *	EINVAL	unknown flags or mode; buffer_size not a power of two in
- *		KTRACER_BUFFER_MIN..KTRACER_BUFFER_MAX; reserved not 0
+ *		KTRACER_BUFFER_MIN..KTRACER_BUFFER_MAX; reserved not 0;
+ *		mode without KTRACER_CONFIG_MODE, or buffer_size without
+ *		KTRACER_CONFIG_BUFFER_SIZE, not 0
  *	EBUSY	buffer_size while a buffer is mapped
  *	ENOMEM	no memory for the new buffers (the old ones stay)
  * A new buffer_size empties the buffers and zeroes their counters.
