@@ -299,9 +299,10 @@ struct ktracer_record {
  * one the CPU was running: a START of sched.running is about the task
  * switched to. They are the kernel's global pids (those of the initial pid
  * namespace), whoever switched the source on. Spans on a CPU
- * (sched.running, irq, softirq) use the CPU as the slot. A STOP's extra is the time since its START (syscall
- * excepted), and a STOP without a recorded START is not written: a
- * source switched on mid-span starts with the next START. Instants are
+ * (sched.running, irq, softirq) use the CPU as the slot. A STOP's extra
+ * is the time since its START (syscall excepted), and a STOP without a
+ * recorded START is not written: a source switched on mid-span starts
+ * with the next START. Instants are
  * LOG records whose message is the task's comm (at most 16 bytes, no
  * NUL).
  *
