@@ -522,6 +522,7 @@ struct kt_kevents_file {
 	int npids;		/* -1: "pids all" */
 	int32_t pids[KTRACER_PIDS_MAX];
 	unsigned long long block_unmatched, block_table_full;
+	unsigned long long block_replaced, block_inflight;
 };
 
 /* @line is exactly "@name N": 0 with *@val = N, else -EBADMSG. */
@@ -541,7 +542,7 @@ static inline int kt_counter_line(const char *line, const char *name,
 /*
  * Parse debugfs' kevents file into @f: 0, or -EBADMSG if it is not
  * exactly one "NAME on|off|unavailable" line per source in order, then
- * "pids all" or "pids" and up to KTRACER_PIDS_MAX pids, then the two
+ * "pids all" or "pids" and up to KTRACER_PIDS_MAX pids, then the four
  * block counters.
  */
 static inline int kt_kevents_read(struct kt_kevents_file *f)
@@ -596,6 +597,12 @@ static inline int kt_kevents_read(struct kt_kevents_file *f)
 		goto bad;
 	line = strtok_r(NULL, "\n", &save);
 	if (kt_counter_line(line, "block_table_full", &f->block_table_full))
+		goto bad;
+	line = strtok_r(NULL, "\n", &save);
+	if (kt_counter_line(line, "block_replaced", &f->block_replaced))
+		goto bad;
+	line = strtok_r(NULL, "\n", &save);
+	if (kt_counter_line(line, "block_inflight", &f->block_inflight))
 		goto bad;
 	why = "extra lines";
 	line = strtok_r(NULL, "\n", &save);

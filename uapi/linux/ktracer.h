@@ -333,10 +333,12 @@ struct ktracer_record {
  *
  * pid and tid say which task a record is about, which is not always the
  * one the CPU was running: a START of sched.running is about the task
- * switched to. Spans on a CPU (sched.running, irq, softirq) use the CPU
- * as the slot. A STOP's extra is the time since its START (syscall
- * excepted), and a STOP without a recorded START is not written: a
- * source switched on mid-span starts with the next START. Instants are
+ * switched to. They are the kernel's global pids (those of the initial pid
+ * namespace), whoever switched the source on. Spans on a CPU
+ * (sched.running, irq, softirq) use the CPU as the slot. A STOP's extra
+ * is the time since its START (syscall excepted), and a STOP without a
+ * recorded START is not written: a source switched on mid-span starts
+ * with the next START. Instants are
  * LOG records whose message is the task's comm (at most 16 bytes, no
  * NUL).
  *
@@ -371,18 +373,35 @@ struct ktracer_record {
  *   9  block.rq       START  BLOCK    issuer    entry  message: struct
  *                     STOP   BLOCK    issuer    entry  ktracer_block
  *
- * Block requests are matched issue to completion by device and sector in
- * a table of KTRACER_BLOCK_INFLIGHT entries; the slot is the entry. A
- * completion with no issue in the table (issued before the source was on,
- * or the table was full) writes nothing and is counted in "unmatched";
- * an issue that finds the table full is counted in "table_full"
- * (debugfs "kevents" shows both).
+ * Block requests are matched issue to completion by the kernel's request
+ * itself (not by device and sector: flushes all have sector 0) in a table
+ * of KTRACER_BLOCK_INFLIGHT entries; the slot is the entry. A request's
+ * START is written when it is first issued, and its STOP when it is done
+ * as a whole, with the START's device, op, sector and size: a request
+ * completed in parts has one STOP, after its last part, and a request
+ * requeued and issued again stays one span, from its first issue. A
+ * request issued again while its entry is open without a requeue (a
+ * completion the table missed) gets a new START in it, and the stale
+ * entry is counted in "replaced". A completion with no issue in the
+ * table (issued before the source was on, or the table was full, or
+ * never issued: the block layer completes a request asking for a flush,
+ * an fsync()'s, after issuing a flush request of its own, which has its
+ * START and STOP) writes nothing and is counted in "unmatched"; an
+ * issue that finds the table full is counted in "table_full". debugfs
+ * "kevents" shows these as block_unmatched, block_table_full and
+ * block_replaced, and the entries open now as block_inflight: 0 once
+ * every request issued while BLOCK was on is done.
  *
  * The pid filter selects the processes (and all their threads) whose
  * SCHED, TASK and SYSCALL records are written; empty, it selects every
  * process, except for SYSCALL, which never records every process: it
- * needs a filter. IRQ, SOFTIRQ and BLOCK are about CPUs and devices, not
- * processes, and are not filtered.
+ * needs a filter. Its pids are process ids (a thread's tid other than
+ * its process's pid names no process) as the pid namespace of the caller
+ * setting it sees them, and debugfs "kevents" shows them as its reader's
+ * namespace does (0: not there). The filter holds the processes, not the
+ * numbers: once a process has exited the filter selects nothing for it,
+ * even if its pid is given to another process. IRQ, SOFTIRQ and BLOCK
+ * are about CPUs and devices, not processes, and are not filtered.
  *
  * A kernel without one of the tracepoints (a kernel without a block
  * layer, say) cannot have that source on: "available" says which it has.
@@ -395,9 +414,10 @@ struct ktracer_record {
  *			an empty filter; sources without
  *			KTRACER_KEVENTS_SOURCES, or pids or npids without
  *			KTRACER_KEVENTS_PIDS, not 0
+ *	ESRCH		a pid names no process in the caller's pid namespace
  *	EOPNOTSUPP	a source asked for is not available
  *	EFAULT		pids cannot be read
- *	ENOMEM		no memory to attach a source
+ *	ENOMEM		no memory for the filter or to attach a source
  * On error nothing changes.
  */
 enum ktracer_kernel_event {
@@ -422,7 +442,7 @@ enum ktracer_kernel_event {
 #define KTRACER_SRC_IRQ		0x04	/* irq_handler_entry/exit */
 #define KTRACER_SRC_SOFTIRQ	0x08	/* softirq_entry/exit */
 #define KTRACER_SRC_SYSCALL	0x10	/* raw_syscalls:sys_enter/exit */
-#define KTRACER_SRC_BLOCK	0x20	/* block_rq_issue/complete */
+#define KTRACER_SRC_BLOCK	0x20	/* block_rq_issue/requeue/complete */
 #define KTRACER_SRC_ALL		0x3f
 
 #define KTRACER_PIDS_MAX	64	/* processes in the pid filter */
