@@ -24,6 +24,8 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/user_namespace.h>
+#include <linux/xarray.h>
 
 #include "ktracer.h"
 
@@ -232,15 +234,17 @@ KT_SHOW_FOPS(kt_stats);
 
 static int kt_events_show(struct seq_file *m, void *v)
 {
-	u32 id, n = kt_event_count();
 	struct kt_event *ev;
+	unsigned long id;
 
-	seq_puts(m, "# id kind slots name\n");
-	for (id = 1; id <= n; id++) {
-		ev = kt_event_get(id);
-		seq_printf(m, "%u %s %u %s\n", id, kt_kind_name(ev->kind),
-			   ev->slots, ev->name);
-	}
+	seq_puts(m, "# id kind slots uid name\n");
+	/* Under RCU: a name reclaimed meanwhile is freed after it. */
+	rcu_read_lock();
+	xa_for_each(kt_event_xa(), id, ev)
+		seq_printf(m, "%lu %s %u %u %s\n", id, kt_kind_name(ev->kind),
+			   ev->slots, from_kuid_munged(&init_user_ns, ev->owner),
+			   ev->name);
+	rcu_read_unlock();
 	return 0;
 }
 

@@ -130,7 +130,7 @@ static long kt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 static int kt_open(struct inode *inode, struct file *file)
 {
-	struct kt_tracer *t = kt_tracer_new();
+	struct kt_tracer *t = kt_tracer_new(file);
 
 	if (!t)
 		return -ENOMEM;

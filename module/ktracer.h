@@ -6,6 +6,7 @@
 #define _KTRACER_H
 
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <linux/compiler.h>
 #include <linux/irq_work.h>
 #include <linux/rcupdate.h>
@@ -143,19 +144,28 @@ struct kt_event {
 	char name[KTRACER_NAME_MAX];
 	u32 kind;
 	u32 slots;
+	u32 id;
+	kuid_t owner;			/* who registered it */
 	atomic64_t total;		/* counters: saturating sum */
+	u32 users;			/* open files that registered it */
+	struct hlist_node hnode;	/* by (owner, name) */
+	struct list_head idle;		/* while no file uses it */
+	struct rcu_head rcu;
 };
 
 int kt_events_init(void);
-int kt_event_register(const char *name, u32 kind, u32 slots, u32 *id);
+void kt_events_exit(void);
+int kt_event_register(kuid_t owner, const char *name, u32 kind, u32 slots,
+		      struct kt_event **evp);
+void kt_event_put(struct kt_event *ev);
 struct kt_event *kt_event_get(u32 id);
 const char *kt_event_name(u32 id);
-u32 kt_event_count(void);
+struct xarray *kt_event_xa(void);
 const char *kt_kind_name(u32 kind);
 
 /* tracer.c: one open file, its slots, and the operations. */
 struct kt_tracer;
-struct kt_tracer *kt_tracer_new(void);
+struct kt_tracer *kt_tracer_new(const struct file *file);
 void kt_tracer_free(struct kt_tracer *t);
 long kt_ioc_register(struct kt_tracer *t, void __user *uarg);
 long kt_ioc_op(struct kt_tracer *t, void __user *uarg);

@@ -305,10 +305,13 @@ static void kt_print_rec(struct seq_file *m, u32 cpu,
 		seq_printf(m, " [LOST %llu EVENTS]\n", r->arg);
 		return;
 	}
+	/* An idle name may be reclaimed meanwhile: freed after RCU. */
+	rcu_read_lock();
 	ev = kt_event_get(r->event);
 	seq_printf(m, " %u/%u %s %s", r->pid, r->tid, ev ? ev->name : "?",
 		   r->type < ARRAY_SIZE(kt_phases) && kt_phases[r->type] ?
 		   kt_phases[r->type] : "?");
+	rcu_read_unlock();
 	switch (r->type) {
 	case KTRACER_REC_START:
 		seq_printf(m, " slot=%u arg=%llu", r->slot, r->arg);

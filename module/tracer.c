@@ -8,6 +8,8 @@
  */
 
 #include <linux/atomic.h>
+#include <linux/cred.h>
+#include <linux/fs.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -26,12 +28,23 @@ struct kt_fevent {
 	u64 *slots;			/* spans: this file's slots */
 	u32 kind;
 	u32 nslots;
+	struct kt_event *ev;		/* the name, which this file holds */
 };
+
+/*
+ * A file's events by id, in chunks of KT_CHUNK allocated as it registers:
+ * a file pays for what it uses, and an op finds its event in two loads.
+ */
+#define KT_CHUNK_SHIFT	6
+#define KT_CHUNK	BIT(KT_CHUNK_SHIFT)
+#define KT_NR_CHUNKS	((KTRACER_EVENT_ID_MAX >> KT_CHUNK_SHIFT) + 1)
 
 struct kt_tracer {
 	struct mutex lock;		/* registration on this file */
 	atomic64_t last_call;		/* start of the previous OP/BATCH */
-	struct kt_fevent ev[KTRACER_EVENTS_MAX + 1];	/* by event id */
+	kuid_t owner;			/* the opener's euid: its names */
+	u32 nslots;			/* slots of all its spans */
+	struct kt_fevent *chunk[KT_NR_CHUNKS];	/* [id / KT_CHUNK] */
 };
 
 /* What one op records, apart from the event and who did it. */
@@ -59,13 +72,14 @@ static_assert(sizeof(struct ktracer_op) % 8 == 0);	/* kt_copy_words_in() */
 #define kt_no_autoinit
 #endif
 
-struct kt_tracer *kt_tracer_new(void)
+struct kt_tracer *kt_tracer_new(const struct file *file)
 {
-	struct kt_tracer *t = kvzalloc(sizeof(*t), GFP_KERNEL);
+	struct kt_tracer *t = kzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
 
 	if (!t)
 		return NULL;
 	mutex_init(&t->lock);
+	t->owner = file->f_cred->euid;
 	atomic64_set(&t->last_call, ktime_get_mono_fast_ns());
 	return t;
 }
@@ -138,23 +152,52 @@ static void kt_cancel(const struct kt_fevent *fe, u32 id, u64 ts, u8 flags)
 void kt_tracer_free(struct kt_tracer *t)
 {
 	u64 now = ktime_get_mono_fast_ns();
-	u32 id;
+	struct kt_fevent *fe;
+	u32 c, i;
 
-	for (id = 1; id <= KTRACER_EVENTS_MAX; id++) {
-		if (!t->ev[id].slots)
+	for (c = 0; c < KT_NR_CHUNKS; c++) {
+		if (!t->chunk[c])
 			continue;
-		kt_cancel(&t->ev[id], id, now, KTRACER_RECF_CLOSE);
-		kfree(t->ev[id].slots);
+		for (i = 0; i < KT_CHUNK; i++) {
+			fe = &t->chunk[c][i];
+			if (!fe->kind)
+				continue;
+			if (fe->slots)
+				kt_cancel(fe, fe->ev->id, now,
+					  KTRACER_RECF_CLOSE);
+			kfree(fe->slots);
+			kt_event_put(fe->ev);
+		}
+		kfree(t->chunk[c]);
 	}
-	kvfree(t);
+	kfree(t);
 }
 
+/* This file's entry for event @id, or NULL. Lock-free. */
+static struct kt_fevent *kt_fevent_get(struct kt_tracer *t, u32 id)
+{
+	struct kt_fevent *c;
+
+	if (id == 0 || id > KTRACER_EVENT_ID_MAX)
+		return NULL;
+	/* Pairs with the release in kt_ioc_register(): the chunk is zeroed. */
+	c = smp_load_acquire(&t->chunk[id >> KT_CHUNK_SHIFT]);
+	return c ? &c[id & (KT_CHUNK - 1)] : NULL;
+}
+
+/*
+ * What a file may hold is bounded: KTRACER_FILE_SLOTS_MAX slots, and the
+ * names of one user. Everything is allocated before anything is
+ * published, so a REGISTER that fails leaves nothing, here or in the
+ * table.
+ */
 long kt_ioc_register(struct kt_tracer *t, void __user *uarg)
 {
 	struct ktracer_register reg;
-	struct kt_fevent *fe;
+	struct kt_fevent *fe, *spare = NULL;
 	struct kt_event *ev;
-	u32 id;
+	u64 *slots = NULL;
+	u32 c;
 	int ret;
 
 	ret = kt_uarg_in(&reg, sizeof(reg), KTRACER_REGISTER_SIZE_VER0, uarg);
@@ -162,29 +205,52 @@ long kt_ioc_register(struct kt_tracer *t, void __user *uarg)
 		return ret;
 	if (reg.flags || reg.__reserved)
 		return -EINVAL;
-	ret = kt_event_register(reg.name, reg.kind, reg.slots, &id);
-	if (ret)
-		return ret;
 
 	mutex_lock(&t->lock);
-	fe = &t->ev[id];
-	if (!fe->kind) {
-		ev = kt_event_get(id);
-		if (ev->kind == KTRACER_KIND_SPAN) {
-			fe->slots = kcalloc(ev->slots, sizeof(*fe->slots),
-					    GFP_KERNEL);
-			if (!fe->slots) {
-				mutex_unlock(&t->lock);
-				return -ENOMEM;
-			}
-			fe->nslots = ev->slots;
-		}
-		/* The rest before the kind; pairs with kt_check()'s acquire. */
-		smp_store_release(&fe->kind, ev->kind);
+	ret = -ENOMEM;
+	if (reg.kind == KTRACER_KIND_SPAN && reg.slots &&
+	    reg.slots <= KTRACER_SLOTS_MAX) {
+		slots = kcalloc(reg.slots, sizeof(*slots), GFP_KERNEL_ACCOUNT);
+		if (!slots)
+			goto out;
 	}
+	spare = kcalloc(KT_CHUNK, sizeof(*spare), GFP_KERNEL_ACCOUNT);
+	if (!spare)
+		goto out;
+	ret = kt_event_register(t->owner, reg.name, reg.kind, reg.slots, &ev);
+	if (ret)
+		goto out;
+	reg.id = ev->id;
+	fe = kt_fevent_get(t, ev->id);
+	if (fe && fe->kind) {
+		kt_event_put(ev);	/* registered here before: held */
+		goto out;
+	}
+	if (t->nslots + reg.slots > KTRACER_FILE_SLOTS_MAX) {
+		kt_event_put(ev);
+		ret = -ENOSPC;
+		goto out;
+	}
+	if (!fe) {
+		c = ev->id >> KT_CHUNK_SHIFT;
+		/* The chunk zeroed before it is seen; pairs with kt_fevent_get(). */
+		smp_store_release(&t->chunk[c], spare);
+		fe = &spare[ev->id & (KT_CHUNK - 1)];
+		spare = NULL;
+	}
+	fe->ev = ev;
+	fe->slots = slots;
+	fe->nslots = reg.slots;
+	slots = NULL;
+	t->nslots += reg.slots;
+	/* The rest before the kind; pairs with kt_check()'s acquire. */
+	smp_store_release(&fe->kind, ev->kind);
+out:
 	mutex_unlock(&t->lock);
-
-	reg.id = id;
+	kfree(spare);
+	kfree(slots);
+	if (ret)
+		return ret;
 	return kt_uarg_out(uarg, &reg, sizeof(reg));
 }
 
@@ -226,9 +292,9 @@ static struct kt_fevent *kt_check(struct kt_tracer *t,
 	    op->flags || op->__reserved)
 		return NULL;
 	*err = -ENOENT;
-	if (op->event == 0 || op->event > KTRACER_EVENTS_MAX)
+	fe = kt_fevent_get(t, op->event);
+	if (!fe)
 		return NULL;
-	fe = &t->ev[op->event];
 	/* Pairs with the release in kt_ioc_register(): slots are there. */
 	kind = smp_load_acquire(&fe->kind);
 	if (!kind)
@@ -288,7 +354,7 @@ static int kt_change(const struct kt_fevent *fe, const struct ktracer_op *op,
 		break;
 	default:	/* KTRACER_OP_COUNT */
 		s->type = KTRACER_REC_COUNT;
-		s->extra = kt_saturating_add(&kt_event_get(op->event)->total,
+		s->extra = kt_saturating_add(&fe->ev->total,
 					     op->value);
 		break;
 	}

@@ -142,15 +142,16 @@ struct kt_event_line {
 	unsigned int id;
 	char kind[16];
 	unsigned int slots;
+	unsigned int uid;
 	char name[KTRACER_NAME_MAX];
 };
 
-#define KT_EVENTS_HEADER "# id kind slots name"
+#define KT_EVENTS_HEADER "# id kind slots uid name"
 
 /*
  * Parse the events file into a malloc'ed array (*out, freed by the
  * caller): the number of events, or -EBADMSG if a line is not exactly
- * "%u %s %u %s" with a known kind word.
+ * "%u %s %u %u %s" with a known kind word.
  */
 static inline int kt_events_read(struct kt_event_line **out)
 {
@@ -172,14 +173,14 @@ static inline int kt_events_read(struct kt_event_line **out)
 
 		memset(&e, 0, sizeof(e));
 		off = -1;
-		if (sscanf(line, "%u %15s %u%n", &e.id, e.kind, &e.slots,
-			   &off) != 3 || off < 0 || line[off] != ' ' ||
+		if (sscanf(line, "%u %15s %u %u%n", &e.id, e.kind, &e.slots,
+			   &e.uid, &off) != 4 || off < 0 || line[off] != ' ' ||
 		    strlen(line + off + 1) >= sizeof(e.name))
 			goto bad_line;
 		strcpy(e.name, line + off + 1);
 		/* Nothing but single spaces between the fields. */
-		snprintf(again, sizeof(again), "%u %s %u %s", e.id, e.kind,
-			 e.slots, e.name);
+		snprintf(again, sizeof(again), "%u %s %u %u %s", e.id, e.kind,
+			 e.slots, e.uid, e.name);
 		if (strcmp(again, line))
 			goto bad_line;
 		if (strcmp(e.kind, "span") && strcmp(e.kind, "gauge") &&

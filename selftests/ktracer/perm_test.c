@@ -456,18 +456,20 @@ static uint32_t roots_span, roots_gauge;
 static void other_file(int unused)
 {
 	int fd = open(KTRACER_DEVICE, O_RDWR);
+	int64_t id;
 
 	CHILD_CHECK(1, fd >= 0);
 	/* Not registered in this file. */
 	CHILD_CHECK(2, kt_op(fd, KTRACER_OP_STOP, roots_span, 0, 0) == -ENOENT);
 	CHILD_CHECK(3, kt_op(fd, KTRACER_OP_CANCEL, roots_span, 0, 0) == -ENOENT);
 	CHILD_CHECK(4, kt_op(fd, KTRACER_OP_GAUGE, roots_gauge, 0, 7) == -ENOENT);
-	/* Registered: the same id, but its own slots, none open. */
-	CHILD_CHECK(5, kt_register(fd, KTRACER_KIND_SPAN, 1, "perm.span") ==
-		       roots_span);
-	CHILD_CHECK(6, kt_op(fd, KTRACER_OP_STOP, roots_span, 0, 0) == -ENOENT);
-	CHILD_CHECK(7, kt_op(fd, KTRACER_OP_CANCEL, roots_span, 0, 0) == 0);
-	CHILD_CHECK(8, kt_op(fd, KTRACER_OP_START, roots_span, 0, 5) == 0);
+	/* Registered: its own event (names are per user), its own slots. */
+	id = kt_register(fd, KTRACER_KIND_SPAN, 1, "perm.span");
+	CHILD_CHECK(5, id > 0 && id != roots_span);
+	CHILD_CHECK(6, kt_op(fd, KTRACER_OP_STOP, id, 0, 0) == -ENOENT);
+	CHILD_CHECK(7, kt_op(fd, KTRACER_OP_CANCEL, id, 0, 0) == 0);
+	CHILD_CHECK(8, kt_op(fd, KTRACER_OP_START, id, 0, 5) == 0);
+	CHILD_CHECK(9, kt_op(fd, KTRACER_OP_STOP, roots_span, 0, 0) == -ENOENT);
 	close(fd);
 }
 

@@ -138,28 +138,58 @@ struct ktracer_enable {
 /*
  * Events
  * ------
- * A program names what it records once, and gets an id back. Names live
- * in one table for the whole system: registering the same name with the
- * same kind (and slot count) again, from any file, returns the same id.
+ * A program names what it records once, and gets an id back. A name
+ * belongs to the user who registered it: its owner is the effective uid
+ * that opened the file. Registering the same name with the same kind
+ * (and slot count) again, from any file of the same owner, returns the
+ * same id; another user registering that name gets an event of its own,
+ * with another id, its own counter total and its own kind. So no user
+ * can take a name from another, fill the table for it, or add to its
+ * counters. The kernel's own events (ids 1 to KTRACER_KEV_LAST, see
+ * "Kernel events") are everybody's, and nobody can register their names.
+ *
+ * Ids run from 1 to KTRACER_EVENT_ID_MAX. Each user holds at most
+ * KTRACER_EVENTS_MAX names. A name is in use while a file that registered
+ * it is open; a name no open file uses stays in the table, with its id,
+ * so that a reader still names the records of a program that exited,
+ * until space is needed: when its owner registers a new name with
+ * KTRACER_EVENTS_MAX names held, or when no id is free, the least
+ * recently released idle name is reclaimed (its id then names something
+ * else; ids are handed out in turn, so one comes back only after the
+ * others have been used). A reader that must name old records reads the
+ * events file (see ktracer-read) before their names can go.
  *
  * A span event has "slots": how many instances may be open at once, as
  * with several requests in flight. Slot i of an event is open from its
  * START to its STOP. Slots belong to the open file: one file is one
  * tracer, shared by all the threads of a program, and two files never
  * see each other's slots. A file must register an event (again) before
- * it uses it, which is where its slots are allocated.
+ * it uses it, which is where its slots are allocated. One file holds at
+ * most KTRACER_FILE_SLOTS_MAX slots, over all its span events.
+ *
+ * What a file costs the kernel (a few hundred bytes, a chunk of about
+ * 1.5 KiB per 64 consecutive ids it registered, 8 bytes a slot, and the
+ * names) is charged to the memory cgroup of the task that made the call.
  *
  * KTRACER_IOC_REGISTER. Unprivileged. Errors:
  *	EINVAL		unknown kind, flags or reserved; slots out of range
  *			(spans: 1..KTRACER_SLOTS_MAX, others: 0); empty name,
  *			or a byte outside printable ASCII (0x20-0x7e)
  *	ENAMETOOLONG	no NUL in the first KTRACER_NAME_MAX bytes of name
- *	EEXIST		the name is registered with another kind or slots,
- *			or is one of the kernel's own (see "Kernel events")
- *	ENOSPC		KTRACER_EVENTS_MAX names are registered already
+ *	EEXIST		this owner registered the name with another kind or
+ *			slots, or it is one of the kernel's own
+ *	ENOSPC		this owner holds KTRACER_EVENTS_MAX names, all in use
+ *			by open files; or every id is taken by a name in use
+ *			(it takes KTRACER_EVENT_ID_MAX / KTRACER_EVENTS_MAX,
+ *			about 16, users at their quota); or this file would
+ *			hold more than KTRACER_FILE_SLOTS_MAX slots
+ *	ENOMEM		out of memory (or over the cgroup's limit): nothing
+ *			was registered, nothing is left
  */
 #define KTRACER_NAME_MAX	64	/* bytes, with the NUL */
-#define KTRACER_EVENTS_MAX	1024	/* names in the table */
+#define KTRACER_EVENTS_MAX	1024	/* names one user holds */
+#define KTRACER_EVENT_ID_MAX	16383	/* ids: 1..KTRACER_EVENT_ID_MAX */
+#define KTRACER_FILE_SLOTS_MAX	16384	/* slots one file holds */
 #define KTRACER_SLOTS_MAX	1024	/* slots of one span event */
 
 enum ktracer_kind {
