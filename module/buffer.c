@@ -116,7 +116,11 @@ again:
 		goto again;
 	}
 
-	/* The watermark first: wq_has_sleeper() is a full barrier. */
+	/*
+	 * The watermark first: wq_has_sleeper() is a full barrier, after the
+	 * head is published and before kt_wait is read; pairs with the
+	 * smp_mb() in kt_buf_poll() after poll_wait().
+	 */
 	if (head - READ_ONCE(cb->reader->tail) >= kt_watermark(cb) &&
 	    wq_has_sleeper(&kt_wait))
 		irq_work_queue(&cb->wake);
@@ -146,7 +150,7 @@ static bool kt_overwrite(struct kt_cpu_buf *cb, u64 head, u64 new)
 			return true;
 		freed = 0;
 		for (t = tail; new - t > size; t += rs) {
-			r = t < published ? kt_rec_at(cb, t, &rs) : NULL;
+			r = kt_rec_at(cb, t, published, &rs);
 			if (!r)
 				break;
 			if (kt_rec_counts(r))
@@ -336,7 +340,7 @@ u64 kt_buf_count(struct kt_cpu_buf *cb, u64 from, u64 to)
 	if (!kt_tail_valid(cb, from, to))
 		return 0;
 	for (t = from; t < to; t += size) {
-		r = kt_rec_at(cb, t, &size);
+		r = kt_rec_at(cb, t, to, &size);
 		if (!r)
 			break;
 		if (kt_rec_counts(r))
@@ -438,6 +442,53 @@ int kt_buf_reset(void)
 	return kt_buffers_replace(READ_ONCE(kt_state->data_size));
 }
 
+/*
+ * The pages of a mapping are found again on every fault, not inserted
+ * once at mmap(): user space may zap them (madvise(MADV_DONTNEED), memory
+ * tooling) and must find the same pages when it touches them again, as
+ * with perf's perf_mmap_fault(). The areas are vmalloc_user() memory that
+ * lives as long as the mapping: the state page as long as the module (a
+ * mapping holds the file, the file the module), the CPU buffers because
+ * they are not replaced while kt_mapped counts a mapping of them.
+ */
+static vm_fault_t kt_fault_page(struct vm_fault *vmf, void *area,
+				unsigned long nr_pages, unsigned long index)
+{
+	if (index >= nr_pages)
+		return VM_FAULT_SIGBUS;
+	vmf->page = vmalloc_to_page(area + index * PAGE_SIZE);
+	if (!vmf->page)
+		return VM_FAULT_SIGBUS;
+	get_page(vmf->page);
+	return 0;
+}
+
+static vm_fault_t kt_state_fault(struct vm_fault *vmf)
+{
+	return kt_fault_page(vmf, kt_state, 1, vmf->pgoff);
+}
+
+/* vm_private_data: the struct kt_buffers mapped, stable while mapped. */
+static vm_fault_t kt_buf_fault(struct vm_fault *vmf)
+{
+	struct kt_buffers *b = vmf->vma->vm_private_data;
+	unsigned long cpu;
+
+	if (!vmf->pgoff)
+		return VM_FAULT_SIGBUS;
+	cpu = (vmf->pgoff - 1) / b->cpu_pages;
+	if (cpu >= b->nr_cpus)
+		return VM_FAULT_SIGBUS;
+	return kt_fault_page(vmf, b->cpu[cpu].area, b->cpu_pages,
+			     (vmf->pgoff - 1) % b->cpu_pages);
+}
+
+/*
+ * A mapping of a CPU buffer is counted in kt_mapped for as long as it
+ * exists: mmap() counts the first one; the kernel opens every copy it
+ * makes (fork() gives the child one, mremap() moves one to a new vma,
+ * munmap() of a part splits one in two) and closes each as it goes.
+ */
 static void kt_vm_open(struct vm_area_struct *vma)
 {
 	atomic_inc(&kt_mapped);
@@ -448,21 +499,37 @@ static void kt_vm_close(struct vm_area_struct *vma)
 	atomic_dec(&kt_mapped);
 }
 
-static const struct vm_operations_struct kt_vm_ops = {
+static const struct vm_operations_struct kt_state_vm_ops = {
+	.fault	= kt_state_fault,
+};
+
+static const struct vm_operations_struct kt_buf_vm_ops = {
 	.open	= kt_vm_open,
 	.close	= kt_vm_close,
+	.fault	= kt_buf_fault,
 };
 
 /*
  * Page 0: the state page, read-only, for anyone who opened the file.
  * Then each CPU's buffer (privileged): reader page (the only writable
- * one), meta page, data. See "mmap" in uapi/linux/ktracer.h.
+ * one), meta page, data. See "mmap" in uapi/linux/ktracer.h. Every
+ * mapping's flags are set in kt_mmap_flags() alone: never expanded
+ * (mremap() cannot grow it past its area), never in a core dump, never
+ * made writable by mprotect() unless it is a reader page.
  */
+static void kt_mmap_flags(struct vm_area_struct *vma, bool writable)
+{
+	if (!writable)
+		vm_flags_clear(vma, VM_MAYWRITE);
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+}
+
 int kt_buf_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	unsigned long pgoff = vma->vm_pgoff, npages = vma_pages(vma);
 	unsigned long cpu, first;
 	struct kt_buffers *b;
+	bool writable;
 	int ret;
 
 	if (!(vma->vm_flags & VM_SHARED))
@@ -472,9 +539,9 @@ int kt_buf_mmap(struct file *file, struct vm_area_struct *vma)
 			return -EINVAL;
 		if (vma->vm_flags & VM_WRITE)
 			return -EPERM;
-		vm_flags_clear(vma, VM_MAYWRITE);
-		vm_flags_set(vma, VM_DONTEXPAND);
-		return remap_vmalloc_range(vma, kt_state, 0);
+		kt_mmap_flags(vma, false);
+		vma->vm_ops = &kt_state_vm_ops;
+		return 0;
 	}
 	if (!perfmon_capable())
 		return -EPERM;
@@ -486,18 +553,15 @@ int kt_buf_mmap(struct file *file, struct vm_area_struct *vma)
 	ret = -EINVAL;
 	if (cpu >= b->nr_cpus || npages > b->cpu_pages - first)
 		goto out;
-	if (first != 0 || npages != 1) {
-		ret = -EPERM;
-		if (vma->vm_flags & VM_WRITE)
-			goto out;
-		vm_flags_clear(vma, VM_MAYWRITE);
-	}
-	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
-	ret = remap_vmalloc_range(vma, b->cpu[cpu].area, first);
-	if (ret)
+	writable = first == 0 && npages == 1;
+	ret = -EPERM;
+	if (!writable && (vma->vm_flags & VM_WRITE))
 		goto out;
-	vma->vm_ops = &kt_vm_ops;
+	kt_mmap_flags(vma, writable);
+	vma->vm_private_data = b;
+	vma->vm_ops = &kt_buf_vm_ops;
 	atomic_inc(&kt_mapped);
+	ret = 0;
 out:
 	mutex_unlock(&kt_config_lock);
 	return ret;
@@ -511,6 +575,16 @@ __poll_t kt_buf_poll(struct file *file, struct poll_table_struct *wait)
 	unsigned int cpu;
 
 	poll_wait(file, &kt_wait, wait);
+	/*
+	 * Pairs with the smp_mb() of wq_has_sleeper() in kt_publish(), which
+	 * the writer calls after publishing the head: our wait queue entry is
+	 * visible before we read the heads and tails, so either we see the
+	 * writer's head or it sees us on kt_wait and wakes us. Without it
+	 * both can read the other's old value, and poll() sleeps through
+	 * data above the watermark (as ring_buffer_poll_wait() and
+	 * sock_poll_wait() know).
+	 */
+	smp_mb();
 	rcu_read_lock();
 	b = rcu_dereference(kt_bufs);
 	for (cpu = 0; cpu < b->nr_cpus && !mask; cpu++) {

@@ -24,6 +24,8 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/user_namespace.h>
+#include <linux/xarray.h>
 
 #include "ktracer.h"
 
@@ -31,29 +33,36 @@ static struct dentry *kt_debugfs_dir;
 
 /*
  * The files are root's, but a file opened by root may be handed to
- * anyone: the controls check the writer's privilege too, as the ioctls do.
+ * anyone: the controls check the writer's privilege too, as the ioctls
+ * do, and the files that show other processes' data (trace, stats,
+ * events, kevents) the reader's, at each read.
  */
 static int kt_may_control(void)
 {
 	return perfmon_capable() ? 0 : -EPERM;
 }
 
+ssize_t kt_seq_read(struct file *file, char __user *ubuf, size_t count,
+		    loff_t *ppos)
+{
+	return kt_may_control() ?: seq_read(file, ubuf, count, ppos);
+}
+
 /*
  * A write to a control: the writer's privilege first, then the short
- * write copied into a NUL-terminated, trimmed buf.
+ * write copied into buf, NUL-terminated; the word in it, blanks trimmed.
  */
-static ssize_t kt_get_word(char *buf, size_t size, const char __user *ubuf,
-			   size_t count)
+static char *kt_get_word(char *buf, size_t size, const char __user *ubuf,
+			 size_t count)
 {
 	if (kt_may_control())
-		return -EPERM;
+		return ERR_PTR(-EPERM);
 	if (count >= size)
-		return -EINVAL;
+		return ERR_PTR(-EINVAL);
 	if (copy_from_user(buf, ubuf, count))
-		return -EFAULT;
+		return ERR_PTR(-EFAULT);
 	buf[count] = '\0';
-	strim(buf);
-	return count;
+	return strim(buf);
 }
 
 /* Read handler body for a one-line file: format it, hand out a piece. */
@@ -80,18 +89,19 @@ static ssize_t kt_enable_write(struct file *file, const char __user *ubuf,
 			       size_t count, loff_t *ppos)
 {
 	char buf[8];
-	ssize_t ret = kt_get_word(buf, sizeof(buf), ubuf, count);
+	char *word = kt_get_word(buf, sizeof(buf), ubuf, count);
 	bool on;
 
-	if (ret < 0)
-		return ret;
-	if (kstrtobool(buf, &on))
+	if (IS_ERR(word))
+		return PTR_ERR(word);
+	if (kstrtobool(word, &on))
 		return -EINVAL;
 	kt_set_enabled(on);
 	return count;
 }
 
 static const struct file_operations kt_enable_fops = {
+	.owner	= THIS_MODULE,
 	.read	= kt_enable_read,
 	.write	= kt_enable_write,
 	.llseek	= default_llseek,
@@ -112,18 +122,19 @@ static ssize_t kt_mode_write(struct file *file, const char __user *ubuf,
 			     size_t count, loff_t *ppos)
 {
 	char buf[16];
-	ssize_t ret = kt_get_word(buf, sizeof(buf), ubuf, count);
+	char *word = kt_get_word(buf, sizeof(buf), ubuf, count);
 	int mode;
 
-	if (ret < 0)
-		return ret;
+	if (IS_ERR(word))
+		return PTR_ERR(word);
 	for (mode = KTRACER_MODE_DISCARD; mode < ARRAY_SIZE(kt_modes); mode++)
-		if (!strcmp(buf, kt_modes[mode]))
+		if (!strcmp(word, kt_modes[mode]))
 			return kt_buf_set_mode(mode) ?: count;
 	return -EINVAL;
 }
 
 static const struct file_operations kt_mode_fops = {
+	.owner	= THIS_MODULE,
 	.read	= kt_mode_read,
 	.write	= kt_mode_write,
 	.llseek	= default_llseek,
@@ -139,18 +150,20 @@ static ssize_t kt_size_write(struct file *file, const char __user *ubuf,
 			     size_t count, loff_t *ppos)
 {
 	char buf[24];
-	ssize_t ret = kt_get_word(buf, sizeof(buf), ubuf, count);
+	char *word = kt_get_word(buf, sizeof(buf), ubuf, count);
+	ssize_t ret;
 	u64 kb;
 
-	if (ret < 0)
-		return ret;
-	if (kstrtou64(buf, 10, &kb) || kb > (KTRACER_BUFFER_MAX >> 10))
+	if (IS_ERR(word))
+		return PTR_ERR(word);
+	if (kstrtou64(word, 10, &kb) || kb > (KTRACER_BUFFER_MAX >> 10))
 		return -EINVAL;
 	ret = kt_buf_resize(kb << 10);
 	return ret ? ret : count;
 }
 
 static const struct file_operations kt_size_fops = {
+	.owner	= THIS_MODULE,
 	.read	= kt_size_read,
 	.write	= kt_size_write,
 	.llseek	= default_llseek,
@@ -165,9 +178,29 @@ static ssize_t kt_reset_write(struct file *file, const char __user *ubuf,
 }
 
 static const struct file_operations kt_reset_fops = {
+	.owner	= THIS_MODULE,
 	.write	= kt_reset_write,
 	.llseek	= noop_llseek,
 };
+
+/*
+ * DEFINE_SHOW_ATTRIBUTE() with the reader's privilege checked at each
+ * read. Every file's owner is the module: an open file holds it, so that
+ * the module cannot be unloaded while one is open (EWOULDBLOCK).
+ */
+#define KT_SHOW_FOPS(name)						\
+static int name##_open(struct inode *inode, struct file *file)		\
+{									\
+	return single_open(file, name##_show, inode->i_private);	\
+}									\
+									\
+static const struct file_operations name##_fops = {			\
+	.owner		= THIS_MODULE,					\
+	.open		= name##_open,					\
+	.read		= kt_seq_read,					\
+	.llseek		= seq_lseek,					\
+	.release	= single_release,				\
+}
 
 static int kt_stats_show(struct seq_file *m, void *v)
 {
@@ -196,22 +229,26 @@ static int kt_stats_show(struct seq_file *m, void *v)
 	rcu_read_unlock();
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(kt_stats);
+
+KT_SHOW_FOPS(kt_stats);
 
 static int kt_events_show(struct seq_file *m, void *v)
 {
-	u32 id, n = kt_event_count();
 	struct kt_event *ev;
+	unsigned long id;
 
-	seq_puts(m, "# id kind slots name\n");
-	for (id = 1; id <= n; id++) {
-		ev = kt_event_get(id);
-		seq_printf(m, "%u %s %u %s\n", id, kt_kind_name(ev->kind),
-			   ev->slots, ev->name);
-	}
+	seq_puts(m, "# id kind slots uid name\n");
+	/* Under RCU: a name reclaimed meanwhile is freed after it. */
+	rcu_read_lock();
+	xa_for_each(kt_event_xa(), id, ev)
+		seq_printf(m, "%lu %s %u %u %s\n", id, kt_kind_name(ev->kind),
+			   ev->slots, from_kuid_munged(&init_user_ns, ev->owner),
+			   ev->name);
+	rcu_read_unlock();
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(kt_events);
+
+KT_SHOW_FOPS(kt_events);
 
 static int kt_kevents_show(struct seq_file *m, void *v)
 {
@@ -246,8 +283,9 @@ static ssize_t kt_kevents_write(struct file *file, const char __user *ubuf,
 }
 
 static const struct file_operations kt_kevents_fops = {
+	.owner		= THIS_MODULE,
 	.open		= kt_kevents_open,
-	.read		= seq_read,
+	.read		= kt_seq_read,
 	.write		= kt_kevents_write,
 	.llseek		= seq_lseek,
 	.release	= single_release,

@@ -55,6 +55,10 @@ static long kt_ioc_config(void __user *uarg)
 		return ret;
 	if (c.flags & ~known || c.__reserved)
 		return -EINVAL;
+	/* What no flag selects must be 0, to be given a meaning later. */
+	if ((!(c.flags & KTRACER_CONFIG_MODE) && c.mode) ||
+	    (!(c.flags & KTRACER_CONFIG_BUFFER_SIZE) && c.buffer_size))
+		return -EINVAL;
 	if (c.flags & KTRACER_CONFIG_MODE &&
 	    c.mode != KTRACER_MODE_DISCARD && c.mode != KTRACER_MODE_OVERWRITE)
 		return -EINVAL;
@@ -82,32 +86,42 @@ static long kt_ioc_reset(void __user *uarg)
 	return kt_buf_reset();
 }
 
+/*
+ * A command is its type, number and direction; the size bits of the
+ * number are not looked at, the struct's own size member rules (see
+ * "How every command's argument is passed"). A program built against a
+ * header whose struct has grown thus reaches the same command.
+ */
+#define KT_IOC_SIZE_BITS	(_IOC_SIZEMASK << _IOC_SIZESHIFT)
+#define KT_IOC_CMD(nr)		((nr) & ~KT_IOC_SIZE_BITS)
+
 static long kt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct kt_tracer *t = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
+	cmd = KT_IOC_CMD(cmd);
 	switch (cmd) {
-	case KTRACER_IOC_VERSION:
+	case KT_IOC_CMD(KTRACER_IOC_VERSION):
 		return kt_ioc_version(uarg);
-	case KTRACER_IOC_REGISTER:
+	case KT_IOC_CMD(KTRACER_IOC_REGISTER):
 		return kt_ioc_register(t, uarg);
-	case KTRACER_IOC_OP:
+	case KT_IOC_CMD(KTRACER_IOC_OP):
 		return kt_ioc_op(t, uarg);
-	case KTRACER_IOC_BATCH:
+	case KT_IOC_CMD(KTRACER_IOC_BATCH):
 		return kt_ioc_batch(t, uarg);
-	case KTRACER_IOC_ENABLE:
-	case KTRACER_IOC_CONFIG:
-	case KTRACER_IOC_RESET:
-	case KTRACER_IOC_KEVENTS:
+	case KT_IOC_CMD(KTRACER_IOC_ENABLE):
+	case KT_IOC_CMD(KTRACER_IOC_CONFIG):
+	case KT_IOC_CMD(KTRACER_IOC_RESET):
+	case KT_IOC_CMD(KTRACER_IOC_KEVENTS):
 		/* Privilege first: no probing of the arguments without it. */
 		if (!perfmon_capable())
 			return -EPERM;
-		if (cmd == KTRACER_IOC_ENABLE)
+		if (cmd == KT_IOC_CMD(KTRACER_IOC_ENABLE))
 			return kt_ioc_enable(uarg);
-		if (cmd == KTRACER_IOC_CONFIG)
+		if (cmd == KT_IOC_CMD(KTRACER_IOC_CONFIG))
 			return kt_ioc_config(uarg);
-		if (cmd == KTRACER_IOC_KEVENTS)
+		if (cmd == KT_IOC_CMD(KTRACER_IOC_KEVENTS))
 			return kt_ioc_kevents(uarg);
 		return kt_ioc_reset(uarg);
 	}
@@ -116,7 +130,7 @@ static long kt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 static int kt_open(struct inode *inode, struct file *file)
 {
-	struct kt_tracer *t = kt_tracer_new();
+	struct kt_tracer *t = kt_tracer_new(file);
 
 	if (!t)
 		return -ENOMEM;

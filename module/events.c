@@ -1,20 +1,50 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The table of event names, one for the whole system (as Go's tracer
- * interns its strings): a name is registered once and keeps its id until
- * the module is unloaded. Registration takes a mutex; lookups by id are
- * lock-free, entries being published before the count that covers them.
+ * The table of event names. A name belongs to the user who registered it
+ * (the euid that opened the file): two users' "db.query" are two events
+ * with two ids, so that nobody can take, fill or count into another
+ * user's names. The kernel's own events, ids 1 to KTRACER_KEV_LAST, are
+ * everybody's and never go away.
+ *
+ * Each name counts the open files that registered it. A name no file
+ * uses is idle: it keeps its id (a reader names records after their
+ * program exited) until its owner is at KTRACER_EVENTS_MAX names, or the
+ * id space is full, and needs one: then the least recently idle name is
+ * reclaimed. Ids are handed out cyclically, so a reclaimed id comes back
+ * late.
+ *
+ * Registration takes kt_events_lock. Lookups by id are lock-free (an
+ * xarray); entries are freed after an RCU grace period, and an entry a
+ * file registered is not freed while that file is open.
  */
 
 #include <linux/atomic.h>
+#include <linux/cred.h>
+#include <linux/hashtable.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/stringhash.h>
+#include <linux/xarray.h>
 
 #include "ktracer.h"
 
-static struct kt_event kt_events[KTRACER_EVENTS_MAX + 1];	/* [0] unused */
-static u32 kt_nr_events;
+static DEFINE_XARRAY_ALLOC1(kt_events_xa);	/* id -> struct kt_event */
+static DEFINE_HASHTABLE(kt_names, 10);		/* (owner, name) -> entry */
+static LIST_HEAD(kt_idle);			/* idle names, oldest first */
+static u32 kt_next_id = KTRACER_KEV_LAST + 1;	/* xa_alloc_cyclic()'s */
 static DEFINE_MUTEX(kt_events_lock);
+
+/* How many names each user holds, for the quota. */
+struct kt_owner {
+	struct hlist_node node;
+	kuid_t uid;
+	u32 names;
+};
+
+static DEFINE_HASHTABLE(kt_owners, 6);
 
 static const char *const kt_kinds[] = {
 	[KTRACER_KIND_SPAN]	= "span",
@@ -28,20 +58,22 @@ const char *kt_kind_name(u32 kind)
 	return kind < ARRAY_SIZE(kt_kinds) && kt_kinds[kind] ? kt_kinds[kind] : "?";
 }
 
-u32 kt_event_count(void)
+/* For walks under rcu_read_lock(), as debugfs "events". */
+struct xarray *kt_event_xa(void)
 {
-	/* Pairs with the smp_store_release() in kt_event_register(). */
-	return smp_load_acquire(&kt_nr_events);
+	return &kt_events_xa;
 }
 
+/*
+ * The entry of @id, or NULL. The caller holds rcu_read_lock(), or a
+ * reference (it registered @id on an open file), or @id is the kernel's.
+ */
 struct kt_event *kt_event_get(u32 id)
 {
-	/* Pairs with the smp_store_release() in kt_event_register(). */
-	if (id == 0 || id > smp_load_acquire(&kt_nr_events))
-		return NULL;
-	return &kt_events[id];
+	return xa_load(&kt_events_xa, id);
 }
 
+/* For tracepoints, which run under RCU (preemption disabled). */
 const char *kt_event_name(u32 id)
 {
 	struct kt_event *ev = kt_event_get(id);
@@ -49,37 +81,88 @@ const char *kt_event_name(u32 id)
 	return ev ? ev->name : "?";
 }
 
-/*
- * Find @name or add it; its id in *@id. Under kt_events_lock. A name of
- * the kernel's own events is taken whatever the kind (-EEXIST), unless
- * the kernel itself registers it, at load.
- */
-static int kt_event_add(const char *name, u32 kind, u32 slots, bool kernel,
-			u32 *id)
+static u32 kt_name_hash(kuid_t owner, const char *name)
+{
+	return full_name_hash((void *)(unsigned long)__kuid_val(owner), name,
+			      strlen(name));
+}
+
+static struct kt_owner *kt_owner_find(kuid_t uid)
+{
+	struct kt_owner *o;
+
+	hash_for_each_possible(kt_owners, o, node, __kuid_val(uid))
+		if (uid_eq(o->uid, uid))
+			return o;
+	return NULL;
+}
+
+/* Forget an idle entry. Under kt_events_lock. */
+static void kt_event_remove(struct kt_event *ev)
+{
+	struct kt_owner *o = kt_owner_find(ev->owner);
+
+	xa_erase(&kt_events_xa, ev->id);
+	hash_del(&ev->hnode);
+	list_del(&ev->idle);
+	if (o && !--o->names) {
+		hash_del(&o->node);
+		kfree(o);
+	}
+	/* Lock-free readers (kt_event_get()) may still look at it. */
+	kfree_rcu(ev, rcu);
+}
+
+/* The oldest idle name, of @uid only if @mine. Under kt_events_lock. */
+static struct kt_event *kt_idle_oldest(kuid_t uid, bool mine)
 {
 	struct kt_event *ev;
-	u32 i, n = kt_nr_events;
 
-	for (i = 1; i <= n; i++) {
-		ev = &kt_events[i];
-		if (strcmp(ev->name, name))
-			continue;
-		*id = i;
-		if (i <= KTRACER_KEV_LAST && !kernel)
-			return -EEXIST;
-		return ev->kind == kind && ev->slots == slots ? 0 : -EEXIST;
+	list_for_each_entry(ev, &kt_idle, idle)
+		if (!mine || uid_eq(ev->owner, uid))
+			return ev;
+	return NULL;
+}
+
+/*
+ * Add @ev (all filled in but its id) for @o. Under kt_events_lock. Makes
+ * room by reclaiming an idle name if the owner is at its quota or the id
+ * space is full; -ENOSPC if there is none to reclaim.
+ */
+static int kt_event_insert(struct kt_event *ev, struct kt_owner *o)
+{
+	struct kt_event *old;
+	int ret;
+
+	/* Hold the place first, so that reclaiming cannot free @o. */
+	if (++o->names > KTRACER_EVENTS_MAX) {
+		old = kt_idle_oldest(o->uid, true);
+		ret = -ENOSPC;
+		if (!old)
+			goto fail;
+		kt_event_remove(old);
 	}
-	if (n == KTRACER_EVENTS_MAX)
-		return -ENOSPC;
-	ev = &kt_events[n + 1];
-	strscpy(ev->name, name, sizeof(ev->name));
-	ev->kind = kind;
-	ev->slots = slots;
-	atomic64_set(&ev->total, 0);
-	/* The entry before the count; pairs with kt_event_get()'s acquire. */
-	smp_store_release(&kt_nr_events, n + 1);
-	*id = n + 1;
+	for (;;) {
+		ret = xa_alloc_cyclic(&kt_events_xa, &ev->id, ev,
+				      XA_LIMIT(KTRACER_KEV_LAST + 1,
+					       KTRACER_EVENT_ID_MAX),
+				      &kt_next_id, GFP_KERNEL_ACCOUNT);
+		if (ret != -EBUSY)
+			break;
+		old = kt_idle_oldest(o->uid, false);
+		ret = -ENOSPC;
+		if (!old)
+			goto fail;
+		kt_event_remove(old);
+	}
+	if (ret < 0)
+		goto fail;
+	hash_add(kt_names, &ev->hnode, kt_name_hash(ev->owner, ev->name));
+	INIT_LIST_HEAD(&ev->idle);
 	return 0;
+fail:
+	o->names--;	/* not to 0 if @o is hashed: it had a name before */
+	return ret;
 }
 
 /* The kernel's events, ids 1 to KTRACER_KEV_LAST, in id order. */
@@ -100,29 +183,58 @@ int kt_events_init(void)
 		{ "syscall", KTRACER_KIND_SPAN, 1 },
 		{ "block.rq", KTRACER_KIND_SPAN, KTRACER_BLOCK_INFLIGHT },
 	};
-	u32 i, id, slots;
-	int ret = 0;
+	struct kt_event *ev;
+	u32 i;
+	int ret;
 
 	static_assert(ARRAY_SIZE(kev) == KTRACER_KEV_LAST);
-	mutex_lock(&kt_events_lock);
-	for (i = 0; i < ARRAY_SIZE(kev) && !ret; i++) {
-		slots = kev[i].slots;
-		if (kev[i].kind == KTRACER_KIND_SPAN && !slots)
-			slots = nr_cpu_ids;
-		ret = kt_event_add(kev[i].name, kev[i].kind, slots, true, &id);
-		if (!ret && WARN_ON_ONCE(id != i + 1))
-			ret = -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(kev); i++) {
+		ev = kzalloc(sizeof(*ev), GFP_KERNEL);
+		if (!ev)
+			goto fail;
+		strscpy(ev->name, kev[i].name, sizeof(ev->name));
+		ev->kind = kev[i].kind;
+		ev->slots = kev[i].slots;
+		if (ev->kind == KTRACER_KIND_SPAN && !ev->slots)
+			ev->slots = nr_cpu_ids;
+		ev->id = i + 1;
+		ev->owner = GLOBAL_ROOT_UID;
+		ev->users = 1;		/* never idle */
+		INIT_LIST_HEAD(&ev->idle);
+		ret = xa_insert(&kt_events_xa, ev->id, ev, GFP_KERNEL);
+		if (ret) {
+			kfree(ev);
+			goto fail;
+		}
 	}
-	mutex_unlock(&kt_events_lock);
-	return ret;
+	return 0;
+fail:
+	kt_events_exit();
+	return -ENOMEM;
 }
 
-/* @name is NUL-terminated within KTRACER_NAME_MAX; checked here. */
-int kt_event_register(const char *name, u32 kind, u32 slots, u32 *id)
+void kt_events_exit(void)
+{
+	struct kt_owner *o;
+	struct hlist_node *tmp;
+	struct kt_event *ev;
+	unsigned long id;
+	int bkt;
+
+	xa_for_each(&kt_events_xa, id, ev)
+		kfree(ev);
+	xa_destroy(&kt_events_xa);
+	hash_init(kt_names);
+	hash_for_each_safe(kt_owners, bkt, tmp, o, node)
+		kfree(o);
+	hash_init(kt_owners);
+	INIT_LIST_HEAD(&kt_idle);
+}
+
+static int kt_event_check(const char *name, u32 kind, u32 slots)
 {
 	size_t len = strnlen(name, KTRACER_NAME_MAX);
 	u32 i;
-	int ret;
 
 	if (len == KTRACER_NAME_MAX)
 		return -ENAMETOOLONG;
@@ -136,9 +248,81 @@ int kt_event_register(const char *name, u32 kind, u32 slots, u32 *id)
 	if (kind == KTRACER_KIND_SPAN ? slots < 1 || slots > KTRACER_SLOTS_MAX
 				      : slots != 0)
 		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Find @owner's @name, or add it, and take a reference for one open file
+ * (kt_event_put() drops it). @name is NUL-terminated within
+ * KTRACER_NAME_MAX; checked here. On failure nothing is left: an entry
+ * this call allocated is freed before the name is visible.
+ */
+int kt_event_register(kuid_t owner, const char *name, u32 kind, u32 slots,
+		      struct kt_event **evp)
+{
+	struct kt_event *ev, *fresh;
+	struct kt_owner *o, *fresh_o;
+	u32 i;
+	int ret;
+
+	ret = kt_event_check(name, kind, slots);
+	if (ret)
+		return ret;
+	for (i = 1; i <= KTRACER_KEV_LAST; i++)
+		if (!strcmp(kt_event_get(i)->name, name))
+			return -EEXIST;
+
+	/* Everything a new name needs, before the lock. */
+	fresh = kzalloc(sizeof(*fresh), GFP_KERNEL_ACCOUNT);
+	fresh_o = kzalloc(sizeof(*fresh_o), GFP_KERNEL_ACCOUNT);
+	if (!fresh || !fresh_o) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	strscpy(fresh->name, name, sizeof(fresh->name));
+	fresh->kind = kind;
+	fresh->slots = slots;
+	fresh->owner = owner;
 
 	mutex_lock(&kt_events_lock);
-	ret = kt_event_add(name, kind, slots, false, id);
+	hash_for_each_possible(kt_names, ev, hnode, kt_name_hash(owner, name)) {
+		if (!uid_eq(ev->owner, owner) || strcmp(ev->name, name))
+			continue;
+		ret = ev->kind == kind && ev->slots == slots ? 0 : -EEXIST;
+		if (!ret && !ev->users++)
+			list_del_init(&ev->idle);	/* in use again */
+		goto out_unlock;
+	}
+	o = kt_owner_find(owner);
+	if (!o) {
+		o = fresh_o;
+		o->uid = owner;
+	}
+	ret = kt_event_insert(fresh, o);
+	if (ret)
+		goto out_unlock;
+	if (o == fresh_o) {
+		hash_add(kt_owners, &o->node, __kuid_val(owner));
+		fresh_o = NULL;
+	}
+	fresh->users = 1;
+	ev = fresh;
+	fresh = NULL;
+out_unlock:
 	mutex_unlock(&kt_events_lock);
+	if (!ret)
+		*evp = ev;
+out_free:
+	kfree(fresh_o);
+	kfree(fresh);
 	return ret;
+}
+
+/* A file that registered @ev is closed: the name is idle if it was the last. */
+void kt_event_put(struct kt_event *ev)
+{
+	mutex_lock(&kt_events_lock);
+	if (!--ev->users)
+		list_add_tail(&ev->idle, &kt_idle);
+	mutex_unlock(&kt_events_lock);
 }

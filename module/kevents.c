@@ -15,7 +15,8 @@
  * in per-CPU state, touched only on that CPU by the probes of one source:
  * sched_switch runs with interrupts off, IRQ handlers do not nest, and
  * softirqs do not nest either. Block requests are matched issue to
- * completion in a small table under a raw spinlock.
+ * completion in a small table under a raw spinlock, their records' times
+ * taken under it, so that an entry's STOP is before the next START in it.
  */
 
 #include <linux/interrupt.h>
@@ -61,11 +62,16 @@ struct kt_kcpu {
 
 static DEFINE_PER_CPU(struct kt_kcpu, kt_kcpu);
 
-/* The pid filter: NULL selects every process. */
+/*
+ * The pid filter: NULL selects every process. It holds the processes'
+ * struct pids, found in the pid namespace of the task that set it: a
+ * process is told from another by its struct pid, never by a number a
+ * later process may be given once it has exited.
+ */
 struct kt_pids {
 	struct rcu_head rcu;
 	u32 n;
-	s32 pid[];
+	struct pid *pid[];
 };
 
 static struct kt_pids __rcu *kt_filter;
@@ -74,17 +80,26 @@ static u32 kt_sources_on;
 
 static atomic64_t kt_block_unmatched = ATOMIC64_INIT(0);
 static atomic64_t kt_block_table_full = ATOMIC64_INIT(0);
+static atomic64_t kt_block_replaced = ATOMIC64_INIT(0);
 
-/* Whether @t's process is selected; called with preemption disabled. */
+/*
+ * Whether @t's process is selected; called with preemption disabled.
+ * Its struct pid is only compared, never followed: the filter holds a
+ * reference on each of its own, so none is freed and reused for another
+ * process while a probe may see the filter (kt_pids_free_rcu()).
+ */
 static bool kt_selected(struct task_struct *t, bool need_filter)
 {
 	struct kt_pids *f = rcu_dereference_sched(kt_filter);
+	struct pid *tgid;
 	u32 i;
 
 	if (!f)
 		return !need_filter;
+	/* NULL once the process is gone: no filter entry is NULL. */
+	tgid = READ_ONCE(t->signal->pids[PIDTYPE_TGID]);
 	for (i = 0; i < f->n; i++)
-		if (f->pid[i] == t->tgid)
+		if (f->pid[i] == tgid)
 			return true;
 	return false;
 }
@@ -288,7 +303,14 @@ static void kt_probe_sys_exit(void *data, struct pt_regs *regs, long ret)
 /* ---- BLOCK ---------------------------------------------------------- */
 
 #ifdef CONFIG_BLOCK
+/*
+ * A request in flight: matched by its struct request, which a flush, a
+ * requeue or a partial completion leave the same (the device and sector
+ * do not tell flushes apart, and a partial completion moves the sector).
+ * The pointer is a key only, never followed, and never recorded.
+ */
 struct kt_inflight {
+	const struct request *rq;	/* NULL: free */
 	u64 sector;
 	u64 start;
 	u32 dev;
@@ -296,10 +318,11 @@ struct kt_inflight {
 	u32 bytes;
 	u32 pid;
 	u32 tid;
-	bool used;
+	bool requeued;
 };
 
 static struct kt_inflight kt_inflight[KTRACER_BLOCK_INFLIGHT];
+static u32 kt_inflight_used;
 static DEFINE_RAW_SPINLOCK(kt_inflight_lock);
 
 static_assert((KTRACER_BLOCK_INFLIGHT & (KTRACER_BLOCK_INFLIGHT - 1)) == 0);
@@ -310,97 +333,148 @@ static u32 kt_rq_dev(struct request *rq)
 }
 
 /*
- * The entry of (@dev, @sector) if @used, else a free one to put it in,
- * and its index in *@slot; NULL if there is none. Linear probing from
- * the pair's hash, over the whole table: entries are freed in any order.
- * Called with kt_inflight_lock held.
+ * The entry of @rq (@rq NULL: a free one), and its index in *@slot; NULL
+ * if there is none. Linear probing from the request's hash, over the
+ * whole table: entries are freed in any order. Called with
+ * kt_inflight_lock held.
  */
-static struct kt_inflight *kt_inflight_find(u32 dev, u64 sector, bool used,
-					    u32 *slot)
+static struct kt_inflight *kt_inflight_find(const struct request *rq,
+					    u32 hash, u32 *slot)
 {
-	u32 h = hash_64(sector ^ ((u64)dev << 40), ilog2(KTRACER_BLOCK_INFLIGHT));
 	struct kt_inflight *e;
 	u32 i;
 
 	for (i = 0; i < KTRACER_BLOCK_INFLIGHT; i++) {
-		*slot = (h + i) & (KTRACER_BLOCK_INFLIGHT - 1);
+		*slot = (hash + i) & (KTRACER_BLOCK_INFLIGHT - 1);
 		e = &kt_inflight[*slot];
-		if (e->used == used &&
-		    (!used || (e->dev == dev && e->sector == sector)))
+		if (e->rq == rq)
 			return e;
 	}
 	return NULL;
 }
 
-static void kt_block_rec(struct kt_rec *d, const struct kt_inflight *e,
-			 struct ktracer_block *b, s32 error)
+static void kt_block_rec(u8 type, u64 now, u32 slot,
+			 const struct kt_inflight *e, s32 error)
 {
-	*b = (struct ktracer_block){
+	struct ktracer_block b = {
 		.dev = e->dev, .op = e->op, .sector = e->sector,
 		.bytes = e->bytes, .error = error,
 	};
-	d->flags = KTRACER_RECF_KERNEL;
-	d->event = KTRACER_KEV_BLOCK;
-	d->pid = e->pid;
-	d->tid = e->tid;
-	d->msg = b;
-	d->len = sizeof(*b);
-	kt_write(d);
+	struct kt_rec d = {
+		.type = type, .flags = KTRACER_RECF_KERNEL,
+		.event = KTRACER_KEV_BLOCK, .ts = now, .slot = slot,
+		.pid = e->pid, .tid = e->tid, .extra = now - e->start,
+		.msg = &b, .len = sizeof(b),
+	};
+
+	kt_write(&d);
 }
 
 /*
- * A request issued (@issue: a START in a free entry) or completed with
- * @error (the STOP of its entry). Counted, not recorded, if the table is
- * full or the request is not in it.
+ * A request issued: a START in a free entry, or in its own if it was
+ * requeued (nothing written: its span goes on from the first issue), or
+ * if its entry is still open otherwise (a completion this table did not
+ * see: the stale entry is replaced, and counted). Counted, not recorded,
+ * if the table is full.
  */
-static void kt_block_event(struct request *rq, bool issue, int error)
+static void kt_probe_rq_issue(void *data, struct request *rq)
 {
-	u64 sector = blk_rq_pos(rq), now = ktime_get_mono_fast_ns();
-	u32 dev = kt_rq_dev(rq), slot;
-	struct ktracer_block b;
+	u32 hash = hash_ptr(rq, ilog2(KTRACER_BLOCK_INFLIGHT)), slot;
 	struct kt_inflight *e;
-	struct kt_rec d = {};
+	unsigned long flags;
+	bool stale = false;
+	u64 now;
+
+	raw_spin_lock_irqsave(&kt_inflight_lock, flags);
+	now = ktime_get_mono_fast_ns();
+	e = kt_inflight_find(rq, hash, &slot);
+	if (e && e->requeued) {
+		e->requeued = false;
+		goto out;
+	}
+	if (e)
+		stale = true;
+	else
+		e = kt_inflight_find(NULL, hash, &slot);
+	if (!e)
+		goto out;
+	if (!stale)
+		kt_inflight_used++;
+	*e = (struct kt_inflight){
+		.rq = rq, .sector = blk_rq_pos(rq), .start = now,
+		.dev = kt_rq_dev(rq), .op = (__force u32)req_op(rq),
+		.bytes = blk_rq_bytes(rq), .pid = current->tgid,
+		.tid = current->pid,
+	};
+	kt_block_rec(KTRACER_REC_START, now, slot, e, 0);
+out:
+	raw_spin_unlock_irqrestore(&kt_inflight_lock, flags);
+	if (!e)
+		atomic64_inc(&kt_block_table_full);
+	if (stale)
+		atomic64_inc(&kt_block_replaced);
+}
+
+/* Put back on a queue, to be issued again: its entry stays open. */
+static void kt_probe_rq_requeue(void *data, struct request *rq)
+{
+	u32 hash = hash_ptr(rq, ilog2(KTRACER_BLOCK_INFLIGHT)), slot;
+	struct kt_inflight *e;
 	unsigned long flags;
 
 	raw_spin_lock_irqsave(&kt_inflight_lock, flags);
-	e = kt_inflight_find(dev, sector, !issue, &slot);
-	if (e && issue)
-		*e = (struct kt_inflight){
-			.sector = sector, .start = now, .dev = dev,
-			.op = (__force u32)req_op(rq), .bytes = blk_rq_bytes(rq),
-			.pid = current->tgid, .tid = current->pid,
-		};
-	if (e) {
-		d.type = issue ? KTRACER_REC_START : KTRACER_REC_STOP;
-		d.ts = now;
-		d.slot = slot;
-		d.extra = now - e->start;
-		kt_block_rec(&d, e, &b, error);
-		e->used = issue;
-	}
+	e = kt_inflight_find(rq, hash, &slot);
+	if (e)
+		e->requeued = true;
 	raw_spin_unlock_irqrestore(&kt_inflight_lock, flags);
-	if (!e)
-		atomic64_inc(issue ? &kt_block_table_full : &kt_block_unmatched);
 }
 
-static void kt_probe_rq_issue(void *data, struct request *rq)
-{
-	kt_block_event(rq, true, 0);
-}
-
+/*
+ * @nr_bytes of the request done, with @error: the STOP of its entry when
+ * they are all that is left of it (block_rq_complete fires before the
+ * request is updated), else nothing yet. Counted, not recorded, if the
+ * request is not in the table.
+ */
 static void kt_probe_rq_complete(void *data, struct request *rq,
 				 blk_status_t error, unsigned int nr_bytes)
 {
-	kt_block_event(rq, false, blk_status_to_errno(error));
+	u32 hash = hash_ptr(rq, ilog2(KTRACER_BLOCK_INFLIGHT)), slot;
+	struct kt_inflight *e;
+	unsigned long flags;
+
+	if (nr_bytes < blk_rq_bytes(rq))
+		return;
+	raw_spin_lock_irqsave(&kt_inflight_lock, flags);
+	e = kt_inflight_find(rq, hash, &slot);
+	if (e) {
+		kt_block_rec(KTRACER_REC_STOP, ktime_get_mono_fast_ns(), slot,
+			     e, blk_status_to_errno(error));
+		e->rq = NULL;
+		kt_inflight_used--;
+	}
+	raw_spin_unlock_irqrestore(&kt_inflight_lock, flags);
+	if (!e)
+		atomic64_inc(&kt_block_unmatched);
+}
+
+static u32 kt_block_inflight(void)
+{
+	return READ_ONCE(kt_inflight_used);
 }
 
 static void kt_block_reset(void)
 {
 	memset(kt_inflight, 0, sizeof(kt_inflight));
+	kt_inflight_used = 0;
 }
 #else
 static void kt_block_reset(void)
 {
+}
+
+static u32 kt_block_inflight(void)
+{
+	return 0;
 }
 #endif /* CONFIG_BLOCK */
 
@@ -441,6 +515,7 @@ static struct kt_source kt_sources[] = {
 #ifdef CONFIG_BLOCK
 	{ "block", KTRACER_SRC_BLOCK, {
 		KT_PROBE("block_rq_issue", kt_probe_rq_issue),
+		KT_PROBE("block_rq_requeue", kt_probe_rq_requeue),
 		KT_PROBE("block_rq_complete", kt_probe_rq_complete) } },
 #else
 	{ "block", KTRACER_SRC_BLOCK, { } },
@@ -471,6 +546,7 @@ static inline void kt_probe_types(void)
 	KT_PROBE_TYPE(sys_exit, kt_probe_sys_exit);
 #ifdef CONFIG_BLOCK
 	KT_PROBE_TYPE(block_rq_issue, kt_probe_rq_issue);
+	KT_PROBE_TYPE(block_rq_requeue, kt_probe_rq_requeue);
 	KT_PROBE_TYPE(block_rq_complete, kt_probe_rq_complete);
 #endif
 }
@@ -585,49 +661,99 @@ static int kt_sources_set(u32 want)
 			detached = true;
 		}
 	}
-	/* No probe runs any more on what was detached. */
-	if (detached)
+	/*
+	 * No probe runs any more on what was detached, nor on what a failed
+	 * attach unregistered again, before the next attach resets the
+	 * state they use or the module goes.
+	 */
+	if (detached || ret)
 		tracepoint_synchronize_unregister();
 	if (!ret)
 		kt_sources_on = want;
 	return ret;
 }
 
+static void kt_pids_free(struct kt_pids *f)
+{
+	u32 i;
+
+	for (i = 0; i < f->n; i++)
+		put_pid(f->pid[i]);
+	kfree(f);
+}
+
+static void kt_pids_free_cb(struct rcu_head *rcu)
+{
+	kt_pids_free(container_of(rcu, struct kt_pids, rcu));
+}
+
+/* Once no probe can see @f any more (kt_kev_exit() waits for it). */
+static void kt_pids_free_rcu(struct kt_pids *f)
+{
+	if (f)
+		call_rcu(&f->rcu, kt_pids_free_cb);
+}
+
+/*
+ * The filter of the @n processes @nr names in the caller's pid namespace
+ * (@n 0: NULL). -EINVAL for a pid <= 0, -ESRCH for one that names no
+ * process there (the tid of a thread other than its process's first
+ * names none either).
+ */
+static int kt_pids_get(const s32 *nr, u32 n, struct kt_pids **out)
+{
+	struct kt_pids *f;
+	struct pid *pid;
+	bool alive;
+	u32 i;
+
+	*out = NULL;
+	for (i = 0; i < n; i++)
+		if (nr[i] <= 0)
+			return -EINVAL;
+	if (!n)
+		return 0;
+	f = kzalloc(struct_size(f, pid, n), GFP_KERNEL_ACCOUNT);
+	if (!f)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		pid = find_get_pid(nr[i]);
+		if (!pid)
+			goto srch;
+		f->pid[f->n++] = pid;
+		rcu_read_lock();
+		alive = pid_task(pid, PIDTYPE_TGID);
+		rcu_read_unlock();
+		if (!alive)
+			goto srch;
+	}
+	*out = f;
+	return 0;
+srch:
+	kt_pids_free(f);
+	return -ESRCH;
+}
+
 /* Read and check @npids pids from user space; NULL and 0 for none. */
 static int kt_pids_from_user(const s32 __user *upids, u32 npids,
 			     struct kt_pids **out)
 {
-	struct kt_pids *f;
-	u32 i;
+	s32 nr[KTRACER_PIDS_MAX];
 
 	*out = NULL;
 	if (npids > KTRACER_PIDS_MAX)
 		return -EINVAL;
-	if (!npids)
-		return 0;
-	f = kmalloc(struct_size(f, pid, npids), GFP_KERNEL);
-	if (!f)
-		return -ENOMEM;
-	f->n = npids;
-	if (copy_from_user(f->pid, upids, npids * sizeof(*upids))) {
-		kfree(f);
+	if (copy_from_user(nr, upids, npids * sizeof(*upids)))
 		return -EFAULT;
-	}
-	for (i = 0; i < npids; i++) {
-		if (f->pid[i] <= 0) {
-			kfree(f);
-			return -EINVAL;
-		}
-	}
-	*out = f;
-	return 0;
+	return kt_pids_get(nr, npids, out);
 }
 
 /*
- * Set what @flags names: sources on (@sources) and the pid filter (@f,
- * NULL: every process; consumed). All or nothing.
+ * Set what @flags names: the sources in @set on and those in @clear but
+ * not in @set off, the others as they are; and the pid filter (@f, NULL:
+ * every process; consumed). One step under kt_kev_lock, all or nothing.
  */
-static int kt_kev_set(u32 flags, u32 sources, struct kt_pids *f)
+static int kt_kev_apply(u32 flags, u32 set, u32 clear, struct kt_pids *f)
 {
 	struct kt_pids *old;
 	bool has_filter;
@@ -635,7 +761,9 @@ static int kt_kev_set(u32 flags, u32 sources, struct kt_pids *f)
 	int ret;
 
 	mutex_lock(&kt_kev_lock);
-	want = flags & KTRACER_KEVENTS_SOURCES ? sources : kt_sources_on;
+	want = kt_sources_on;
+	if (flags & KTRACER_KEVENTS_SOURCES)
+		want = (want & ~clear) | set;
 	has_filter = flags & KTRACER_KEVENTS_PIDS ? !!f :
 		     !!rcu_access_pointer(kt_filter);
 	ret = -EINVAL;
@@ -659,13 +787,17 @@ static int kt_kev_set(u32 flags, u32 sources, struct kt_pids *f)
 					lockdep_is_held(&kt_kev_lock));
 		old = NULL;
 	}
-	if (old)
-		kfree_rcu(old, rcu);
+	kt_pids_free_rcu(old);
 out:
 	mutex_unlock(&kt_kev_lock);
-	if (f)
-		kfree_rcu(f, rcu);
+	kt_pids_free_rcu(f);
 	return ret;
+}
+
+/* The same, with @sources all the sources to have on. */
+static int kt_kev_set(u32 flags, u32 sources, struct kt_pids *f)
+{
+	return kt_kev_apply(flags, sources, KTRACER_SRC_ALL, f);
 }
 
 long kt_ioc_kevents(void __user *uarg)
@@ -680,6 +812,10 @@ long kt_ioc_kevents(void __user *uarg)
 		return ret;
 	if (k.flags & ~known || k.__reserved ||
 	    (k.flags & KTRACER_KEVENTS_SOURCES && k.sources & ~KTRACER_SRC_ALL))
+		return -EINVAL;
+	/* What no flag selects must be 0, to be given a meaning later. */
+	if ((!(k.flags & KTRACER_KEVENTS_SOURCES) && k.sources) ||
+	    (!(k.flags & KTRACER_KEVENTS_PIDS) && (k.pids || k.npids)))
 		return -EINVAL;
 	if (k.flags & KTRACER_KEVENTS_PIDS) {
 		ret = kt_pids_from_user(u64_to_user_ptr(k.pids), k.npids, &f);
@@ -698,6 +834,11 @@ long kt_ioc_kevents(void __user *uarg)
 
 /* ---- debugfs "kevents" ---------------------------------------------- */
 
+/*
+ * The filter's pids as the reader's pid namespace sees them (0: not
+ * there), and the block counters; "block_inflight" is how many entries
+ * of the table are open.
+ */
 void kt_kev_show(struct seq_file *m)
 {
 	u32 avail = kt_kev_available(), i;
@@ -716,87 +857,83 @@ void kt_kev_show(struct seq_file *m)
 	if (!f)
 		seq_puts(m, " all");
 	for (i = 0; f && i < f->n; i++)
-		seq_printf(m, " %d", f->pid[i]);
+		seq_printf(m, " %d", pid_vnr(f->pid[i]));
 	mutex_unlock(&kt_kev_lock);
 	seq_printf(m, "\nblock_unmatched %lld\nblock_table_full %lld\n",
 		   atomic64_read(&kt_block_unmatched),
 		   atomic64_read(&kt_block_table_full));
+	seq_printf(m, "block_replaced %lld\nblock_inflight %u\n",
+		   atomic64_read(&kt_block_replaced), kt_block_inflight());
 }
 
-/* "pids=all" or "pids=12,34": the filter; -EINVAL if malformed. */
-static int kt_parse_pids(char *list, struct kt_pids **out)
+/*
+ * "pids=all" or "pids=12,34": the numbers in @nr[0..*@n - 1] (*@n 0 for
+ * all); -EINVAL if malformed.
+ */
+static int kt_parse_pids(char *list, s32 *nr, u32 *n)
 {
-	struct kt_pids *f;
 	char *tok;
-	s32 pid;
 
-	*out = NULL;
+	*n = 0;
 	if (!strcmp(list, "all"))
 		return 0;
-	f = kzalloc(struct_size(f, pid, KTRACER_PIDS_MAX), GFP_KERNEL);
-	if (!f)
-		return -ENOMEM;
 	while ((tok = strsep(&list, ","))) {
-		if (f->n == KTRACER_PIDS_MAX || kstrtos32(tok, 10, &pid) ||
-		    pid <= 0) {
-			kfree(f);
+		if (*n == KTRACER_PIDS_MAX || kstrtos32(tok, 10, &nr[*n]) ||
+		    nr[*n] <= 0)
 			return -EINVAL;
-		}
-		f->pid[f->n++] = pid;
+		(*n)++;
 	}
-	*out = f;
 	return 0;
 }
 
 /*
  * Write: whitespace-separated "SOURCE=0|1" and "pids=all|P,P,...",
- * applied together or not at all.
+ * applied together or not at all, and to the sources as they are then:
+ * a source the write does not name stays as it is, whatever another
+ * writer does meanwhile.
  */
 int kt_kev_write(char *buf)
 {
-	u32 flags = 0, sources, i;
+	u32 flags = 0, set = 0, clear = 0, npids = 0, i;
+	s32 nr[KTRACER_PIDS_MAX];
 	struct kt_pids *f = NULL;
 	char *tok, *val;
-	bool on;
-	int ret = -EINVAL;
-
-	mutex_lock(&kt_kev_lock);
-	sources = kt_sources_on;
-	mutex_unlock(&kt_kev_lock);
+	int ret;
 
 	while ((tok = strsep(&buf, " \t\n"))) {
 		if (!*tok)
 			continue;
 		val = strchr(tok, '=');
 		if (!val)
-			goto err;
+			return -EINVAL;
 		*val++ = '\0';
 		if (!strcmp(tok, "pids")) {
-			kfree(f);
-			ret = kt_parse_pids(val, &f);
+			ret = kt_parse_pids(val, nr, &npids);
 			if (ret)
-				goto err;
+				return ret;
 			flags |= KTRACER_KEVENTS_PIDS;
 			continue;
 		}
-		ret = -EINVAL;
 		for (i = 0; i < ARRAY_SIZE(kt_sources); i++)
 			if (!strcmp(tok, kt_sources[i].name))
 				break;
 		if (i == ARRAY_SIZE(kt_sources) ||
 		    (strcmp(val, "0") && strcmp(val, "1")))
-			goto err;
-		on = val[0] == '1';
-		sources = on ? sources | kt_sources[i].bit :
-			       sources & ~kt_sources[i].bit;
+			return -EINVAL;
+		set &= ~kt_sources[i].bit;
+		clear |= kt_sources[i].bit;
+		if (val[0] == '1')
+			set |= kt_sources[i].bit;
 		flags |= KTRACER_KEVENTS_SOURCES;
 	}
 	if (!flags)
-		goto err;
-	return kt_kev_set(flags, sources, f);
-err:
-	kfree(f);
-	return ret;
+		return -EINVAL;
+	if (flags & KTRACER_KEVENTS_PIDS) {
+		ret = kt_pids_get(nr, npids, &f);
+		if (ret)
+			return ret;
+	}
+	return kt_kev_apply(flags, set, clear, f);
 }
 
 int kt_kev_init(void)
@@ -810,9 +947,15 @@ int kt_kev_init(void)
 /* Everything off, before the buffers go. */
 void kt_kev_exit(void)
 {
+	struct kt_pids *f;
+
 	mutex_lock(&kt_kev_lock);
 	kt_sources_set(0);
 	/* No probe left to look at it. */
-	kfree(rcu_replace_pointer(kt_filter, NULL, true));
+	f = rcu_replace_pointer(kt_filter, NULL, true);
+	if (f)
+		kt_pids_free(f);
 	mutex_unlock(&kt_kev_lock);
+	/* The filters set before: their callbacks are this module's code. */
+	rcu_barrier();
 }

@@ -6,6 +6,7 @@
 #define _KTRACER_H
 
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <linux/compiler.h>
 #include <linux/irq_work.h>
 #include <linux/rcupdate.h>
@@ -68,19 +69,43 @@ static inline bool kt_tail_valid(const struct kt_cpu_buf *cb, u64 tail,
 }
 
 /*
- * The record at position @pos, its size (read once) in *@size; NULL if
- * that size cannot be right, as after a corrupt tail. Never points
- * outside the data.
+ * The record rule, one for every reader of the buffers in the module.
+ * @r is the record at @pos, or a copy of its bytes up to a header's or
+ * the data's end; its size, read once, goes to *@size. A record in a
+ * walk to @end (a head) is 8-aligned, ends by @end and by the end of the
+ * data, and is a header at least, its message inside it; only a PAD that
+ * runs to the end of the data may be shorter. Bytes that break the rule
+ * are not a record (a corrupt tail points into a message, say): a walk
+ * stops there. Nothing past the record is read.
+ */
+static inline bool kt_rec_ok(const struct kt_cpu_buf *cb, u64 pos, u64 end,
+			     const struct ktracer_record *r,
+			     unsigned int *size)
+{
+	u64 off = pos & cb->mask;
+	u32 n = READ_ONCE(r->size);
+
+	*size = n;
+	if (!n || n & 7 || pos >= end || n > end - pos ||
+	    off + n > cb->mask + 1)
+		return false;
+	if (n < sizeof(*r))
+		return READ_ONCE(r->type) == KTRACER_REC_PAD &&
+		       off + n == cb->mask + 1;
+	return READ_ONCE(r->len) <= n - sizeof(*r);
+}
+
+/*
+ * The record at position @pos, in a walk to @end, its size in *@size;
+ * NULL if it breaks the record rule. Never points outside the data.
  */
 static inline struct ktracer_record *kt_rec_at(const struct kt_cpu_buf *cb,
-					       u64 pos, unsigned int *size)
+					       u64 pos, u64 end,
+					       unsigned int *size)
 {
 	struct ktracer_record *r = (void *)(cb->data + (pos & cb->mask));
 
-	*size = READ_ONCE(r->size);
-	if (!*size || *size & 7 || (pos & cb->mask) + *size > cb->mask + 1)
-		return NULL;
-	return r;
+	return kt_rec_ok(cb, pos, end, r, size) ? r : NULL;
 }
 
 /* Whether a record counts in the accounting: PAD and LOST do not. */
@@ -119,19 +144,28 @@ struct kt_event {
 	char name[KTRACER_NAME_MAX];
 	u32 kind;
 	u32 slots;
+	u32 id;
+	kuid_t owner;			/* who registered it */
 	atomic64_t total;		/* counters: saturating sum */
+	u32 users;			/* open files that registered it */
+	struct hlist_node hnode;	/* by (owner, name) */
+	struct list_head idle;		/* while no file uses it */
+	struct rcu_head rcu;
 };
 
 int kt_events_init(void);
-int kt_event_register(const char *name, u32 kind, u32 slots, u32 *id);
+void kt_events_exit(void);
+int kt_event_register(kuid_t owner, const char *name, u32 kind, u32 slots,
+		      struct kt_event **evp);
+void kt_event_put(struct kt_event *ev);
 struct kt_event *kt_event_get(u32 id);
 const char *kt_event_name(u32 id);
-u32 kt_event_count(void);
+struct xarray *kt_event_xa(void);
 const char *kt_kind_name(u32 kind);
 
 /* tracer.c: one open file, its slots, and the operations. */
 struct kt_tracer;
-struct kt_tracer *kt_tracer_new(void);
+struct kt_tracer *kt_tracer_new(const struct file *file);
 void kt_tracer_free(struct kt_tracer *t);
 long kt_ioc_register(struct kt_tracer *t, void __user *uarg);
 long kt_ioc_op(struct kt_tracer *t, void __user *uarg);
@@ -187,6 +221,10 @@ void kt_dev_exit(void);
 /* debugfs.c: /sys/kernel/debug/ktracer/. */
 void kt_debugfs_init(void);
 void kt_debugfs_exit(void);
+
+/* debugfs.c: a debugfs read of other processes' data, for the privileged. */
+ssize_t kt_seq_read(struct file *file, char __user *ubuf, size_t count,
+		    loff_t *ppos);
 
 /* text.c: the records as text, for debugfs "trace". */
 extern const struct file_operations kt_trace_fops;

@@ -22,7 +22,7 @@ static int __init kt_mod_init(void)
 		return ret;
 	ret = kt_buf_init((u64)buffer_kb << 10);
 	if (ret)
-		return ret;
+		goto err_events;
 	kt_kev_init();
 	kt_debugfs_init();
 
@@ -39,6 +39,8 @@ err_debugfs:
 	kt_debugfs_exit();
 	kt_kev_exit();
 	kt_buf_exit();
+err_events:
+	kt_events_exit();
 	return ret;
 }
 
@@ -48,6 +50,7 @@ static void __exit kt_mod_exit(void)
 	kt_debugfs_exit();
 	kt_kev_exit();
 	kt_buf_exit();
+	kt_events_exit();
 }
 
 module_init(kt_mod_init);

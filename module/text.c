@@ -1,136 +1,256 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * debugfs "trace": every CPU's unread records as text, one per line, in
- * timestamp order across CPUs. Opening the file takes a snapshot (a copy
- * of [tail, head) of each buffer, sorted); reading it consumes nothing.
+ * timestamp order across CPUs. The file streams: it merges the CPUs'
+ * buffers by timestamp with a cursor per CPU, copying one checked record
+ * at a time, so that an open file holds a few bytes per CPU and one
+ * record whatever the buffers' size. What it shows is what was unread
+ * when it was opened ([tail, head) of each buffer then), less what a
+ * reader or OVERWRITE frees meanwhile; reading it consumes nothing.
  *
  *	[001] 12.345678 120/121 db.query start slot=0 arg=42
  *	[001] 12.345700 120/121 db.query stop slot=0 arg=0 dur_ns=22000
  *	[000] 12.400000 [LOST 5 EVENTS]
  */
 
+#include <linux/capability.h>
 #include <linux/fs.h>
+#include <linux/overflow.h>
 #include <linux/seq_file.h>
-#include <linux/sort.h>
+#include <linux/slab.h>
 #include <linux/timekeeping.h>
-#include <linux/vmalloc.h>
 
 #include "ktracer.h"
 
-struct kt_snap_rec {
-	u64 ts;
-	u64 pos;	/* in its CPU's buffer */
-	u32 cpu;
-	u32 off;	/* of the record in kt_snap.data */
+/* One CPU's place in the merge. */
+struct kt_cursor {
+	u64 first;			/* the tail when the file was opened */
+	u64 pos;			/* the next record */
+	u64 end;			/* the head when the file was opened */
+	u64 lost;			/* lost, not yet told, then */
+	struct ktracer_record hdr;	/* the next record's header: a copy */
+	bool have;			/* hdr is the next line */
+	bool told;			/* the LOST line was taken */
+	bool done;
 };
 
-struct kt_snap {
-	u8 *data;
-	size_t used, size;
-	struct kt_snap_rec *recs;
-	size_t nr, cap;
+struct kt_iter {
+	struct kt_buffers *bufs;	/* only compared: the buffers opened */
+	u64 nr;				/* lines when the file was opened */
+	u64 lost_ts;
+	loff_t idx;			/* cur is line idx; 0: none */
+	u32 cpu;			/* cur's */
+	u32 mode;
+	u32 nr_cpus;
+	union {
+		struct ktracer_record rec;
+		u8 bytes[sizeof(struct ktracer_record) + KTRACER_LOG_MAX];
+	} cur;
+	struct kt_cursor c[];
 };
 
-static int kt_snap_cmp(const void *a, const void *b)
+/*
+ * The next line of one CPU into c->hdr, or c->done. Called under RCU
+ * with the buffers the file was opened on.
+ *
+ * The buffer can change under us: in OVERWRITE, writers free records by
+ * moving the tail, then write over them; a reader that consumes lets
+ * writers reuse the space too. So, as a reader does ([R2]), the header is
+ * copied, then the tail read again: if it passed the record, the copy may
+ * be torn (its size too), and the walk goes on from the tail. A copy
+ * that was not torn is then checked by the record rule, kt_rec_ok():
+ * what the bytes say is never trusted to stay inside the data.
+ */
+static void kt_cur_load(struct kt_iter *it, struct kt_cpu_buf *cb,
+			struct kt_cursor *c)
 {
-	const struct kt_snap_rec *x = a, *y = b;
-
-	if (x->ts != y->ts)
-		return x->ts < y->ts ? -1 : 1;
-	if (x->cpu != y->cpu)
-		return x->cpu < y->cpu ? -1 : 1;
-	return x->off < y->off ? -1 : x->off > y->off;	/* buffer order */
-}
-
-static void kt_snap_add(struct kt_snap *s, u32 cpu, u64 pos, const void *rec,
-			u32 size)
-{
-	const struct ktracer_record *r = rec;
-
-	if (s->nr == s->cap || s->used + size > s->size)
-		return;
-	memcpy(s->data + s->used, rec, size);
-	s->recs[s->nr].ts = r->ts;
-	s->recs[s->nr].pos = pos;
-	s->recs[s->nr].cpu = cpu;
-	s->recs[s->nr].off = s->used;
-	s->nr++;
-	s->used += size;
-}
-
-/* Copy one CPU's records in [tail, head), PAD left out. */
-static void kt_snap_cpu(struct kt_snap *s, struct kt_cpu_buf *cb, u32 cpu)
-{
-	u64 head = smp_load_acquire(&cb->meta->head);	/* as a reader's [R1] */
-	u64 tail = READ_ONCE(cb->reader->tail), t;
-	size_t first = s->nr, i, keep;
-	struct ktracer_record *r;
+	u64 tail, head, off;
 	unsigned int size;
-	struct ktracer_record lost = {
-		.size = sizeof(lost), .type = KTRACER_REC_LOST,
-	};
+	size_t n;
 
-	if (!kt_tail_valid(cb, tail, head))
-		return;
-	for (t = tail; t < head; t += size) {
-		r = kt_rec_at(cb, t, &size);
-		if (!r)
-			break;
-		if (r->type != KTRACER_REC_PAD)
-			kt_snap_add(s, cpu, t, r, size);
-	}
-
-	/*
-	 * OVERWRITE: a writer moves the tail before it overwrites ([K3]), so
-	 * what was copied from below the tail as it is now may be torn.
-	 */
-	smp_rmb();
-	t = READ_ONCE(cb->reader->tail);
-	if (t > tail) {
-		for (i = first, keep = first; i < s->nr; i++)
-			if (s->recs[i].pos >= t)
-				s->recs[keep++] = s->recs[i];
-		s->nr = keep;
-	}
-
-	lost.arg = local64_read(&cb->lost_pending);
-	if (lost.arg) {
-		lost.ts = ktime_get_mono_fast_ns();
-		kt_snap_add(s, cpu, head, &lost, sizeof(lost));
+	while (!c->have && !c->done) {
+		if (c->pos >= c->end) {
+			if (c->lost && !c->told) {
+				memset(&c->hdr, 0, sizeof(c->hdr));
+				c->hdr.size = sizeof(c->hdr);
+				c->hdr.type = KTRACER_REC_LOST;
+				c->hdr.ts = it->lost_ts;
+				c->hdr.arg = c->lost;
+				c->have = true;
+			} else {
+				c->done = true;
+			}
+			return;
+		}
+		/* A PAD at the end of the data may be shorter than a header. */
+		off = c->pos & cb->mask;
+		n = min_t(u64, sizeof(c->hdr), cb->mask + 1 - off);
+		memset(&c->hdr, 0, sizeof(c->hdr));
+		memcpy(&c->hdr, cb->data + off, n);
+		/* [T1]: the copy before the tail; pairs with [K3]. */
+		smp_rmb();
+		tail = READ_ONCE(cb->reader->tail);
+		if (tail > c->pos) {
+			/* Pairs with [K2] in kt_publish(). */
+			head = smp_load_acquire(&cb->meta->head);
+			if (!kt_tail_valid(cb, tail, head))
+				c->pos = c->end;
+			else
+				c->pos = tail;
+			continue;
+		}
+		if (!kt_rec_ok(cb, c->pos, c->end, &c->hdr, &size)) {
+			c->pos = c->end;	/* a corrupt tail: no more */
+			continue;
+		}
+		if (c->hdr.type == KTRACER_REC_PAD)
+			c->pos += size;
+		else
+			c->have = true;
 	}
 }
 
-static struct kt_snap *kt_snap_take(void)
+/* The buffers the file was opened on, under RCU; NULL if replaced. */
+static struct kt_buffers *kt_iter_bufs(struct kt_iter *it)
 {
-	struct kt_snap *s = kzalloc(sizeof(*s), GFP_KERNEL);
+	struct kt_buffers *b = rcu_dereference(kt_bufs);
+
+	return b == it->bufs ? b : NULL;
+}
+
+/*
+ * Take c's line into it->cur, its message too; false if the message
+ * went stale while copied ([T1] again), and the cursor moved on.
+ */
+static bool kt_cur_take(struct kt_iter *it, struct kt_cpu_buf *cb,
+			struct kt_cursor *c)
+{
+	u32 len = min_t(u32, c->hdr.len, KTRACER_LOG_MAX);
+	u64 tail;
+
+	c->have = false;
+	it->cur.rec = c->hdr;
+	if (c->pos >= c->end) {		/* the LOST line */
+		c->told = true;
+		return true;
+	}
+	/* kt_rec_ok(): the message is inside the record, so the data. */
+	memcpy(&it->cur.rec + 1,
+	       cb->data + ((c->pos + sizeof(c->hdr)) & cb->mask), len);
+	it->cur.rec.len = len;
+	smp_rmb();	/* [T1] */
+	tail = READ_ONCE(cb->reader->tail);
+	if (tail > c->pos) {
+		kt_cur_load(it, cb, c);	/* from the tail */
+		return false;
+	}
+	c->pos += c->hdr.size;
+	return true;
+}
+
+/* The next line into it->cur, CPUs merged by timestamp; false at the end. */
+static bool kt_iter_next(struct kt_iter *it)
+{
+	struct kt_cursor *c, *best;
 	struct kt_buffers *b;
+	bool ok = false;
 	u32 cpu;
 
-	if (!s)
+	rcu_read_lock();
+	b = kt_iter_bufs(it);
+	while (b) {
+		best = NULL;
+		for (cpu = 0; cpu < it->nr_cpus; cpu++) {
+			c = &it->c[cpu];
+			kt_cur_load(it, &b->cpu[cpu], c);
+			if (c->have && (!best || c->hdr.ts < best->hdr.ts))
+				best = c;
+		}
+		if (!best)
+			break;
+		cpu = best - it->c;
+		if (kt_cur_take(it, &b->cpu[cpu], best)) {
+			it->cpu = cpu;
+			it->idx++;
+			ok = true;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return ok;
+}
+
+/* Back to the first line. */
+static void kt_iter_rewind(struct kt_iter *it)
+{
+	struct kt_cursor *c;
+	u32 cpu;
+
+	for (cpu = 0; cpu < it->nr_cpus; cpu++) {
+		c = &it->c[cpu];
+		c->pos = c->first;
+		c->have = false;
+		c->told = false;
+		c->done = false;
+	}
+	it->idx = 0;
+}
+
+static struct kt_iter *kt_iter_open(void)
+{
+	struct kt_cursor *c;
+	struct kt_cpu_buf *cb;
+	struct kt_buffers *b;
+	struct kt_iter *it;
+	u64 head, tail;
+	u32 cpu, n;
+
+	rcu_read_lock();
+	n = rcu_dereference(kt_bufs)->nr_cpus;	/* the same for all buffers */
+	rcu_read_unlock();
+	it = kvzalloc(struct_size(it, c, n), GFP_KERNEL_ACCOUNT);
+	if (!it)
 		return NULL;
-	rcu_read_lock();
-	b = rcu_dereference(kt_bufs);
-	s->size = (size_t)b->nr_cpus * (b->data_size + sizeof(struct ktracer_record));
-	s->cap = s->size / sizeof(struct ktracer_record);
-	rcu_read_unlock();
-
-	s->data = vmalloc(s->size);
-	s->recs = vmalloc_array(s->cap, sizeof(*s->recs));
-	if (!s->data || !s->recs)
-		goto err;
+	it->nr_cpus = n;
+	it->mode = kt_buf_mode();
+	it->lost_ts = ktime_get_mono_fast_ns();
 
 	rcu_read_lock();
 	b = rcu_dereference(kt_bufs);
-	for (cpu = 0; cpu < b->nr_cpus; cpu++)
-		kt_snap_cpu(s, &b->cpu[cpu], cpu);
+	it->bufs = b;
+	for (cpu = 0; cpu < n; cpu++) {
+		cb = &b->cpu[cpu];
+		c = &it->c[cpu];
+		head = smp_load_acquire(&cb->meta->head);	/* as [R1] */
+		tail = READ_ONCE(cb->reader->tail);
+		c->end = head;
+		c->first = kt_tail_valid(cb, tail, head) ? tail : head;
+		c->lost = local64_read(&cb->lost_pending);
+	}
 	rcu_read_unlock();
-	sort(s->recs, s->nr, sizeof(*s->recs), kt_snap_cmp, NULL);
-	return s;
-err:
-	vfree(s->recs);
-	vfree(s->data);
-	kfree(s);
-	return NULL;
+
+	/* The header tells how many lines: count them, one CPU at a time. */
+	kt_iter_rewind(it);
+	for (cpu = 0; cpu < n; cpu++) {
+		c = &it->c[cpu];
+		rcu_read_lock();
+		b = kt_iter_bufs(it);
+		while (b) {
+			kt_cur_load(it, &b->cpu[cpu], c);
+			if (!c->have)
+				break;
+			it->nr++;
+			c->have = false;
+			if (c->pos >= c->end)
+				c->told = true;
+			else
+				c->pos += c->hdr.size;
+		}
+		rcu_read_unlock();
+		cond_resched();
+	}
+	kt_iter_rewind(it);
+	return it;
 }
 
 static void kt_print_msg(struct seq_file *m, const u8 *p, u32 len)
@@ -152,7 +272,7 @@ static void kt_print_msg(struct seq_file *m, const u8 *p, u32 len)
 /* What follows the header: a block request, or a message. */
 static void kt_print_payload(struct seq_file *m, const struct ktracer_record *r)
 {
-	u32 len = min_t(u32, r->len, r->size - sizeof(*r));
+	u32 len = r->len;	/* checked, and copied, by kt_cur_take() */
 	const struct ktracer_block *b = (const void *)(r + 1);
 
 	if (r->flags & KTRACER_RECF_KERNEL && r->event == KTRACER_KEV_BLOCK &&
@@ -185,10 +305,13 @@ static void kt_print_rec(struct seq_file *m, u32 cpu,
 		seq_printf(m, " [LOST %llu EVENTS]\n", r->arg);
 		return;
 	}
+	/* An idle name may be reclaimed meanwhile: freed after RCU. */
+	rcu_read_lock();
 	ev = kt_event_get(r->event);
 	seq_printf(m, " %u/%u %s %s", r->pid, r->tid, ev ? ev->name : "?",
 		   r->type < ARRAY_SIZE(kt_phases) && kt_phases[r->type] ?
 		   kt_phases[r->type] : "?");
+	rcu_read_unlock();
 	switch (r->type) {
 	case KTRACER_REC_START:
 		seq_printf(m, " slot=%u arg=%llu", r->slot, r->arg);
@@ -215,11 +338,16 @@ static void kt_print_rec(struct seq_file *m, u32 cpu,
 
 static void *kt_trace_start(struct seq_file *m, loff_t *pos)
 {
-	struct kt_snap *s = m->private;
+	struct kt_iter *it = m->private;
 
 	if (*pos == 0)
 		return SEQ_START_TOKEN;
-	return *pos <= s->nr ? pos : NULL;
+	if (*pos < it->idx)
+		kt_iter_rewind(it);
+	while (it->idx < *pos)
+		if (!kt_iter_next(it))
+			return NULL;
+	return &it->cur;
 }
 
 static void *kt_trace_next(struct seq_file *m, void *v, loff_t *pos)
@@ -234,18 +362,16 @@ static void kt_trace_stop(struct seq_file *m, void *v)
 
 static int kt_trace_show(struct seq_file *m, void *v)
 {
-	struct kt_snap *s = m->private;
-	struct kt_snap_rec *sr;
+	struct kt_iter *it = m->private;
 
 	if (v == SEQ_START_TOKEN) {
-		seq_printf(m, "# ktracer: %zu records, mode %s\n", s->nr,
-			   kt_buf_mode() == KTRACER_MODE_OVERWRITE ?
+		seq_printf(m, "# ktracer: %llu records, mode %s\n", it->nr,
+			   it->mode == KTRACER_MODE_OVERWRITE ?
 			   "overwrite" : "discard");
 		seq_puts(m, "# [cpu] seconds.usecs pid/tid event phase fields\n");
 		return 0;
 	}
-	sr = &s->recs[*(loff_t *)v - 1];
-	kt_print_rec(m, sr->cpu, (struct ktracer_record *)(s->data + sr->off));
+	kt_print_rec(m, it->cpu, &it->cur.rec);
 	return 0;
 }
 
@@ -258,35 +384,30 @@ static const struct seq_operations kt_trace_sops = {
 
 static int kt_trace_open(struct inode *inode, struct file *file)
 {
-	struct kt_snap *s = kt_snap_take();
+	struct kt_iter *it = kt_iter_open();
 	int ret;
 
-	if (!s)
+	if (!it)
 		return -ENOMEM;
 	ret = seq_open(file, &kt_trace_sops);
 	if (ret) {
-		vfree(s->recs);
-		vfree(s->data);
-		kfree(s);
+		kvfree(it);
 		return ret;
 	}
-	((struct seq_file *)file->private_data)->private = s;
+	((struct seq_file *)file->private_data)->private = it;
 	return 0;
 }
 
 static int kt_trace_release(struct inode *inode, struct file *file)
 {
-	struct kt_snap *s = ((struct seq_file *)file->private_data)->private;
-
-	vfree(s->recs);
-	vfree(s->data);
-	kfree(s);
+	kvfree(((struct seq_file *)file->private_data)->private);
 	return seq_release(inode, file);
 }
 
 const struct file_operations kt_trace_fops = {
+	.owner		= THIS_MODULE,
 	.open		= kt_trace_open,
-	.read		= seq_read,
+	.read		= kt_seq_read,
 	.llseek		= seq_lseek,
 	.release	= kt_trace_release,
 };

@@ -8,6 +8,8 @@
  */
 
 #include <linux/atomic.h>
+#include <linux/cred.h>
+#include <linux/fs.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -26,12 +28,23 @@ struct kt_fevent {
 	u64 *slots;			/* spans: this file's slots */
 	u32 kind;
 	u32 nslots;
+	struct kt_event *ev;		/* the name, which this file holds */
 };
+
+/*
+ * A file's events by id, in chunks of KT_CHUNK allocated as it registers:
+ * a file pays for what it uses, and an op finds its event in two loads.
+ */
+#define KT_CHUNK_SHIFT	6
+#define KT_CHUNK	BIT(KT_CHUNK_SHIFT)
+#define KT_NR_CHUNKS	((KTRACER_EVENT_ID_MAX >> KT_CHUNK_SHIFT) + 1)
 
 struct kt_tracer {
 	struct mutex lock;		/* registration on this file */
 	atomic64_t last_call;		/* start of the previous OP/BATCH */
-	struct kt_fevent ev[KTRACER_EVENTS_MAX + 1];	/* by event id */
+	kuid_t owner;			/* the opener's euid: its names */
+	u32 nslots;			/* slots of all its spans */
+	struct kt_fevent *chunk[KT_NR_CHUNKS];	/* [id / KT_CHUNK] */
 };
 
 /* What one op records, apart from the event and who did it. */
@@ -59,13 +72,14 @@ static_assert(sizeof(struct ktracer_op) % 8 == 0);	/* kt_copy_words_in() */
 #define kt_no_autoinit
 #endif
 
-struct kt_tracer *kt_tracer_new(void)
+struct kt_tracer *kt_tracer_new(const struct file *file)
 {
-	struct kt_tracer *t = kvzalloc(sizeof(*t), GFP_KERNEL);
+	struct kt_tracer *t = kzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
 
 	if (!t)
 		return NULL;
 	mutex_init(&t->lock);
+	t->owner = file->f_cred->euid;
 	atomic64_set(&t->last_call, ktime_get_mono_fast_ns());
 	return t;
 }
@@ -138,23 +152,52 @@ static void kt_cancel(const struct kt_fevent *fe, u32 id, u64 ts, u8 flags)
 void kt_tracer_free(struct kt_tracer *t)
 {
 	u64 now = ktime_get_mono_fast_ns();
-	u32 id;
+	struct kt_fevent *fe;
+	u32 c, i;
 
-	for (id = 1; id <= KTRACER_EVENTS_MAX; id++) {
-		if (!t->ev[id].slots)
+	for (c = 0; c < KT_NR_CHUNKS; c++) {
+		if (!t->chunk[c])
 			continue;
-		kt_cancel(&t->ev[id], id, now, KTRACER_RECF_CLOSE);
-		kfree(t->ev[id].slots);
+		for (i = 0; i < KT_CHUNK; i++) {
+			fe = &t->chunk[c][i];
+			if (!fe->kind)
+				continue;
+			if (fe->slots)
+				kt_cancel(fe, fe->ev->id, now,
+					  KTRACER_RECF_CLOSE);
+			kfree(fe->slots);
+			kt_event_put(fe->ev);
+		}
+		kfree(t->chunk[c]);
 	}
-	kvfree(t);
+	kfree(t);
 }
 
+/* This file's entry for event @id, or NULL. Lock-free. */
+static struct kt_fevent *kt_fevent_get(struct kt_tracer *t, u32 id)
+{
+	struct kt_fevent *c;
+
+	if (id == 0 || id > KTRACER_EVENT_ID_MAX)
+		return NULL;
+	/* Pairs with the release in kt_ioc_register(): the chunk is zeroed. */
+	c = smp_load_acquire(&t->chunk[id >> KT_CHUNK_SHIFT]);
+	return c ? &c[id & (KT_CHUNK - 1)] : NULL;
+}
+
+/*
+ * What a file may hold is bounded: KTRACER_FILE_SLOTS_MAX slots, and the
+ * names of one user. Everything is allocated before anything is
+ * published, so a REGISTER that fails leaves nothing, here or in the
+ * table.
+ */
 long kt_ioc_register(struct kt_tracer *t, void __user *uarg)
 {
 	struct ktracer_register reg;
-	struct kt_fevent *fe;
+	struct kt_fevent *fe, *spare = NULL;
 	struct kt_event *ev;
-	u32 id;
+	u64 *slots = NULL;
+	u32 c;
 	int ret;
 
 	ret = kt_uarg_in(&reg, sizeof(reg), KTRACER_REGISTER_SIZE_VER0, uarg);
@@ -162,29 +205,52 @@ long kt_ioc_register(struct kt_tracer *t, void __user *uarg)
 		return ret;
 	if (reg.flags || reg.__reserved)
 		return -EINVAL;
-	ret = kt_event_register(reg.name, reg.kind, reg.slots, &id);
-	if (ret)
-		return ret;
 
 	mutex_lock(&t->lock);
-	fe = &t->ev[id];
-	if (!fe->kind) {
-		ev = kt_event_get(id);
-		if (ev->kind == KTRACER_KIND_SPAN) {
-			fe->slots = kcalloc(ev->slots, sizeof(*fe->slots),
-					    GFP_KERNEL);
-			if (!fe->slots) {
-				mutex_unlock(&t->lock);
-				return -ENOMEM;
-			}
-			fe->nslots = ev->slots;
-		}
-		/* The rest before the kind; pairs with kt_check()'s acquire. */
-		smp_store_release(&fe->kind, ev->kind);
+	ret = -ENOMEM;
+	if (reg.kind == KTRACER_KIND_SPAN && reg.slots &&
+	    reg.slots <= KTRACER_SLOTS_MAX) {
+		slots = kcalloc(reg.slots, sizeof(*slots), GFP_KERNEL_ACCOUNT);
+		if (!slots)
+			goto out;
 	}
+	spare = kcalloc(KT_CHUNK, sizeof(*spare), GFP_KERNEL_ACCOUNT);
+	if (!spare)
+		goto out;
+	ret = kt_event_register(t->owner, reg.name, reg.kind, reg.slots, &ev);
+	if (ret)
+		goto out;
+	reg.id = ev->id;
+	fe = kt_fevent_get(t, ev->id);
+	if (fe && fe->kind) {
+		kt_event_put(ev);	/* registered here before: held */
+		goto out;
+	}
+	if (t->nslots + reg.slots > KTRACER_FILE_SLOTS_MAX) {
+		kt_event_put(ev);
+		ret = -ENOSPC;
+		goto out;
+	}
+	if (!fe) {
+		c = ev->id >> KT_CHUNK_SHIFT;
+		/* The chunk zeroed before it is seen; pairs with kt_fevent_get(). */
+		smp_store_release(&t->chunk[c], spare);
+		fe = &spare[ev->id & (KT_CHUNK - 1)];
+		spare = NULL;
+	}
+	fe->ev = ev;
+	fe->slots = slots;
+	fe->nslots = reg.slots;
+	slots = NULL;
+	t->nslots += reg.slots;
+	/* The rest before the kind; pairs with kt_check()'s acquire. */
+	smp_store_release(&fe->kind, ev->kind);
+out:
 	mutex_unlock(&t->lock);
-
-	reg.id = id;
+	kfree(spare);
+	kfree(slots);
+	if (ret)
+		return ret;
 	return kt_uarg_out(uarg, &reg, sizeof(reg));
 }
 
@@ -226,9 +292,9 @@ static struct kt_fevent *kt_check(struct kt_tracer *t,
 	    op->flags || op->__reserved)
 		return NULL;
 	*err = -ENOENT;
-	if (op->event == 0 || op->event > KTRACER_EVENTS_MAX)
+	fe = kt_fevent_get(t, op->event);
+	if (!fe)
 		return NULL;
-	fe = &t->ev[op->event];
 	/* Pairs with the release in kt_ioc_register(): slots are there. */
 	kind = smp_load_acquire(&fe->kind);
 	if (!kind)
@@ -288,7 +354,7 @@ static int kt_change(const struct kt_fevent *fe, const struct ktracer_op *op,
 		break;
 	default:	/* KTRACER_OP_COUNT */
 		s->type = KTRACER_REC_COUNT;
-		s->extra = kt_saturating_add(&kt_event_get(op->event)->total,
+		s->extra = kt_saturating_add(&fe->ev->total,
 					     op->value);
 		break;
 	}
@@ -400,11 +466,33 @@ static int kt_apply_block(struct kt_tracer *t, const struct ktracer_op *ops,
 	return i;
 }
 
-/* Start a call: returns the previous call's start, the oldest valid ts. */
+/*
+ * The bound on user-supplied ts: the start of the latest call of this
+ * file that applied an op. A call reads it before the clock, so that
+ * its start is never older than its bound (a CPU's clock that lags
+ * another's by a hair is rounded up). Returns the bound, *@now the start.
+ */
 static u64 kt_call_begin(struct kt_tracer *t, u64 *now)
 {
-	*now = ktime_get_mono_fast_ns();
-	return atomic64_xchg(&t->last_call, *now);
+	u64 bound = atomic64_read(&t->last_call);
+
+	*now = max(ktime_get_mono_fast_ns(), bound);
+	return bound;
+}
+
+/*
+ * A call that applied at least one op moves the bound to its start,
+ * never backwards: of two threads' calls, the later start wins whatever
+ * order they end in. A call that applied nothing leaves it alone.
+ */
+static void kt_call_end(struct kt_tracer *t, u64 now)
+{
+	s64 old = atomic64_read(&t->last_call);
+
+	do {
+		if ((u64)old >= now)
+			return;
+	} while (!atomic64_try_cmpxchg(&t->last_call, &old, (s64)now));
 }
 
 long kt_ioc_op(struct kt_tracer *t, void __user *uarg)
@@ -417,7 +505,44 @@ long kt_ioc_op(struct kt_tracer *t, void __user *uarg)
 	if (ret)
 		return ret;
 	bound = kt_call_begin(t, &now);
-	return kt_apply(t, &op, bound, now);
+	ret = kt_apply(t, &op, bound, now);
+	if (!ret)
+		kt_call_end(t, now);
+	return ret;
+}
+
+/*
+ * Read ops[0..n-1] of a batch (each @op_size bytes at @src) into @ops.
+ * Returns how many were read: n, or the index of the first that could
+ * not be, its errno in *@err (EFAULT, or E2BIG for non-zero bytes past
+ * the kernel's struct).
+ */
+static u32 kt_ops_in(struct ktracer_op *ops, const u8 __user *src, u32 n,
+		     u32 op_size, int *err)
+{
+	u32 i;
+
+	*err = 0;
+	if (op_size == sizeof(*ops)) {
+		/* The common case: one copy for the whole chunk. */
+		if (!kt_copy_words_in(ops, src, n * sizeof(*ops)))
+			return n;
+		/* Some op is unreadable: find the first, reading one by one. */
+		for (i = 0; i < n; i++) {
+			*err = kt_copy_words_in(&ops[i], src + i * sizeof(*ops),
+						sizeof(*ops));
+			if (*err)
+				return i;
+		}
+		return n;	/* readable now: the caller's mapping changed */
+	}
+	for (i = 0; i < n; i++) {
+		*err = copy_struct_from_user(&ops[i], sizeof(ops[i]),
+					     src + (size_t)i * op_size, op_size);
+		if (*err)
+			return i;
+	}
+	return n;
 }
 
 long kt_ioc_batch(struct kt_tracer *t, void __user *uarg)
@@ -427,7 +552,7 @@ long kt_ioc_batch(struct kt_tracer *t, void __user *uarg)
 	const u8 __user *src;
 	u32 i, n, done = 0;
 	u64 bound, now;
-	int ret, k;
+	int ret, rerr, k;
 
 	ret = kt_uarg_in(&b, sizeof(b), KTRACER_BATCH_SIZE_VER0, uarg);
 	if (ret)
@@ -436,39 +561,21 @@ long kt_ioc_batch(struct kt_tracer *t, void __user *uarg)
 	    b.op_size < KTRACER_OP_SIZE_VER0 || b.op_size > KTRACER_ARG_SIZE_MAX)
 		return -EINVAL;
 	src = u64_to_user_ptr(b.ops);
-	if (!access_ok(src, (size_t)b.count * b.op_size))
-		return -EFAULT;
 
 	bound = kt_call_begin(t, &now);
+	ret = 0;
 	while (done < b.count) {
-		n = min_t(u32, b.count - done, KT_BATCH_CHUNK);
-		if (b.op_size == sizeof(ops[0])) {
-			/* The common case: one copy for the whole chunk. */
-			ret = kt_copy_words_in(ops, src + (size_t)done * b.op_size,
-					       n * sizeof(ops[0]));
-			i = ret ? 0 : n;
-		} else {
-			for (i = 0; i < n; i++) {
-				ret = copy_struct_from_user(&ops[i], sizeof(ops[i]),
-							    src + (size_t)(done + i) * b.op_size,
-							    b.op_size);
-				if (ret)
-					break;
-			}
-		}
-		if (ret && i == 0) {
-			if (!done)
-				return ret;	/* the array itself is unreadable */
-			break;
-		}
-		n = i;
-		if (!ret && kt_ops_simple(ops, n, b.op_size)) {
+		/* Ops up to the first unreadable one; its error in rerr. */
+		n = kt_ops_in(ops, src + (size_t)done * b.op_size,
+			      min_t(u32, b.count - done, KT_BATCH_CHUNK),
+			      b.op_size, &rerr);
+		if (n && kt_ops_simple(ops, n, b.op_size)) {
 			k = kt_apply_block(t, ops, n, bound, now, &ret);
 			if (k >= 0) {
 				done += k;
 				if (k < n)
 					goto out;
-				continue;
+				goto next;
 			}
 		}
 		for (i = 0; i < n; i++, done++) {
@@ -478,8 +585,14 @@ long kt_ioc_batch(struct kt_tracer *t, void __user *uarg)
 			if (ret)
 				goto out;
 		}
+next:
+		ret = rerr;
+		if (ret)
+			goto out;
 	}
 out:
+	if (done)
+		kt_call_end(t, now);
 	b.done = done;
 	b.error = ret;
 	if (kt_uarg_out(uarg, &b, sizeof(b)))

@@ -90,20 +90,10 @@ build_selftests() {
 		OUTPUT="$KT_BUILD/selftests"
 }
 
-# vm_boot KERNEL INITRD OUTDIR ARGS...: scripts/vm/run.sh, booted again
-# once if the kernel died before /init started. That happens to the small
-# debug kernel now and then under TCG (a KASAN report in an interrupt
-# during start_kernel(), before any module), and says nothing of ktracer;
-# the first boot's logs stay in OUTDIR.early/ and the retry is said.
+# vm_boot KERNEL INITRD OUTDIR ARGS...: scripts/vm/run.sh, once. A kernel
+# that dies before /init fails the run like any other death (verdict.sh).
 vm_boot() {
-	local out=$3
-
 	"$KT_ROOT/scripts/vm/run.sh" "$@"
-	if ! grep -q KT-BEGIN "$out/results.log" 2>/dev/null; then
-		echo "# ${out##*/}: the kernel died before /init: $(grep -a -m1 -E 'BUG:|panic' "$out/console.log" | tr -d '\r'); booting again"
-		rm -rf "$out.early" && mv "$out" "$out.early"
-		"$KT_ROOT/scripts/vm/run.sh" "$@"
-	fi
 }
 
 # vm_suite STAGE KVER KDIR KERNEL "KERNEL ARGS" "MODULES" PLANT...: build
@@ -238,9 +228,23 @@ stage_debug() {
 		echo "not ok debug: build the debug kernel"
 		return 0
 	}
+	# no5lvl: qemu's -cpu max has LA57, so the kernel ran on 5-level
+	# page tables, and 6.1's arch_cpu_finalize_init() runs
+	# identify_boot_cpu() with interrupts on: identify_cpu() zeroes
+	# boot_cpu_data.x86_capability and reads CPUID again, and until
+	# then pgtable_l5_enabled() (X86_FEATURE_LA57, not yet patched by
+	# alternatives) is false. An interrupt in that window that KASAN
+	# checks (memcpy() of a 5-level address, 0xff11...) found the
+	# address below the 4-level KASAN_SHADOW_START: "KASAN:
+	# wild-memory-access" in do_raw_spin_lock() <- handle_edge_irq(),
+	# write at ff110000001920a8, interrupted identify_cpu+0x3ab <-
+	# arch_cpu_finalize_init() <- start_kernel(), and a panic before
+	# /init: 1 boot of 10 up to /init (2 of about 12 before that).
+	# With no5lvl: 0 of 11 (same host, load 6-14). The Debian kernel
+	# (no KASAN) keeps LA57.
 	KT_VM_MEM=256 vm_suite debug "$(cat "$kdir/include/config/kernel.release")" \
 		"$kdir" "$kdir/arch/x86/boot/bzImage" \
-		"panic_on_warn=1 oops=panic" "" leak uaf
+		"no5lvl panic_on_warn=1 oops=panic" "" leak uaf
 }
 
 for s in "${stages[@]}"; do

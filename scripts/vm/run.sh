@@ -6,7 +6,8 @@
 # OUTDIR/console.log (ttyS0: kernel and /init) and OUTDIR/results.log
 # (ttyS1: what the verdict reads). KT_VM_ACCEL (qemu -accel, default
 # tcg,thread=single), KT_VM_CPU (qemu -cpu, default max), KT_VM_MEM (MiB)
-# and KT_VM_TIMEOUT (s) adjust the VM. qemu's exit status means nothing: it
+# and KT_VM_TIMEOUT (s; default 2400, a bound for a hung VM only, room for
+# a loaded host) adjust the VM. qemu's exit status means nothing: it
 # exits 0 after oopses and panics too. Only the logs decide.
 #
 # One host thread runs both vCPUs by default. With a thread per vCPU
@@ -24,7 +25,7 @@ shift 3
 mkdir -p "$out"
 rm -f "$out/console.log" "$out/results.log"
 start=$(date +%s.%N)
-timeout -k 5 "${KT_VM_TIMEOUT:-600}" qemu-system-x86_64 \
+timeout -k 5 "${KT_VM_TIMEOUT:-2400}" qemu-system-x86_64 \
 	-accel "${KT_VM_ACCEL:-tcg,thread=single}" -cpu "${KT_VM_CPU:-max}" -smp 2 -m "${KT_VM_MEM:-1024}" \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 tsc=reliable $*" \

@@ -65,9 +65,13 @@ TEST_F(dev, version_larger_struct)
 		uint64_t future[2];
 	} big;
 
+	/* The number a newer header's KTRACER_IOC_VERSION would be. */
+	const unsigned long cmd = _IOWR(KTRACER_IOC_MAGIC, 0x00, big);
+
+	ASSERT_NE(KTRACER_IOC_VERSION, cmd);
 	memset(&big, 0, sizeof(big));
 	big.v.size = sizeof(big);
-	ASSERT_EQ(0, ioctl(self->fd, KTRACER_IOC_VERSION, &big));
+	ASSERT_EQ(0, ioctl(self->fd, cmd, &big));
 	EXPECT_EQ(KTRACER_VERSION_SIZE_VER0, big.v.size);
 	EXPECT_EQ(KTRACER_ABI_MAJOR, big.v.major);
 	EXPECT_EQ(0, big.future[0]);
@@ -76,7 +80,7 @@ TEST_F(dev, version_larger_struct)
 	memset(&big, 0, sizeof(big));
 	big.v.size = sizeof(big);
 	big.future[1] = 1;
-	ASSERT_ERRNO(E2BIG, ioctl(self->fd, KTRACER_IOC_VERSION, &big));
+	ASSERT_ERRNO(E2BIG, ioctl(self->fd, cmd, &big));
 	EXPECT_EQ(0, big.v.major);	/* nothing written back */
 }
 
@@ -132,13 +136,187 @@ TEST_F(dev, unknown_ioctl)
 	uint64_t word = 0;
 
 	ASSERT_ERRNO(ENOTTY, ioctl(self->fd, _IO(KTRACER_IOC_MAGIC, 0x7f)));
-	/* Known number, other direction or size: another command. */
+	ASSERT_ERRNO(ENOTTY, ioctl(self->fd, _IOWR(KTRACER_IOC_MAGIC, 0x08,
+						   struct ktracer_version), &v));
+	/* Known number, other direction: another command. */
 	ASSERT_ERRNO(ENOTTY, ioctl(self->fd, _IOR(KTRACER_IOC_MAGIC, 0x00,
 						  struct ktracer_version), &v));
-	ASSERT_ERRNO(ENOTTY, ioctl(self->fd, _IOWR(KTRACER_IOC_MAGIC, 0x00,
-						   uint64_t), &word));
-	/* Another driver's magic. */
+	/* Another driver's magic, and the one of ABI major 1. */
 	ASSERT_ERRNO(ENOTTY, ioctl(self->fd, _IOR('T', 0x01, int), &word));
+	ASSERT_ERRNO(ENOTTY, ioctl(self->fd, _IOWR(0xB8, 0x00,
+						   struct ktracer_version), &v));
+	EXPECT_EQ(0, v.major);
+}
+
+/*
+ * Every command, reached by numbers that encode other sizes than its
+ * struct's (as a program built against a later or earlier header would
+ * pass): the struct's size member rules, the number's size is ignored.
+ * A larger struct with zeros past the kernel's works, with a non-zero
+ * byte there it is E2BIG; any other direction is ENOTTY.
+ */
+#define CMD_BUF	256
+
+struct cmd_case {
+	const char *name;
+	unsigned long nr;
+	uint32_t ksize;
+};
+
+static const struct cmd_case cmd_cases[] = {
+	{ "VERSION", KTRACER_IOC_VERSION, sizeof(struct ktracer_version) },
+	{ "ENABLE", KTRACER_IOC_ENABLE, sizeof(struct ktracer_enable) },
+	{ "REGISTER", KTRACER_IOC_REGISTER, sizeof(struct ktracer_register) },
+	{ "OP", KTRACER_IOC_OP, sizeof(struct ktracer_op) },
+	{ "BATCH", KTRACER_IOC_BATCH, sizeof(struct ktracer_batch) },
+	{ "CONFIG", KTRACER_IOC_CONFIG, sizeof(struct ktracer_config) },
+	{ "RESET", KTRACER_IOC_RESET, sizeof(struct ktracer_reset) },
+	{ "KEVENTS", KTRACER_IOC_KEVENTS, sizeof(struct ktracer_kevents) },
+};
+
+/* A valid argument of command @i in @buf, of @size bytes. */
+static void cmd_arg(unsigned int i, void *buf, uint32_t size, uint32_t gauge,
+		    struct ktracer_op *op)
+{
+	memset(buf, 0, CMD_BUF);
+	switch (i) {
+	case 1:
+		((struct ktracer_enable *)buf)->enable = 1;
+		break;
+	case 2:
+		((struct ktracer_register *)buf)->kind = KTRACER_KIND_GAUGE;
+		strcpy(((struct ktracer_register *)buf)->name, "abi.gauge");
+		break;
+	case 3:
+		*(struct ktracer_op *)buf = kt_mkop(KTRACER_OP_GAUGE, gauge,
+						    0, 1);
+		break;
+	case 4:
+		*op = kt_mkop(KTRACER_OP_GAUGE, gauge, 0, 2);
+		((struct ktracer_batch *)buf)->ops = (uintptr_t)op;
+		((struct ktracer_batch *)buf)->count = 1;
+		((struct ktracer_batch *)buf)->op_size = sizeof(*op);
+		break;
+	}
+	memcpy(buf, &size, sizeof(size));
+}
+
+TEST_F(dev, every_command_any_size)
+{
+	static const uint32_t delta[] = { 8, 64, 4096 - 128 };
+	unsigned char buf[CMD_BUF + 4096];
+	struct ktracer_op op;
+	unsigned int i, j, dir;
+	uint32_t gauge, k;
+	unsigned long nr;
+
+	gauge = kt_register_id(self->fd, KTRACER_KIND_GAUGE, 0, "abi.gauge");
+	ASSERT_NE(0, gauge);
+	for (i = 0; i < sizeof(cmd_cases) / sizeof(cmd_cases[0]); i++) {
+		const struct cmd_case *c = &cmd_cases[i];
+
+		k = c->ksize;
+		/* Numbers for smaller structs, the struct of this header. */
+		for (j = 0; j < 3; j++) {
+			nr = _IOC(_IOC_DIR(c->nr), KTRACER_IOC_MAGIC,
+				  _IOC_NR(c->nr), j == 0 ? 0 : j == 1 ? 4 : k - 8);
+			cmd_arg(i, buf, k, gauge, &op);
+			EXPECT_EQ(0, ioctl(self->fd, nr, buf))
+				TH_LOG("%s as %#lx: %s", c->name, nr, strerror(errno));
+		}
+		/* Larger structs, with the number that says so. */
+		for (j = 0; j < sizeof(delta) / sizeof(delta[0]); j++) {
+			nr = _IOC(_IOC_DIR(c->nr), KTRACER_IOC_MAGIC,
+				  _IOC_NR(c->nr), k + delta[j]);
+			memset(buf, 0, sizeof(buf));
+			cmd_arg(i, buf, k + delta[j], gauge, &op);
+			EXPECT_EQ(0, ioctl(self->fd, nr, buf))
+				TH_LOG("%s of %u bytes as %#lx: %s", c->name,
+				       k + delta[j], nr, strerror(errno));
+			cmd_arg(i, buf, k + delta[j], gauge, &op);
+			buf[k + delta[j] - 1] = 1;
+			errno = 0;
+			EXPECT_EQ(-1, ioctl(self->fd, nr, buf));
+			EXPECT_EQ(E2BIG, errno)
+				TH_LOG("%s of %u bytes, tail not 0, as %#lx: %s",
+				       c->name, k + delta[j], nr, strerror(errno));
+		}
+		/* The size field's largest value. */
+		nr = _IOC(_IOC_DIR(c->nr), KTRACER_IOC_MAGIC, _IOC_NR(c->nr),
+			  _IOC_SIZEMASK);
+		cmd_arg(i, buf, k, gauge, &op);
+		EXPECT_EQ(0, ioctl(self->fd, nr, buf))
+			TH_LOG("%s as %#lx: %s", c->name, nr, strerror(errno));
+		/* Every other direction, whatever the size: no command. */
+		for (dir = 0; dir < 4; dir++) {
+			if (dir == _IOC_DIR(c->nr))
+				continue;
+			for (j = 0; j < 2; j++) {
+				nr = _IOC(dir, KTRACER_IOC_MAGIC, _IOC_NR(c->nr),
+					  j ? k : k + 8);
+				cmd_arg(i, buf, k, gauge, &op);
+				errno = 0;
+				EXPECT_EQ(-1, ioctl(self->fd, nr, buf));
+				EXPECT_EQ(ENOTTY, errno)
+					TH_LOG("%s as %#lx", c->name, nr);
+			}
+		}
+	}
+	ASSERT_EQ(0, kt_set_enable(self->fd, 1));
+}
+
+/*
+ * Where flags say which members a command uses, the members no flag
+ * selects must be 0, so that they can be given a meaning later.
+ */
+TEST_F(dev, unselected_members_einval)
+{
+	struct ktracer_kevents k;
+	struct ktracer_config c;
+	int32_t pid = getpid();
+	const struct ktracer_state *st;
+
+	st = mmap(NULL, sysconf(_SC_PAGESIZE), PROT_READ, MAP_SHARED,
+		  self->fd, 0);
+	ASSERT_NE(MAP_FAILED, st);
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	c.mode = KTRACER_MODE_OVERWRITE;
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_CONFIG, &c));
+	c.flags = KTRACER_CONFIG_BUFFER_SIZE;
+	c.buffer_size = KT_DEFAULT_BUFFER;
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_CONFIG, &c));
+	c.flags = KTRACER_CONFIG_MODE;
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_CONFIG, &c));
+	c.flags = 0;
+	c.mode = 0;
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_CONFIG, &c));
+	EXPECT_EQ(KT_DEFAULT_MODE, st->mode);
+	c.buffer_size = 0;
+	ASSERT_EQ(0, ioctl(self->fd, KTRACER_IOC_CONFIG, &c));
+	munmap((void *)st, sysconf(_SC_PAGESIZE));
+
+	memset(&k, 0, sizeof(k));
+	k.size = sizeof(k);
+	k.sources = KTRACER_SRC_IRQ;
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_KEVENTS, &k));
+	k.flags = KTRACER_KEVENTS_PIDS;
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_KEVENTS, &k));
+	k.flags = 0;
+	k.sources = 0;
+	k.pids = (uintptr_t)&pid;
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_KEVENTS, &k));
+	k.flags = KTRACER_KEVENTS_SOURCES;
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_KEVENTS, &k));
+	k.pids = 0;
+	k.npids = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_KEVENTS, &k));
+	k.flags = 0;
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_KEVENTS, &k));
+	EXPECT_EQ(0, k.available);	/* nothing written back */
+	k.npids = 0;
+	ASSERT_EQ(0, ioctl(self->fd, KTRACER_IOC_KEVENTS, &k));
+	EXPECT_EQ(0, k.sources);	/* nothing was switched on */
 }
 
 TEST_F(dev, enable)

@@ -232,6 +232,10 @@ TEST_F_TIMEOUT(race, concurrent, 240)
 			EXPECT_EQ(c->gaps + c->lost_since, c->lost_reported);
 			EXPECT_LE(c->lost_since, trailing);
 		} else {
+			/*
+			 * Only programs write, and one reader: OVERWRITE
+			 * loses nothing ("The buffers" in the header).
+			 */
 			EXPECT_EQ(0, m->lost);
 			EXPECT_EQ(0, r->losts);
 			/* The newest record is never overwritten. */

@@ -5,6 +5,8 @@
  * nothing is applied and nothing is written back.
  */
 #define _GNU_SOURCE
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
 
@@ -344,6 +346,7 @@ TEST_F(batch, results_unwritable_efault)
 		EXPECT_EQ(1, REC(0)->arg);
 }
 
+/* An unreadable op 0 is op 0's failure: done 0 and error are written. */
 TEST_F(batch, ops_unreadable_efault)
 {
 	struct ktracer_batch b;
@@ -353,15 +356,81 @@ TEST_F(batch, ops_unreadable_efault)
 	ASSERT_NE(MAP_FAILED, none);
 	batch_init(&b, NULL, 1);
 	ASSERT_ERRNO(EFAULT, ioctl(self->fd, KTRACER_IOC_BATCH, &b));
-	EXPECT_EQ(UNTOUCHED, b.done);
-	EXPECT_EQ(UNTOUCHED, b.error);
+	EXPECT_EQ(0, b.done);
+	EXPECT_EQ(-EFAULT, b.error);
 	batch_init(&b, none, 4);
 	ASSERT_ERRNO(EFAULT, ioctl(self->fd, KTRACER_IOC_BATCH, &b));
-	EXPECT_EQ(UNTOUCHED, b.done);
-	EXPECT_EQ(UNTOUCHED, b.error);
+	EXPECT_EQ(0, b.done);
+	EXPECT_EQ(-EFAULT, b.error);
+	batch_init(&b, (void *)(uintptr_t)0xffffffff81000000ULL, 4);
+	ASSERT_ERRNO(EFAULT, ioctl(self->fd, KTRACER_IOC_BATCH, &b));
+	EXPECT_EQ(0, b.done);
+	EXPECT_EQ(-EFAULT, b.error);
 	munmap(none, 4096);
 	COLLECT();
 	EXPECT_EQ(0, NREC);
+}
+
+/*
+ * The ops array runs into a PROT_NONE page at op k, for k on both sides
+ * of every 16-op chunk the kernel reads at a time and for each op_size:
+ * op k starting right at the page or straddling it, ops 0..k-1 are
+ * applied, done = k, error = -EFAULT, and nothing after.
+ */
+TEST_F(batch, fault_at_every_op)
+{
+	static const uint32_t sizes[] = { 40, 48, 64 };
+	static const uint32_t at[] = { 0, 1, 2, 14, 15, 16, 17, 19, 20, 21,
+				       31, 32, 33, 47, 48, 49 };
+	long ps = sysconf(_SC_PAGESIZE);
+	unsigned char *area, *base, op[64];
+	unsigned int si, ai, straddle, i;
+	struct ktracer_batch b;
+	uint64_t tag = 0;
+
+	area = mmap(NULL, 2 * ps, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	ASSERT_EQ(0, mprotect(area + ps, ps, PROT_NONE));
+	for (si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+		uint32_t os = sizes[si];
+
+		for (ai = 0; ai < sizeof(at) / sizeof(at[0]); ai++) {
+			for (straddle = 0; straddle < 2; straddle++) {
+				uint32_t k = at[ai];
+
+				ASSERT_GE(ps, (long)((k + 1) * os));
+				base = area + ps - k * os - straddle * os / 2;
+				memset(area, 0, ps);
+				tag += 1000;
+				/* Ops 0..k-1, and what of op k is readable. */
+				for (i = 0; i <= k; i++) {
+					struct ktracer_op o;
+
+					o = kt_mkop(KTRACER_OP_GAUGE,
+						    self->gauge, 0, tag + i);
+					o.size = os;
+					memset(op, 0, sizeof(op));
+					memcpy(op, &o, sizeof(o));
+					memcpy(base + (size_t)i * os, op,
+					       i < k ? os : straddle * os / 2);
+				}
+				batch_init(&b, base, k + 4);
+				b.op_size = os;
+				ASSERT_ERRNO(EFAULT, ioctl(self->fd,
+							   KTRACER_IOC_BATCH, &b));
+				EXPECT_EQ(k, b.done) TH_LOG("op_size %u, op %u, straddling %u",
+							    os, k, straddle);
+				EXPECT_EQ(-EFAULT, b.error);
+				COLLECT();
+				ASSERT_EQ(k, NREC) TH_LOG("op_size %u, op %u, straddling %u",
+							  os, k, straddle);
+				for (i = 0; i < k; i++)
+					EXPECT_EQ(tag + i, REC(i)->arg);
+			}
+		}
+	}
+	munmap(area, 2 * ps);
 }
 
 /* Each op's size must equal op_size: the first that does not fails. */
@@ -417,6 +486,13 @@ TEST_F(batch, larger_op_size)
 	b.op_size = sizeof(big[0]);
 	ASSERT_ERRNO(E2BIG, ioctl(self->fd, KTRACER_IOC_BATCH, &b));
 	EXPECT_EQ(1, b.done);
+	EXPECT_EQ(-E2BIG, b.error);
+
+	/* At op 0 just the same: done and error are written. */
+	batch_init(&b, &big[1], 2);
+	b.op_size = sizeof(big[0]);
+	ASSERT_ERRNO(E2BIG, ioctl(self->fd, KTRACER_IOC_BATCH, &b));
+	EXPECT_EQ(0, b.done);
 	EXPECT_EQ(-E2BIG, b.error);
 
 	COLLECT();
@@ -503,6 +579,236 @@ TEST_F(batch, user_ts)
 	EXPECT_EQ(8, REC(6)->arg);
 	EXPECT_EQ(10, REC(7)->arg);
 	EXPECT_LE(t3, REC(7)->ts);
+}
+
+/* One way for an OP or BATCH call to fail without applying anything. */
+static int fail_call(FIXTURE_DATA(batch) *self, unsigned int how)
+{
+	struct ktracer_op op = kt_mkop(KTRACER_OP_STOP, self->span, 0, 0);
+	struct ktracer_batch b;
+
+	switch (how) {
+	case 0:		/* OP: STOP on a slot that is not open */
+		return kt_do(self->fd, &op);
+	case 1:		/* OP: a LOG whose message cannot be read */
+		op = kt_mkop(KTRACER_OP_LOG, self->log, 0, 8);
+		op.len = 4;
+		return kt_do(self->fd, &op);
+	case 2:		/* BATCH: op 0 fails with ENOENT */
+		self->ops[0] = op;
+		self->ops[1] = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, 0);
+		return kt_batch(self->fd, self->ops, 2, NULL, NULL);
+	case 3:		/* BATCH: op 0 cannot be read */
+		batch_init(&b, NULL, 2);
+		return ioctl(self->fd, KTRACER_IOC_BATCH, &b) ? -errno : 0;
+	default:	/* BATCH: refused as a whole */
+		batch_init(&b, self->ops, 0);
+		return ioctl(self->fd, KTRACER_IOC_BATCH, &b) ? -errno : 0;
+	}
+}
+
+/*
+ * A call that applies nothing, whatever its errno, leaves the bound
+ * where it was: a ts taken before it, after the last call that applied
+ * something, is still accepted.
+ */
+TEST_F(batch, failed_call_keeps_bound)
+{
+	static const int err[] = { ENOENT, EFAULT, ENOENT, EFAULT, EINVAL };
+	struct ktracer_op op;
+	unsigned int how;
+	uint64_t t;
+
+	for (how = 0; how < sizeof(err) / sizeof(err[0]); how++) {
+		ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_GAUGE, self->gauge, 0,
+				    0));
+		t = kt_now();
+		ASSERT_RET(-err[how], fail_call(self, how));
+		op = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, how);
+		op.ts = t;
+		EXPECT_EQ(0, kt_do(self->fd, &op)) TH_LOG("failure %u", how);
+	}
+}
+
+/* A call that applied an op, then failed, moves the bound to its start. */
+TEST_F(batch, partly_applied_call_moves_bound)
+{
+	struct ktracer_op op;
+	uint32_t done;
+	uint64_t t;
+
+	t = kt_now();
+	self->ops[0] = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, 1);
+	self->ops[1] = kt_mkop(KTRACER_OP_STOP, self->span, 0, 0);
+	ASSERT_RET(-ENOENT, kt_batch(self->fd, self->ops, 2, &done, NULL));
+	EXPECT_EQ(1, done);
+	op = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, 2);
+	op.ts = t;
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_OP, &op));
+	/* That EINVAL applied nothing either: the bound did not move. */
+	op.ts = kt_now();
+	ASSERT_RET(0, kt_do(self->fd, &op));
+	COLLECT();
+	ASSERT_EQ(2, NREC);
+	EXPECT_EQ(1, REC(0)->arg);
+	EXPECT_EQ(2, REC(1)->arg);
+}
+
+/*
+ * Threads of one file race with user timestamps. A BATCH call is a ts 0
+ * GAUGE, whose record tells when the call began, then a GAUGE with the
+ * ts the thread read just before the call; an OP call is that second op
+ * alone. A user ts may be refused (EINVAL) only because another call
+ * that applied something began after that ts and no later than the
+ * refused call itself: a bound in the refused call's future is the bug
+ * of two threads raising the bound in the opposite order.
+ */
+#define RACE_THREADS	8
+#define RACE_CALLS	400
+#define RACE_ROUNDS	10
+
+struct race_call {
+	uint64_t t;		/* the user ts */
+	uint64_t post;		/* kt_now() after the call returned */
+	uint64_t start;		/* BATCH: its ts 0 record's ts */
+	int err;
+	uint32_t done;
+	bool batch;
+};
+
+struct race {
+	int fd;
+	uint32_t gauge;
+	unsigned int id;
+	struct race_call call[RACE_CALLS];
+};
+
+/* Even values are a BATCH's ts 0 op, odd ones the user ts op. */
+static uint64_t race_tag(unsigned int thread, unsigned int i)
+{
+	return ((uint64_t)thread * RACE_CALLS + i) * 2;
+}
+
+static void *race_thread(void *arg)
+{
+	struct race *r = arg;
+	struct ktracer_op ops[2];
+	struct race_call *c;
+	unsigned int i;
+	int32_t error;
+
+	for (i = 0; i < RACE_CALLS; i++) {
+		c = &r->call[i];
+		c->batch = (i + r->id) % 2;
+		ops[0] = kt_mkop(KTRACER_OP_GAUGE, r->gauge, 0,
+				 race_tag(r->id, i));
+		ops[1] = kt_mkop(KTRACER_OP_GAUGE, r->gauge, 0,
+				 race_tag(r->id, i) + 1);
+		c->t = ops[1].ts = kt_now();
+		if (c->batch) {
+			c->err = kt_batch(r->fd, ops, 2, &c->done, &error);
+		} else {
+			c->err = kt_do(r->fd, &ops[1]);
+			c->done = !c->err;
+		}
+		c->post = kt_now();
+	}
+	return NULL;
+}
+
+/*
+ * The kernel's clock and the vDSO's may differ by a hair: where a start
+ * is known only from user-space clock reads, allow this much.
+ */
+#define RACE_SLACK	1000
+
+/*
+ * Whether thread @ti's call @i's refusal is explained: another call that
+ * applied something began after its ts and no later than it did.
+ */
+static bool race_explained(struct race *rs, unsigned int ti, unsigned int i)
+{
+	const struct race_call *f = &rs[ti].call[i];
+	uint64_t until = f->batch ? f->start : f->post + RACE_SLACK;
+	unsigned int tj, j;
+
+	for (tj = 0; tj < RACE_THREADS; tj++) {
+		for (j = 0; j < RACE_CALLS; j++) {
+			const struct race_call *c = &rs[tj].call[j];
+
+			if ((tj == ti && j == i) || !c->done)
+				continue;
+			/* An OP's start is somewhere in [t, post]. */
+			if (c->batch ? c->start > f->t && c->start <= until :
+				       c->post + RACE_SLACK > f->t &&
+				       c->t <= until + RACE_SLACK)
+				return true;
+		}
+	}
+	return false;
+}
+
+TEST_F(batch, threads_bound_never_ahead)
+{
+	static struct race rs[RACE_THREADS];
+	pthread_t th[RACE_THREADS];
+	unsigned int round, ti, i, refused = 0, applied = 0, spurious = 0;
+
+	cpu_set_t all;
+
+	/* Unpinned: the threads run on every CPU. */
+	CPU_ZERO(&all);
+	for (i = 0; i < (unsigned int)kt_nr_cpus(); i++)
+		CPU_SET(i, &all);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(all), &all));
+	for (round = 0; round < RACE_ROUNDS && !spurious; round++) {
+		for (ti = 0; ti < RACE_THREADS; ti++) {
+			rs[ti].fd = self->fd;
+			rs[ti].gauge = self->gauge;
+			rs[ti].id = ti;
+			memset(rs[ti].call, 0, sizeof(rs[ti].call));
+			ASSERT_EQ(0, pthread_create(&th[ti], NULL, race_thread,
+						    &rs[ti]));
+		}
+		for (ti = 0; ti < RACE_THREADS; ti++)
+			ASSERT_EQ(0, pthread_join(th[ti], NULL));
+		COLLECT();
+		for (i = 0; i < NREC; i++) {
+			const struct ktracer_record *r = REC(i);
+			uint64_t n = r->arg / 2;
+
+			ASSERT_EQ(KTRACER_REC_GAUGE, r->type) TH_LOG("records lost?");
+			ASSERT_GT(RACE_THREADS * RACE_CALLS, n);
+			if (!(r->arg % 2))
+				rs[n / RACE_CALLS].call[n % RACE_CALLS].start = r->ts;
+		}
+		for (ti = 0; ti < RACE_THREADS; ti++) {
+			for (i = 0; i < RACE_CALLS; i++) {
+				struct race_call *c = &rs[ti].call[i];
+
+				if (c->batch)
+					ASSERT_NE(0, c->start) TH_LOG("op 0 of a batch not recorded");
+				if (!c->err) {
+					applied++;
+					continue;
+				}
+				ASSERT_EQ(-EINVAL, c->err);
+				ASSERT_EQ(c->batch, c->done);
+				refused++;
+				if (!race_explained(rs, ti, i)) {
+					spurious++;
+					TH_LOG("round %u thread %u call %u (%s): ts %llu refused, began %llu",
+					       round, ti, i, c->batch ? "BATCH" : "OP",
+					       (unsigned long long)c->t,
+					       (unsigned long long)c->start);
+				}
+			}
+		}
+	}
+	TH_LOG("%u calls applied their user ts, %u refused, %u without cause",
+	       applied, refused, spurious);
+	EXPECT_EQ(0, spurious);
+	EXPECT_LT(0, applied);
 }
 
 TEST_HARNESS_MAIN

@@ -58,6 +58,9 @@ static const char *const cmd_names[NR_CMDS] = {
 	"KEVENTS", "unknown-ioctl", "mmap", "mprotect",
 };
 
+/* A command is its number without the size bits. */
+#define IOC_SIZE_BITS	((unsigned long)_IOC_SIZEMASK << _IOC_SIZESHIFT)
+
 static const unsigned long ioc_of[C_UNKNOWN] = {
 	KTRACER_IOC_VERSION, KTRACER_IOC_ENABLE, KTRACER_IOC_REGISTER,
 	KTRACER_IOC_OP, KTRACER_IOC_BATCH, KTRACER_IOC_CONFIG,
@@ -82,8 +85,9 @@ static const uint32_t ver0_of[C_UNKNOWN] = {
 /*
  * The errnos uapi/linux/ktracer.h documents, per command, for a caller
  * with CAP_PERFMON. Every struct argument may fail with EINVAL (size,
- * flags, reserved), E2BIG (non-zero bytes past the kernel's struct) and
- * EFAULT (a pointer the kernel cannot read or write). mmap and mprotect:
+ * flags, reserved, a member no flag selects), E2BIG (non-zero bytes past
+ * the kernel's struct) and EFAULT (a pointer the kernel cannot read or
+ * write); BATCH's ops each as an OP, and with the same three. mmap and mprotect:
  * the "mmap" section's EINVAL and EPERM, ENOMEM when the address space
  * has no room, and EACCES for mprotect adding PROT_WRITE.
  */
@@ -97,7 +101,7 @@ static const int allowed[NR_CMDS][10] = {
 	[C_BATCH]	= { OP_ERR },
 	[C_CONFIG]	= { ARGS_ERR, EBUSY, ENOMEM },
 	[C_RESET]	= { ARGS_ERR, EBUSY },
-	[C_KEVENTS]	= { ARGS_ERR, EOPNOTSUPP, ENOMEM },
+	[C_KEVENTS]	= { ARGS_ERR, EOPNOTSUPP, ENOMEM, ESRCH },
 	[C_UNKNOWN]	= { ENOTTY },
 	[C_MMAP]	= { EINVAL, EPERM, ENOMEM },
 	[C_MPROTECT]	= { EACCES, ENOMEM },
@@ -420,6 +424,13 @@ static void do_ioctl(struct wctx *w, int cmd, unsigned long nr,
 	long ret;
 	int fd = pick_fd(w);
 
+	/*
+	 * The size in the number is not looked at: a number built for a
+	 * larger or smaller struct is the same command.
+	 */
+	if (cmd != C_UNKNOWN && pct(w, 5))
+		nr = (nr & ~IOC_SIZE_BITS) |
+		     (unsigned long)below(w, 1 << _IOC_SIZEBITS) << _IOC_SIZESHIFT;
 	errno = 0;
 	ret = ioctl(fd, nr, p);
 	account(cmd, ret, errno, nr, p, b, len);
@@ -574,12 +585,17 @@ static void fuzz_config(struct wctx *w)
 
 	c->flags = fuzz_flags(w, below(w, 4));
 	c->mode = pct(w, 95) ? 1 + below(w, 2) : rnd(w);
+	/* Mostly 0 where no flag selects it, as it must be. */
+	if (!(c->flags & KTRACER_CONFIG_MODE) && pct(w, 90))
+		c->mode = 0;
 	c->__reserved = fuzz_reserved(w);
 	/* Valid sizes up to 1 MiB: the debug VM has 256 MiB in all. */
 	c->buffer_size = (uint64_t)KTRACER_BUFFER_MIN << below(w, 8);
 	/* The last stretch keeps its counters for the accounting check. */
 	if (atomic_load_explicit(&g.calm, memory_order_relaxed))
 		c->flags &= ~KTRACER_CONFIG_BUFFER_SIZE;
+	if (!(c->flags & KTRACER_CONFIG_BUFFER_SIZE) && pct(w, 90))
+		c->buffer_size = 0;
 	if (pct(w, 10)) {
 		switch (below(w, 4)) {
 		case 0: c->buffer_size += 8; break;
@@ -623,6 +639,13 @@ static void fuzz_kevents(struct wctx *w)
 		k->npids = KTRACER_PIDS_MAX;
 	k->pids = pct(w, 95) ? (uintptr_t)pids : bad_ptr(w);
 	k->__reserved = fuzz_reserved(w);
+	/* Mostly 0 where no flag selects it, as it must be. */
+	if (!(k->flags & KTRACER_KEVENTS_SOURCES) && pct(w, 90))
+		k->sources = 0;
+	if (!(k->flags & KTRACER_KEVENTS_PIDS) && pct(w, 90)) {
+		k->pids = 0;
+		k->npids = 0;
+	}
 	do_ioctl(w, C_KEVENTS, KTRACER_IOC_KEVENTS, w->arg,
 		 fuzz_size(w, C_KEVENTS, w->arg));
 }
@@ -639,7 +662,7 @@ static void fuzz_unknown(struct wctx *w)
 			  pct(w, 50) ? ksize_of[below(w, C_UNKNOWN)] :
 				       below(w, 1 << _IOC_SIZEBITS));
 		for (i = 0; i < C_UNKNOWN; i++)
-			if (nr == ioc_of[i])
+			if ((nr & ~IOC_SIZE_BITS) == (ioc_of[i] & ~IOC_SIZE_BITS))
 				break;
 	} while (i < C_UNKNOWN);
 	memset(w->arg, 0, 128);

@@ -142,15 +142,16 @@ struct kt_event_line {
 	unsigned int id;
 	char kind[16];
 	unsigned int slots;
+	unsigned int uid;
 	char name[KTRACER_NAME_MAX];
 };
 
-#define KT_EVENTS_HEADER "# id kind slots name"
+#define KT_EVENTS_HEADER "# id kind slots uid name"
 
 /*
  * Parse the events file into a malloc'ed array (*out, freed by the
  * caller): the number of events, or -EBADMSG if a line is not exactly
- * "%u %s %u %s" with a known kind word.
+ * "%u %s %u %u %s" with a known kind word.
  */
 static inline int kt_events_read(struct kt_event_line **out)
 {
@@ -172,14 +173,14 @@ static inline int kt_events_read(struct kt_event_line **out)
 
 		memset(&e, 0, sizeof(e));
 		off = -1;
-		if (sscanf(line, "%u %15s %u%n", &e.id, e.kind, &e.slots,
-			   &off) != 3 || off < 0 || line[off] != ' ' ||
+		if (sscanf(line, "%u %15s %u %u%n", &e.id, e.kind, &e.slots,
+			   &e.uid, &off) != 4 || off < 0 || line[off] != ' ' ||
 		    strlen(line + off + 1) >= sizeof(e.name))
 			goto bad_line;
 		strcpy(e.name, line + off + 1);
 		/* Nothing but single spaces between the fields. */
-		snprintf(again, sizeof(again), "%u %s %u %s", e.id, e.kind,
-			 e.slots, e.name);
+		snprintf(again, sizeof(again), "%u %s %u %u %s", e.id, e.kind,
+			 e.slots, e.uid, e.name);
 		if (strcmp(again, line))
 			goto bad_line;
 		if (strcmp(e.kind, "span") && strcmp(e.kind, "gauge") &&
@@ -397,10 +398,7 @@ static inline int kt_set_enable(int fd, uint32_t on)
 	return ioctl(fd, KTRACER_IOC_ENABLE, &e) ? -errno : 0;
 }
 
-/*
- * KTRACER_IOC_CONFIG. Members that @flags does not name still carry valid
- * values (the defaults), so that only what is under test can be refused.
- */
+/* KTRACER_IOC_CONFIG. Members that @flags does not name are left 0. */
 static inline int kt_config(int fd, uint32_t flags, uint32_t mode,
 			    uint64_t buffer_size)
 {
@@ -409,9 +407,8 @@ static inline int kt_config(int fd, uint32_t flags, uint32_t mode,
 	memset(&c, 0, sizeof(c));
 	c.size = sizeof(c);
 	c.flags = flags;
-	c.mode = flags & KTRACER_CONFIG_MODE ? mode : KT_DEFAULT_MODE;
-	c.buffer_size = flags & KTRACER_CONFIG_BUFFER_SIZE ? buffer_size :
-			KT_DEFAULT_BUFFER;
+	c.mode = flags & KTRACER_CONFIG_MODE ? mode : 0;
+	c.buffer_size = flags & KTRACER_CONFIG_BUFFER_SIZE ? buffer_size : 0;
 	return ioctl(fd, KTRACER_IOC_CONFIG, &c) ? -errno : 0;
 }
 
@@ -465,8 +462,9 @@ static inline int kt_restore_defaults(int fd)
 
 /*
  * KTRACER_IOC_KEVENTS: set what @flags names, the sources to @sources and
- * the pid filter to @pids[0..@npids-1]. @out, if not NULL, gets the
- * struct as the call left it (what is on and available, on success).
+ * the pid filter to @pids[0..@npids-1] (what @flags does not name is
+ * passed as 0). @out, if not NULL, gets the struct as the call left it
+ * (what is on and available, on success).
  */
 static inline int kt_kevents(int fd, uint32_t flags, uint32_t sources,
 			     const int32_t *pids, uint32_t npids,
@@ -478,9 +476,12 @@ static inline int kt_kevents(int fd, uint32_t flags, uint32_t sources,
 	memset(&k, 0, sizeof(k));
 	k.size = sizeof(k);
 	k.flags = flags;
-	k.sources = sources;
-	k.pids = (uintptr_t)pids;
-	k.npids = npids;
+	if (flags & KTRACER_KEVENTS_SOURCES)
+		k.sources = sources;
+	if (flags & KTRACER_KEVENTS_PIDS) {
+		k.pids = (uintptr_t)pids;
+		k.npids = npids;
+	}
 	ret = ioctl(fd, KTRACER_IOC_KEVENTS, &k) ? -errno : 0;
 	if (out)
 		*out = k;
@@ -522,6 +523,7 @@ struct kt_kevents_file {
 	int npids;		/* -1: "pids all" */
 	int32_t pids[KTRACER_PIDS_MAX];
 	unsigned long long block_unmatched, block_table_full;
+	unsigned long long block_replaced, block_inflight;
 };
 
 /* @line is exactly "@name N": 0 with *@val = N, else -EBADMSG. */
@@ -541,7 +543,7 @@ static inline int kt_counter_line(const char *line, const char *name,
 /*
  * Parse debugfs' kevents file into @f: 0, or -EBADMSG if it is not
  * exactly one "NAME on|off|unavailable" line per source in order, then
- * "pids all" or "pids" and up to KTRACER_PIDS_MAX pids, then the two
+ * "pids all" or "pids" and up to KTRACER_PIDS_MAX pids, then the four
  * block counters.
  */
 static inline int kt_kevents_read(struct kt_kevents_file *f)
@@ -597,6 +599,12 @@ static inline int kt_kevents_read(struct kt_kevents_file *f)
 	line = strtok_r(NULL, "\n", &save);
 	if (kt_counter_line(line, "block_table_full", &f->block_table_full))
 		goto bad;
+	line = strtok_r(NULL, "\n", &save);
+	if (kt_counter_line(line, "block_replaced", &f->block_replaced))
+		goto bad;
+	line = strtok_r(NULL, "\n", &save);
+	if (kt_counter_line(line, "block_inflight", &f->block_inflight))
+		goto bad;
 	why = "extra lines";
 	line = strtok_r(NULL, "\n", &save);
 	if (line)
@@ -619,6 +627,33 @@ static inline void kt_unmap_state(const struct ktracer_state *st)
 {
 	if (st && st != MAP_FAILED)
 		munmap((void *)st, sysconf(_SC_PAGESIZE));
+}
+
+/* ktracer itself, as the VM's /init loads it. */
+#define KT_MODULE_NAME	"ktracer"
+#define KT_MODULE_PATH	"/lib/modules/ktracer.ko"
+
+static inline bool kt_module_loaded(void)
+{
+	return !access("/sys/module/" KT_MODULE_NAME, F_OK);
+}
+
+static inline int kt_module_load(void)
+{
+	int fd = open(KT_MODULE_PATH, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/* delete_module() as rmmod does it: never waits. */
+static inline int kt_module_unload(void)
+{
+	return syscall(SYS_delete_module, KT_MODULE_NAME, O_NONBLOCK) ?
+	       -errno : 0;
 }
 
 /* Modules of the VM's /lib/modules/extra/, loaded in its load.order. */

@@ -29,33 +29,10 @@
 #include "kt_ring.h"
 #include "kt_seq.h"
 
-#define MODULE_NAME	"ktracer"
-#define MODULE_PATH	"/lib/modules/ktracer.ko"	/* as /init loads it */
 #define CYCLES_FULL	100
 #define CYCLES_SHORT	5
 #define RUN_NS		(200 * 1000 * 1000)
 #define WAIT_NS		(10 * KT_NSEC_PER_SEC)
-
-static bool loaded(void)
-{
-	return !access("/sys/module/" MODULE_NAME, F_OK);
-}
-
-static int load_module(void)
-{
-	int fd = open(MODULE_PATH, O_RDONLY | O_CLOEXEC), ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
-static int unload_module(void)
-{
-	return syscall(SYS_delete_module, MODULE_NAME, O_NONBLOCK) ? -errno : 0;
-}
 
 FIXTURE(load) {
 	struct kt_rings rings;
@@ -63,7 +40,7 @@ FIXTURE(load) {
 
 FIXTURE_SETUP(load)
 {
-	ASSERT_TRUE(loaded());
+	ASSERT_TRUE(kt_module_loaded());
 }
 
 /* Whatever happened, the module is loaded and in its default state. */
@@ -72,8 +49,8 @@ FIXTURE_TEARDOWN(load)
 	int fd;
 
 	kt_rings_unmap(&self->rings);
-	if (!loaded())
-		EXPECT_EQ(0, load_module());
+	if (!kt_module_loaded())
+		EXPECT_EQ(0, kt_module_load());
 	fd = kt_open();
 	EXPECT_LE(0, fd);
 	if (fd >= 0)
@@ -120,10 +97,10 @@ static void nap(void)
 /* Nothing of the module is left. */
 static void expect_gone(struct __test_metadata *_metadata)
 {
-	EXPECT_FALSE(loaded());
+	EXPECT_FALSE(kt_module_loaded());
 	EXPECT_EQ(-1, access(KTRACER_DEVICE, F_OK));
 	EXPECT_EQ(-1, access(KT_DEBUGFS, F_OK));
-	EXPECT_EQ(-1, access("/sys/class/misc/" MODULE_NAME, F_OK));
+	EXPECT_EQ(-1, access("/sys/class/misc/" KT_MODULE_NAME, F_OK));
 }
 
 /*
@@ -197,9 +174,9 @@ static void cycle(struct __test_metadata *_metadata, struct kt_rings *rings,
 	nanosleep(&run, NULL);
 
 	/* In use: refused, and nothing changed. */
-	ASSERT_ERRNO(EAGAIN, syscall(SYS_delete_module, MODULE_NAME,
+	ASSERT_ERRNO(EAGAIN, syscall(SYS_delete_module, KT_MODULE_NAME,
 				     O_NONBLOCK));
-	ASSERT_TRUE(loaded());
+	ASSERT_TRUE(kt_module_loaded());
 	before = written(rings);
 	for (cpu = 0; cpu < ld->nr; cpu++)
 		done[cpu] = __atomic_load_n(&ld->w[cpu].done, __ATOMIC_RELAXED);
@@ -237,12 +214,12 @@ static void cycle(struct __test_metadata *_metadata, struct kt_rings *rings,
 		ASSERT_RET(0, kt_kevents_off(fd));
 	close(fd);
 	/* The mappings hold the file, and the file the module. */
-	ASSERT_ERRNO(EAGAIN, syscall(SYS_delete_module, MODULE_NAME,
+	ASSERT_ERRNO(EAGAIN, syscall(SYS_delete_module, KT_MODULE_NAME,
 				     O_NONBLOCK));
 	kt_rings_unmap(rings);
-	ASSERT_RET(0, unload_module());
+	ASSERT_RET(0, kt_module_unload());
 	expect_gone(_metadata);
-	ASSERT_RET(0, load_module());
+	ASSERT_RET(0, kt_module_load());
 	check_fresh(_metadata, rings, i);
 }
 
@@ -285,9 +262,9 @@ TEST_F(load, rmmod_sources_on)
 				 k.available & ~KTRACER_SRC_SYSCALL, NULL, 0,
 				 NULL));
 	close(fd);
-	ASSERT_RET(0, unload_module());
+	ASSERT_RET(0, kt_module_unload());
 	expect_gone(_metadata);
-	ASSERT_RET(0, load_module());
+	ASSERT_RET(0, kt_module_load());
 	check_fresh(_metadata, &self->rings, 0);
 }
 

@@ -3,17 +3,22 @@
  * The mmap layout (state page, then each CPU's reader page, meta page and
  * data), its errors, the fields of the state and meta pages, poll(), and
  * the controls that change the buffers: KTRACER_IOC_CONFIG,
- * KTRACER_IOC_RESET and their debugfs files.
+ * KTRACER_IOC_RESET and their debugfs files; mappings that user space
+ * zaps (MADV_DONTNEED), forks, moves or splits.
  */
 #define _GNU_SOURCE
 #include <poll.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "kt_test.h"
 #include "kt_ring.h"
+#include "kt_seq.h"
 
 #define MAX_MAPS 16
 
@@ -363,7 +368,6 @@ TEST_F(map, config_einval)
 	c.size = sizeof(c);
 	c.flags = KTRACER_CONFIG_MODE;
 	c.mode = KTRACER_MODE_OVERWRITE;
-	c.buffer_size = KT_DEFAULT_BUFFER;
 	c.__reserved = 1;
 	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_CONFIG, &c));
 	c.__reserved = 0;
@@ -626,6 +630,256 @@ TEST_F(map, poll_watermark)
 
 	r.reader->watermark = 0;
 	kt_ring_unmap(&r);
+}
+
+/*
+ * Touching a mapping may raise SIGBUS (a page the kernel cannot bring
+ * back): the guarded calls below turn it into -EFAULT, so that a test
+ * says what failed instead of dying.
+ */
+static sigjmp_buf bus_env;
+
+static void on_sigbus(int sig)
+{
+	siglongjmp(bus_env, 1);
+}
+
+static int guard_sigbus(bool on)
+{
+	struct sigaction sa = { .sa_handler = on ? on_sigbus : SIG_DFL };
+
+	return sigaction(SIGBUS, &sa, NULL) ? -errno : 0;
+}
+
+/* memcpy() from a mapping: 0, or -EFAULT on SIGBUS. */
+static int copy_guarded(void *dst, const void *src, size_t len)
+{
+	volatile int ret = 0;
+
+	if (guard_sigbus(true))
+		return -errno;
+	if (sigsetjmp(bus_env, 1))
+		ret = -EFAULT;
+	else
+		memcpy(dst, src, len);
+	guard_sigbus(false);
+	return ret;
+}
+
+/* kt_ring_consume(), or -EFAULT on SIGBUS. */
+static int64_t consume_guarded(struct kt_ring *r, kt_rec_fn fn, void *ctx)
+{
+	volatile int64_t n;
+
+	if (guard_sigbus(true))
+		return -errno;
+	if (sigsetjmp(bus_env, 1))
+		n = -EFAULT;
+	else
+		n = kt_ring_consume(r, fn, ctx);
+	guard_sigbus(false);
+	return n;
+}
+
+/* Does this kernel have madvise()? (The debug kernel has not.) */
+static bool have_madvise(void)
+{
+	return madvise(NULL, 0, MADV_DONTNEED) == 0 || errno != ENOSYS;
+}
+
+/* madvise(MADV_DONTNEED), where the kernel has it. */
+static int dontneed(void *p, size_t len)
+{
+	if (!have_madvise())
+		return 0;
+	return madvise(p, len, MADV_DONTNEED) ? -errno : 0;
+}
+
+/* Zap every page of @r's mappings: the next touch faults them back in. */
+static int dontneed_ring(const struct kt_ring *r)
+{
+	if (madvise(r->reader, r->page_size, MADV_DONTNEED) ||
+	    madvise((void *)r->meta, r->meta_len, MADV_DONTNEED))
+		return -errno;
+	return 0;
+}
+
+/*
+ * After MADV_DONTNEED every page reads back what it held, no SIGBUS: the
+ * state page, the reader page, the meta page and the data. The writable
+ * reader page is still the kernel's: a tail written after the zap is the
+ * one the kernel sees.
+ */
+TEST_F(map, dontneed_same_pages)
+{
+	const size_t ps = self->ps;
+	int cpu = self->nr - 1, i;
+	struct kt_stats st[KT_MAX_CPUS];
+	unsigned char *before, *after;
+	const void *state;
+	struct kt_ring r;
+	int64_t id;
+
+	if (!have_madvise())
+		SKIP(return, "this kernel has no madvise() (the debug kernel)");
+	id = kt_register(self->fd, KTRACER_KIND_GAUGE, 0, "mmap.dontneed");
+	ASSERT_LT(0, id);
+	ASSERT_RET(0, kt_reset(self->fd));
+	ASSERT_RET(0, kt_pin_cpu(cpu));
+	for (i = 0; i < 100; i++)
+		ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_GAUGE, id, 0, i));
+	state = map_pages(self, 0, 1, PROT_READ, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, state);
+	ASSERT_RET(0, kt_ring_map(self->fd, self->st, cpu, &r));
+	r.reader->watermark = 4 * KT_REC_HDR;
+
+	before = malloc(2 * (r.meta_len + 2 * ps));
+	ASSERT_NE(NULL, before);
+	after = before + r.meta_len + 2 * ps;
+	memcpy(before, state, ps);
+	memcpy(before + ps, r.reader, ps);
+	memcpy(before + 2 * ps, r.meta, r.meta_len);
+
+	ASSERT_EQ(0, madvise((void *)state, ps, MADV_DONTNEED));
+	ASSERT_RET(0, dontneed_ring(&r));
+	ASSERT_EQ(0, copy_guarded(after, state, ps))
+		TH_LOG("SIGBUS reading the state page after MADV_DONTNEED");
+	ASSERT_EQ(0, copy_guarded(after + ps, r.reader, ps))
+		TH_LOG("SIGBUS reading the reader page after MADV_DONTNEED");
+	ASSERT_EQ(0, copy_guarded(after + 2 * ps, r.meta, r.meta_len))
+		TH_LOG("SIGBUS reading the meta page or data after MADV_DONTNEED");
+	EXPECT_EQ(0, memcmp(before, after, r.meta_len + 2 * ps));
+	EXPECT_EQ(100 * KT_REC_HDR, r.meta->head);
+	EXPECT_EQ(4 * KT_REC_HDR, r.reader->watermark);
+
+	/* Zapped again, then written: the kernel's page takes the write. */
+	ASSERT_RET(0, dontneed_ring(&r));
+	ASSERT_EQ(100, consume_guarded(&r, NULL, NULL));
+	ASSERT_RET(0, kt_stats_read(st, self->nr));
+	EXPECT_EQ(100, st[cpu].read);
+	EXPECT_EQ(0, st[cpu].unread);
+	EXPECT_TRUE(kt_stats_balanced(&st[cpu]));
+	/* The kernel's writer reads the same tail: the buffer is empty. */
+	ASSERT_RET(0, dontneed_ring(&r));
+	ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_GAUGE, id, 0, 100));
+	ASSERT_RET(0, kt_stats_read(st, self->nr));
+	EXPECT_EQ(1, st[cpu].unread);
+	EXPECT_EQ(KT_REC_HDR, kt_ring_unread(&r));
+
+	r.reader->watermark = 0;
+	kt_ring_unmap(&r);
+	free(before);
+}
+
+/* The read protocol goes on across zaps, record after record. */
+TEST_F(map, dontneed_keep_reading)
+{
+	const int rounds = 60, per = 100;
+	int cpu = self->nr - 1, i, j;
+	struct kt_recs recs = { 0 };
+	struct kt_ring r;
+	int64_t id, n;
+
+	if (!have_madvise())
+		SKIP(return, "this kernel has no madvise() (the debug kernel)");
+	id = kt_register(self->fd, KTRACER_KIND_GAUGE, 0, "mmap.dontneed");
+	ASSERT_LT(0, id);
+	ASSERT_RET(0, kt_reset(self->fd));
+	ASSERT_RET(0, kt_pin_cpu(cpu));
+	ASSERT_RET(0, kt_ring_map(self->fd, self->st, cpu, &r));
+	for (i = 0; i < rounds; i++) {
+		for (j = 0; j < per; j++)
+			ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_GAUGE, id, 0,
+					    (uint64_t)i * per + j));
+		ASSERT_RET(0, dontneed_ring(&r));
+		kt_recs_free(&recs);
+		n = consume_guarded(&r, kt_recs_add, &recs);
+		ASSERT_EQ(per, n) TH_LOG("round %d: %s", i,
+					 n < 0 ? strerror(-n) : "records");
+		for (j = 0; j < per; j++)
+			ASSERT_EQ((uint64_t)i * per + j, recs.v[j].hdr.arg);
+	}
+	EXPECT_EQ((uint64_t)rounds * per, r.reader->read);
+	EXPECT_EQ(r.meta->head, r.reader->tail);
+	EXPECT_EQ((uint64_t)rounds * per, r.meta->written);
+	EXPECT_EQ(0, r.meta->lost);
+	kt_recs_free(&recs);
+	kt_ring_unmap(&r);
+}
+
+/*
+ * Every copy of a buffer mapping counts: one a child inherits keeps the
+ * size fixed until the child is gone, and reads the same pages; one moved
+ * by mremap() or split by a partial munmap() counts until its last piece
+ * is unmapped.
+ */
+TEST_F(map, fork_mremap_split)
+{
+	const size_t ps = self->ps;
+	uint64_t page = cpu_page(self, self->nr - 1);
+	int go[2], status;
+	char *p, *q, *hole;
+	pid_t child;
+
+	/* fork(): the child's copy holds the buffer. */
+	p = mmap(NULL, 3 * ps, PROT_READ, MAP_SHARED, self->fd,
+		 (page + 1) * ps);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, pipe(go));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		const struct ktracer_meta *m = (const void *)p;
+		char c;
+
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		if (dontneed(p, 3 * ps))
+			_exit(3);
+		if (copy_guarded(&c, p + 2 * ps, 1))
+			_exit(4);
+		_exit(m->magic == KTRACER_META_MAGIC ? 0 : 5);
+	}
+	close(go[0]);
+	ASSERT_EQ(0, munmap(p, 3 * ps));
+	ASSERT_EQ(-EBUSY, kt_reset(self->fd)) TH_LOG("the child's copy");
+	ASSERT_EQ(1, write(go[1], "x", 1));
+	close(go[1]);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("child: status %#x", status);
+	ASSERT_RET(0, kt_reset(self->fd));
+
+	/* mremap(): moved, the copy counts; grown, refused. */
+	p = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd,
+		 page * ps);
+	ASSERT_NE(MAP_FAILED, p);
+	((struct ktracer_reader *)p)->watermark = 96;
+	hole = mmap(NULL, 4 * ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+	ASSERT_NE(MAP_FAILED, hole);
+	q = mremap(p, ps, ps, MREMAP_MAYMOVE | MREMAP_FIXED, hole + 2 * ps);
+	ASSERT_EQ(hole + 2 * ps, q);
+	EXPECT_EQ(MAP_FAILED, mremap(q, ps, 2 * ps, MREMAP_MAYMOVE));
+	ASSERT_EQ(-EBUSY, kt_reset(self->fd)) TH_LOG("moved by mremap()");
+	ASSERT_EQ(0, dontneed(q, ps));
+	EXPECT_EQ(96, ((struct ktracer_reader *)q)->watermark);
+	((struct ktracer_reader *)q)->watermark = 0;
+	ASSERT_EQ(0, munmap(hole, 4 * ps));
+	ASSERT_RET(0, kt_reset(self->fd));
+
+	/* munmap() of the middle page: two mappings, each counts. */
+	p = mmap(NULL, 3 * ps, PROT_READ, MAP_SHARED, self->fd,
+		 (page + 1) * ps);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, munmap(p + ps, ps));
+	ASSERT_EQ(0, munmap(p, ps));
+	ASSERT_EQ(-EBUSY, kt_reset(self->fd)) TH_LOG("the last piece");
+	EXPECT_EQ(0, dontneed(p + 2 * ps, ps));
+	EXPECT_EQ(0, copy_guarded(&status, p + 2 * ps, sizeof(status)));
+	ASSERT_EQ(0, munmap(p + 2 * ps, ps));
+	ASSERT_RET(0, kt_reset(self->fd));
 }
 
 TEST_HARNESS_MAIN

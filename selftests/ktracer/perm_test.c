@@ -405,24 +405,71 @@ TEST_F(perm, debugfs_handed_eperm)
 	EXPECT_EQ(1, kt_drain_all(self->fd));
 }
 
+/* The files that show other processes' data. */
+static const char *const readers[] = { "trace", "stats", "events", "kevents" };
+
+#define NR_READERS (sizeof(readers) / sizeof(readers[0]))
+
+static int reader_fds[NR_READERS];
+
+static void debugfs_read_handed(int unused)
+{
+	char buf[64];
+	int i;
+
+	for (i = 0; i < (int)NR_READERS; i++)
+		CHILD_CHECK(10 + i, read(reader_fds[i], buf, sizeof(buf)) == -1 &&
+				    errno == EPERM);
+}
+
+/*
+ * Files root opened for reading, handed to an unprivileged process: the
+ * reader's privilege counts, at each read. Root reads them still.
+ */
+TEST_F(perm, debugfs_handed_read_eperm)
+{
+	char path[128], buf[64];
+	int64_t id;
+	size_t i;
+	int ret;
+
+	id = kt_register(self->fd, KTRACER_KIND_GAUGE, 0, "perm.gauge");
+	ASSERT_LT(0, id);
+	ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_GAUGE, id, 0, 42));
+	for (i = 0; i < NR_READERS; i++) {
+		snprintf(path, sizeof(path), KT_DEBUGFS "/%s", readers[i]);
+		reader_fds[i] = open(path, O_RDONLY);
+		ASSERT_LE(0, reader_fds[i]) TH_LOG("%s: %s", path, strerror(errno));
+	}
+	ret = kt_run_unprivileged(debugfs_read_handed, -1);
+	for (i = 0; i < NR_READERS; i++) {
+		EXPECT_LT(0, read(reader_fds[i], buf, sizeof(buf)))
+			TH_LOG("%s: %s", readers[i], strerror(errno));
+		close(reader_fds[i]);
+	}
+	ASSERT_EQ(0, ret);
+}
+
 static uint32_t roots_span, roots_gauge;
 
 /* Another file: root's event ids and spans are not its own. */
 static void other_file(int unused)
 {
 	int fd = open(KTRACER_DEVICE, O_RDWR);
+	int64_t id;
 
 	CHILD_CHECK(1, fd >= 0);
 	/* Not registered in this file. */
 	CHILD_CHECK(2, kt_op(fd, KTRACER_OP_STOP, roots_span, 0, 0) == -ENOENT);
 	CHILD_CHECK(3, kt_op(fd, KTRACER_OP_CANCEL, roots_span, 0, 0) == -ENOENT);
 	CHILD_CHECK(4, kt_op(fd, KTRACER_OP_GAUGE, roots_gauge, 0, 7) == -ENOENT);
-	/* Registered: the same id, but its own slots, none open. */
-	CHILD_CHECK(5, kt_register(fd, KTRACER_KIND_SPAN, 1, "perm.span") ==
-		       roots_span);
-	CHILD_CHECK(6, kt_op(fd, KTRACER_OP_STOP, roots_span, 0, 0) == -ENOENT);
-	CHILD_CHECK(7, kt_op(fd, KTRACER_OP_CANCEL, roots_span, 0, 0) == 0);
-	CHILD_CHECK(8, kt_op(fd, KTRACER_OP_START, roots_span, 0, 5) == 0);
+	/* Registered: its own event (names are per user), its own slots. */
+	id = kt_register(fd, KTRACER_KIND_SPAN, 1, "perm.span");
+	CHILD_CHECK(5, id > 0 && id != roots_span);
+	CHILD_CHECK(6, kt_op(fd, KTRACER_OP_STOP, id, 0, 0) == -ENOENT);
+	CHILD_CHECK(7, kt_op(fd, KTRACER_OP_CANCEL, id, 0, 0) == 0);
+	CHILD_CHECK(8, kt_op(fd, KTRACER_OP_START, id, 0, 5) == 0);
+	CHILD_CHECK(9, kt_op(fd, KTRACER_OP_STOP, roots_span, 0, 0) == -ENOENT);
 	close(fd);
 }
 

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/mman.h>
 
+#include <sys/stat.h>
+
 #include "kselftest_harness.h"
 #include "kt_test.h"
 
@@ -411,17 +413,60 @@ TEST_F(reg, events_file)
 		EXPECT_EQ(id[i], e->id);
 		EXPECT_STREQ(ev[i].word, e->kind);
 		EXPECT_EQ(ev[i].slots, e->slots);
+		EXPECT_EQ(0, e->uid);	/* root's */
 	}
 	for (i = 0; i < n; i++) {
 		EXPECT_NE(0, v[i].id);
+		EXPECT_GE(KTRACER_EVENT_ID_MAX, v[i].id);
 		if (strcmp(v[i].kind, "span"))
 			EXPECT_EQ(0, v[i].slots);
+		/* A name is once in the table for each owner. */
 		for (j = 0; j < i; j++) {
 			EXPECT_NE(v[j].id, v[i].id);
-			EXPECT_STRNE(v[j].name, v[i].name);
+			if (v[j].uid == v[i].uid)
+				EXPECT_STRNE(v[j].name, v[i].name);
 		}
 	}
 	free(v);
+}
+
+static int64_t reg_root_owned;	/* root's id of "reg.owned" */
+
+/* As uid 65534: "reg.owned" is its own name, the kernel's are nobody's. */
+static void reg_as_user(int unused)
+{
+	int fd = kt_open();
+	int64_t id;
+
+	if (fd < 0)
+		_exit(2);
+	/* Another kind than root's: not EEXIST, another event. */
+	id = kt_register(fd, KTRACER_KIND_GAUGE, 0, "reg.owned");
+	if (id < 0)
+		_exit(id == -EEXIST ? 3 : 4);
+	if (id == reg_root_owned)
+		_exit(5);
+	if (kt_register(fd, KTRACER_KIND_GAUGE, 0, "reg.owned") != id)
+		_exit(6);
+	if (kt_register(fd, KTRACER_KIND_SPAN, 1, "irq") != -EEXIST)
+		_exit(7);
+	_exit(0);
+}
+
+TEST_F(reg, names_per_user)
+{
+	int ret;
+
+	reg_root_owned = kt_register(self->fd, KTRACER_KIND_COUNTER, 0,
+				     "reg.owned");
+	ASSERT_LT(0, reg_root_owned);
+	ASSERT_EQ(0, chmod(KTRACER_DEVICE, 0666));
+	ret = kt_run_unprivileged(reg_as_user, -1);
+	EXPECT_EQ(0, chmod(KTRACER_DEVICE, 0600));
+	EXPECT_EQ(0, ret) TH_LOG("3: EEXIST, root's name taken; 5: root's id");
+	/* Root's is untouched: same kind, same id. */
+	EXPECT_EQ(reg_root_owned, kt_register(self->fd, KTRACER_KIND_COUNTER,
+					      0, "reg.owned"));
 }
 
 TEST_HARNESS_MAIN

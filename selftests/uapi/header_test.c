@@ -30,7 +30,7 @@ KT_ASSERT(record_aligned, sizeof(struct ktracer_record) % 8 == 0);
 KT_ASSERT(reader_size, sizeof(struct ktracer_reader) == 24);
 KT_ASSERT(meta_size, sizeof(struct ktracer_meta) == 72);
 KT_ASSERT(state_size, sizeof(struct ktracer_state) == 48);
-KT_ASSERT(magic, KTRACER_IOC_MAGIC == 0xB8);
+KT_ASSERT(magic, KTRACER_IOC_MAGIC == 0xBC);
 
 static int check(const char *what, unsigned long got, unsigned long want)
 {
@@ -44,15 +44,15 @@ int main(void)
 {
 	int bad = 0;
 
-	/* The ioctl numbers are ABI: they must never change. */
-	bad |= check("KTRACER_IOC_VERSION", KTRACER_IOC_VERSION, 0xc010b800UL);
-	bad |= check("KTRACER_IOC_ENABLE", KTRACER_IOC_ENABLE, 0x4010b801UL);
-	bad |= check("KTRACER_IOC_REGISTER", KTRACER_IOC_REGISTER, 0xc058b802UL);
-	bad |= check("KTRACER_IOC_OP", KTRACER_IOC_OP, 0x4028b803UL);
-	bad |= check("KTRACER_IOC_BATCH", KTRACER_IOC_BATCH, 0xc020b804UL);
-	bad |= check("KTRACER_IOC_CONFIG", KTRACER_IOC_CONFIG, 0x4018b805UL);
-	bad |= check("KTRACER_IOC_RESET", KTRACER_IOC_RESET, 0x4008b806UL);
-	bad |= check("KTRACER_IOC_KEVENTS", KTRACER_IOC_KEVENTS, 0xc020b807UL);
+	/* The ioctl numbers are ABI: they change only with KTRACER_ABI_MAJOR. */
+	bad |= check("KTRACER_IOC_VERSION", KTRACER_IOC_VERSION, 0xc010bc00UL);
+	bad |= check("KTRACER_IOC_ENABLE", KTRACER_IOC_ENABLE, 0x4010bc01UL);
+	bad |= check("KTRACER_IOC_REGISTER", KTRACER_IOC_REGISTER, 0xc058bc02UL);
+	bad |= check("KTRACER_IOC_OP", KTRACER_IOC_OP, 0x4028bc03UL);
+	bad |= check("KTRACER_IOC_BATCH", KTRACER_IOC_BATCH, 0xc020bc04UL);
+	bad |= check("KTRACER_IOC_CONFIG", KTRACER_IOC_CONFIG, 0x4018bc05UL);
+	bad |= check("KTRACER_IOC_RESET", KTRACER_IOC_RESET, 0x4008bc06UL);
+	bad |= check("KTRACER_IOC_KEVENTS", KTRACER_IOC_KEVENTS, 0xc020bc07UL);
 	bad |= check("offsetof(ktracer_record, ts)",
 		     offsetof(struct ktracer_record, ts), 8);
 	bad |= check("offsetof(ktracer_record, extra)",

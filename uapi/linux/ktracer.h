@@ -13,13 +13,17 @@
  * the version. Commands that change what is traced for everybody or read
  * other processes' records need CAP_PERFMON (or CAP_SYS_ADMIN) and fail
  * with EPERM without it, whoever opened the file: each command below says
- * whether it is privileged.
+ * whether it is privileged. The same holds for the debugfs files
+ * (/sys/kernel/debug/ktracer/, root's): a control written, or trace,
+ * stats, events or kevents read, by a process without CAP_PERFMON fails
+ * with EPERM, even on a file root opened.
  *
  * Unloading
  * ---------
  * The module is in use, and cannot be unloaded, while any file of it is
- * open or any of its pages is mapped (a mapping holds its file, even once
- * the descriptor is closed): delete_module(2) with O_NONBLOCK, as rmmod
+ * open (/dev/ktracer, or any file of /sys/kernel/debug/ktracer/) or any
+ * of its pages is mapped (a mapping holds its file, even once the
+ * descriptor is closed): delete_module(2) with O_NONBLOCK, as rmmod
  * calls it, then fails with EAGAIN (EWOULDBLOCK; rmmod says "Module
  * ktracer is in use") and changes nothing. Once every file is closed and
  * unmapped it succeeds, whatever kernel sources are on: they are
@@ -27,11 +31,12 @@
  *
  * Versioning
  * ----------
- * KTRACER_ABI_MAJOR changes only when an existing command changes meaning;
- * a program built against another major must refuse to run.
+ * KTRACER_ABI_MAJOR changes only when an existing command changes meaning
+ * or number; a program built against another major must refuse to run.
  * KTRACER_ABI_MINOR grows when commands or struct fields are added; a
  * program may use what its header knows once KTRACER_IOC_VERSION has
- * reported a minor at least as large.
+ * reported a minor at least as large. (Major 2 moved the commands from
+ * magic 0xB8 to 0xBC: major 1's numbers fail with ENOTTY.)
  *
  * How every command's argument is passed
  * --------------------------------------
@@ -46,19 +51,31 @@
  *    for something this kernel cannot do)
  *  - a member named "flags" with an unknown bit: EINVAL
  *  - a member named "__reserved*" not zero:     EINVAL
+ *  - an input member that no flag selects (where
+ *    a command's flags say which members to use)
+ *    not zero:                                  EINVAL (so that it can be
+ *    given a meaning later)
  *  - an argument pointer the kernel cannot read
  *    or write:                                  EFAULT
  *
  * When a command writes results back, it writes the first
  * min(caller's size, kernel's size) bytes and sets "size" to that number.
  * A failed command changes nothing, neither in the kernel nor in the
- * caller's struct (EFAULT while writing results back excepted).
+ * caller's struct (EFAULT while writing results back excepted; BATCH
+ * says what it applied, below).
  *
  * All members are fixed-width and naturally aligned, so a 32-bit process
  * on a 64-bit kernel passes the very same bytes. Pointers, when a command
  * takes one, travel as __u64.
  *
- * Unknown ioctl numbers fail with ENOTTY.
+ * The command numbers
+ * -------------------
+ * A command is known by the type (KTRACER_IOC_MAGIC), number and
+ * direction of its ioctl number; the size encoded in it is not looked
+ * at: the struct's "size" member rules. A program built against a later
+ * header, whose struct has grown (and with it the size in the number),
+ * thus reaches the same command and gets the answers above. A number
+ * with an unknown type, number or direction fails with ENOTTY.
  */
 #ifndef _UAPI_LINUX_KTRACER_H
 #define _UAPI_LINUX_KTRACER_H
@@ -68,11 +85,15 @@
 
 #define KTRACER_DEVICE		"/dev/ktracer"
 
-#define KTRACER_ABI_MAJOR	1
-#define KTRACER_ABI_MINOR	2
+#define KTRACER_ABI_MAJOR	2
+#define KTRACER_ABI_MINOR	0
 
-/* 0xB8 is unused in Documentation/userspace-api/ioctl/ioctl-number.rst. */
-#define KTRACER_IOC_MAGIC	0xB8
+/*
+ * No driver in Linux uses 0xBC: Documentation/userspace-api/ioctl/
+ * ioctl-number.rst lists none, from 6.1 to the 2025 mainline (which has
+ * 0xB8 twice, mrvl_cn10k_dpi.h and mshv.h, and 0xBA).
+ */
+#define KTRACER_IOC_MAGIC	0xBC
 
 /* Largest "size" any command accepts. */
 #define KTRACER_ARG_SIZE_MAX	4096
@@ -117,28 +138,58 @@ struct ktracer_enable {
 /*
  * Events
  * ------
- * A program names what it records once, and gets an id back. Names live
- * in one table for the whole system: registering the same name with the
- * same kind (and slot count) again, from any file, returns the same id.
+ * A program names what it records once, and gets an id back. A name
+ * belongs to the user who registered it: its owner is the effective uid
+ * that opened the file. Registering the same name with the same kind
+ * (and slot count) again, from any file of the same owner, returns the
+ * same id; another user registering that name gets an event of its own,
+ * with another id, its own counter total and its own kind. So no user
+ * can take a name from another, fill the table for it, or add to its
+ * counters. The kernel's own events (ids 1 to KTRACER_KEV_LAST, see
+ * "Kernel events") are everybody's, and nobody can register their names.
+ *
+ * Ids run from 1 to KTRACER_EVENT_ID_MAX. Each user holds at most
+ * KTRACER_EVENTS_MAX names. A name is in use while a file that registered
+ * it is open; a name no open file uses stays in the table, with its id,
+ * so that a reader still names the records of a program that exited,
+ * until space is needed: when its owner registers a new name with
+ * KTRACER_EVENTS_MAX names held, or when no id is free, the least
+ * recently released idle name is reclaimed (its id then names something
+ * else; ids are handed out in turn, so one comes back only after the
+ * others have been used). A reader that must name old records reads the
+ * events file (see ktracer-read) before their names can go.
  *
  * A span event has "slots": how many instances may be open at once, as
  * with several requests in flight. Slot i of an event is open from its
  * START to its STOP. Slots belong to the open file: one file is one
  * tracer, shared by all the threads of a program, and two files never
  * see each other's slots. A file must register an event (again) before
- * it uses it, which is where its slots are allocated.
+ * it uses it, which is where its slots are allocated. One file holds at
+ * most KTRACER_FILE_SLOTS_MAX slots, over all its span events.
+ *
+ * What a file costs the kernel (a few hundred bytes, a chunk of about
+ * 1.5 KiB per 64 consecutive ids it registered, 8 bytes a slot, and the
+ * names) is charged to the memory cgroup of the task that made the call.
  *
  * KTRACER_IOC_REGISTER. Unprivileged. Errors:
  *	EINVAL		unknown kind, flags or reserved; slots out of range
  *			(spans: 1..KTRACER_SLOTS_MAX, others: 0); empty name,
  *			or a byte outside printable ASCII (0x20-0x7e)
  *	ENAMETOOLONG	no NUL in the first KTRACER_NAME_MAX bytes of name
- *	EEXIST		the name is registered with another kind or slots,
- *			or is one of the kernel's own (see "Kernel events")
- *	ENOSPC		KTRACER_EVENTS_MAX names are registered already
+ *	EEXIST		this owner registered the name with another kind or
+ *			slots, or it is one of the kernel's own
+ *	ENOSPC		this owner holds KTRACER_EVENTS_MAX names, all in use
+ *			by open files; or every id is taken by a name in use
+ *			(it takes KTRACER_EVENT_ID_MAX / KTRACER_EVENTS_MAX,
+ *			about 16, users at their quota); or this file would
+ *			hold more than KTRACER_FILE_SLOTS_MAX slots
+ *	ENOMEM		out of memory (or over the cgroup's limit): nothing
+ *			was registered, nothing is left
  */
 #define KTRACER_NAME_MAX	64	/* bytes, with the NUL */
-#define KTRACER_EVENTS_MAX	1024	/* names in the table */
+#define KTRACER_EVENTS_MAX	1024	/* names one user holds */
+#define KTRACER_EVENT_ID_MAX	16383	/* ids: 1..KTRACER_EVENT_ID_MAX */
+#define KTRACER_FILE_SLOTS_MAX	16384	/* slots one file holds */
 #define KTRACER_SLOTS_MAX	1024	/* slots of one span event */
 
 enum ktracer_kind {
@@ -170,15 +221,23 @@ struct ktracer_register {
  * nanoseconds, the clock of every record), so that a library can queue
  * ops and submit them later without moving them in time; ts == 0 means
  * "when this call began" (one clock read per call, so all the ts == 0
- * ops of one batch share it). A ts in the future, or older than the start of this file's
- * previous OP or BATCH call, is refused with EINVAL: a program can delay
- * its records, not rewrite the past. (A library that queues per thread
- * flushes all its queues together for that reason.)
+ * ops of one batch share it). A ts in the future, or older than the
+ * file's bound, is refused with EINVAL: a program can delay its records,
+ * not rewrite the past. (A library that queues per thread flushes all
+ * its queues together for that reason.)
+ *
+ * The bound is the start of the latest OP or BATCH call of this file
+ * that applied at least one op. A call that applies nothing (it fails at
+ * its first op, whatever the errno, or is refused as a whole) does not
+ * move it; a call that applies at least one op, even if a later op of it
+ * fails, moves it to that call's start, never backwards: when threads
+ * call at once, the latest start wins, whatever order the calls end in.
+ * A call's start is never older than the bound it found.
  *
  * Errors, the same for OP and for each op of a BATCH:
  *	EINVAL	unknown op, flags or reserved; the event is not of the
  *		op's kind; slot or len non-zero where the op has none;
- *		ts in the future or older than the previous call
+ *		ts in the future or older than the bound
  *	ENOENT	no such event id, or this file has not registered it;
  *		STOP on a slot that is not open
  *	ERANGE	slot >= the event's slots
@@ -218,12 +277,19 @@ struct ktracer_op {
  *
  * If every op succeeds the call returns 0 with done == count. If op i
  * fails, ops 0..i-1 stay applied, nothing after i is, and the call fails
- * with op i's errno, after writing back done = i and error = -errno. If the
- * batch itself is invalid (EINVAL: flags, count 0 or above
- * KTRACER_BATCH_MAX, op_size below KTRACER_OP_SIZE_VER0 or above
- * KTRACER_ARG_SIZE_MAX; EFAULT: ops unreadable), nothing is applied and
- * done and error are not written: set them to 0 before the call to tell.
- * Each op's own size must equal op_size.
+ * with op i's errno, after writing back done = i and error = -errno.
+ * That holds for every i, 0 included, and for every way an op can fail:
+ * the errors of OP above, and also
+ *	EFAULT	op i cannot be read (the ops before it can, and are
+ *		applied, however the array is laid out in pages)
+ *	E2BIG	op_size is larger than the kernel's struct and op i has
+ *		a non-zero byte past it
+ *	EINVAL	op i's own size is not op_size
+ * Only if the batch itself is invalid is nothing applied and done and
+ * error not written (set them to 0 before the call to tell): EINVAL for
+ * flags, count 0 or above KTRACER_BATCH_MAX, op_size below
+ * KTRACER_OP_SIZE_VER0 or above KTRACER_ARG_SIZE_MAX; the struct's own
+ * errors (size, EFAULT).
  */
 #define KTRACER_BATCH_MAX	4096
 
@@ -297,10 +363,12 @@ struct ktracer_record {
  *
  * pid and tid say which task a record is about, which is not always the
  * one the CPU was running: a START of sched.running is about the task
- * switched to. Spans on a CPU (sched.running, irq, softirq) use the CPU
- * as the slot. A STOP's extra is the time since its START (syscall
- * excepted), and a STOP without a recorded START is not written: a
- * source switched on mid-span starts with the next START. Instants are
+ * switched to. They are the kernel's global pids (those of the initial pid
+ * namespace), whoever switched the source on. Spans on a CPU
+ * (sched.running, irq, softirq) use the CPU as the slot. A STOP's extra
+ * is the time since its START (syscall excepted), and a STOP without a
+ * recorded START is not written: a source switched on mid-span starts
+ * with the next START. Instants are
  * LOG records whose message is the task's comm (at most 16 bytes, no
  * NUL).
  *
@@ -335,30 +403,51 @@ struct ktracer_record {
  *   9  block.rq       START  BLOCK    issuer    entry  message: struct
  *                     STOP   BLOCK    issuer    entry  ktracer_block
  *
- * Block requests are matched issue to completion by device and sector in
- * a table of KTRACER_BLOCK_INFLIGHT entries; the slot is the entry. A
- * completion with no issue in the table (issued before the source was on,
- * or the table was full) writes nothing and is counted in "unmatched";
- * an issue that finds the table full is counted in "table_full"
- * (debugfs "kevents" shows both).
+ * Block requests are matched issue to completion by the kernel's request
+ * itself (not by device and sector: flushes all have sector 0) in a table
+ * of KTRACER_BLOCK_INFLIGHT entries; the slot is the entry. A request's
+ * START is written when it is first issued, and its STOP when it is done
+ * as a whole, with the START's device, op, sector and size: a request
+ * completed in parts has one STOP, after its last part, and a request
+ * requeued and issued again stays one span, from its first issue. A
+ * request issued again while its entry is open without a requeue (a
+ * completion the table missed) gets a new START in it, and the stale
+ * entry is counted in "replaced". A completion with no issue in the
+ * table (issued before the source was on, or the table was full, or
+ * never issued: the block layer completes a request asking for a flush,
+ * an fsync()'s, after issuing a flush request of its own, which has its
+ * START and STOP) writes nothing and is counted in "unmatched"; an
+ * issue that finds the table full is counted in "table_full". debugfs
+ * "kevents" shows these as block_unmatched, block_table_full and
+ * block_replaced, and the entries open now as block_inflight: 0 once
+ * every request issued while BLOCK was on is done.
  *
  * The pid filter selects the processes (and all their threads) whose
  * SCHED, TASK and SYSCALL records are written; empty, it selects every
  * process, except for SYSCALL, which never records every process: it
- * needs a filter. IRQ, SOFTIRQ and BLOCK are about CPUs and devices, not
- * processes, and are not filtered.
+ * needs a filter. Its pids are process ids (a thread's tid other than
+ * its process's pid names no process) as the pid namespace of the caller
+ * setting it sees them, and debugfs "kevents" shows them as its reader's
+ * namespace does (0: not there). The filter holds the processes, not the
+ * numbers: once a process has exited the filter selects nothing for it,
+ * even if its pid is given to another process. IRQ, SOFTIRQ and BLOCK
+ * are about CPUs and devices, not processes, and are not filtered.
  *
  * A kernel without one of the tracepoints (a kernel without a block
  * layer, say) cannot have that source on: "available" says which it has.
  *
  * KTRACER_IOC_KEVENTS. Privileged. Sets what flags names, then reports
- * the sources on and available (flags 0 only reports):
+ * the sources on and available (flags 0 only reports). The members that
+ * flags does not name must be 0 on input:
  *	EINVAL		unknown flags or source bits; reserved not 0; npids
  *			above KTRACER_PIDS_MAX; a pid <= 0; SYSCALL on with
- *			an empty filter
+ *			an empty filter; sources without
+ *			KTRACER_KEVENTS_SOURCES, or pids or npids without
+ *			KTRACER_KEVENTS_PIDS, not 0
+ *	ESRCH		a pid names no process in the caller's pid namespace
  *	EOPNOTSUPP	a source asked for is not available
  *	EFAULT		pids cannot be read
- *	ENOMEM		no memory to attach a source
+ *	ENOMEM		no memory for the filter or to attach a source
  * On error nothing changes.
  */
 enum ktracer_kernel_event {
@@ -383,7 +472,7 @@ enum ktracer_kernel_event {
 #define KTRACER_SRC_IRQ		0x04	/* irq_handler_entry/exit */
 #define KTRACER_SRC_SOFTIRQ	0x08	/* softirq_entry/exit */
 #define KTRACER_SRC_SYSCALL	0x10	/* raw_syscalls:sys_enter/exit */
-#define KTRACER_SRC_BLOCK	0x20	/* block_rq_issue/complete */
+#define KTRACER_SRC_BLOCK	0x20	/* block_rq_issue/requeue/complete */
 #define KTRACER_SRC_ALL		0x3f
 
 #define KTRACER_PIDS_MAX	64	/* processes in the pid filter */
@@ -427,12 +516,25 @@ struct ktracer_block {
  * Mode DISCARD: a full buffer drops new records (counted in "lost"; a
  * LOST record says how many, where room was found again). Mode OVERWRITE
  * (a flight recorder): the writer frees the oldest records to make room
- * (counted in "overwritten").
+ * (counted in "overwritten"). It frees only finished, published records,
+ * so it too drops a new record, counted in "lost" and told by a LOST
+ * record as in DISCARD, when it cannot make room:
+ *  - interrupts that came while a record was being written on this CPU
+ *    (kernel sources, below) wrote records under it that fill the rest of
+ *    the buffer: they are published with the interrupted record, after it;
+ *  - the reader moved its tail 16 times while one record looked for room.
+ * In either mode a record is also dropped, and counted in "lost", when
+ * writers nest more than 8 deep on one CPU (a task, a softirq, a hardirq
+ * and an NMI are 4). So in OVERWRITE mode, with no kernel source on and
+ * a reader that does not race the kernel for the tail that often, lost
+ * stays 0: every record written is read, overwritten or still unread.
  *
- * KTRACER_IOC_CONFIG. Privileged. The members named by flags are set
- * (flags 0 sets nothing and succeeds):
+ * KTRACER_IOC_CONFIG. Privileged. The members named by flags are set,
+ * the others must be 0 (flags 0 sets nothing and succeeds):
  *	EINVAL	unknown flags or mode; buffer_size not a power of two in
- *		KTRACER_BUFFER_MIN..KTRACER_BUFFER_MAX; reserved not 0
+ *		KTRACER_BUFFER_MIN..KTRACER_BUFFER_MAX; reserved not 0;
+ *		mode without KTRACER_CONFIG_MODE, or buffer_size without
+ *		KTRACER_CONFIG_BUFFER_SIZE, not 0
  *	EBUSY	buffer_size while a buffer is mapped
  *	ENOMEM	no memory for the new buffers (the old ones stay)
  * A new buffer_size empties the buffers and zeroes their counters.
@@ -488,6 +590,13 @@ struct ktracer_reset {
  *	EPERM	a buffer, without privilege; PROT_WRITE on anything but
  *		exactly a reader page (and mprotect cannot add it later)
  * While a buffer is mapped, its size cannot change and RESET is refused.
+ *
+ * A mapping always shows the kernel's pages: after madvise(MADV_DONTNEED)
+ * (or anything else that drops them from the page tables) the next access
+ * brings the same pages back, and a write to a reader page still reaches
+ * the kernel. A mapping a child inherits by fork(), one moved by mremap()
+ * (which cannot make it larger) and each piece of one partly unmapped
+ * count as mappings of the buffer until they are unmapped too.
  */
 #define KTRACER_STATE_MAGIC	0x6b74726163657201ULL	/* "ktracer\1" */
 #define KTRACER_META_MAGIC	0x6b74726163657202ULL	/* "ktracer\2" */
@@ -555,7 +664,13 @@ struct ktracer_state {
  * where PAD and LOST records count nowhere.
  *
  * poll() on the file (a privileged reader) reports EPOLLIN when some
- * CPU's unread bytes reach its reader->watermark (0: data_size / 2).
+ * CPU's unread bytes reach its reader->watermark (0, or more than
+ * data_size: data_size / 2). A reader that starts waiting just as a
+ * writer reaches the watermark is never left asleep: either its poll()
+ * sees the new head or the writer sees it waiting and wakes it (a full
+ * barrier in poll() after it queues itself, before it reads the heads,
+ * pairs with one in the writer after it publishes a head, before it looks
+ * for waiters).
  */
 struct ktracer_reader {
 	__u64 tail;		/* reader-owned: first byte not consumed */
@@ -571,7 +686,7 @@ struct ktracer_meta {
 	__u64 head;		/* kernel-owned: end of published records */
 	__u64 written;		/* records the CPU tried to write */
 	__u64 bytes;		/* bytes of the records written to data */
-	__u64 lost;		/* records dropped: buffer full (DISCARD) */
+	__u64 lost;		/* records dropped: see "The buffers" */
 	__u64 overwritten;	/* records freed unread (OVERWRITE) */
 	__u64 tail_resets;	/* times the kernel found tail corrupt */
 };

@@ -131,7 +131,7 @@ struct ktracer {
 	size_t state_len;		/* bytes mapped; 0: not a mapping */
 	ktl_ioctl_fn ioctl;
 	void *ioctl_ctx;		/* the unit tests' */
-	struct ktl_event *events;	/* [KTRACER_EVENTS_MAX + 1] */
+	struct ktl_event *events;	/* [KTRACER_EVENT_ID_MAX + 1] */
 
 	/* Flushes, queues[], declarations and stats: under lock. */
 	pthread_mutex_t lock;

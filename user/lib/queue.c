@@ -111,7 +111,7 @@ static int ktl_check(const struct ktracer_queue *q, uint16_t op,
 	const struct ktl_event *ev;
 	uint32_t kind;
 
-	if (event == 0 || event > KTRACER_EVENTS_MAX)
+	if (event == 0 || event > KTRACER_EVENT_ID_MAX)
 		return -ENOENT;
 	ev = &q->events[event];
 	/* Pairs with the release in ktl_event_set(): slots are there. */

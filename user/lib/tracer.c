@@ -105,7 +105,7 @@ int ktl_tracer_new(const struct ktl_config *cfg, struct ktracer **tp)
 		return err;
 	}
 
-	t->events = calloc(KTRACER_EVENTS_MAX + 1, sizeof(*t->events));
+	t->events = calloc(KTRACER_EVENT_ID_MAX + 1, sizeof(*t->events));
 	t->queues = calloc(cfg->max_queues, sizeof(*t->queues));
 	t->touched = calloc(KTRACER_EVENTS_MAX, sizeof(*t->touched));
 	if (!(cfg->flags & KTRACER_LIB_UNBATCHED)) {
@@ -117,7 +117,7 @@ int ktl_tracer_new(const struct ktl_config *cfg, struct ktracer **tp)
 		ktl_tracer_free(t);
 		return -ENOMEM;
 	}
-	for (i = 0; i <= KTRACER_EVENTS_MAX; i++)
+	for (i = 0; i <= KTRACER_EVENT_ID_MAX; i++)
 		atomic_init(&t->events[i].kind, 0);
 	*tp = t;
 	return 0;
@@ -135,7 +135,7 @@ int ktl_tracer_free(struct ktracer *t)
 	for (i = 0; t->queues && i < t->cfg.max_queues; i++)
 		if (t->queues[i])
 			ktl_queue_free(t->queues[i]);
-	for (i = 0; t->events && i <= KTRACER_EVENTS_MAX; i++) {
+	for (i = 0; t->events && i <= KTRACER_EVENT_ID_MAX; i++) {
 		free(t->events[i].open);
 		free(t->events[i].work);
 	}
@@ -229,7 +229,7 @@ static int ktl_event_set(struct ktracer *t, uint32_t id, uint32_t kind,
 	uint32_t words, old;
 
 	/* Ids the kernel cannot give, or a name with two kinds. */
-	if (id == 0 || id > KTRACER_EVENTS_MAX)
+	if (id == 0 || id > KTRACER_EVENT_ID_MAX)
 		return -EPROTO;
 	ev = &t->events[id];
 	old = atomic_load_explicit(&ev->kind, memory_order_relaxed);

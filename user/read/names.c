@@ -38,7 +38,7 @@ void kr_names_init(struct kr_names *n)
 	int len;
 
 	memset(n, 0, sizeof(*n));
-	for (id = 0; id <= KTRACER_EVENTS_MAX; id++) {
+	for (id = 0; id <= KTRACER_EVENT_ID_MAX; id++) {
 		if (id && id <= KTRACER_KEV_LAST) {
 			kr_names_set(n, id, kev[id].kind, 0, kev[id].name,
 				     strlen(kev[id].name));
@@ -54,7 +54,7 @@ void kr_names_set(struct kr_names *n, uint32_t id, uint32_t kind,
 {
 	struct kr_evname *e;
 
-	if (id == 0 || id > KTRACER_EVENTS_MAX)
+	if (id == 0 || id > KTRACER_EVENT_ID_MAX)
 		return;
 	e = &n->ev[id];
 	e->known = true;
@@ -94,10 +94,10 @@ static bool kr_num(const char **s, const char *end, uint32_t *v)
 	return true;
 }
 
-/* "ID KIND SLOTS NAME" from [s, end), no newline. */
+/* "ID KIND SLOTS UID NAME" from [s, end), no newline. */
 static bool kr_line(struct kr_names *n, const char *s, const char *end)
 {
-	uint32_t id, slots, kind;
+	uint32_t id, slots, kind, uid;
 	const char *k;
 
 	if (!kr_num(&s, end, &id) || s == end || *s++ != ' ')
@@ -106,9 +106,10 @@ static bool kr_line(struct kr_names *n, const char *s, const char *end)
 		;
 	kind = kr_kind_of(k, (size_t)(s - k));
 	if (s == end || *s++ != ' ' || !kr_num(&s, end, &slots) ||
+	    s == end || *s++ != ' ' || !kr_num(&s, end, &uid) ||
 	    s == end || *s++ != ' ' || s == end)
 		return false;
-	if (id == 0 || id > KTRACER_EVENTS_MAX)
+	if (id == 0 || id > KTRACER_EVENT_ID_MAX)
 		return false;
 	kr_names_set(n, id, kind, slots, s, (size_t)(end - s));
 	return true;

@@ -19,7 +19,7 @@
 
 #include <linux/ktracer.h>
 
-#define KR_EVENTS_HEADER	"# id kind slots name"
+#define KR_EVENTS_HEADER	"# id kind slots uid name"
 
 struct kr_evname {
 	bool known;		/* named by the file or the kernel's table */
@@ -33,13 +33,13 @@ struct kr_evname {
 };
 
 struct kr_names {
-	struct kr_evname ev[KTRACER_EVENTS_MAX + 1];
+	struct kr_evname ev[KTRACER_EVENT_ID_MAX + 1];
 	uint64_t lines_bad;	/* lines of the file that could not be read */
 };
 
 /* Every id unknown ("event#ID") but the kernel's own. */
 void kr_names_init(struct kr_names *n);
-/* Name @id (1..KTRACER_EVENTS_MAX); a longer name is cut. */
+/* Name @id (1..KTRACER_EVENT_ID_MAX); a longer name is cut. */
 void kr_names_set(struct kr_names *n, uint32_t id, uint32_t kind,
 		  uint32_t slots, const char *name, size_t len);
 /*
@@ -51,7 +51,7 @@ int kr_names_parse(struct kr_names *n, const char *text, size_t len);
 static inline const struct kr_evname *kr_names_get(const struct kr_names *n,
 						   uint32_t id)
 {
-	return &n->ev[id <= KTRACER_EVENTS_MAX ? id : 0];
+	return &n->ev[id <= KTRACER_EVENT_ID_MAX ? id : 0];
 }
 
 #endif /* KR_NAMES_H */

@@ -31,7 +31,7 @@ enum kr_why {
 	KR_OK = 0,
 	KR_BAD_SHORT,		/* shorter than the record header */
 	KR_BAD_TYPE,		/* unknown record type */
-	KR_BAD_EVENT,		/* event id 0 or above KTRACER_EVENTS_MAX */
+	KR_BAD_EVENT,		/* event id 0 or above KTRACER_EVENT_ID_MAX */
 	KR_BAD_LEN,		/* len and size disagree */
 	KR_BAD_KIND,		/* a type its (kernel) event never has */
 	KR_BAD_SLOT,		/* slot out of range for its event */
@@ -78,7 +78,7 @@ static inline enum kr_why kr_rec_check(const struct ktracer_record *r)
 	if (r->type < KTRACER_REC_LOST || r->type > KTRACER_REC_LOG)
 		return KR_BAD_TYPE;
 	if (r->type == KTRACER_REC_LOST ? r->event != 0 :
-	    r->event == 0 || r->event > KTRACER_EVENTS_MAX)
+	    r->event == 0 || r->event > KTRACER_EVENT_ID_MAX)
 		return KR_BAD_EVENT;
 	if (r->len > KTRACER_LOG_MAX ||
 	    r->size != KR_REC_HDR + ((r->len + 7) & ~7u))

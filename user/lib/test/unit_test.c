@@ -515,7 +515,7 @@ static void test_arguments(void)
 	REQUIRE(rig_open(&r, 0, 0, 0) == 0, "rig");
 	q = r.q;
 	CHECK_RET(-ENOENT, ktracer_start(q, 0, 0, 0));
-	CHECK_RET(-ENOENT, ktracer_start(q, KTRACER_EVENTS_MAX + 1, 0, 0));
+	CHECK_RET(-ENOENT, ktracer_start(q, KTRACER_EVENT_ID_MAX + 1, 0, 0));
 	CHECK_RET(-ENOENT, ktracer_start(q, UINT32_MAX, 0, 0));
 	CHECK_RET(-ENOENT, ktracer_start(q, 5, 0, 0));	/* not declared */
 	CHECK_RET(-EINVAL, ktracer_start(q, r.gauge, 0, 0));

@@ -50,7 +50,10 @@ void ku_pipe_init(struct ku_pipe *p, const struct ku_pipe_cfg *cfg)
 	struct kr_model_cfg mc;
 	unsigned int i;
 
+	static struct kr_names names;
+
 	memset(p, 0, sizeof(*p));
+	p->names = &names;
 	p->ncpu = cfg->ncpu ? cfg->ncpu : 2;
 	p->mode = cfg->mode ? cfg->mode : KTRACER_MODE_DISCARD;
 	p->trace = !cfg->no_trace;
@@ -65,7 +68,7 @@ void ku_pipe_init(struct ku_pipe *p, const struct ku_pipe_cfg *cfg)
 	if (kr_merge_init(&p->merge, p->ncpu, cfg->fifo_size ?
 			  cfg->fifo_size : 256 << 10, 1000))
 		abort();
-	kr_names_init(&p->names);
+	kr_names_init(p->names);
 	if (kr_out_init(&p->out, 64 << 10, ku_buf_write, &p->doc))
 		abort();
 	if (p->trace)
@@ -75,7 +78,7 @@ void ku_pipe_init(struct ku_pipe *p, const struct ku_pipe_cfg *cfg)
 	p->outs.json = p->trace ? &p->json : NULL;
 	p->outs.statsd = p->metrics ? &p->statsd : NULL;
 	mc = (struct kr_model_cfg){
-		.ncpu = p->ncpu, .names = &p->names, .ctx = p,
+		.ncpu = p->ncpu, .names = p->names, .ctx = p,
 		.reload_names = ku_reload, .comm = ku_comm,
 		.max_tracks = cfg->max_tracks, .max_threads = cfg->max_threads,
 		.sysfs = cfg->sysfs,

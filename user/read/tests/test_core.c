@@ -10,20 +10,20 @@ void names_parse(void)
 {
 	struct kr_names *n = malloc(sizeof(*n));
 	const char *text =
-		"# id kind slots name\n"
-		"1 span 2 sched.running\n"
-		"10 span 4 db query\n"
-		"11 gauge 0 queue.depth\n"
-		"12 counter 0 bytes\n"
-		"13 log 0 audit \"log\"\n"
+		"# id kind slots uid name\n"
+		"1 span 2 0 sched.running\n"
+		"10 span 4 1000 db query\n"
+		"11 gauge 0 1000 queue.depth\n"
+		"12 counter 0 0 bytes\n"
+		"13 log 0 65534 audit \"log\"\n"
 		"\n"
-		"0 span 1 zero\n"			/* no id 0 */
-		"5000 span 1 too.big\n"			/* past the table */
-		"14 weird 0 odd kind\n"			/* kept, kind unknown */
-		"15 span\n"				/* cut */
-		"x span 1 nan\n"
-		"16 span 1 " "0123456789012345678901234567890123456789012345678901234567890123456789\n"
-		"17 log 0 last, no newline";
+		"0 span 1 0 zero\n"			/* no id 0 */
+		"20000 span 1 0 too.big\n"		/* past the ids */
+		"14 weird 0 0 odd kind\n"		/* kept, kind unknown */
+		"15 span 1 noname\n"			/* no uid */
+		"x span 1 0 nan\n"
+		"16 span 1 0 " "0123456789012345678901234567890123456789012345678901234567890123456789\n"
+		"17 log 0 0 last, no newline";
 
 	kr_names_init(n);
 	CHECK(!strcmp(n->ev[KTRACER_KEV_SYSCALL].name, "syscall"));
@@ -41,7 +41,7 @@ void names_parse(void)
 	CHECK(!n->ev[15].known);
 	CHECK_EQ(n->ev[16].len, KTRACER_NAME_MAX - 1);
 	CHECK(!strcmp(n->ev[17].name, "last, no newline"));
-	CHECK_EQ(kr_names_parse(n, "# id kind slots nam\n", 20), -1);
+	CHECK_EQ(kr_names_parse(n, "# id kind slots uid nam\n", 24), -1);
 	CHECK_EQ(kr_names_parse(n, "", 0), -1);
 	free(n);
 }

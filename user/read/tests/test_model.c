@@ -21,11 +21,11 @@
 
 static void ku_names(struct ku_pipe *p)
 {
-	kr_names_set(&p->names, EV_QUERY, KTRACER_KIND_SPAN, 4, "db.query", 8);
-	kr_names_set(&p->names, EV_DEPTH, KTRACER_KIND_GAUGE, 0, "queue.depth", 11);
-	kr_names_set(&p->names, EV_BYTES, KTRACER_KIND_COUNTER, 0, "bytes", 5);
-	kr_names_set(&p->names, EV_AUDIT, KTRACER_KIND_LOG, 0, "audit", 5);
-	kr_names_set(&p->names, EV_ONE, KTRACER_KIND_SPAN, 1, "tick", 4);
+	kr_names_set(p->names, EV_QUERY, KTRACER_KIND_SPAN, 4, "db.query", 8);
+	kr_names_set(p->names, EV_DEPTH, KTRACER_KIND_GAUGE, 0, "queue.depth", 11);
+	kr_names_set(p->names, EV_BYTES, KTRACER_KIND_COUNTER, 0, "bytes", 5);
+	kr_names_set(p->names, EV_AUDIT, KTRACER_KIND_LOG, 0, "audit", 5);
+	kr_names_set(p->names, EV_ONE, KTRACER_KIND_SPAN, 1, "tick", 4);
 }
 
 static void ku_start(struct ku_pipe *p, const struct ku_pipe_cfg *cfg)
@@ -474,7 +474,7 @@ void model_hostile_names(void)
 	const char *doc;
 
 	ku_start(&p, &cfg);
-	kr_names_set(&p.names, EV_QUERY, KTRACER_KIND_SPAN, 4, name,
+	kr_names_set(p.names, EV_QUERY, KTRACER_KIND_SPAN, 4, name,
 		     sizeof(name) - 1);
 	ku_put(&p, 0, KTRACER_REC_START, EV_QUERY, US(1), 1, 1, 0, 0, 0);
 	ku_put(&p, 0, KTRACER_REC_STOP, EV_QUERY, US(2), 1, 1, 0, 0, US(1));
@@ -500,7 +500,7 @@ void model_names_reload(void)
 	const char *doc;
 
 	ku_pipe_init(&p, &cfg);
-	p.reload_text = "# id kind slots name\n30 gauge 0 late.gauge\n";
+	p.reload_text = "# id kind slots uid name\n30 gauge 0 1000 late.gauge\n";
 	ku_put(&p, 0, KTRACER_REC_GAUGE, 30, US(1), 1, 1, 0, 1, 0);
 	ku_put(&p, 0, KTRACER_REC_GAUGE, 30, US(2), 1, 1, 0, 2, 0);
 	/* an id the file never names: asked once, then "event#31" */

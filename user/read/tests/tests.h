@@ -25,7 +25,7 @@ struct ku_pipe {
 	struct fake_ring fr[KU_CPUS_MAX];
 	struct kr_ring *ringp[KU_CPUS_MAX];
 	struct kr_merge merge;
-	struct kr_names names;
+	struct kr_names *names;	/* one for all pipes: too big for a stack */
 	struct kr_model *model;
 	struct ku_buf doc;
 	struct kr_out out;
