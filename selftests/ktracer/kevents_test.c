@@ -2135,6 +2135,14 @@ TEST_F_TIMEOUT(kev, pids_in_namespace, 60)
 
 	if (!(self->available & KTRACER_SRC_TASK))
 		SKIP(return, "TASK is not available");
+	/* The debug kernel is built without CONFIG_PID_NS. */
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child)
+		_exit(unshare(CLONE_NEWPID) ? 1 : 0);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	if (status)
+		SKIP(return, "this kernel has no pid namespaces (CONFIG_PID_NS)");
 	ASSERT_RET(0, kt_rings_map(self->fd, &self->rings));
 	ASSERT_EQ(0, pipe(p));
 	child = fork();

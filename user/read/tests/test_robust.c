@@ -202,7 +202,7 @@ void robust_absurd_counters(void)
 	ku_put(&p, 0, KTRACER_REC_START, 20, 400, 1, 1, UINT32_MAX, 0, 0);
 	ku_put_msg(&p, 0, KTRACER_REC_START, KTRACER_RECF_KERNEL,
 		   KTRACER_KEV_IRQ, 401, 1, 1, 999999, 0, 0, NULL, 0);
-	ku_put(&p, 0, KTRACER_REC_START, 5000, 402, 1, 1, 0, 0, 0);
+	ku_put(&p, 0, KTRACER_REC_START, KTRACER_EVENT_ID_MAX + 1, 402, 1, 1, 0, 0, 0);
 	ku_put(&p, 0, 99, 20, 403, 1, 1, 0, 0, 0);
 	ku_put_msg(&p, 0, KTRACER_REC_GAUGE, KTRACER_RECF_KERNEL,
 		   KTRACER_KEV_EXIT, 404, 1, 1, 0, 0, 0, NULL, 0);
