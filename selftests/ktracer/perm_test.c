@@ -369,25 +369,45 @@ static void debugfs_handed(int unused)
 }
 
 /*
+ * A gauge recorded by root, then the debugfs files @names opened with
+ * @flags into @fds, for a test to hand to an unprivileged process.
+ * Returns 0, or the errno of the first file that does not open.
+ */
+static int gauge_and_open(int fd, const char *const *names, size_t n,
+			  int flags, int *fds)
+{
+	char path[128];
+	int64_t id;
+	size_t i;
+
+	id = kt_register(fd, KTRACER_KIND_GAUGE, 0, "perm.gauge");
+	if (id <= 0 || kt_op(fd, KTRACER_OP_GAUGE, id, 0, 42))
+		return EINVAL;
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), KT_DEBUGFS "/%s", names[i]);
+		fds[i] = open(path, flags);
+		if (fds[i] < 0)
+			return errno;
+	}
+	return 0;
+}
+
+/*
  * Control files root opened for writing, handed to an unprivileged
  * process: the writer's privilege counts, as for the ioctls.
  */
 TEST_F(perm, debugfs_handed_eperm)
 {
+	const char *names[NR_CONTROLS];
 	struct kt_kevents_file f;
-	char path[128], buf[32];
-	int64_t id;
+	char buf[32];
 	size_t i;
 	int ret;
 
-	id = kt_register(self->fd, KTRACER_KIND_GAUGE, 0, "perm.gauge");
-	ASSERT_LT(0, id);
-	ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_GAUGE, id, 0, 42));
-	for (i = 0; i < NR_CONTROLS; i++) {
-		snprintf(path, sizeof(path), KT_DEBUGFS "/%s", controls[i][0]);
-		control_fds[i] = open(path, O_WRONLY);
-		ASSERT_LE(0, control_fds[i]) TH_LOG("%s: %s", path, strerror(errno));
-	}
+	for (i = 0; i < NR_CONTROLS; i++)
+		names[i] = controls[i][0];
+	ASSERT_EQ(0, gauge_and_open(self->fd, names, NR_CONTROLS, O_WRONLY,
+				    control_fds));
 	ret = kt_run_unprivileged(debugfs_handed, -1);
 	for (i = 0; i < NR_CONTROLS; i++)
 		close(control_fds[i]);
@@ -428,19 +448,12 @@ static void debugfs_read_handed(int unused)
  */
 TEST_F(perm, debugfs_handed_read_eperm)
 {
-	char path[128], buf[64];
-	int64_t id;
+	char buf[64];
 	size_t i;
 	int ret;
 
-	id = kt_register(self->fd, KTRACER_KIND_GAUGE, 0, "perm.gauge");
-	ASSERT_LT(0, id);
-	ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_GAUGE, id, 0, 42));
-	for (i = 0; i < NR_READERS; i++) {
-		snprintf(path, sizeof(path), KT_DEBUGFS "/%s", readers[i]);
-		reader_fds[i] = open(path, O_RDONLY);
-		ASSERT_LE(0, reader_fds[i]) TH_LOG("%s: %s", path, strerror(errno));
-	}
+	ASSERT_EQ(0, gauge_and_open(self->fd, readers, NR_READERS, O_RDONLY,
+				    reader_fds));
 	ret = kt_run_unprivileged(debugfs_read_handed, -1);
 	for (i = 0; i < NR_READERS; i++) {
 		EXPECT_LT(0, read(reader_fds[i], buf, sizeof(buf)))
