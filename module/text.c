@@ -42,12 +42,16 @@ struct kt_iter {
 	u32 cpu;			/* cur's */
 	u32 mode;
 	u32 nr_cpus;
-	union {
+	struct {
 		struct ktracer_record rec;
-		u8 bytes[sizeof(struct ktracer_record) + KTRACER_LOG_MAX];
+		u8 msg[KTRACER_LOG_MAX];	/* printed as rec's payload */
 	} cur;
 	struct kt_cursor c[];
 };
+
+/* kt_print_rec() finds the message right after the header. */
+static_assert(offsetof(struct kt_iter, cur.msg) ==
+	      offsetof(struct kt_iter, cur.rec) + sizeof(struct ktracer_record));
 
 /*
  * The next line of one CPU into c->hdr, or c->done. Called under RCU
@@ -135,8 +139,8 @@ static bool kt_cur_take(struct kt_iter *it, struct kt_cpu_buf *cb,
 		return true;
 	}
 	/* kt_rec_ok(): the message is inside the record, so the data. */
-	memcpy(&it->cur.rec + 1,
-	       cb->data + ((c->pos + sizeof(c->hdr)) & cb->mask), len);
+	memcpy(it->cur.msg, cb->data + ((c->pos + sizeof(c->hdr)) & cb->mask),
+	       len);
 	it->cur.rec.len = len;
 	smp_rmb();	/* [T1] */
 	tail = READ_ONCE(cb->reader->tail);

@@ -2096,7 +2096,14 @@ TEST_F_TIMEOUT(kev, block_requests_match, 120)
 	       requeues);
 	EXPECT_LE(FLUSH_WORKERS * FLUSH_WRITES, starts - flushes);
 	EXPECT_LT(0, flushes);
-	EXPECT_LT(0, requeues) TH_LOG("no requeue: mbps=1 did not throttle");
+	/*
+	 * 6.1's null_blk requeues what mbps=1 throttles (block_rq_requeue
+	 * fires, 37 times in a run); 6.12's throttled the same load with
+	 * no block_rq_requeue at all, so from 6.12 on the spans are only
+	 * checked to match and close, as above.
+	 */
+	if (kt_kernel_older(6, 12))
+		EXPECT_LT(0, requeues) TH_LOG("no requeue: mbps=1 did not throttle");
 	kt_rings_unmap(&self->rings);
 	close(self->dev_fd);
 	self->dev_fd = -1;

@@ -21,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 
 #include <linux/ktracer.h>
@@ -55,6 +56,20 @@
 	struct ktracer_op __kt_op = kt_mkop(opcode, event, slot, value);	\
 	ASSERT_ERRNO(err, ioctl(fd, KTRACER_IOC_OP, &__kt_op));		\
 } while (0)
+
+/*
+ * Whether the running kernel is older than @major.@minor: for the few
+ * behaviours of the kernel itself (not of ktracer) that tests see change.
+ */
+static inline int kt_kernel_older(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return 0;
+	return ma < major || (ma == major && mi < minor);
+}
 
 /* Read a small text file into @buf, without the trailing newline. */
 static inline int kt_read_text(const char *path, char *buf, size_t len)
