@@ -38,8 +38,11 @@ while IFS= read -r line; do
 done < "$FRAG"
 [ $bad = 0 ] || exit 1
 
+# "modules" for Module.symvers, which modules built against this tree
+# need: 6.12's tree writes only vmlinux.symvers without it (6.1's wrote
+# both), and modpost then finds no kernel symbol at all.
 start=$(date +%s)
-if ! make -s -C "$KSRC" O="$OUT" -j"$(nproc)" bzImage modules_prepare \
+if ! make -s -C "$KSRC" O="$OUT" -j"$(nproc)" bzImage modules modules_prepare \
 	> "$OUT/build.log" 2>&1; then
 	tail -n 30 "$OUT/build.log" >&2
 	echo "debug-kernel: build failed, full log in $OUT/build.log" >&2
