@@ -163,10 +163,11 @@ unpack_image "$K612" "$H612"
 SID=$CACHE/sid
 if [ ! -e "$SID/.ok" ]; then
 	[ "$(id -u)" = 0 ] || die "need root to debootstrap sid"
-	mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
-		/etc/apt/sources.list.d/*.sources 2>/dev/null |
+	# (cat fails on a pattern that matches nothing: || true for pipefail)
+	mirror=$( (cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+		/etc/apt/sources.list.d/*.sources 2>/dev/null || true) |
 		sed -n -e 's|^deb \(\[[^]]*\] \)\?\(https\?://[^ ]*/debian\)/\? .*|\2|p' \
-			-e 's|^URIs: *\(https\?://[^ ]*/debian\)/\?$|\1|p' | head -n 1)
+			-e 's|^URIs: *\(https\?://[^ ]*/debian\)/\?$|\1|p' | awk 'NR == 1')
 	[ -n "$mirror" ] || die "no Debian mirror in /etc/apt/sources.list*"
 	say "debootstrap sid from $mirror into $SID (a few minutes)"
 	rm -rf "$SID" "$SID.tmp"
