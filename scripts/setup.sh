@@ -175,7 +175,11 @@ if [ ! -e "$SID/.ok" ]; then
 		die "debootstrap sid failed; see $CACHE/sid.log"
 	# The chroot's apt trusts the mirror as the host's does (a mirror
 	# that is a dated snapshot has a Release file past its Valid-Until).
-	if apt-config dump | grep -qix 'Acquire::Check-Valid-Until "false";'; then
+	# (apt-config shell, not a pipe into grep -q: under pipefail its
+	# early exit fails the pipe)
+	cvu=
+	eval "$(apt-config shell cvu Acquire::Check-Valid-Until)"
+	if [ "$cvu" = false ]; then
 		echo 'Acquire::Check-Valid-Until "false";' \
 			> "$SID.tmp/etc/apt/apt.conf.d/99ktracer"
 	fi
