@@ -5,6 +5,10 @@
  * older kernel spells differently is given that newer spelling here. Each
  * shim names the kernel commit that made it necessary, and goes when the
  * oldest supported kernel (README, "Supported kernels") has that commit.
+ *
+ * No shim is needed for v6.12's cb787f4ac0c2 ("[tree-wide] finally take
+ * no_llseek out"): no_llseek was NULL already, and ktracer's
+ * file_operations simply leave .llseek unset.
  */
 #ifndef _KT_COMPAT_H
 #define _KT_COMPAT_H
@@ -42,9 +46,10 @@ static inline void vm_flags_clear(struct vm_area_struct *vma,
 #endif
 
 /*
- * v6.16, sched_process_exit gained a group_dead argument ("sched: Add
- * group_dead to the sched_process_exit tracepoint"): the parameters of
- * kevents.c's probe for it, after its void *data.
+ * v6.16, 3e816361e94a ("sched/tracepoints: Move and extend the
+ * sched_process_exit() tracepoint"): sched_process_exit gained a
+ * group_dead argument (and now fires before exit_mm()). The parameters
+ * of kevents.c's probe for it, after its void *data.
  */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 16, 0)
 #define KT_SCHED_EXIT_PARAMS	struct task_struct *p
