@@ -196,6 +196,13 @@ SIDKVER=$(chroot "$SID" dpkg-query -W -f='${Depends}' linux-headers-amd64 |
 [ -n "$SIDKVER" ] || die "cannot read the kernel version of sid's linux-headers-amd64"
 SIDHVER=$(chroot "$SID" dpkg-query -W -f='${Version}' "linux-headers-$SIDKVER")
 unpack_image "$SIDKVER" "$SIDHVER" "$SID"
+# kbuild runs sparse (C=2) only once its scripts/checker-valid.sh has
+# vouched for it, and sid's headers package lacks that script: give the
+# headers' source tree a stand-in that does what it does.
+SIDCOMMON=$SID/usr/src/linux-headers-${SIDKVER%-amd64}-common
+if [ ! -e "$SIDCOMMON/scripts/checker-valid.sh" ]; then
+	install -m 755 "$(dirname "$0")/sid/checker-valid.sh" "$SIDCOMMON/scripts/checker-valid.sh"
+fi
 
 cat > "$CACHE/env.mk.tmp" <<EOM
 # Written by scripts/setup.sh; do not edit.
