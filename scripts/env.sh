@@ -6,7 +6,7 @@
 KT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KTRACER_CACHE=${KTRACER_CACHE:-$HOME/.cache/ktracer}
 export KTRACER_CACHE
-"$KT_ROOT/scripts/setup.sh" || exit 1
+"$KT_ROOT/scripts/setup.sh" || { echo "not ok setup: scripts/setup.sh failed (its error is above)"; echo "0 passed, 1 failed"; exit 1; }
 eval "$(sed -n 's/^\(KT_[A-Z0-9_]*\) := \(.*\)$/\1="\2"/p' "$KTRACER_CACHE/env.mk")"
 KT_BUILD=$KT_ROOT/build
 
