@@ -681,7 +681,7 @@ static int64_t consume_guarded(struct kt_ring *r, kt_rec_fn fn, void *ctx)
 	return n;
 }
 
-/* Does this kernel have madvise()? (The debug kernel has not.) */
+/* Does this kernel have madvise()? (A kernel without CONFIG_ADVISE_SYSCALLS has not.) */
 static bool have_madvise(void)
 {
 	return madvise(NULL, 0, MADV_DONTNEED) == 0 || errno != ENOSYS;
@@ -721,7 +721,7 @@ TEST_F(map, dontneed_same_pages)
 	int64_t id;
 
 	if (!have_madvise())
-		SKIP(return, "this kernel has no madvise() (the debug kernel)");
+		SKIP(return, "this kernel has no madvise() (CONFIG_ADVISE_SYSCALLS)");
 	id = kt_register(self->fd, KTRACER_KIND_GAUGE, 0, "mmap.dontneed");
 	ASSERT_LT(0, id);
 	ASSERT_RET(0, kt_reset(self->fd));
@@ -781,7 +781,7 @@ TEST_F(map, dontneed_keep_reading)
 	int64_t id, n;
 
 	if (!have_madvise())
-		SKIP(return, "this kernel has no madvise() (the debug kernel)");
+		SKIP(return, "this kernel has no madvise() (CONFIG_ADVISE_SYSCALLS)");
 	id = kt_register(self->fd, KTRACER_KIND_GAUGE, 0, "mmap.dontneed");
 	ASSERT_LT(0, id);
 	ASSERT_RET(0, kt_reset(self->fd));

@@ -109,7 +109,7 @@ TEST_F_TIMEOUT(wake, watermark_crossed, 600)
 	w.gauge = id;
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0 && errno == ENOSYS)
-		SKIP(return, "this kernel has no epoll (the debug kernel)");
+		SKIP(return, "this kernel has no epoll (CONFIG_EPOLL)");
 	ASSERT_LE(0, ep);
 	close(ep);
 	ASSERT_RET(0, kt_ring_map(self->fd, self->st, w.cpu, &self->r));
