@@ -454,13 +454,12 @@ int ktracer_enabled(const struct ktracer *t);
 
 /* What a tracer's threads did, since it was opened. */
 struct ktracer_lib_stats {
-	uint64_t queued;	/* ops written into the threads' queues */
 	uint64_t dropped;	/* ops not queued: the queue was full */
 	uint64_t applied;	/* ops the kernel applied (unbatched: OP */
 				/* calls that succeeded) */
 	uint64_t refused;	/* ops the kernel refused (unbatched: OP */
 				/* calls that failed) */
-	uint64_t pending;	/* queued, not drained yet */
+	uint64_t pending;	/* bytes queued, not drained yet */
 	uint64_t syscalls;	/* the ops' system calls: OP, FLUSH at 3/4 */
 				/* full, QUEUE on a thread's first op */
 	uint32_t threads;	/* threads that hold a queue (an index) now */

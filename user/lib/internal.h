@@ -84,13 +84,14 @@ struct ktl_thread {
 	struct ktracer_qring *q;
 	char *ring;			/* q's entries */
 	uint64_t head;			/* q->head, as this thread wrote it */
-	uint64_t tail;			/* q->tail, as last read */
-	uint64_t flush_at;		/* no FLUSH before head passes it */
+	uint64_t limit;			/* no entry may end past it: see ktl_room() */
+	uint64_t nudge_at;		/* an entry ending past it: ktl_nudge() */
 	uint32_t mask;			/* ring_size - 1 */
-	uint32_t high;			/* ring_size * 3 / 4: FLUSH past it */
 	uint32_t depth;			/* regions open */
 	uint32_t index;			/* in the table: the regions' slot */
-	_Atomic uint64_t queued;	/* entries written (ops, not PADs) */
+	uint32_t high;			/* ring_size * 3 / 4: FLUSH past it */
+	uint64_t tail;			/* q->tail, as last read */
+	uint64_t flush_at;		/* no FLUSH before head reaches it */
 
 	/* The slow path's. */
 	struct ktracer *t;
@@ -116,6 +117,7 @@ struct ktl_shared {
 
 struct ktracer {
 	/* Set when the tracer opens, read-only after. */
+	uint64_t id;			/* random, never 0: see struct ktl_tls */
 	const uint32_t *enabled;	/* &state->enabled */
 	_Atomic uint32_t *events;	/* [KTRACER_EVENT_ID_MAX + 1] */
 	pthread_key_t key;		/* the calling thread's struct ktl_thread */
@@ -182,6 +184,21 @@ static inline int ktl_check(const struct ktracer *t, uint16_t opcode,
 	return 0;
 }
 
+/*
+ * Where @e's entries may end, from the tail as last read and the regions
+ * open: the ring's size past the tail, less room for one 32-byte STOP per
+ * region open (so that a region's end always fits); and where an op asks
+ * for a drain (3/4 full, once per quarter ring). Called whenever the tail
+ * copy or the depth changes.
+ */
+static inline void ktl_room(struct ktl_thread *e)
+{
+	uint64_t nudge = e->tail + e->high;
+
+	e->limit = e->tail + e->mask + 1 - (uint64_t)e->depth * KTRACER_QENTRY_SIZE;
+	e->nudge_at = nudge > e->flush_at ? nudge : e->flush_at;
+}
+
 /* sys.c */
 void ktl_sys_init(struct ktl_sys *sys);
 int ktl_sys_open(struct ktl_sys *sys, const char *device);
@@ -189,6 +206,7 @@ int ktl_sys_close(struct ktl_sys *sys);
 const void *ktl_sys_map_state(const struct ktl_sys *sys, size_t len, int *err);
 void *ktl_sys_alloc_wiped(size_t len, int *err);
 void ktl_sys_free(void *addr, size_t len);
+uint64_t ktl_sys_random(void);
 int ktl_sys_flush(const struct ktl_sys *sys, uint32_t flags,
 		  uint32_t interval_ms);
 int ktl_sys_op(const struct ktl_sys *sys, uint16_t opcode, uint16_t flags,
@@ -207,7 +225,7 @@ int ktl_threads_init(struct ktracer *t);
 void ktl_threads_fini(struct ktracer *t);
 bool ktl_threads_live(const struct ktracer *t);
 void ktl_thread_exit(void *arg);
-int ktl_thread_get(struct ktracer *t, struct ktl_thread **ep);
+struct ktl_thread *ktl_thread_get(struct ktracer *t, int *err);
 int ktl_put(struct ktracer *t, struct ktl_thread *e, uint16_t opcode,
 	    uint16_t flags, uint32_t event, uint32_t slot, uint64_t value,
 	    const void *data, uint32_t len);

@@ -39,13 +39,9 @@
 #include <time.h>
 
 #include "internal.h"
+#include "queue.h"
 
-/* A counter only its owner writes: no read-modify-write needed. */
-static inline void ktl_inc(_Atomic uint64_t *c, uint64_t n)
-{
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-			      memory_order_relaxed);
-}
+__thread struct ktl_tls ktl_tls __attribute__((tls_model("initial-exec")));
 
 /* The table ---------------------------------------------------------- */
 
@@ -99,6 +95,18 @@ void ktl_threads_fini(struct ktracer *t)
 	t->shared = NULL;
 }
 
+/* Not the tracer of the last call: its key, and remember it. */
+struct ktl_thread *ktl_me_slow(const struct ktracer *t)
+{
+	struct ktl_thread *e = pthread_getspecific(t->key);
+
+	if (e) {
+		ktl_tls.id = t->id;
+		ktl_tls.e = e;
+	}
+	return e;
+}
+
 /* Give the calling thread an entry: one an exited thread left, or a new one. */
 static int ktl_claim(struct ktracer *t, struct ktl_thread **ep)
 {
@@ -126,25 +134,28 @@ static int ktl_claim(struct ktracer *t, struct ktl_thread **ep)
 		ktl_thread_exit(e);
 		return err;
 	}
+	ktl_tls.id = t->id;
+	ktl_tls.e = e;
 	*ep = e;
 	return 0;
 }
 
 /*
- * The calling thread's entry, claimed on its first call. -ECHILD in a
- * child of fork(): the entry it had, or the table, reads as zeros.
+ * The calling thread's entry, claimed on its first call; NULL and the
+ * error in @err if it cannot have one: -ECHILD in a child of fork() (the
+ * entry it had, or the table, reads as zeros).
  */
-int ktl_thread_get(struct ktracer *t, struct ktl_thread **ep)
+struct ktl_thread *ktl_thread_get(struct ktracer *t, int *err)
 {
 	struct ktl_thread *e = pthread_getspecific(t->key);
 
-	if (e) {
-		*ep = e;
-		return e->live ? 0 : -ECHILD;
-	}
+	*err = -ECHILD;
+	if (e)
+		return e->live ? e : NULL;
 	if (!ktl_threads_live(t))
-		return -ECHILD;
-	return ktl_claim(t, ep);
+		return NULL;
+	*err = ktl_claim(t, &e);
+	return *err ? NULL : e;
 }
 
 /* Where a queue's entries start in its mapping: after its first page. */
@@ -200,69 +211,70 @@ static int ktl_queue_setup(struct ktracer *t, struct ktl_thread *e)
 	/* [Q1] pairs with the kernel's [Q4]. */
 	e->tail = __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE);
 	e->flush_at = 0;
+	ktl_room(e);
 	e->q = q;
 	return 0;
 }
 
 /* Writing ----------------------------------------------------------- */
 
-static inline int ktl_now(uint64_t *ns)
+/*
+ * An entry would end past the limit: read the kernel's tail [Q1] (pairs
+ * with its [Q4]: the kernel is done with the space before it). Whether
+ * an entry ending at @end fits now.
+ */
+bool ktl_refresh(struct ktl_thread *e, uint64_t end)
 {
-	struct timespec ts;
-
-	if (ktl_unlikely(clock_gettime(CLOCK_MONOTONIC, &ts)))
-		return -errno;
-	*ns = (uint64_t)ts.tv_sec * KTL_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-	return 0;
+	e->tail = __atomic_load_n(&e->q->tail, __ATOMIC_ACQUIRE);
+	ktl_room(e);
+	if (end <= e->limit)
+		return true;
+	__atomic_store_n(&e->q->dropped, e->q->dropped + 1, __ATOMIC_RELAXED);
+	return false;
 }
 
 /*
  * The ring is 3/4 full by the copy of the tail: read the kernel's, and
- * ask for a drain if it is still that full (once per quarter of ring).
+ * if it is still that full ask for a drain, once per quarter ring.
  */
-static void ktl_nudge(struct ktl_thread *e, uint64_t end)
+void ktl_nudge(struct ktl_thread *e, uint64_t end)
 {
-	e->tail = __atomic_load_n(&e->q->tail, __ATOMIC_ACQUIRE);	/* [Q1] */
-	if (end - e->tail <= e->high || end < e->flush_at)
+	(void)ktl_refresh(e, end);
+	if (end <= e->tail + e->high || end < e->flush_at)
 		return;
 	e->flush_at = end + (e->mask + 1) / 4;
 	ktl_inc(&e->syscalls, 1);
 	/* Never waits: a drain running (busy) takes the rest next time. */
 	(void)ktl_sys_flush(&e->t->sys, 0, 0);
-	e->tail = __atomic_load_n(&e->q->tail, __ATOMIC_ACQUIRE);	/* [Q1] */
+	(void)ktl_refresh(e, end);
 }
 
 /*
- * Queue one op on the calling thread's queue, time-stamped now. Returns
- * 0, 1 if the queue was full (the op is dropped and counted), or -errno.
+ * ktl_write0() with @len bytes at @data inline after the entry, padded
+ * to 32; a PAD before it if it would not fit before the ring's end.
  */
-static inline int ktl_write(struct ktl_thread *e, uint16_t opcode,
-			    uint16_t flags, uint32_t event, uint32_t slot,
-			    uint64_t value, const void *data, uint32_t len)
+static int ktl_write(struct ktl_thread *e, uint16_t opcode, uint16_t flags,
+		     uint32_t event, uint32_t slot, uint64_t value,
+		     const void *data, uint32_t len)
 {
-	struct ktracer_qring *q = e->q;
-	struct ktracer_qentry *qe;
 	uint32_t size = e->mask + 1, off, need, pad = 0;
-	uint64_t head = e->head, end, ts = 0;
-	int err = ktl_now(&ts);
+	struct ktracer_qentry *qe;
+	uint64_t end, ts = 0;
+	int err;
 
+	if (!len)
+		return ktl_write0_now(e, opcode, flags, event, slot, value);
+	err = ktl_now(&ts);
 	if (ktl_unlikely(err))
 		return err;
-	off = head & e->mask;
+	off = e->head & e->mask;
 	need = ktl_entry_bytes(len);
-	if (ktl_unlikely(off + need > size))
+	if (off + need > size)
 		pad = size - off;	/* an entry never wraps */
-	end = head + pad + need;
-	/* Room for it, and for the STOPs of the regions open. */
-	if (ktl_unlikely(end + e->depth * KTRACER_QENTRY_SIZE - e->tail > size)) {
-		e->tail = __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE);	/* [Q1] */
-		if (end + e->depth * KTRACER_QENTRY_SIZE - e->tail > size) {
-			__atomic_store_n(&q->dropped, q->dropped + 1,
-					 __ATOMIC_RELAXED);
-			return 1;
-		}
-	}
-	if (ktl_unlikely(pad)) {
+	end = e->head + pad + need;
+	if (end > e->limit && !ktl_refresh(e, end))
+		return 1;
+	if (pad) {
 		memset(e->ring + off, 0, KTRACER_QENTRY_SIZE);	/* PAD */
 		off = 0;
 	}
@@ -274,15 +286,9 @@ static inline int ktl_write(struct ktl_thread *e, uint16_t opcode,
 	qe->len = len;
 	qe->value = value;
 	qe->ts = ts;
-	if (len) {
-		memcpy(qe + 1, data, len);
-		memset((char *)(qe + 1) + len, 0, need - KTRACER_QENTRY_SIZE - len);
-	}
-	__atomic_store_n(&q->head, end, __ATOMIC_RELEASE);	/* [Q2] */
-	e->head = end;
-	ktl_inc(&e->queued, 1);
-	if (ktl_unlikely(end - e->tail > e->high))
-		ktl_nudge(e, end);
+	memcpy(qe + 1, data, len);
+	memset((char *)(qe + 1) + len, 0, need - KTRACER_QENTRY_SIZE - len);
+	ktl_publish(e, end);
 	return 0;
 }
 
@@ -334,51 +340,122 @@ ktl_op_slow(struct ktracer *t, uint16_t opcode, uint16_t flags,
 	    uint32_t event, uint32_t slot, uint64_t value, const void *data,
 	    uint32_t len)
 {
-	struct ktl_thread *e;
-	int err = ktl_thread_get(t, &e);
+	int err;
+	struct ktl_thread *e = ktl_thread_get(t, &err);
 
-	if (!err)
+	if (e)
 		err = ktl_put(t, e, opcode, flags, event, slot, value, data, len);
 	return err < 0 ? err : 0;
 }
 
-/*
- * An op, tracing on, its arguments checked: the fast path when the
- * thread has its queue.
- */
-static inline int ktl_op(struct ktracer *t, uint16_t opcode, uint16_t flags,
-			 uint32_t event, uint32_t slot, uint64_t value,
-			 const void *data, uint32_t len)
+/* An op, tracing on, its arguments checked. */
+static int ktl_op(struct ktracer *t, uint16_t opcode, uint16_t flags,
+		  uint32_t event, uint32_t slot, uint64_t value,
+		  const void *data, uint32_t len)
 {
-	struct ktl_thread *e = pthread_getspecific(t->key);
+	struct ktl_thread *e = ktl_me_queued(t);
 	int err;
 
-	if (ktl_unlikely(!e || !e->q))
+	if (ktl_unlikely(!e))
 		return ktl_op_slow(t, opcode, flags, event, slot, value, data,
 				   len);
 	err = ktl_write(e, opcode, flags, event, slot, value, data, len);
 	return err < 0 ? err : 0;
 }
 
-/* Tracing is off, or there is no tracer: the ops' first test. */
-static inline bool ktl_off(const struct ktracer *t)
+/* The ops ------------------------------------------------------------ */
+
+/*
+ * The ops without inline bytes: the exported function only tests that
+ * tracing is on, and tail-calls its other half, so that the off path
+ * saves no register and reads no clock.
+ */
+static inline __attribute__((always_inline)) int
+ktl_op0(struct ktracer *t, uint16_t opcode, uint16_t flags, bool has_slot,
+	uint32_t event, uint32_t slot, uint64_t value)
 {
-	return ktl_unlikely(!t) || !__atomic_load_n(t->enabled, __ATOMIC_RELAXED);
+	struct ktl_thread *e;
+	uint64_t ts = 0;
+	int err;
+
+	/* The clock first: fewer values to keep across the call. */
+	err = ktl_now(&ts);
+	if (ktl_unlikely(err))
+		return err;
+	err = ktl_check(t, opcode, event, has_slot, slot);
+	if (ktl_unlikely(err))
+		return err;
+	e = ktl_me_queued(t);
+	if (ktl_unlikely(!e))
+		return ktl_op_slow(t, opcode, flags, event, slot, value, NULL, 0);
+	/* Dropped (1) or queued: 0 either way. */
+	(void)ktl_write0(e, ts, opcode, flags, event, slot, value);
+	return 0;
 }
 
-/* The ops ------------------------------------------------------------ */
+#define KTL_NOINLINE	__attribute__((noinline))
+
+static KTL_NOINLINE int ktl_start_on(struct ktracer *t, uint32_t event,
+				     uint32_t slot, uint64_t arg)
+{
+	return ktl_op0(t, KTRACER_OP_START, 0, true, event, slot, arg);
+}
+
+static KTL_NOINLINE int ktl_stop_on(struct ktracer *t, uint32_t event,
+				    uint32_t slot, uint64_t arg)
+{
+	return ktl_op0(t, KTRACER_OP_STOP, 0, true, event, slot, arg);
+}
+
+static KTL_NOINLINE int ktl_cancel_on(struct ktracer *t, uint32_t event,
+				      uint16_t flags, uint32_t slot)
+{
+	return ktl_op0(t, KTRACER_OP_CANCEL, flags, !!flags, event, slot, 0);
+}
+
+static KTL_NOINLINE int ktl_gauge_on(struct ktracer *t, uint32_t event,
+				     int64_t value)
+{
+	return ktl_op0(t, KTRACER_OP_GAUGE, 0, false, event, 0, (uint64_t)value);
+}
+
+static KTL_NOINLINE int ktl_count_on(struct ktracer *t, uint32_t event,
+				     uint64_t n)
+{
+	return ktl_op0(t, KTRACER_OP_COUNT, 0, false, event, 0, n);
+}
 
 KTL_EXPORT int ktracer_start(struct ktracer *t, uint32_t event, uint32_t slot,
 			     uint64_t arg)
 {
-	int err;
+	return ktl_off(t) ? 0 : ktl_start_on(t, event, slot, arg);
+}
 
-	if (ktl_off(t))
-		return 0;
-	err = ktl_check(t, KTRACER_OP_START, event, true, slot);
-	if (ktl_unlikely(err))
-		return err;
-	return ktl_op(t, KTRACER_OP_START, 0, event, slot, arg, NULL, 0);
+KTL_EXPORT int ktracer_stop(struct ktracer *t, uint32_t event, uint32_t slot,
+			    uint64_t arg)
+{
+	return ktl_off(t) ? 0 : ktl_stop_on(t, event, slot, arg);
+}
+
+KTL_EXPORT int ktracer_cancel(struct ktracer *t, uint32_t event)
+{
+	return ktl_off(t) ? 0 : ktl_cancel_on(t, event, 0, 0);
+}
+
+KTL_EXPORT int ktracer_cancel_slot(struct ktracer *t, uint32_t event,
+				   uint32_t slot)
+{
+	return ktl_off(t) ? 0 : ktl_cancel_on(t, event, KTRACER_OPF_SLOT, slot);
+}
+
+KTL_EXPORT int ktracer_gauge(struct ktracer *t, uint32_t event, int64_t value)
+{
+	return ktl_off(t) ? 0 : ktl_gauge_on(t, event, value);
+}
+
+KTL_EXPORT int ktracer_count(struct ktracer *t, uint32_t event, uint64_t n)
+{
+	return ktl_off(t) ? 0 : ktl_count_on(t, event, n);
 }
 
 KTL_EXPORT int ktracer_start_text(struct ktracer *t, uint32_t event,
@@ -400,69 +477,6 @@ KTL_EXPORT int ktracer_start_text(struct ktracer *t, uint32_t event,
 		len = KTRACER_TEXT_MAX;
 	return ktl_op(t, KTRACER_OP_START, KTRACER_OPF_TEXT, event, slot, arg,
 		      text, (uint32_t)len);
-}
-
-KTL_EXPORT int ktracer_stop(struct ktracer *t, uint32_t event, uint32_t slot,
-			    uint64_t arg)
-{
-	int err;
-
-	if (ktl_off(t))
-		return 0;
-	err = ktl_check(t, KTRACER_OP_STOP, event, true, slot);
-	if (ktl_unlikely(err))
-		return err;
-	return ktl_op(t, KTRACER_OP_STOP, 0, event, slot, arg, NULL, 0);
-}
-
-KTL_EXPORT int ktracer_cancel(struct ktracer *t, uint32_t event)
-{
-	int err;
-
-	if (ktl_off(t))
-		return 0;
-	err = ktl_check(t, KTRACER_OP_CANCEL, event, false, 0);
-	if (ktl_unlikely(err))
-		return err;
-	return ktl_op(t, KTRACER_OP_CANCEL, 0, event, 0, 0, NULL, 0);
-}
-
-KTL_EXPORT int ktracer_cancel_slot(struct ktracer *t, uint32_t event,
-				   uint32_t slot)
-{
-	int err;
-
-	if (ktl_off(t))
-		return 0;
-	err = ktl_check(t, KTRACER_OP_CANCEL, event, true, slot);
-	if (ktl_unlikely(err))
-		return err;
-	return ktl_op(t, KTRACER_OP_CANCEL, KTRACER_OPF_SLOT, event, slot, 0,
-		      NULL, 0);
-}
-
-KTL_EXPORT int ktracer_gauge(struct ktracer *t, uint32_t event, int64_t value)
-{
-	int err;
-
-	if (ktl_off(t))
-		return 0;
-	err = ktl_check(t, KTRACER_OP_GAUGE, event, false, 0);
-	if (ktl_unlikely(err))
-		return err;
-	return ktl_op(t, KTRACER_OP_GAUGE, 0, event, 0, (uint64_t)value, NULL, 0);
-}
-
-KTL_EXPORT int ktracer_count(struct ktracer *t, uint32_t event, uint64_t n)
-{
-	int err;
-
-	if (ktl_off(t))
-		return 0;
-	err = ktl_check(t, KTRACER_OP_COUNT, event, false, 0);
-	if (ktl_unlikely(err))
-		return err;
-	return ktl_op(t, KTRACER_OP_COUNT, 0, event, 0, n, NULL, 0);
 }
 
 KTL_EXPORT int ktracer_log(struct ktracer *t, uint32_t event, const void *msg,
@@ -500,6 +514,7 @@ void ktl_thread_exit(void *arg)
 		return;
 	while (e->depth) {
 		r = e->regions[--e->depth];
+		e->limit += KTRACER_QENTRY_SIZE;	/* the room its STOP kept */
 		if (!(r & KTL_RG_QUIET))
 			(void)ktl_put(t, e, KTRACER_OP_CANCEL,
 				      KTRACER_OPF_REGION | KTRACER_OPF_SLOT, r,
@@ -509,6 +524,8 @@ void ktl_thread_exit(void *arg)
 		e->parked = e->q;
 		e->q = NULL;
 	}
+	if (ktl_tls.e == e)
+		ktl_tls.id = 0;	/* a later destructor's op claims anew */
 	pthread_mutex_lock(&t->lock);
 	e->live = 0;
 	e->next_free = t->free;
@@ -523,15 +540,13 @@ void ktl_threads_stats(struct ktracer *t, struct ktracer_lib_stats *st)
 {
 	const struct ktracer_qring *q;
 	const struct ktl_thread *e;
-	uint64_t queued, done;
+	uint64_t head, tail;
 	int32_t err;
 	uint32_t i;
 
 	for (i = 0; i < t->nthreads; i++) {
 		e = &t->shared->threads[i];
 		st->threads += e->live;
-		queued = atomic_load_explicit(&e->queued, memory_order_relaxed);
-		st->queued += queued;
 		st->syscalls += atomic_load_explicit(&e->syscalls, memory_order_relaxed);
 		st->applied += atomic_load_explicit(&e->calls, memory_order_relaxed) -
 			       atomic_load_explicit(&e->failed, memory_order_relaxed);
@@ -543,11 +558,11 @@ void ktl_threads_stats(struct ktracer *t, struct ktracer_lib_stats *st)
 			q = e->parked;
 		if (q) {
 			st->dropped += __atomic_load_n(&q->dropped, __ATOMIC_RELAXED);
-			done = __atomic_load_n(&q->applied, __ATOMIC_RELAXED);
-			st->applied += done;
-			done += __atomic_load_n(&q->refused, __ATOMIC_RELAXED);
+			st->applied += __atomic_load_n(&q->applied, __ATOMIC_RELAXED);
 			st->refused += __atomic_load_n(&q->refused, __ATOMIC_RELAXED);
-			st->pending += queued > done ? queued - done : 0;
+			tail = __atomic_load_n(&q->tail, __ATOMIC_RELAXED);
+			head = __atomic_load_n(&q->head, __ATOMIC_RELAXED);
+			st->pending += head > tail ? head - tail : 0;
 			if (!err)
 				err = __atomic_load_n(&q->error, __ATOMIC_RELAXED);
 		}

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "queue.h"
 
 /* Where @event is on @e's region stack, innermost first; -1 if not. */
 static int ktl_region_find(const struct ktl_thread *e, uint32_t event)
@@ -38,7 +39,7 @@ KTL_EXPORT int ktracer_region_begin(struct ktracer *t, uint32_t event,
 				    const char *text)
 {
 	struct ktl_thread *e;
-	uint32_t len = 0;
+	uint32_t len;
 	int err;
 
 	if (!t)
@@ -46,15 +47,16 @@ KTL_EXPORT int ktracer_region_begin(struct ktracer *t, uint32_t event,
 	err = ktl_check(t, KTRACER_OP_START, event, false, 0);
 	if (ktl_unlikely(err))
 		return err;
-	e = pthread_getspecific(t->key);
+	e = ktl_me(t);
 	if (ktl_unlikely(!e || !e->live)) {
-		err = ktl_thread_get(t, &e);
-		if (err)
+		e = ktl_thread_get(t, &err);
+		if (!e)
 			return err;
 	}
-	err = ktl_check(t, KTRACER_OP_START, event, true, e->index);
-	if (ktl_unlikely(err))
-		return err;
+	/* The slot is the thread's: in range? (The kind was checked.) */
+	if (ktl_unlikely(e->index >= atomic_load_explicit(&t->events[event],
+			 memory_order_relaxed) >> KTL_EV_SLOTS_SHIFT))
+		return -ERANGE;
 	if (ktl_unlikely(e->depth == KTRACER_LIB_REGION_DEPTH))
 		return -ENOSPC;
 	if (ktl_unlikely(ktl_region_find(e, event) >= 0))
@@ -63,17 +65,24 @@ KTL_EXPORT int ktracer_region_begin(struct ktracer *t, uint32_t event,
 	/* Tracing off: the region is open, quietly; its end records nothing. */
 	if (!__atomic_load_n(t->enabled, __ATOMIC_RELAXED)) {
 		e->regions[e->depth++] = event | KTL_RG_QUIET;
+		e->limit -= KTRACER_QENTRY_SIZE;
 		return 0;
 	}
-	if (text)
-		len = (uint32_t)strnlen(text, KTRACER_TEXT_MAX);
 	/* Counted before the START: it keeps room for its own STOP. */
 	e->regions[e->depth++] = event;
-	err = ktl_put(t, e, KTRACER_OP_START,
-		      KTRACER_OPF_REGION | (len ? KTRACER_OPF_TEXT : 0), event,
-		      e->index, 0, text, len);
+	e->limit -= KTRACER_QENTRY_SIZE;
+	if (ktl_likely(e->q && !text)) {
+		err = ktl_write0_now(e, KTRACER_OP_START, KTRACER_OPF_REGION, event,
+				     e->index, 0);
+	} else {
+		len = text ? (uint32_t)strnlen(text, KTRACER_TEXT_MAX) : 0;
+		err = ktl_put(t, e, KTRACER_OP_START,
+			      KTRACER_OPF_REGION | (len ? KTRACER_OPF_TEXT : 0),
+			      event, e->index, 0, text, len);
+	}
 	if (ktl_unlikely(err < 0)) {
 		e->depth--;
+		e->limit += KTRACER_QENTRY_SIZE;
 		return err;
 	}
 	if (err)	/* dropped: the queue was full */
@@ -89,7 +98,7 @@ KTL_EXPORT int ktracer_region_end(struct ktracer *t, uint32_t event)
 
 	if (!t)
 		return 0;
-	e = pthread_getspecific(t->key);
+	e = ktl_me(t);
 	if (ktl_unlikely(!e || !e->live)) {
 		if (e || !ktl_threads_live(t))
 			return -ECHILD;
@@ -101,10 +110,15 @@ KTL_EXPORT int ktracer_region_end(struct ktracer *t, uint32_t event)
 	if (ktl_unlikely((top & ~KTL_RG_QUIET) != event))
 		return ktl_region_find(e, event) < 0 ? -ENOENT : -EINVAL;
 	e->depth--;
+	e->limit += KTRACER_QENTRY_SIZE;	/* the room its STOP kept */
 	if (top & KTL_RG_QUIET)
 		return 0;
 	/* Its room was kept: never dropped (queue.c). */
-	err = ktl_put(t, e, KTRACER_OP_STOP, KTRACER_OPF_REGION, event,
-		      e->index, 0, NULL, 0);
+	if (ktl_likely(e->q))
+		err = ktl_write0_now(e, KTRACER_OP_STOP, KTRACER_OPF_REGION, event,
+				     e->index, 0);
+	else
+		err = ktl_put(t, e, KTRACER_OP_STOP, KTRACER_OPF_REGION, event,
+			      e->index, 0, NULL, 0);
 	return err < 0 ? err : 0;
 }

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 
 #include "internal.h"
 
@@ -149,4 +151,20 @@ void *ktl_sys_alloc_wiped(size_t len, int *err)
 void ktl_sys_free(void *addr, size_t len)
 {
 	munmap(addr, len);
+}
+
+/*
+ * 64 random bits (a tracer's id). Without getrandom(2), the clock and an
+ * address mixed: ids need only differ between the tracers of a process.
+ */
+uint64_t ktl_sys_random(void)
+{
+	struct timespec ts;
+	uint64_t r;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) == sizeof(r))
+		return r;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	r = (uint64_t)ts.tv_sec * KTL_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+	return (r ^ (uintptr_t)&ts) * 0x9e3779b97f4a7c15ULL;
 }

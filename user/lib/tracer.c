@@ -81,6 +81,7 @@ int ktl_tracer_new(const struct ktracer_lib_options *opts, struct ktracer **tp)
 	}
 	for (i = 0; i <= KTRACER_EVENT_ID_MAX; i++)
 		atomic_init(&t->events[i], 0);
+	t->id = ktl_sys_random() | 1;
 	err = ktl_threads_init(t);
 	if (err) {
 		ktl_tracer_free(t);

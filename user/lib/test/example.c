@@ -73,8 +73,7 @@ int main(int argc, char **argv)
 		errors += (int)(intptr_t)ret;
 	}
 	if (t && !ktracer_flush(t) && !ktracer_get_stats(t, &st))
-		printf("example: %llu ops queued, %llu applied, %llu refused, %llu dropped\n",
-		       (unsigned long long)st.queued,
+		printf("example: %llu ops applied, %llu refused, %llu dropped\n",
 		       (unsigned long long)st.applied,
 		       (unsigned long long)st.refused,
 		       (unsigned long long)st.dropped);
