@@ -396,7 +396,8 @@ struct ktracer_batch {
  *
  * KTRACER_IOC_QUEUE. Unprivileged. flags 0 creates a queue of ring_size
  * bytes (a power of two, KTRACER_QUEUE_RING_MIN..KTRACER_QUEUE_RING_MAX)
- * owned by the calling thread; KTRACER_QUEUE_ADOPT takes over queue "id"
+ * owned by the calling thread, with the next id (1, 2, ... in order of
+ * creation; id must be 0 on input); KTRACER_QUEUE_ADOPT takes over queue "id"
  * of this file for the calling thread, which must be of the same process
  * as its owner (a thread pool gives a new thread the queue of one that
  * exited): the queue is drained first, so its earlier entries keep their
@@ -419,9 +420,11 @@ struct ktracer_batch {
  * map_size exactly) and be made by a thread of the owner's process:
  *	EINVAL	MAP_PRIVATE, another offset or length
  *	EACCES	the caller is of another process than the queue's owner
- * It is not inherited by fork(): the child has nothing mapped there, and
- * can never write into, or be named by, its parent's queues (a library
- * in the child opens a tracer of its own). It cannot grow by mremap().
+ * It is not inherited by fork(), and madvise(MADV_DOFORK) cannot change
+ * that (EINVAL): the child has nothing mapped there, and can never write
+ * into, or be named by, its parent's queues (a library in the child
+ * opens a tracer of its own). It cannot grow by mremap(), and other
+ * processes cannot reach it through /proc/PID/mem.
  * The queue lives as long as the file.
  *
  * The queue's memory: a first page, struct ktracer_qring, then ring_size
@@ -447,11 +450,16 @@ struct ktracer_batch {
  * more than ring_size ahead of it makes the drain refuse the queue as a
  * whole (refused + 1, error EINVAL, nothing applied, tail unchanged)
  * until the program fixes it; an entry that runs past head is refused
- * (EINVAL) and ends that queue's drain there. Besides the op errors
+ * (EINVAL) and ends that queue's drain there (its tail moves to head).
+ * Only a LOG, and a START with KTRACER_OPF_TEXT, have inline bytes, and
+ * only when len is in range: any other entry is 32 bytes, whatever its
+ * len (which then makes it EINVAL or EMSGSIZE). A PAD with a non-zero
+ * byte is refused (EINVAL) and skips 32 bytes only. Besides the op errors
  * above, an entry is refused with EINVAL if its ts is 0, in the future,
  * or older than the queue's previous applied entry (ts never goes
  * backwards within a queue; queues are not ordered against each other
- * otherwise).
+ * otherwise), or, for a queue's first entry, older than the file's
+ * opening; and a LOG's value (its message is inline) must be 0.
  *
  * A full queue never blocks: the program counts the op in "dropped" and
  * goes on. The next drain writes a LOST record (event 0, the owner's
