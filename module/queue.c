@@ -36,7 +36,7 @@
  * the buffers (which end below 2^39 bytes), and below 2^44 bytes, the
  * largest offset a 32-bit process's mmap2() can give.
  */
-#define KT_QUEUE_BASE		(1ULL << 43)
+#define KT_QUEUE_BASE		BIT_ULL(43)
 #define KT_QUEUE_WIN_SHIFT	22
 static_assert(PAGE_SIZE + KTRACER_QUEUE_RING_MAX <= 1UL << KT_QUEUE_WIN_SHIFT);
 static_assert(KT_QUEUE_BASE + ((u64)KTRACER_FILE_QUEUES_MAX << KT_QUEUE_WIN_SHIFT)
@@ -83,6 +83,7 @@ struct kt_qset {
  */
 static u32 kt_qset_nr(struct kt_qset *qs)
 {
+	/* Pairs with the release in kt_queue_create(). */
 	return smp_load_acquire(&qs->nr);
 }
 

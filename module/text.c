@@ -288,7 +288,9 @@ static void kt_print_payload(struct seq_file *m, const struct ktracer_record *r)
 			   b->bytes, b->error);
 		return;
 	}
-	kt_print_msg(m, r->type == KTRACER_REC_START ? "text" : "msg",
+	/* A program's START carries a text; the kernel's, a comm. */
+	kt_print_msg(m, r->type == KTRACER_REC_START &&
+		     !(r->flags & KTRACER_RECF_KERNEL) ? "text" : "msg",
 		     (const u8 *)(r + 1), len);
 }
 

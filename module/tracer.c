@@ -513,6 +513,7 @@ static bool kt_ops_simple(const struct ktracer_op *ops, u32 n, u32 op_size)
 static u32 kt_bytes_max(const struct ktracer_op *op)
 {
 	static_assert(KTRACER_TEXT_MAX <= KTRACER_LOG_MAX);
+
 	return op->op == KTRACER_OP_LOG ? KTRACER_LOG_MAX : KTRACER_TEXT_MAX;
 }
 
@@ -608,6 +609,7 @@ out:
 	rcu_read_unlock();
 	return ret;
 }
+
 /*
  * Apply @n simple ops (kt_ops_simple()) into one reservation of this CPU's
  * buffer, which saves a reservation and a publication per record. Stops

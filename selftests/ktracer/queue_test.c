@@ -124,7 +124,7 @@ TEST_F(queue, create_errors)
 	unsigned char big[sizeof(a) + 8];
 
 	/* Every bad ring size. */
-	static const uint32_t bad[] = { 0, 1, QRING / 2, QRING + 4096,
+	static const uint32_t bad[] = { 0, 1, QRING / 2, QRING * 3,
 					KTRACER_QUEUE_RING_MAX * 2, UINT32_MAX };
 	size_t i;
 

@@ -199,10 +199,12 @@ TEST_F(reg, resize_file_slots_max)
 				 "reg.resize.last"));
 	ASSERT_EQ(-ENOSPC, kt_register(self->fd, KTRACER_KIND_SPAN,
 				       KTRACER_SLOTS_MAX, name));
-	/* Smaller is always fine, and makes room. */
+	/* Smaller is always fine, and the room comes back. */
 	ASSERT_EQ(id, kt_register(self->fd, KTRACER_KIND_SPAN, 1, name));
 	ASSERT_EQ(id, kt_register(self->fd, KTRACER_KIND_SPAN,
-				  KTRACER_SLOTS_MAX, name));
+				  KTRACER_SLOTS_MAX - 1, name));
+	ASSERT_EQ(-ENOSPC, kt_register(self->fd, KTRACER_KIND_SPAN,
+				       KTRACER_SLOTS_MAX, name));
 }
 
 TEST_F(reg, empty_name)
