@@ -148,7 +148,8 @@ struct ktracer_enable {
  * belongs to the user who registered it: its owner is the effective uid
  * that opened the file. Registering the same name with the same kind
  * again, from any file of the same owner, returns the same id, whatever
- * slot count each file gives (slots are the file's, below); another user registering that name gets an event of its own,
+ * slot count each file gives (slots are the file's, below); another user
+ * registering that name gets an event of its own,
  * with another id, its own counter total and its own kind. So no user
  * can take a name from another, fill the table for it, or add to its
  * counters. The kernel's own events (ids 1 to KTRACER_KEV_LAST, see
@@ -305,15 +306,12 @@ struct ktracer_op {
 	__u16 op;		/* enum ktracer_opcode */
 	__u16 flags;		/* KTRACER_OPF_* */
 	__u32 event;		/* id from KTRACER_IOC_REGISTER */
-	__u32 slot;		/* START, STOP (CANCEL with KTRACER_OPF_SLOT):
-				 * 0..slots-1; else 0 */
+	__u32 slot;		/* START, STOP, CANCEL with OPF_SLOT: 0..slots-1 */
 	__u64 value;		/* see enum ktracer_opcode */
 	__u64 ts;		/* 0, or CLOCK_MONOTONIC ns it happened */
-	__u32 len;		/* LOG: message bytes; START with
-				 * KTRACER_OPF_TEXT: text bytes; else 0 */
+	__u32 len;		/* LOG, START with OPF_TEXT: bytes; else 0 */
 	__u32 __reserved;	/* must be 0 */
-	__u64 text;		/* START with KTRACER_OPF_TEXT: the text's
-				 * address; else 0 (minor 1) */
+	__u64 text;		/* START with OPF_TEXT: its address (minor 1) */
 };
 
 #define KTRACER_OP_SIZE_VER0	40
@@ -396,7 +394,8 @@ struct ktracer_batch {
  *
  * KTRACER_IOC_QUEUE. Unprivileged. flags 0 creates a queue of ring_size
  * bytes (a power of two, KTRACER_QUEUE_RING_MIN..KTRACER_QUEUE_RING_MAX)
- * owned by the calling thread; KTRACER_QUEUE_ADOPT takes over queue "id"
+ * owned by the calling thread, with the next id (1, 2, ... in order of
+ * creation; id must be 0 on input); KTRACER_QUEUE_ADOPT takes over queue "id"
  * of this file for the calling thread, which must be of the same process
  * as its owner (a thread pool gives a new thread the queue of one that
  * exited): the queue is drained first, so its earlier entries keep their
@@ -419,9 +418,11 @@ struct ktracer_batch {
  * map_size exactly) and be made by a thread of the owner's process:
  *	EINVAL	MAP_PRIVATE, another offset or length
  *	EACCES	the caller is of another process than the queue's owner
- * It is not inherited by fork(): the child has nothing mapped there, and
- * can never write into, or be named by, its parent's queues (a library
- * in the child opens a tracer of its own). It cannot grow by mremap().
+ * It is not inherited by fork(), and madvise(MADV_DOFORK) cannot change
+ * that (EINVAL): the child has nothing mapped there, and can never write
+ * into, or be named by, its parent's queues (a library in the child
+ * opens a tracer of its own). It cannot grow by mremap(), and other
+ * processes cannot reach it through /proc/PID/mem.
  * The queue lives as long as the file.
  *
  * The queue's memory: a first page, struct ktracer_qring, then ring_size
@@ -447,11 +448,16 @@ struct ktracer_batch {
  * more than ring_size ahead of it makes the drain refuse the queue as a
  * whole (refused + 1, error EINVAL, nothing applied, tail unchanged)
  * until the program fixes it; an entry that runs past head is refused
- * (EINVAL) and ends that queue's drain there. Besides the op errors
+ * (EINVAL) and ends that queue's drain there (its tail moves to head).
+ * Only a LOG, and a START with KTRACER_OPF_TEXT, have inline bytes, and
+ * only when len is in range: any other entry is 32 bytes, whatever its
+ * len (which then makes it EINVAL or EMSGSIZE). A PAD with a non-zero
+ * byte is refused (EINVAL) and skips 32 bytes only. Besides the op errors
  * above, an entry is refused with EINVAL if its ts is 0, in the future,
  * or older than the queue's previous applied entry (ts never goes
  * backwards within a queue; queues are not ordered against each other
- * otherwise).
+ * otherwise), or, for a queue's first entry, older than the file's
+ * opening; and a LOG's value (its message is inline) must be 0.
  *
  * A full queue never blocks: the program counts the op in "dropped" and
  * goes on. The next drain writes a LOST record (event 0, the owner's
@@ -460,8 +466,8 @@ struct ktracer_batch {
  * it drained sooner.
  */
 #define KTRACER_QUEUE_MAGIC		0x6b74726163657203ULL	/* "ktracer\3" */
-#define KTRACER_QUEUE_RING_MIN		(4 << 10)
-#define KTRACER_QUEUE_RING_MAX		(1 << 20)
+#define KTRACER_QUEUE_RING_MIN		4096
+#define KTRACER_QUEUE_RING_MAX		1048576
 #define KTRACER_FILE_QUEUES_MAX		1024
 #define KTRACER_QUEUE_INTERVAL_DEFAULT	100	/* ms */
 #define KTRACER_QUEUE_INTERVAL_MAX	60000	/* ms */
@@ -505,8 +511,7 @@ struct ktracer_qentry {
 	__u16 flags;		/* KTRACER_OPF_* */
 	__u32 event;
 	__u32 slot;
-	__u32 len;		/* LOG, START with KTRACER_OPF_TEXT: bytes
-				 * inline after this entry; else 0 */
+	__u32 len;		/* LOG, START with OPF_TEXT: inline bytes */
 	__u64 value;
 	__u64 ts;		/* CLOCK_MONOTONIC ns it happened, not 0 */
 };
@@ -559,8 +564,7 @@ struct ktracer_flush {
 enum ktracer_record_type {
 	KTRACER_REC_PAD		= 1,	/* filler: skip size bytes */
 	KTRACER_REC_LOST	= 2,	/* arg records were dropped here */
-	KTRACER_REC_START	= 3,	/* slot opened; arg: app's arg;
-					 * len text bytes may follow */
+	KTRACER_REC_START	= 3,	/* slot opened; arg: app's arg */
 	KTRACER_REC_STOP	= 4,	/* arg: app's arg; extra: ns since START */
 	KTRACER_REC_CANCEL	= 5,	/* one per slot closed; extra: ns open */
 	KTRACER_REC_GAUGE	= 6,	/* arg: value (__s64) */
