@@ -12,6 +12,7 @@
  * raw_syscalls:sys_enter, filtered on the calling thread, is the witness).
  */
 #define _GNU_SOURCE
+#include <assert.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -150,8 +151,8 @@ static int kit_open(struct ktracer **t, uint32_t flags, const char *prefix,
 /* Threads ---------------------------------------------------------------- */
 
 #define THREADS		4
-#define ROUNDS		300
-#define OPS_PER_ROUND	8
+#define ROUNDS		120	/* 4 x 1080 records: one CPU's buffer holds them */
+#define OPS_PER_ROUND	9
 
 /* One op a test called, and what its record must be. */
 struct want {
@@ -185,6 +186,7 @@ struct worker {
 /* Call @call, time it, and note what it must record. */
 #define RECORD(w, rtype, rflags, ev_, slot_, arg_, text, call) do {	\
 	struct want *__w = &(w)->want[(w)->n++];			\
+	assert((w)->n <= sizeof((w)->want) / sizeof((w)->want[0]));	\
 	int __err;							\
 	__w->type = (rtype);						\
 	__w->flags = (rflags);						\
@@ -290,7 +292,7 @@ static struct want *want_find(struct worker *w, unsigned int nw,
 }
 
 /*
- * Four threads, each on its own queue, 2400 ops each; tasks handed
+ * Four threads, each on its own queue, 1080 ops each; tasks handed
  * between them. Every record matches exactly one call, names the thread
  * that called it and has the time of that call.
  */
