@@ -40,7 +40,7 @@ int main()
 
 	std::printf("TAP version 13\n1..1\n");
 	fake_init(&f);
-	if (fake_tracer(&f, &t, &state))
+	if (fake_tracer(&f, nullptr, &t, &state))
 		return 1;
 	CHECK(!ktracer_declare(t, "outer", KTRACER_KIND_SPAN, 0, &outer));
 	CHECK(!ktracer_declare(t, "inner", KTRACER_KIND_SPAN, 0, &in));

@@ -523,9 +523,10 @@ void fake_attach(struct fake *f, struct ktracer *t, struct ktracer_state *state)
 	t->sys.ctx = f;
 }
 
-int fake_tracer(struct fake *f, struct ktracer **tp, struct ktracer_state *state)
+int fake_tracer(struct fake *f, const struct ktracer_lib_options *opts,
+		struct ktracer **tp, struct ktracer_state *state)
 {
-	int err = ktl_tracer_new(NULL, tp);
+	int err = ktl_tracer_new(opts, tp);
 
 	if (!err)
 		fake_attach(f, *tp, state);

@@ -78,8 +78,9 @@ void fake_drain(struct fake *f);
 void fake_attach(struct fake *f, struct ktracer *t, struct ktracer_state *state);
 /* The calling thread's tid: what the fake names records after. */
 int fake_tid(void);
-/* A tracer with default options on @f, as fake_attach() sets it. */
-int fake_tracer(struct fake *f, struct ktracer **tp, struct ktracer_state *state);
+/* A tracer with @opts (NULL: the defaults) on @f, as fake_attach() sets it. */
+int fake_tracer(struct fake *f, const struct ktracer_lib_options *opts,
+		struct ktracer **tp, struct ktracer_state *state);
 /* Records of op @op (0: LOST) in the log. */
 size_t fake_count(struct fake *f, uint16_t op);
 
