@@ -459,7 +459,8 @@ struct ktracer_lib_stats {
 				/* calls that succeeded) */
 	uint64_t refused;	/* ops the kernel refused (unbatched: OP */
 				/* calls that failed) */
-	uint64_t pending;	/* bytes queued, not drained yet */
+	uint64_t pending;	/* bytes queued (PADs, texts included), */
+				/* not drained yet */
 	uint64_t syscalls;	/* the ops' system calls: OP, FLUSH at 3/4 */
 				/* full, QUEUE on a thread's first op */
 	uint32_t threads;	/* threads that hold a queue (an index) now */

@@ -505,6 +505,46 @@ static void test_full(void)
 	rig_close(&r);
 }
 
+static void *flusher_run(void *arg)
+{
+	struct rig *r = arg;
+
+	CHECK_RET(0, ktracer_flush(r->t));
+	return NULL;
+}
+
+/*
+ * A drain that does not end (its lock held here) and a thread waiting
+ * in ktracer_flush() for it: this thread's ops still all return, the
+ * full queue dropping what does not fit, its FLUSH at 3/4 told "busy";
+ * once the drain ends, the flush applies what was queued.
+ */
+static void test_no_wait(void)
+{
+	unsigned int i, cap = KTRACER_QUEUE_RING_MIN / KTRACER_QENTRY_SIZE;
+	struct ktracer_lib_stats st;
+	pthread_t th;
+	struct rig r;
+
+	REQUIRE(rig_open(&r, 0, KTRACER_QUEUE_RING_MIN) == 0, "rig");
+	CHECK_RET(0, ktracer_gauge(r.t, r.gauge, 0));	/* the queue */
+	pthread_mutex_lock(&r.f.drain);
+	REQUIRE(!pthread_create(&th, NULL, flusher_run, &r), "flusher");
+	for (i = 1; i < 2 * cap; i++)
+		CHECK_RET(0, ktracer_gauge(r.t, r.gauge, i));
+	st = rig_stats(&r);
+	CHECK_EQ(cap, st.dropped);
+	CHECK_EQ(0, st.applied);
+	CHECK_EQ(1, r.f.busy);
+	pthread_mutex_unlock(&r.f.drain);
+	pthread_join(th, NULL);
+	CHECK_EQ(1, r.f.flushes_wait);
+	st = rig_stats(&r);
+	CHECK_EQ(cap, st.applied);
+	CHECK_EQ(0, st.pending);
+	rig_close(&r);
+}
+
 /* Regions ---------------------------------------------------------------- */
 
 /* The records of @thread, in order. */
@@ -1086,6 +1126,7 @@ static const struct {
 	{ "one op, one 32-byte entry at the call's time, its thread", test_entry },
 	{ "inline texts and messages; PAD at the ring's end", test_inline_and_wrap },
 	{ "full queue: FLUSH at 3/4 without waiting, drops, LOST", test_full },
+	{ "a drain that does not end: ops still return, none waits", test_no_wait },
 	{ "regions: slots, nesting, LIFO errors, depth", test_regions },
 	{ "KTRACER_REGION: every way out of the block ends it", test_scoped },
 	{ "regions' ends are never dropped", test_region_room },
