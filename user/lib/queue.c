@@ -279,13 +279,7 @@ static int ktl_write(struct ktl_thread *e, uint16_t opcode, uint16_t flags,
 		off = 0;
 	}
 	qe = (struct ktracer_qentry *)(e->ring + off);
-	qe->op = opcode;
-	qe->flags = flags;
-	qe->event = event;
-	qe->slot = slot;
-	qe->len = len;
-	qe->value = value;
-	qe->ts = ts;
+	ktl_entry(qe, opcode, flags, event, slot, len, value, ts);
 	memcpy(qe + 1, data, len);
 	memset((char *)(qe + 1) + len, 0, need - KTRACER_QENTRY_SIZE - len);
 	ktl_publish(e, end);

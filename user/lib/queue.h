@@ -85,6 +85,20 @@ static inline int ktl_now(uint64_t *ns)
 	return 0;
 }
 
+/* Fill in the entry at @qe. */
+static inline void ktl_entry(struct ktracer_qentry *qe, uint16_t opcode,
+			     uint16_t flags, uint32_t event, uint32_t slot,
+			     uint32_t len, uint64_t value, uint64_t ts)
+{
+	qe->op = opcode;
+	qe->flags = flags;
+	qe->event = event;
+	qe->slot = slot;
+	qe->len = len;
+	qe->value = value;
+	qe->ts = ts;
+}
+
 /*
  * Queue one op without inline bytes, that happened at @ts: one 32-byte
  * entry, which never needs a PAD (positions are multiples of 32).
@@ -100,13 +114,7 @@ ktl_write0(struct ktl_thread *e, uint64_t ts, uint16_t opcode, uint16_t flags,
 	if (ktl_unlikely(end > e->limit) && !ktl_refresh(e, end))
 		return 1;
 	qe = (struct ktracer_qentry *)(e->ring + (e->head & e->mask));
-	qe->op = opcode;
-	qe->flags = flags;
-	qe->event = event;
-	qe->slot = slot;
-	qe->len = 0;
-	qe->value = value;
-	qe->ts = ts;
+	ktl_entry(qe, opcode, flags, event, slot, 0, value, ts);
 	ktl_publish(e, end);
 	return 0;
 }

@@ -70,6 +70,22 @@ static inline int64_t ktl_region_pop(struct ktl_thread *e, uint32_t event)
 }
 
 /*
+ * The START of the region just pushed was queued (@err 0), dropped (1:
+ * the region stays open, quietly) or failed (-errno: it is not open).
+ */
+static inline int ktl_region_started(struct ktl_thread *e, uint32_t event,
+				     int err)
+{
+	if (ktl_unlikely(err < 0)) {
+		(void)ktl_region_pop(e, event);
+		return err;
+	}
+	if (ktl_unlikely(err))
+		e->regions[e->depth - 1] |= KTL_RG_QUIET;
+	return 0;
+}
+
+/*
  * ktracer_region_begin() but for a thread with a queue, tracing on and
  * no text: a thread's first call, a text, tracing off, unbatched mode, a
  * child of fork().
@@ -96,13 +112,7 @@ ktl_region_begin_slow(struct ktracer *t, uint32_t event, uint32_t w,
 	err = ktl_put(t, e, KTRACER_OP_START,
 		      KTRACER_OPF_REGION | (len ? KTRACER_OPF_TEXT : 0), event,
 		      e->index, 0, text, len);
-	if (err < 0) {
-		(void)ktl_region_pop(e, event);
-		return err;
-	}
-	if (err)	/* dropped: the queue was full */
-		e->regions[e->depth - 1] |= KTL_RG_QUIET;
-	return 0;
+	return ktl_region_started(e, event, err);
 }
 
 KTL_EXPORT int ktracer_region_begin(struct ktracer *t, uint32_t event,
@@ -129,13 +139,7 @@ KTL_EXPORT int ktracer_region_begin(struct ktracer *t, uint32_t event,
 		return err;
 	err = ktl_write0_now(e, KTRACER_OP_START, KTRACER_OPF_REGION, event,
 			     e->index, 0);
-	if (ktl_unlikely(err < 0)) {
-		(void)ktl_region_pop(e, event);
-		return err;
-	}
-	if (ktl_unlikely(err))	/* dropped: the queue was full */
-		e->regions[e->depth - 1] |= KTL_RG_QUIET;
-	return 0;
+	return ktl_region_started(e, event, err);
 }
 
 /* ktracer_region_end() but for a thread with a queue. */
