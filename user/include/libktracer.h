@@ -129,6 +129,11 @@
  * tasks and the other ops are the tracer's. At most KTRACER_FILE_QUEUES_MAX
  * threads record through one tracer at once (ENOSPC past that).
  *
+ * What the library keeps per thread is an entry in the tracer's table
+ * (its queue, its regions), found through the tracer's pthread key and a
+ * one-entry thread-local cache of the tracer last used; it has no global
+ * mutable state.
+ *
  * Ops are not async-signal-safe: a signal handler must not call them on a
  * tracer its thread might be using.
  *
