@@ -38,7 +38,7 @@ static size_t kr_args_max(const struct kr_arg *a, unsigned int n)
 
 size_t kr_json_event_max(const struct kr_ev *ev)
 {
-	size_t n = 160 + KR_CAT_MAX + KR_HEAD_MAX + KR_NAME_ROOM +
+	size_t n = 160 + KR_FMT_U64_MAX + KR_CAT_MAX + KR_HEAD_MAX + KR_NAME_ROOM +
 		   (ev->name_json ? ev->name_len : KR_FMT_STR_MAX(ev->name_len));
 
 	return n + kr_args_max(ev->arg, ev->nargs);
@@ -131,6 +131,10 @@ void kr_json_event(struct kr_json *w, const struct kr_ev *ev)
 		for (const char *c = ev->cat; *c && c - ev->cat < KR_CAT_MAX; c++)
 			*p++ = *c;
 		*p++ = '"';
+	}
+	if (ev->ph == KR_PH_ABEGIN || ev->ph == KR_PH_AEND) {
+		p = kr_put(p, ",\"id\":");
+		p = kr_fmt_u64(p, ev->id);
 	}
 	if (ev->nargs) {
 		p = kr_put(p, ",\"args\":");

@@ -91,7 +91,9 @@ struct kr_model *kr_model_new(const struct kr_model_cfg *cfg)
 			KR_MAX_THREADS, sizeof(struct kr_thread), NULL, NULL) ||
 	    kr_map_init(&m->sys, cfg->max_syscalls ? cfg->max_syscalls :
 			KR_MAX_SYSCALLS, sizeof(struct kr_sys), kr_sys_evicted,
-			m)) {
+			m) ||
+	    kr_map_init(&m->regions, cfg->max_threads ? cfg->max_threads :
+			KR_MAX_THREADS, sizeof(struct kr_rstack), NULL, NULL)) {
 		kr_model_free(m);
 		errno = ENOMEM;
 		return NULL;
@@ -106,6 +108,7 @@ void kr_model_free(struct kr_model *m)
 	kr_map_free(&m->spans);
 	kr_map_free(&m->threads);
 	kr_map_free(&m->sys);
+	kr_map_free(&m->regions);
 	free(m->cpu);
 	free(m);
 }

@@ -102,7 +102,7 @@ static void kr_rq_emit(struct kr_model *m, struct kr_rq *q, uint64_t end,
 	kr_ev_arg(&ev, "tid", KR_ARG_U64, q->tid);
 	if (why)
 		kr_ev_arg(&ev, why, KR_ARG_TRUE, 0);
-	kr_emit(m, &ev);
+	kr_emit_pair(m, &ev);
 }
 
 void kr_block(struct kr_model *m, const struct ktracer_record *r)

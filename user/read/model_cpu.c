@@ -114,7 +114,7 @@ static void kr_cspan_emit(struct kr_model *m, unsigned int cpu, unsigned int k,
 	}
 	if (why)
 		kr_ev_arg(&ev, why, KR_ARG_TRUE, 0);
-	kr_emit(m, &ev);
+	kr_emit_pair(m, &ev);
 }
 
 void kr_cpu_span(struct kr_model *m, const struct ktracer_record *r,

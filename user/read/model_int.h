@@ -27,15 +27,31 @@
 enum { KR_T_RUN, KR_T_IRQ, KR_T_SOFTIRQ, KR_CPU_TRACKS };
 
 /* A program's span track: (process, event, slot, lane). */
+/*
+ * A program's span, by (process, event, slot, lane): a task, drawn as an
+ * async slice of id "track", or a region, drawn on its thread's track.
+ */
 struct kr_span {
 	uint64_t start;		/* open: the START's ts */
+	uint64_t at;		/* open: where it is drawn from */
 	uint64_t arg;		/* open: the START's arg */
 	uint64_t last_end;	/* when the track's last span ended */
 	uint32_t tid;		/* open: the thread that started it */
-	uint32_t track;		/* its tid in the trace */
+	uint32_t track;		/* its async id in the trace */
 	uint8_t open;
+	uint8_t region;		/* open: KTRACER_RECF_REGION */
 	uint8_t head_len;
-	char head[KR_HEAD_MAX];	/* "pid":P,"tid":track, for the writer */
+	uint8_t text_len;	/* open: the START's text */
+	char head[KR_HEAD_MAX];	/* open region: "pid":P,"tid":tid */
+	char text[KTRACER_TEXT_MAX];
+};
+
+/* The regions open on a thread, outermost first: by their span's key. */
+#define KR_REGION_DEPTH	31
+
+struct kr_rstack {
+	uint64_t n;
+	uint64_t key[KR_REGION_DEPTH];
 };
 
 #define KR_TH_COMM	0x01	/* comm known */
@@ -93,7 +109,7 @@ struct kr_model {
 	bool have_t0, kernel_named;
 	uint64_t last_ts;
 	uint32_t next_track;
-	struct kr_map spans, threads, sys;
+	struct kr_map spans, threads, sys, regions;
 	struct kr_kcpu *cpu;
 	struct kr_rq rq[KTRACER_BLOCK_INFLIGHT];
 	struct kr_dev dev[KR_BLOCK_DEVS];
@@ -122,6 +138,7 @@ static inline void kr_ev_init(struct kr_ev *ev, char ph, uint32_t pid,
 	ev->tid = tid;
 	ev->ts = ts;
 	ev->dur = 0;
+	ev->id = 0;
 	ev->head_len = 0;
 }
 
@@ -150,6 +167,22 @@ static inline void kr_ev_span(struct kr_ev *ev, uint32_t pid, uint32_t tid,
 {
 	kr_ev_init(ev, KR_PH_COMPLETE, pid, tid, start, cat);
 	ev->dur = kr_dur(end, start);
+}
+
+/*
+ * The span @ev ("X", from kr_ev_span) as a pair: "B" at its ts, then "E"
+ * at its end with the same name and args. The end is the very number the
+ * next span's "B" on the track starts at when they touch, so no importer
+ * sees them overlap, whatever arithmetic it does on "ts" and "dur".
+ */
+static inline void kr_emit_pair(struct kr_model *m, struct kr_ev *ev)
+{
+	ev->ph = KR_PH_BEGIN;
+	kr_emit(m, ev);
+	ev->ph = KR_PH_END;
+	ev->ts += ev->dur;
+	ev->dur = 0;
+	kr_emit(m, ev);
 }
 
 /* The event's name; an id the table does not know has it read again once. */

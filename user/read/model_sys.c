@@ -45,7 +45,7 @@ static void kr_sys_emit(struct kr_model *m, uint32_t tid, struct kr_sys *s,
 		kr_ev_arg(&ev, "ret", KR_ARG_S64, r->arg);
 	if (why)
 		kr_ev_arg(&ev, why, KR_ARG_TRUE, 0);
-	kr_emit(m, &ev);
+	kr_emit_pair(m, &ev);
 }
 
 /*
