@@ -95,8 +95,9 @@ static void kr_span_args(struct kr_ev *ev, const struct kr_span *s,
 
 /*
  * Draw span @s of @key, ended as @x says: a region as a slice on its
- * thread's track, a task as an async slice ("b" and "e", id its entry's
- * track number, so that its slices never overlap) on a track of its own.
+ * thread's track (a B/E pair, as the kernel's spans: see kr_emit_pair),
+ * a task as an async slice ("b" and "e", id its entry's track number, so
+ * that its slices never overlap) on a track of its own.
  */
 static void kr_span_draw(struct kr_model *m, uint64_t key, struct kr_span *s,
 			 const struct kr_span_end *x)
@@ -111,26 +112,19 @@ static void kr_span_draw(struct kr_model *m, uint64_t key, struct kr_span *s,
 	else
 		kr_name_process(m, pid);
 	if (s->region) {
-		if (m->cfg.sink.json && x->seen && r && !s->text_len &&
-		    r->type == KTRACER_REC_STOP && s->tid == r->tid) {
-			m->st.events++;
-			kr_json_span(m->cfg.sink.json, s->head, s->head_len,
-				     s->at, kr_dur(x->end, s->at), e->json,
-				     e->json_len, slot, s->arg, s->tid, r->arg);
-			return;
-		}
 		kr_ev_span(&ev, pid, s->tid, s->at, x->end, NULL);
 		ev.head = s->head;
 		ev.head_len = s->head_len;
-	} else {
-		kr_ev_init(&ev, KR_PH_ABEGIN, pid, s->tid, s->at, "task");
-		ev.id = s->track;
+		kr_ev_evname(&ev, e);
+		kr_span_args(&ev, s, slot, x);
+		kr_emit_pair(m, &ev);
+		return;
 	}
+	kr_ev_init(&ev, KR_PH_ABEGIN, pid, s->tid, s->at, "task");
+	ev.id = s->track;
 	kr_ev_evname(&ev, e);
 	kr_span_args(&ev, s, slot, x);
 	kr_emit(m, &ev);
-	if (s->region)
-		return;
 	kr_ev_init(&ev, KR_PH_AEND, pid, r ? r->tid : s->tid,
 		   x->end > s->at ? x->end : s->at, "task");
 	ev.id = s->track;
@@ -224,8 +218,8 @@ static void kr_user_start(struct kr_model *m, const struct ktracer_record *r)
 	uint64_t base = kr_span_key(r->pid, r->event, r->slot, 0);
 	unsigned int lane, oldest = KR_LANES;
 	uint64_t oldest_start = UINT64_MAX;
+	struct kr_span *s, *in;
 	struct kr_rstack *st;
-	struct kr_span *s;
 
 	for (lane = 0; lane < KR_LANES; lane++) {
 		s = kr_map_get(&m->spans, base + lane);
@@ -266,6 +260,16 @@ static void kr_user_start(struct kr_model *m, const struct ktracer_record *r)
 		s->head_len = (uint8_t)(kr_json_head(s->head, r->pid, r->tid) -
 					s->head);
 	st = kr_map_put(&m->regions, r->tid, NULL);
+	if (st->n) {
+		/*
+		 * Begun where the region it is in began: 1 ns later, so that
+		 * importers that order "B"s of one ts as the file does (the
+		 * inner one is written first, as it ends first) nest them.
+		 */
+		in = kr_map_get(&m->spans, st->key[st->n - 1]);
+		if (in && in->open && in->at >= s->at)
+			s->at = in->at + 1;
+	}
 	if (st->n < KR_REGION_DEPTH)
 		st->key[st->n++] = base + lane;
 }
@@ -319,6 +323,7 @@ static void kr_user_stop(struct kr_model *m, const struct ktracer_record *r)
 	bool region = r->flags & KTRACER_RECF_REGION;
 	struct kr_span_end x = { .end = r->ts, .r = r, .seen = true };
 	struct kr_span *s = NULL;
+	bool was_cut = false;
 	unsigned int lane;
 
 	for (lane = 0; lane < KR_LANES; lane++) {
@@ -328,6 +333,12 @@ static void kr_user_stop(struct kr_model *m, const struct ktracer_record *r)
 		if (s && s->open && (s->start == start ||
 				     (!r->extra && s->start >= r->ts)))
 			break;
+		was_cut |= s && !s->open && s->region && s->start == start;
+	}
+	if (lane == KR_LANES && region && was_cut) {
+		/* a region cut already (an outer one ended): drawn */
+		m->st.skipped[KR_BAD_OVERLAP]++;
+		return;
 	}
 	if (lane == KR_LANES) {
 		x.seen = false;
