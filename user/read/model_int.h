@@ -173,10 +173,17 @@ static inline void kr_ev_span(struct kr_ev *ev, uint32_t pid, uint32_t tid,
  * The span @ev ("X", from kr_ev_span) as a pair: "B" at its ts, then "E"
  * at its end with the same name and args. The end is the very number the
  * next span's "B" on the track starts at when they touch, so no importer
- * sees them overlap, whatever arithmetic it does on "ts" and "dur".
+ * sees them overlap, whatever arithmetic it does on "ts" and "dur". A
+ * span of no duration is an instant: speedscope 1.25 pairs the "E"s of
+ * one ts by name, and would end such a span for the one it touches.
  */
 static inline void kr_emit_pair(struct kr_model *m, struct kr_ev *ev)
 {
+	if (!ev->dur) {
+		ev->ph = KR_PH_INSTANT;
+		kr_emit(m, ev);
+		return;
+	}
 	ev->ph = KR_PH_BEGIN;
 	kr_emit(m, ev);
 	ev->ph = KR_PH_END;

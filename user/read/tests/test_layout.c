@@ -193,7 +193,7 @@ void layout_adjacent_slices(void)
 	 * the other, and nested regions whose ends touch.
 	 */
 	for (i = 0; i < 2000; i++) {
-		uint64_t next = ts + 1 + ku_next(&x) % 3000;
+		uint64_t next = ts + 2 + ku_next(&x) % 3000;
 
 		snprintf(comm, sizeof(comm), "t%u", i % 7);
 		ku_put_msg(&p, 0, KTRACER_REC_START, KTRACER_RECF_KERNEL,

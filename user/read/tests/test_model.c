@@ -241,8 +241,8 @@ void model_kernel_cpu_tracks(void)
 	CHECK_HAS(doc, "\"ts\":15.000,\"name\":\"worker\",\"cat\":\"sched\",\"args\":{\"pid\":200,\"tid\":201,\"prio\":0,\"state\":0,\"start_unseen\":true}}");
 	CHECK_HAS(doc, "\"ts\":10.000,\"name\":\"worker\",\"cat\":\"sched\",\"args\":{\"pid\":200,\"tid\":201,\"prio\":120,\"stop_lost\":true}}");
 	CHECK_HAS(doc, "\"ts\":20.000,\"name\":\"worker\",\"cat\":\"sched\",\"args\":{\"pid\":200,\"tid\":201,\"prio\":120,\"stop_lost\":true}}");
-	CHECK_HAS(doc, "{\"ph\":\"B\",\"pid\":2146435072,\"tid\":2146435073,\"ts\":20.000,\"name\":\"other\",\"cat\":\"sched\",\"args\":{\"pid\":300,\"tid\":300,\"prio\":100,\"open\":true}}");
-	CHECK_HAS(doc, "{\"ph\":\"E\",\"pid\":2146435072,\"tid\":2146435073,\"ts\":20.000,\"name\":\"other\",\"cat\":\"sched\",\"args\":{\"pid\":300,\"tid\":300,\"prio\":100,\"open\":true}}");
+	/* of no duration: an instant */
+	CHECK_HAS(doc, "{\"ph\":\"i\",\"s\":\"t\",\"pid\":2146435072,\"tid\":2146435073,\"ts\":20.000,\"name\":\"other\",\"cat\":\"sched\",\"args\":{\"pid\":300,\"tid\":300,\"prio\":100,\"open\":true}}");
 	/* a pair: "B", then its "E" right after, the same name and args */
 	CHECK_EQ(ku_count(doc, "\"ph\":\"X\""), 0);
 	CHECK_EQ(ku_count(doc, "\"ph\":\"B\""), ku_count(doc, "\"ph\":\"E\""));
