@@ -120,6 +120,14 @@ static void kr_span_draw(struct kr_model *m, uint64_t key, struct kr_span *s,
 		kr_emit_pair(m, &ev);
 		return;
 	}
+	if (m->cfg.sink.json && x->seen && r && !s->text_len &&
+	    r->type == KTRACER_REC_STOP && s->tid == r->tid) {
+		m->st.events += 2;
+		kr_json_task(m->cfg.sink.json, pid, s->tid, s->at,
+			     x->end > s->at ? x->end : s->at, e->json,
+			     e->json_len, s->track, slot, s->arg, r->arg);
+		return;
+	}
 	kr_ev_init(&ev, KR_PH_ABEGIN, pid, s->tid, s->at, "task");
 	ev.id = s->track;
 	kr_ev_evname(&ev, e);
