@@ -6,9 +6,10 @@
  * START it closes is the open one whose ts is exactly ts - extra: that is
  * how a STOP finds its START among several open on one slot, and how a
  * span whose START was never read (lost, or before the reader started)
- * is still drawn, flagged "start_unseen". A START on a track whose span
- * never saw its STOP (lost) closes that span there, flagged "stop_lost",
- * so that a track's spans always nest.
+ * is still drawn, flagged "start_unseen". A START on a slot whose span
+ * never saw its STOP (lost) closes that span there, flagged "stop_lost".
+ * A region is drawn on the thread that started it (kr_region_close keeps
+ * its slices nested there), a task as an async slice of its own id.
  */
 
 #include <stdio.h>
@@ -107,11 +108,8 @@ static void kr_span_draw(struct kr_model *m, uint64_t key, struct kr_span *s,
 	const struct ktracer_record *r = x->r;
 	struct kr_ev ev;
 
-	if (s->region)
-		kr_name_thread(m, pid, s->tid);
-	else
-		kr_name_process(m, pid);
 	if (s->region) {
+		kr_name_thread(m, pid, s->tid);
 		kr_ev_span(&ev, pid, s->tid, s->at, x->end, NULL);
 		ev.head = s->head;
 		ev.head_len = s->head_len;
@@ -120,6 +118,7 @@ static void kr_span_draw(struct kr_model *m, uint64_t key, struct kr_span *s,
 		kr_emit_pair(m, &ev);
 		return;
 	}
+	kr_name_process(m, pid);
 	if (m->cfg.sink.json && x->seen && r && !s->text_len &&
 	    r->type == KTRACER_REC_STOP && s->tid == r->tid) {
 		m->st.events += 2;
