@@ -62,7 +62,7 @@ check(threads > 0, `the engine found tracks (${threads})`);
 const {spans: program, unpaired, track} = programSpans(events);
 check(unpaired === 0, 'every region\'s E closes the innermost B of its thread',
       `${unpaired} do not`);
-const regions = program.filter(s => s.kind === 'region');
+const regions = program.filter(s => s.kind === 'slice' && s.name.startsWith('demo.'));
 const done = ended;
 const named = name => regions.filter(r => r.name === name && done(r));
 for (const name of ['demo.request', 'demo.parse', 'demo.db', 'demo.respond']) {
@@ -135,7 +135,8 @@ const byPh = ph => name => events.filter(e => e.ph === ph && e.name === name).le
 check(regions.length > 0 && [...spans.keys()].some(n => !n.startsWith('demo.')),
       'kernel spans are on the timeline too');
 if (expect['io'] !== undefined) {
-  const blocks = events.filter(e => e.ph === 'X' && e.cat === 'block').length;
+  // B/E pairs on the device's track.
+  const blocks = program.filter(s => s.b.cat === 'block').length;
   check(blocks >= expect['io'], `${blocks} block requests, the demo read ${expect['io']} times`);
   // Their tracks are named from sysfs: the demo reads /dev/nullb0.
   const tracks = events.filter(e => e.ph === 'M' && e.name === 'thread_name' &&

@@ -26,8 +26,9 @@ export function demoExpect(path) {
   return expect;
 }
 
-// The program's spans of a trace's EVENTS: regions (B/E pairs on their
-// thread's track, the E closing the innermost B) and tasks (b/e pairs of
+// The paired slices of a trace's EVENTS: B/E pairs on their track, the E
+// closing the innermost B (kind "slice": regions on their thread's track,
+// block requests on their device's), and tasks (kind "task": b/e pairs of
 // cat "task" by id). Each {kind, name, track, ts, end, b, e, args};
 // unpaired counts the E without a matching B.
 export function programSpans(events) {
@@ -44,7 +45,7 @@ export function programSpans(events) {
     } else if (e.ph === 'E') {
       const b = open.get(track(e))?.pop();
       if (b && b.name === e.name)
-        pair('region', b, e);
+        pair('slice', b, e);
       else
         unpaired++;
     } else if (e.cat === 'task' && e.ph === 'b') {
