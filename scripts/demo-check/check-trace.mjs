@@ -72,7 +72,7 @@ for (const name of ['demo.request', 'demo.parse', 'demo.db', 'demo.respond']) {
 }
 {
   const requests = named('demo.request');
-  const urls = requests.filter(r => /^GET \/items\/\d+\?user=\d+$/.test(r.args?.text ?? ''));
+  const urls = requests.filter(r => /^GET \/items\/\d+\?user=\d+$/.test(r.b.args?.text ?? ''));
   check(urls.length === requests.length && requests.length > 0,
         `every demo.request has its URL in args.text (${urls.length} of ${requests.length})`);
   let outside = 0;
