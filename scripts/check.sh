@@ -211,6 +211,8 @@ stage_demo() {
 	step "demo: make demo in the VM" "$KT_ROOT/scripts/demo.sh"
 	[ -f "$KT_ROOT/demo/trace.json" ] || return 0
 	"$KT_ROOT/scripts/demo-check/run.sh" "$KT_ROOT/demo"
+	step "demo: speedscope 1.25 imports trace.json with no warning" \
+		"$KT_ROOT/scripts/trace-check/run.sh" "$KT_ROOT/demo/trace.json"
 }
 
 # The kselftests are the same programs for every kernel: built once.
