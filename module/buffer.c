@@ -451,8 +451,8 @@ int kt_buf_reset(void)
  * mapping holds the file, the file the module), the CPU buffers because
  * they are not replaced while kt_mapped counts a mapping of them.
  */
-static vm_fault_t kt_fault_page(struct vm_fault *vmf, void *area,
-				unsigned long nr_pages, unsigned long index)
+vm_fault_t kt_fault_page(struct vm_fault *vmf, void *area,
+			 unsigned long nr_pages, unsigned long index)
 {
 	if (index >= nr_pages)
 		return VM_FAULT_SIGBUS;

@@ -110,6 +110,10 @@ static long kt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return kt_ioc_op(t, uarg);
 	case KT_IOC_CMD(KTRACER_IOC_BATCH):
 		return kt_ioc_batch(t, uarg);
+	case KT_IOC_CMD(KTRACER_IOC_QUEUE):
+		return kt_ioc_queue(kt_tracer_qset(t), uarg);
+	case KT_IOC_CMD(KTRACER_IOC_FLUSH):
+		return kt_ioc_flush(kt_tracer_qset(t), uarg);
 	case KT_IOC_CMD(KTRACER_IOC_ENABLE):
 	case KT_IOC_CMD(KTRACER_IOC_CONFIG):
 	case KT_IOC_CMD(KTRACER_IOC_RESET):
@@ -138,11 +142,23 @@ static int kt_open(struct inode *inode, struct file *file)
 	return nonseekable_open(inode, file);
 }
 
-/* Closing the file cancels the spans it left open. */
+/*
+ * The file is released once its last descriptor is closed and its last
+ * mapping unmapped (a mapping holds the file): its queues are drained,
+ * then the spans it left open cancelled.
+ */
 static int kt_release(struct inode *inode, struct file *file)
 {
 	kt_tracer_free(file->private_data);
 	return 0;
+}
+
+/* A queue's window, or the state page and the buffers. */
+static int kt_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	if (kt_queue_pgoff(vma->vm_pgoff))
+		return kt_queue_mmap(kt_tracer_qset(file->private_data), vma);
+	return kt_buf_mmap(file, vma);
 }
 
 static const struct file_operations kt_fops = {
@@ -151,7 +167,7 @@ static const struct file_operations kt_fops = {
 	.release	= kt_release,
 	.unlocked_ioctl	= kt_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.mmap		= kt_buf_mmap,
+	.mmap		= kt_mmap,
 	.poll		= kt_buf_poll,
 };
 

@@ -288,7 +288,8 @@ int kt_event_register(kuid_t owner, const char *name, u32 kind, u32 slots,
 	hash_for_each_possible(kt_names, ev, hnode, kt_name_hash(owner, name)) {
 		if (!uid_eq(ev->owner, owner) || strcmp(ev->name, name))
 			continue;
-		ret = ev->kind == kind && ev->slots == slots ? 0 : -EEXIST;
+		/* Slot counts are each file's own: the kind is the name's. */
+		ret = ev->kind == kind ? 0 : -EEXIST;
 		if (!ret && !ev->users++)
 			list_del_init(&ev->idle);	/* in use again */
 		goto out_unlock;

@@ -4,7 +4,8 @@
  * /dev/ktracer that succeeds fires one (CANCEL: one per slot it closes),
  * whether or not ktracer records it, so that perf, trace-cmd and
  * /sys/kernel/tracing/events/ktracer/ see the programs' spans too.
- * Defined by tracepoints.c; fired by tracer.c.
+ * pid and tid name the thread the record names: the op's caller, or a
+ * queue's owner (global ids). Defined by tracepoints.c; fired by tracer.c.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM ktracer
@@ -19,76 +20,93 @@
 
 /* START, STOP and CANCEL: one event class, each printing what it has. */
 DECLARE_EVENT_CLASS(kt_span,
-		    TP_PROTO(u32 id, u32 slot, u64 arg, u64 dur),
-		    TP_ARGS(id, slot, arg, dur),
+		    TP_PROTO(u32 id, u32 pid, u32 tid, u32 slot, u64 arg, u64 dur),
+		    TP_ARGS(id, pid, tid, slot, arg, dur),
 		    TP_STRUCT__entry(__string(event, kt_event_name(id))
+				     __field(u32, pid)
+				     __field(u32, tid)
 				     __field(u32, slot)
 				     __field(u64, arg)
 				     __field(u64, dur)),
 		    TP_fast_assign(kt_assign_str(event, kt_event_name(id));
+				   __entry->pid = pid;
+				   __entry->tid = tid;
 				   __entry->slot = slot;
 				   __entry->arg = arg;
 				   __entry->dur = dur;),
-		    TP_printk("event=%s slot=%u arg=%llu dur=%llu",
-			      __get_str(event), __entry->slot, __entry->arg,
-			      __entry->dur)
+		    TP_printk("pid=%u tid=%u event=%s slot=%u arg=%llu dur=%llu",
+			      __entry->pid, __entry->tid, __get_str(event),
+			      __entry->slot, __entry->arg, __entry->dur)
 );
 
 DEFINE_EVENT_PRINT(kt_span, span_start,
-		   TP_PROTO(u32 id, u32 slot, u64 arg, u64 dur),
-		   TP_ARGS(id, slot, arg, dur),
-		   TP_printk("event=%s slot=%u arg=%llu", __get_str(event),
+		   TP_PROTO(u32 id, u32 pid, u32 tid, u32 slot, u64 arg, u64 dur),
+		   TP_ARGS(id, pid, tid, slot, arg, dur),
+		   TP_printk("pid=%u tid=%u event=%s slot=%u arg=%llu",
+			     __entry->pid, __entry->tid, __get_str(event),
 			     __entry->slot, __entry->arg)
 );
 
 DEFINE_EVENT(kt_span, span_stop,
-	     TP_PROTO(u32 id, u32 slot, u64 arg, u64 dur),
-	     TP_ARGS(id, slot, arg, dur)
+	     TP_PROTO(u32 id, u32 pid, u32 tid, u32 slot, u64 arg, u64 dur),
+	     TP_ARGS(id, pid, tid, slot, arg, dur)
 );
 
 DEFINE_EVENT_PRINT(kt_span, span_cancel,
-		   TP_PROTO(u32 id, u32 slot, u64 arg, u64 dur),
-		   TP_ARGS(id, slot, arg, dur),
-		   TP_printk("event=%s slot=%u dur=%llu", __get_str(event),
+		   TP_PROTO(u32 id, u32 pid, u32 tid, u32 slot, u64 arg, u64 dur),
+		   TP_ARGS(id, pid, tid, slot, arg, dur),
+		   TP_printk("pid=%u tid=%u event=%s slot=%u dur=%llu",
+			     __entry->pid, __entry->tid, __get_str(event),
 			     __entry->slot, __entry->dur)
 );
 
 /* GAUGE (value) and COUNT (added, total). */
 DECLARE_EVENT_CLASS(kt_metric,
-		    TP_PROTO(u32 id, u64 a, u64 b),
-		    TP_ARGS(id, a, b),
+		    TP_PROTO(u32 id, u32 pid, u32 tid, u64 a, u64 b),
+		    TP_ARGS(id, pid, tid, a, b),
 		    TP_STRUCT__entry(__string(event, kt_event_name(id))
+				     __field(u32, pid)
+				     __field(u32, tid)
 				     __field(u64, a)
 				     __field(u64, b)),
 		    TP_fast_assign(kt_assign_str(event, kt_event_name(id));
+				   __entry->pid = pid;
+				   __entry->tid = tid;
 				   __entry->a = a;
 				   __entry->b = b;),
-		    TP_printk("event=%s added=%llu total=%llu",
-			      __get_str(event), __entry->a, __entry->b)
+		    TP_printk("pid=%u tid=%u event=%s added=%llu total=%llu",
+			      __entry->pid, __entry->tid, __get_str(event),
+			      __entry->a, __entry->b)
 );
 
 DEFINE_EVENT_PRINT(kt_metric, gauge,
-		   TP_PROTO(u32 id, u64 a, u64 b),
-		   TP_ARGS(id, a, b),
-		   TP_printk("event=%s value=%lld", __get_str(event),
+		   TP_PROTO(u32 id, u32 pid, u32 tid, u64 a, u64 b),
+		   TP_ARGS(id, pid, tid, a, b),
+		   TP_printk("pid=%u tid=%u event=%s value=%lld",
+			     __entry->pid, __entry->tid, __get_str(event),
 			     (s64)__entry->a)
 );
 
 DEFINE_EVENT(kt_metric, count,
-	     TP_PROTO(u32 id, u64 a, u64 b),
-	     TP_ARGS(id, a, b)
+	     TP_PROTO(u32 id, u32 pid, u32 tid, u64 a, u64 b),
+	     TP_ARGS(id, pid, tid, a, b)
 );
 
 /* @msg is not NUL-terminated: the event copies @len bytes and adds one. */
 TRACE_EVENT(log,
-	    TP_PROTO(u32 id, const char *msg, u32 len),
-	    TP_ARGS(id, msg, len),
+	    TP_PROTO(u32 id, u32 pid, u32 tid, const char *msg, u32 len),
+	    TP_ARGS(id, pid, tid, msg, len),
 	    TP_STRUCT__entry(__string(event, kt_event_name(id))
+			     __field(u32, pid)
+			     __field(u32, tid)
 			     __dynamic_array(char, msg, len + 1)),
 	    TP_fast_assign(kt_assign_str(event, kt_event_name(id));
+			   __entry->pid = pid;
+			   __entry->tid = tid;
 			   memcpy(__get_dynamic_array(msg), msg, len);
 			   ((char *)__get_dynamic_array(msg))[len] = '\0';),
-	    TP_printk("event=%s msg=%s", __get_str(event), __get_str(msg))
+	    TP_printk("pid=%u tid=%u event=%s msg=%s", __entry->pid,
+		      __entry->tid, __get_str(event), __get_str(msg))
 );
 
 #endif /* _KT_TRACE_H */

@@ -9,6 +9,7 @@
 #include <linux/uidgid.h>
 #include <linux/compiler.h>
 #include <linux/irq_work.h>
+#include <linux/mm_types.h>
 #include <linux/rcupdate.h>
 #include <linux/wait.h>
 #include <asm/local.h>
@@ -137,6 +138,9 @@ u32 kt_buf_mode(void);
 u64 kt_buf_data_size(void);
 u64 kt_buf_count(struct kt_cpu_buf *cb, u64 from, u64 to);
 int kt_buf_mmap(struct file *file, struct vm_area_struct *vma);
+struct vm_fault;
+vm_fault_t kt_fault_page(struct vm_fault *vmf, void *area,
+			 unsigned long nr_pages, unsigned long index);
 __poll_t kt_buf_poll(struct file *file, struct poll_table_struct *wait);
 
 /* events.c: the table of event names. */
@@ -165,11 +169,32 @@ const char *kt_kind_name(u32 kind);
 
 /* tracer.c: one open file, its slots, and the operations. */
 struct kt_tracer;
+struct kt_qset;
+
+/* The thread a record names: global (initial pid namespace) ids. */
+struct kt_who {
+	u32 pid;
+	u32 tid;
+};
+
+void kt_who_current(struct kt_who *who);
 struct kt_tracer *kt_tracer_new(const struct file *file);
 void kt_tracer_free(struct kt_tracer *t);
+struct kt_qset *kt_tracer_qset(struct kt_tracer *t);
 long kt_ioc_register(struct kt_tracer *t, void __user *uarg);
 long kt_ioc_op(struct kt_tracer *t, void __user *uarg);
 long kt_ioc_batch(struct kt_tracer *t, void __user *uarg);
+int kt_apply(struct kt_tracer *t, const struct ktracer_op *op, u64 bound,
+	     u64 now, const struct kt_who *who, const void *kbytes);
+
+/* queue.c: the file's queues, drained into the buffers. */
+struct kt_qset *kt_qset_new(struct kt_tracer *t);
+void kt_qset_stop(struct kt_qset *qs);
+void kt_qset_free(struct kt_qset *qs);
+long kt_ioc_queue(struct kt_qset *qs, void __user *uarg);
+long kt_ioc_flush(struct kt_qset *qs, void __user *uarg);
+bool kt_queue_pgoff(unsigned long pgoff);
+int kt_queue_mmap(struct kt_qset *qs, struct vm_area_struct *vma);
 
 /* record.c: what a record says, and writing it. */
 struct kt_rec {

@@ -10,6 +10,7 @@
  *
  *	[001] 12.345678 120/121 db.query start slot=0 arg=42
  *	[001] 12.345700 120/121 db.query stop slot=0 arg=0 dur_ns=22000
+ *	[001] 12.345800 120/122 request start slot=1 arg=0 region text="GET /"
  *	[000] 12.400000 [LOST 5 EVENTS]
  */
 
@@ -257,11 +258,12 @@ static struct kt_iter *kt_iter_open(void)
 	return it;
 }
 
-static void kt_print_msg(struct seq_file *m, const u8 *p, u32 len)
+static void kt_print_msg(struct seq_file *m, const char *key, const u8 *p,
+			 u32 len)
 {
 	u32 i;
 
-	seq_puts(m, " msg=\"");
+	seq_printf(m, " %s=\"", key);
 	for (i = 0; i < len; i++) {
 		if (p[i] == '"' || p[i] == '\\')
 			seq_printf(m, "\\%c", p[i]);
@@ -286,7 +288,10 @@ static void kt_print_payload(struct seq_file *m, const struct ktracer_record *r)
 			   b->bytes, b->error);
 		return;
 	}
-	kt_print_msg(m, (const u8 *)(r + 1), len);
+	/* A program's START carries a text; the kernel's, a comm. */
+	kt_print_msg(m, r->type == KTRACER_REC_START &&
+		     !(r->flags & KTRACER_RECF_KERNEL) ? "text" : "msg",
+		     (const u8 *)(r + 1), len);
 }
 
 static const char *const kt_phases[] = {
@@ -335,6 +340,8 @@ static void kt_print_rec(struct seq_file *m, u32 cpu,
 		seq_printf(m, " add=%llu total=%llu", r->arg, r->extra);
 		break;
 	}
+	if (r->flags & KTRACER_RECF_REGION)
+		seq_puts(m, " region");
 	if (r->len)
 		kt_print_payload(m, r);
 	seq_putc(m, '\n');

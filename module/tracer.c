@@ -25,10 +25,19 @@
  * (0: not registered here).
  */
 struct kt_fevent {
-	u64 *slots;			/* spans: this file's slots */
+	struct kt_slots __rcu *slots;	/* spans: this file's slots */
 	u32 kind;
-	u32 nslots;
 	struct kt_event *ev;		/* the name, which this file holds */
+};
+
+/*
+ * A span's slots, replaced whole when the file registers the event again
+ * with another count: ops read them under RCU.
+ */
+struct kt_slots {
+	struct rcu_head rcu;
+	u32 n;
+	u64 v[];
 };
 
 /*
@@ -44,6 +53,7 @@ struct kt_tracer {
 	atomic64_t last_call;		/* start of the previous OP/BATCH */
 	kuid_t owner;			/* the opener's euid: its names */
 	u32 nslots;			/* slots of all its spans */
+	struct kt_qset *qs;		/* its queues */
 	struct kt_fevent *chunk[KT_NR_CHUNKS];	/* [id / KT_CHUNK] */
 };
 
@@ -52,6 +62,7 @@ struct kt_step {
 	u8 type;
 	u8 flags;
 	u32 slot;
+	struct kt_slots *sl;		/* spans: read under RCU */
 	u64 ts;
 	u64 arg;
 	u64 extra;
@@ -81,80 +92,133 @@ struct kt_tracer *kt_tracer_new(const struct file *file)
 	mutex_init(&t->lock);
 	t->owner = file->f_cred->euid;
 	atomic64_set(&t->last_call, ktime_get_mono_fast_ns());
+	t->qs = kt_qset_new(t);
+	if (!t->qs) {
+		kfree(t);
+		return NULL;
+	}
 	return t;
 }
 
-/* Fire ktracer's own tracepoint for a record (kt_trace.h). */
-static void kt_trace(u32 id, const struct kt_step *s, const void *msg,
-		     u32 len)
+struct kt_qset *kt_tracer_qset(struct kt_tracer *t)
 {
-	switch (s->type) {
+	return t->qs;
+}
+
+/* The thread that made the call. */
+void kt_who_current(struct kt_who *who)
+{
+	who->pid = task_tgid_nr(current);
+	who->tid = task_pid_nr(current);
+}
+
+/* Fire ktracer's own tracepoint for a record (kt_trace.h). */
+static void kt_trace(const struct kt_rec *d)
+{
+	switch (d->type) {
 	case KTRACER_REC_START:
-		trace_span_start(id, s->slot, s->arg, 0);
+		trace_span_start(d->event, d->pid, d->tid, d->slot, d->arg, 0);
 		break;
 	case KTRACER_REC_STOP:
-		trace_span_stop(id, s->slot, s->arg, s->extra);
+		trace_span_stop(d->event, d->pid, d->tid, d->slot, d->arg,
+				d->extra);
 		break;
 	case KTRACER_REC_CANCEL:
-		trace_span_cancel(id, s->slot, 0, s->extra);
+		trace_span_cancel(d->event, d->pid, d->tid, d->slot, 0,
+				  d->extra);
 		break;
 	case KTRACER_REC_GAUGE:
-		trace_gauge(id, s->arg, 0);
+		trace_gauge(d->event, d->pid, d->tid, d->arg, 0);
 		break;
 	case KTRACER_REC_COUNT:
-		trace_count(id, s->arg, s->extra);
+		trace_count(d->event, d->pid, d->tid, d->arg, d->extra);
 		break;
 	case KTRACER_REC_LOG:
-		trace_log(id, msg, len);
+		trace_log(d->event, d->pid, d->tid, d->msg, d->len);
 		break;
 	}
 }
 
-/* The record of what the calling thread did to its file's event @id. */
+/* The record of what thread @who did to its file's event @id. */
 static void kt_step_rec(struct kt_rec *d, u32 id, const struct kt_step *s,
-			const void *msg, u32 len)
+			const struct kt_who *who, const void *msg, u32 len)
 {
 	*d = (struct kt_rec){
 		.type = s->type, .flags = s->flags, .event = id,
-		.ts = s->ts, .pid = task_tgid_nr(current),
-		.tid = task_pid_nr(current), .slot = s->slot, .len = len,
+		.ts = s->ts, .pid = who->pid, .tid = who->tid,
+		.slot = s->slot, .len = len,
 		.arg = s->arg, .extra = s->extra, .msg = msg,
 	};
 }
 
 /* Record it, one record on its own. */
-static void kt_record(u32 id, const struct kt_step *s, const void *msg,
-		      u32 len)
+static void kt_record(u32 id, const struct kt_step *s,
+		      const struct kt_who *who, const void *msg, u32 len)
 {
 	struct kt_rec d;
 
-	kt_step_rec(&d, id, s, msg, len);
-	kt_trace(id, s, msg, len);
+	kt_step_rec(&d, id, s, who, msg, len);
+	kt_trace(&d);
 	kt_write(&d);
 }
 
+/*
+ * Close slot @s->slot of span event @id if it is open, recording a
+ * CANCEL. A slot's value is its START time; 0 is closed, and
+ * KT_SLOT_GONE marks a slot array being replaced (kt_slots_resize()),
+ * which no op opens or closes.
+ */
+#define KT_SLOT_GONE	U64_MAX
+
+static u64 kt_slot_close(u64 *slot)
+{
+	u64 v = READ_ONCE(*slot);
+
+	do {
+		if (!v || v == KT_SLOT_GONE)
+			return 0;
+	} while (!try_cmpxchg(slot, &v, 0));
+	return v;
+}
+
+static bool kt_cancel_one(u64 *slots, u32 id, struct kt_step *s,
+			  const struct kt_who *who)
+{
+	u64 start = kt_slot_close(&slots[s->slot]);
+
+	if (!start)
+		return false;
+	s->extra = s->ts > start ? s->ts - start : 0;
+	kt_record(id, s, who, NULL, 0);
+	return true;
+}
+
 /* Close every open slot of span event @id, recording a CANCEL for each. */
-static void kt_cancel(const struct kt_fevent *fe, u32 id, u64 ts, u8 flags)
+static void kt_cancel(u64 *slots, u32 nslots, u32 id, u64 ts, u8 flags,
+		      const struct kt_who *who)
 {
 	struct kt_step s = { .type = KTRACER_REC_CANCEL, .flags = flags,
 			     .ts = ts };
-	u64 start;
 
-	for (s.slot = 0; s.slot < fe->nslots; s.slot++) {
-		start = xchg(&fe->slots[s.slot], 0);
-		if (start) {
-			s.extra = ts > start ? ts - start : 0;
-			kt_record(id, &s, NULL, 0);
-		}
-	}
+	for (s.slot = 0; s.slot < nslots; s.slot++)
+		kt_cancel_one(slots, id, &s, who);
 }
 
+/*
+ * The file is released: its queues are drained, then the spans it left
+ * open are cancelled, as if it had called CANCEL before closing.
+ */
 void kt_tracer_free(struct kt_tracer *t)
 {
-	u64 now = ktime_get_mono_fast_ns();
 	struct kt_fevent *fe;
+	struct kt_slots *sl;
+	struct kt_who who;
 	u32 c, i;
+	u64 now;
 
+	kt_qset_stop(t->qs);
+	kt_who_current(&who);
+	now = ktime_get_mono_fast_ns();
 	for (c = 0; c < KT_NR_CHUNKS; c++) {
 		if (!t->chunk[c])
 			continue;
@@ -162,14 +226,17 @@ void kt_tracer_free(struct kt_tracer *t)
 			fe = &t->chunk[c][i];
 			if (!fe->kind)
 				continue;
-			if (fe->slots)
-				kt_cancel(fe, fe->ev->id, now,
-					  KTRACER_RECF_CLOSE);
-			kfree(fe->slots);
+			/* Nobody else uses the file any more. */
+			sl = rcu_dereference_protected(fe->slots, 1);
+			if (sl)
+				kt_cancel(sl->v, sl->n, fe->ev->id, now,
+					  KTRACER_RECF_CLOSE, &who);
+			kfree(sl);
 			kt_event_put(fe->ev);
 		}
 		kfree(t->chunk[c]);
 	}
+	kt_qset_free(t->qs);
 	kfree(t);
 }
 
@@ -186,6 +253,35 @@ static struct kt_fevent *kt_fevent_get(struct kt_tracer *t, u32 id)
 }
 
 /*
+ * Give span @fe the new slots @sl, all closed, in place of its old ones:
+ * -EBUSY if one of those is open. The old slots are marked KT_SLOT_GONE
+ * one by one, so that no op opens one meanwhile (a START there fails
+ * with EBUSY, as it would have a moment earlier), and freed once no op
+ * can be looking at them. Under t->lock.
+ */
+static int kt_slots_resize(struct kt_tracer *t, struct kt_fevent *fe,
+			   struct kt_slots *sl)
+{
+	struct kt_slots *old = rcu_dereference_protected(fe->slots,
+							 lockdep_is_held(&t->lock));
+	u32 i, j;
+
+	if (t->nslots - old->n + sl->n > KTRACER_FILE_SLOTS_MAX)
+		return -ENOSPC;
+	for (i = 0; i < old->n; i++) {
+		if (cmpxchg(&old->v[i], 0, KT_SLOT_GONE) != 0) {
+			for (j = 0; j < i; j++)
+				WRITE_ONCE(old->v[j], 0);
+			return -EBUSY;
+		}
+	}
+	t->nslots = t->nslots - old->n + sl->n;
+	rcu_assign_pointer(fe->slots, sl);
+	kfree_rcu(old, rcu);
+	return 0;
+}
+
+/*
  * What a file may hold is bounded: KTRACER_FILE_SLOTS_MAX slots, and the
  * names of one user. Everything is allocated before anything is
  * published, so a REGISTER that fails leaves nothing, here or in the
@@ -195,8 +291,8 @@ long kt_ioc_register(struct kt_tracer *t, void __user *uarg)
 {
 	struct ktracer_register reg;
 	struct kt_fevent *fe, *spare = NULL;
+	struct kt_slots *slots = NULL, *cur;
 	struct kt_event *ev;
-	u64 *slots = NULL;
 	u32 c;
 	int ret;
 
@@ -210,9 +306,11 @@ long kt_ioc_register(struct kt_tracer *t, void __user *uarg)
 	ret = -ENOMEM;
 	if (reg.kind == KTRACER_KIND_SPAN && reg.slots &&
 	    reg.slots <= KTRACER_SLOTS_MAX) {
-		slots = kcalloc(reg.slots, sizeof(*slots), GFP_KERNEL_ACCOUNT);
+		slots = kzalloc(struct_size(slots, v, reg.slots),
+				GFP_KERNEL_ACCOUNT);
 		if (!slots)
 			goto out;
+		slots->n = reg.slots;
 	}
 	spare = kcalloc(KT_CHUNK, sizeof(*spare), GFP_KERNEL_ACCOUNT);
 	if (!spare)
@@ -224,6 +322,13 @@ long kt_ioc_register(struct kt_tracer *t, void __user *uarg)
 	fe = kt_fevent_get(t, ev->id);
 	if (fe && fe->kind) {
 		kt_event_put(ev);	/* registered here before: held */
+		cur = rcu_dereference_protected(fe->slots,
+						lockdep_is_held(&t->lock));
+		if (cur && cur->n != reg.slots) {
+			ret = kt_slots_resize(t, fe, slots);
+			if (!ret)
+				slots = NULL;
+		}
 		goto out;
 	}
 	if (t->nslots + reg.slots > KTRACER_FILE_SLOTS_MAX) {
@@ -239,8 +344,7 @@ long kt_ioc_register(struct kt_tracer *t, void __user *uarg)
 		spare = NULL;
 	}
 	fe->ev = ev;
-	fe->slots = slots;
-	fe->nslots = reg.slots;
+	RCU_INIT_POINTER(fe->slots, slots);	/* published by the kind */
 	slots = NULL;
 	t->nslots += reg.slots;
 	/* The rest before the kind; pairs with kt_check()'s acquire. */
@@ -254,13 +358,20 @@ out:
 	return kt_uarg_out(uarg, &reg, sizeof(reg));
 }
 
-static const u32 kt_op_kind[] = {
+static const u32 kt_op_kind[KTRACER_OP_LOG + 1] = {
 	[KTRACER_OP_START]	= KTRACER_KIND_SPAN,
 	[KTRACER_OP_STOP]	= KTRACER_KIND_SPAN,
 	[KTRACER_OP_CANCEL]	= KTRACER_KIND_SPAN,
 	[KTRACER_OP_GAUGE]	= KTRACER_KIND_GAUGE,
 	[KTRACER_OP_COUNT]	= KTRACER_KIND_COUNTER,
 	[KTRACER_OP_LOG]	= KTRACER_KIND_LOG,
+};
+
+/* The op flags each op allows. */
+static const u16 kt_op_flags[KTRACER_OP_LOG + 1] = {
+	[KTRACER_OP_START]	= KTRACER_OPF_REGION | KTRACER_OPF_TEXT,
+	[KTRACER_OP_STOP]	= KTRACER_OPF_REGION,
+	[KTRACER_OP_CANCEL]	= KTRACER_OPF_REGION | KTRACER_OPF_SLOT,
 };
 
 static u64 kt_saturating_add(atomic64_t *total, u64 add)
@@ -274,22 +385,35 @@ static u64 kt_saturating_add(atomic64_t *total, u64 add)
 	return new;
 }
 
+/* Whether @op carries bytes: a LOG's message, a START's text. */
+static bool kt_op_has_bytes(const struct ktracer_op *op)
+{
+	return op->op == KTRACER_OP_LOG ||
+	       (op->op == KTRACER_OP_START && op->flags & KTRACER_OPF_TEXT);
+}
+
 /*
  * Check @op against this file's events and compute what it records,
  * without changing anything: the START time and the kind's rules.
- * @bound is the start of this file's previous call, the oldest ts an op
- * may carry; @now the start of this call, the latest.
+ * @bound is the oldest ts an op may carry (the start of this file's
+ * previous call, or a queue's latest entry); @now the latest. Spans'
+ * slots go to s->sl: called under RCU.
  */
 static struct kt_fevent *kt_check(struct kt_tracer *t,
 				  const struct ktracer_op *op, u64 bound,
 				  u64 now, struct kt_step *s, int *err)
 {
 	struct kt_fevent *fe;
+	bool slotted;
 	u32 kind;
 
 	*err = -EINVAL;
 	if (op->op < KTRACER_OP_START || op->op > KTRACER_OP_LOG ||
-	    op->flags || op->__reserved)
+	    op->flags & ~kt_op_flags[op->op] || op->__reserved)
+		return NULL;
+	/* A struct without "text" cannot carry one. */
+	if (op->flags & KTRACER_OPF_TEXT ? op->size < KTRACER_OP_SIZE_VER1
+					 : op->text)
 		return NULL;
 	*err = -ENOENT;
 	fe = kt_fevent_get(t, op->event);
@@ -302,11 +426,16 @@ static struct kt_fevent *kt_check(struct kt_tracer *t,
 	*err = -EINVAL;
 	if (kind != kt_op_kind[op->op])
 		return NULL;
-	if (op->len && op->op != KTRACER_OP_LOG)
+	if (op->len && !kt_op_has_bytes(op))
 		return NULL;
-	if (op->op == KTRACER_OP_START || op->op == KTRACER_OP_STOP) {
+	slotted = op->op == KTRACER_OP_START || op->op == KTRACER_OP_STOP ||
+		  op->flags & KTRACER_OPF_SLOT;
+	s->sl = NULL;
+	if (kind == KTRACER_KIND_SPAN)
+		s->sl = rcu_dereference(fe->slots);
+	if (slotted) {
 		*err = -ERANGE;
-		if (op->slot >= fe->nslots)
+		if (op->slot >= s->sl->n)
 			return NULL;
 	} else if (op->slot) {
 		return NULL;
@@ -314,14 +443,14 @@ static struct kt_fevent *kt_check(struct kt_tracer *t,
 	s->slot = op->slot;
 	s->arg = op->value;
 	s->extra = 0;
-	s->flags = 0;
+	s->flags = op->flags & KTRACER_OPF_REGION ? KTRACER_RECF_REGION : 0;
 	s->ts = now;	/* when the call began: one clock read a call */
 	if (op->ts) {
 		*err = -EINVAL;
 		if (op->ts > now || op->ts < bound)
 			return NULL;
 		s->ts = op->ts;
-		s->flags = KTRACER_RECF_USER_TS;
+		s->flags |= KTRACER_RECF_USER_TS;
 	}
 	*err = 0;
 	return fe;
@@ -338,12 +467,12 @@ static int kt_change(const struct kt_fevent *fe, const struct ktracer_op *op,
 
 	switch (op->op) {
 	case KTRACER_OP_START:
-		if (cmpxchg(&fe->slots[op->slot], 0, s->ts) != 0)
+		if (cmpxchg(&s->sl->v[op->slot], 0, s->ts) != 0)
 			return -EBUSY;
 		s->type = KTRACER_REC_START;
 		break;
 	case KTRACER_OP_STOP:
-		start = xchg(&fe->slots[op->slot], 0);
+		start = kt_slot_close(&s->sl->v[op->slot]);
 		if (!start)
 			return -ENOENT;
 		s->type = KTRACER_REC_STOP;
@@ -363,8 +492,9 @@ static int kt_change(const struct kt_fevent *fe, const struct ktracer_op *op,
 
 /*
  * Whether kt_apply_block() can take these ops: all of this header's size
- * and each writing one record (CANCEL and LOG write any number of
- * records, or a long one). Unknown ops go there too, to fail in order.
+ * and each writing one record of a header only (CANCEL writes any number
+ * of records, LOG and a START with text a long one). Unknown ops go there
+ * too, to fail in order.
  */
 static bool kt_ops_simple(const struct ktracer_op *ops, u32 n, u32 op_size)
 {
@@ -374,63 +504,122 @@ static bool kt_ops_simple(const struct ktracer_op *ops, u32 n, u32 op_size)
 		return false;
 	for (i = 0; i < n; i++)
 		if (ops[i].size != op_size || ops[i].op == KTRACER_OP_CANCEL ||
-		    ops[i].op == KTRACER_OP_LOG)
+		    kt_op_has_bytes(&ops[i]))
 			return false;
 	return true;
 }
 
-/*
- * LOG: the message is copied to the stack first, as user memory cannot
- * be read with preemption disabled. A function of its own, so that the
- * other ops do not pay for a buffer a kernel built with
- * CONFIG_INIT_STACK_ALL_ZERO clears on every call.
- */
-static noinline int kt_log(const struct ktracer_op *op, struct kt_step *s)
+/* The most bytes @op may carry: a LOG's message or a START's text. */
+static u32 kt_bytes_max(const struct ktracer_op *op)
 {
-	char msg[KTRACER_LOG_MAX];
+	static_assert(KTRACER_TEXT_MAX <= KTRACER_LOG_MAX);
 
-	if (op->len == 0 || op->len > KTRACER_LOG_MAX)
+	return op->op == KTRACER_OP_LOG ? KTRACER_LOG_MAX : KTRACER_TEXT_MAX;
+}
+
+/* LOG, and START with text: record them with their bytes, @kbytes. */
+static int kt_apply_bytes(const struct kt_fevent *fe,
+			  const struct ktracer_op *op, struct kt_step *s,
+			  const struct kt_who *who, const void *kbytes)
+{
+	int ret;
+
+	if (op->len == 0 || op->len > kt_bytes_max(op))
 		return -EMSGSIZE;
-	if (copy_from_user(msg, u64_to_user_ptr(op->value), op->len))
-		return -EFAULT;
-	s->type = KTRACER_REC_LOG;
-	s->arg = 0;
-	kt_record(op->event, s, msg, op->len);
+	if (op->op == KTRACER_OP_LOG) {
+		s->type = KTRACER_REC_LOG;
+		s->arg = 0;
+	} else {
+		ret = kt_change(fe, op, s);
+		if (ret)
+			return ret;
+	}
+	kt_record(op->event, s, who, kbytes, op->len);
 	return 0;
 }
 
-/* Apply one op: check it, change the state, record. */
-static int kt_apply(struct kt_tracer *t, const struct ktracer_op *op,
-		    u64 bound, u64 now)
+/*
+ * An op of OP or BATCH with bytes at a user address: checked first, so
+ * that its errors come in the same order as a queue's, then its bytes
+ * copied to the stack (user memory cannot be read under RCU or with
+ * preemption disabled), then applied from there. A function of its own,
+ * so that the other ops do not pay for a buffer a kernel built with
+ * CONFIG_INIT_STACK_ALL_ZERO clears on every call.
+ */
+static noinline int kt_apply_user(struct kt_tracer *t,
+				  const struct ktracer_op *op, u64 bound,
+				  u64 now, const struct kt_who *who)
+{
+	char buf[KTRACER_LOG_MAX];
+	struct kt_step s;
+	bool ok;
+	int ret;
+
+	rcu_read_lock();
+	ok = kt_check(t, op, bound, now, &s, &ret);
+	rcu_read_unlock();
+	if (!ok)
+		return ret;
+	if (op->len == 0 || op->len > kt_bytes_max(op))
+		return -EMSGSIZE;
+	if (copy_from_user(buf, u64_to_user_ptr(op->op == KTRACER_OP_LOG ?
+						op->value : op->text),
+			   op->len))
+		return -EFAULT;
+	return kt_apply(t, op, bound, now, who, buf);
+}
+
+/*
+ * Apply one op: check it, change the state, record, on behalf of thread
+ * @who. A LOG's message or a START's text is at user address value or
+ * text, or, once copied (a queue's entries have them inline), at
+ * @kbytes.
+ */
+int kt_apply(struct kt_tracer *t, const struct ktracer_op *op, u64 bound,
+	     u64 now, const struct kt_who *who, const void *kbytes)
 {
 	struct kt_fevent *fe;
 	struct kt_step s;
 	int ret;
 
+	if (!kbytes && kt_op_has_bytes(op))
+		return kt_apply_user(t, op, bound, now, who);
+	/* The slots stay while we look at them: kt_slots_resize(). */
+	rcu_read_lock();
 	fe = kt_check(t, op, bound, now, &s, &ret);
 	if (!fe)
-		return ret;
+		goto out;
 	if (op->op == KTRACER_OP_CANCEL) {
-		kt_cancel(fe, op->event, s.ts, s.flags);
-		return 0;
+		if (!(op->flags & KTRACER_OPF_SLOT)) {
+			kt_cancel(s.sl->v, s.sl->n, op->event, s.ts, s.flags,
+				  who);
+		} else {
+			s.type = KTRACER_REC_CANCEL;
+			if (!kt_cancel_one(s.sl->v, op->event, &s, who))
+				ret = -ENOENT;
+		}
+	} else if (kt_op_has_bytes(op)) {
+		ret = kt_apply_bytes(fe, op, &s, who, kbytes);
+	} else {
+		ret = kt_change(fe, op, &s);
+		if (!ret)
+			kt_record(op->event, &s, who, NULL, 0);
 	}
-	if (op->op == KTRACER_OP_LOG)
-		return kt_log(op, &s);
-	ret = kt_change(fe, op, &s);
-	if (!ret)
-		kt_record(op->event, &s, NULL, 0);
+out:
+	rcu_read_unlock();
 	return ret;
 }
 
 /*
- * Apply @n simple ops (kt_op_simple()) into one reservation of this CPU's
+ * Apply @n simple ops (kt_ops_simple()) into one reservation of this CPU's
  * buffer, which saves a reservation and a publication per record. Stops
  * at the first failure, its errno in *@err; returns how many were
  * applied. Returns -1, having done nothing, if the records do not all fit
  * or tracing is off: kt_apply() then takes them one by one.
  */
 static int kt_apply_block(struct kt_tracer *t, const struct ktracer_op *ops,
-			  u32 n, u64 bound, u64 now, int *err)
+			  u32 n, u64 bound, u64 now, const struct kt_who *who,
+			  int *err)
 {
 	const unsigned int size = sizeof(struct ktracer_record);
 	struct ktracer_record *r;
@@ -442,10 +631,12 @@ static int kt_apply_block(struct kt_tracer *t, const struct ktracer_op *ops,
 
 	if (!kt_is_enabled())
 		return -1;
+	rcu_read_lock();	/* the slots: kt_slots_resize() */
 	preempt_disable_notrace();
 	r = kt_buf_reserve_block(&w, n * size, n);
 	if (!r) {
 		preempt_enable_notrace();
+		rcu_read_unlock();
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -455,14 +646,15 @@ static int kt_apply_block(struct kt_tracer *t, const struct ktracer_op *ops,
 		*err = kt_change(fe, &ops[i], &s);
 		if (*err)
 			break;
-		kt_step_rec(&d, ops[i].event, &s, NULL, 0);
+		kt_step_rec(&d, ops[i].event, &s, who, NULL, 0);
 		kt_fill(&r[i], &d, size);
-		kt_trace(d.event, &s, NULL, 0);
+		kt_trace(&d);
 	}
 	if (i < n)
 		kt_buf_shrink(&w, &r[i], (n - i) * size, n - i);
 	kt_buf_commit(&w);
 	preempt_enable_notrace();
+	rcu_read_unlock();
 	return i;
 }
 
@@ -498,14 +690,16 @@ static void kt_call_end(struct kt_tracer *t, u64 now)
 long kt_ioc_op(struct kt_tracer *t, void __user *uarg)
 {
 	struct ktracer_op op;
+	struct kt_who who;
 	u64 bound, now;
 	int ret;
 
 	ret = kt_uarg_in(&op, sizeof(op), KTRACER_OP_SIZE_VER0, uarg);
 	if (ret)
 		return ret;
+	kt_who_current(&who);
 	bound = kt_call_begin(t, &now);
-	ret = kt_apply(t, &op, bound, now);
+	ret = kt_apply(t, &op, bound, now, &who, NULL);
 	if (!ret)
 		kt_call_end(t, now);
 	return ret;
@@ -550,6 +744,7 @@ long kt_ioc_batch(struct kt_tracer *t, void __user *uarg)
 	struct ktracer_op ops[KT_BATCH_CHUNK] kt_no_autoinit;
 	struct ktracer_batch b;
 	const u8 __user *src;
+	struct kt_who who;
 	u32 i, n, done = 0;
 	u64 bound, now;
 	int ret, rerr, k;
@@ -561,6 +756,7 @@ long kt_ioc_batch(struct kt_tracer *t, void __user *uarg)
 	    b.op_size < KTRACER_OP_SIZE_VER0 || b.op_size > KTRACER_ARG_SIZE_MAX)
 		return -EINVAL;
 	src = u64_to_user_ptr(b.ops);
+	kt_who_current(&who);
 
 	bound = kt_call_begin(t, &now);
 	ret = 0;
@@ -570,7 +766,7 @@ long kt_ioc_batch(struct kt_tracer *t, void __user *uarg)
 			      min_t(u32, b.count - done, KT_BATCH_CHUNK),
 			      b.op_size, &rerr);
 		if (n && kt_ops_simple(ops, n, b.op_size)) {
-			k = kt_apply_block(t, ops, n, bound, now, &ret);
+			k = kt_apply_block(t, ops, n, bound, now, &who, &ret);
 			if (k >= 0) {
 				done += k;
 				if (k < n)
@@ -581,7 +777,8 @@ long kt_ioc_batch(struct kt_tracer *t, void __user *uarg)
 		for (i = 0; i < n; i++, done++) {
 			ret = ops[i].size == b.op_size ? 0 : -EINVAL;
 			if (!ret)
-				ret = kt_apply(t, &ops[i], bound, now);
+				ret = kt_apply(t, &ops[i], bound, now, &who,
+					       NULL);
 			if (ret)
 				goto out;
 		}

@@ -166,7 +166,27 @@ stage_user() {
 		make -C user/lib test O="$KT_BUILD/lib"
 	step "user: ktracer-read host tests (ASan, UBSan)" \
 		make -C user/read test B="$KT_BUILD/read"
+	trace_check "$KT_BUILD/read/test-out"
 	fuzz_read FUZZ_TIME=45 "45 s"
+}
+
+# The traces the reader's tests wrote in $1, imported by speedscope and
+# the DevTools trace engine: no warning (scripts/trace-check).
+trace_check() {
+	local t out rc=0
+
+	t=$(ls "$1"/*.json 2>/dev/null | grep -v /layout_check_) || {
+		echo "not ok user: speedscope and DevTools import the reader's traces # no traces in $1"
+		return 0
+	}
+	# shellcheck disable=SC2086
+	out=$("$KT_ROOT/scripts/trace-check/run.sh" \
+		--bad "$1/layout_check_bad.json" $t 2>&1) || rc=$?
+	grep -E '^(not )?ok ' <<< "$out" | sed 's/^\(not \)\{0,1\}ok /&user: /'
+	if [ $rc -ne 0 ] && ! grep -q '^not ok ' <<< "$out"; then
+		echo "not ok user: speedscope and DevTools import the reader's traces"
+		tail -n 20 <<< "$out" | sed 's/^/# /'
+	fi
 }
 
 # ktracer-read's libFuzzer harness, for $1 (RUNS=N or FUZZ_TIME=SECS),
@@ -191,6 +211,8 @@ stage_demo() {
 	step "demo: make demo in the VM" "$KT_ROOT/scripts/demo.sh"
 	[ -f "$KT_ROOT/demo/trace.json" ] || return 0
 	"$KT_ROOT/scripts/demo-check/run.sh" "$KT_ROOT/demo"
+	step "demo: speedscope 1.25 imports trace.json with no warning" \
+		"$KT_ROOT/scripts/trace-check/run.sh" "$KT_ROOT/demo/trace.json"
 }
 
 # The kselftests are the same programs for every kernel: built once.

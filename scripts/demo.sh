@@ -4,9 +4,9 @@
 # demo.sh: `make demo`. Builds ktracer.ko, libktracer, ktracer-read and
 # the demo program (user/demo/), boots Debian's kernel in qemu with
 # kt.run=demo, where user/demo/run starts ktracer-read and a StatsD sink
-# on loopback, runs ktracer-demo (threads, nested spans, a cancel, gauges,
-# counters, logs, syscalls, IO on null_blk) with kernel sources on, and
-# stops. Brings back to demo/ in the repository:
+# on loopback, runs ktracer-demo (a thread-pool server: regions, tasks,
+# a one-slot cancel, a gauge, a counter, logs, syscalls, IO on null_blk)
+# with kernel sources on, and stops. Brings back to demo/ in the repository:
 #	trace.json	the Chrome trace: open it in ui.perfetto.dev or
 #			Chrome DevTools (Performance, "Load profile")
 #	statsd.txt	the StatsD lines ktracer-read sent, as received

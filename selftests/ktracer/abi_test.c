@@ -136,7 +136,7 @@ TEST_F(dev, unknown_ioctl)
 	uint64_t word = 0;
 
 	ASSERT_ERRNO(ENOTTY, ioctl(self->fd, _IO(KTRACER_IOC_MAGIC, 0x7f)));
-	ASSERT_ERRNO(ENOTTY, ioctl(self->fd, _IOWR(KTRACER_IOC_MAGIC, 0x08,
+	ASSERT_ERRNO(ENOTTY, ioctl(self->fd, _IOWR(KTRACER_IOC_MAGIC, 0x0a,
 						   struct ktracer_version), &v));
 	/* Known number, other direction: another command. */
 	ASSERT_ERRNO(ENOTTY, ioctl(self->fd, _IOR(KTRACER_IOC_MAGIC, 0x00,
@@ -172,6 +172,8 @@ static const struct cmd_case cmd_cases[] = {
 	{ "CONFIG", KTRACER_IOC_CONFIG, sizeof(struct ktracer_config) },
 	{ "RESET", KTRACER_IOC_RESET, sizeof(struct ktracer_reset) },
 	{ "KEVENTS", KTRACER_IOC_KEVENTS, sizeof(struct ktracer_kevents) },
+	{ "QUEUE", KTRACER_IOC_QUEUE, sizeof(struct ktracer_queue) },
+	{ "FLUSH", KTRACER_IOC_FLUSH, sizeof(struct ktracer_flush) },
 };
 
 /* A valid argument of command @i in @buf, of @size bytes. */
@@ -196,6 +198,9 @@ static void cmd_arg(unsigned int i, void *buf, uint32_t size, uint32_t gauge,
 		((struct ktracer_batch *)buf)->ops = (uintptr_t)op;
 		((struct ktracer_batch *)buf)->count = 1;
 		((struct ktracer_batch *)buf)->op_size = sizeof(*op);
+		break;
+	case 8:
+		((struct ktracer_queue *)buf)->ring_size = KTRACER_QUEUE_RING_MIN;
 		break;
 	}
 	memcpy(buf, &size, sizeof(size));

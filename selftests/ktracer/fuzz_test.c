@@ -50,12 +50,12 @@
 /* What the fuzzer does, as the histogram names it. */
 enum cmd {
 	C_VERSION, C_ENABLE, C_REGISTER, C_OP, C_BATCH, C_CONFIG, C_RESET,
-	C_KEVENTS, C_UNKNOWN, C_MMAP, C_MPROTECT, NR_CMDS
+	C_KEVENTS, C_QUEUE, C_FLUSH, C_UNKNOWN, C_MMAP, C_MPROTECT, NR_CMDS
 };
 
 static const char *const cmd_names[NR_CMDS] = {
 	"VERSION", "ENABLE", "REGISTER", "OP", "BATCH", "CONFIG", "RESET",
-	"KEVENTS", "unknown-ioctl", "mmap", "mprotect",
+	"KEVENTS", "QUEUE", "FLUSH", "unknown-ioctl", "mmap", "mprotect",
 };
 
 /* A command is its number without the size bits. */
@@ -64,7 +64,8 @@ static const char *const cmd_names[NR_CMDS] = {
 static const unsigned long ioc_of[C_UNKNOWN] = {
 	KTRACER_IOC_VERSION, KTRACER_IOC_ENABLE, KTRACER_IOC_REGISTER,
 	KTRACER_IOC_OP, KTRACER_IOC_BATCH, KTRACER_IOC_CONFIG,
-	KTRACER_IOC_RESET, KTRACER_IOC_KEVENTS,
+	KTRACER_IOC_RESET, KTRACER_IOC_KEVENTS, KTRACER_IOC_QUEUE,
+	KTRACER_IOC_FLUSH,
 };
 
 /* Kernel's sizeof() of each command's struct. */
@@ -73,6 +74,7 @@ static const uint32_t ksize_of[C_UNKNOWN] = {
 	sizeof(struct ktracer_register), sizeof(struct ktracer_op),
 	sizeof(struct ktracer_batch), sizeof(struct ktracer_config),
 	sizeof(struct ktracer_reset), sizeof(struct ktracer_kevents),
+	sizeof(struct ktracer_queue), sizeof(struct ktracer_flush),
 };
 
 static const uint32_t ver0_of[C_UNKNOWN] = {
@@ -80,6 +82,7 @@ static const uint32_t ver0_of[C_UNKNOWN] = {
 	KTRACER_REGISTER_SIZE_VER0, KTRACER_OP_SIZE_VER0,
 	KTRACER_BATCH_SIZE_VER0, KTRACER_CONFIG_SIZE_VER0,
 	KTRACER_RESET_SIZE_VER0, KTRACER_KEVENTS_SIZE_VER0,
+	KTRACER_QUEUE_SIZE_VER0, KTRACER_FLUSH_SIZE_VER0,
 };
 
 /*
@@ -102,6 +105,8 @@ static const int allowed[NR_CMDS][10] = {
 	[C_CONFIG]	= { ARGS_ERR, EBUSY, ENOMEM },
 	[C_RESET]	= { ARGS_ERR, EBUSY },
 	[C_KEVENTS]	= { ARGS_ERR, EOPNOTSUPP, ENOMEM, ESRCH },
+	[C_QUEUE]	= { ARGS_ERR, ENOENT, ENOSPC, ENOMEM },
+	[C_FLUSH]	= { ARGS_ERR },
 	[C_UNKNOWN]	= { ENOTTY },
 	[C_MMAP]	= { EINVAL, EPERM, ENOMEM },
 	[C_MPROTECT]	= { EACCES, ENOMEM },
@@ -650,6 +655,88 @@ static void fuzz_kevents(struct wctx *w)
 		 fuzz_size(w, C_KEVENTS, w->arg));
 }
 
+/*
+ * Scribble over a queue this process just created: entries that look
+ * like ops (on the fuzzer's events, ts near now) or random words, and a
+ * head anywhere near the tail. The drains must refuse what they cannot
+ * use and apply the rest, whatever the bytes.
+ */
+static void scribble_queue(struct wctx *w, int fd,
+			   const struct ktracer_queue *q)
+{
+	struct ktracer_qring *qr;
+	uint64_t *word, now = kt_now();
+	struct ktracer_qentry *e;
+	uint32_t i, n = q->ring_size / KTRACER_QENTRY_SIZE;
+
+	qr = mmap(NULL, q->map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		  q->offset);
+	if (qr == MAP_FAILED) {
+		/* Another fd of the fuzzer's may have replaced it meanwhile. */
+		if (errno != EINVAL && errno != ENOMEM && errno != EACCES)
+			fail("mmap of queue %u: %s", q->id, strerror(errno));
+		return;
+	}
+	e = (void *)((char *)qr + (q->map_size - q->ring_size));
+	for (i = 0; i < n; i++) {
+		if (pct(w, 80)) {
+			e[i].op = below(w, KTRACER_OP_LOG + 2);
+			e[i].flags = pct(w, 80) ? below(w, 8) : rnd(w);
+			e[i].event = fuzz_event(w);
+			e[i].slot = below(w, 6);
+			e[i].len = pct(w, 70) ? below(w, 300) : rnd(w);
+			e[i].value = pct(w, 50) ? 0 : rnd(w);
+			e[i].ts = pct(w, 90) ? now - below(w, 100000) : rnd(w);
+		} else {
+			word = (uint64_t *)&e[i];
+			word[0] = rnd(w);
+			word[1] = rnd(w);
+			word[2] = rnd(w);
+			word[3] = rnd(w);
+		}
+	}
+	qr->dropped = pct(w, 90) ? below(w, 4) : rnd(w);
+	__atomic_store_n(&qr->head, pct(w, 80) ?
+			 (uint64_t)below(w, n + 1) * KTRACER_QENTRY_SIZE :
+			 pct(w, 50) ? (uint64_t)below(w, 2 * q->ring_size) :
+			 rnd(w),
+			 __ATOMIC_RELEASE);
+	munmap(qr, q->map_size);
+}
+
+static void fuzz_queue(struct wctx *w)
+{
+	struct ktracer_queue *q = (void *)w->arg;
+	int fd = pick_fd(w);
+	long ret;
+
+	q->flags = fuzz_flags(w, pct(w, 20) ? KTRACER_QUEUE_ADOPT : 0);
+	/* Small rings: a file may hold KTRACER_FILE_QUEUES_MAX of them. */
+	if (!(q->flags & KTRACER_QUEUE_ADOPT) || pct(w, 5))
+		q->ring_size = pct(w, 90) ?
+			(uint32_t)KTRACER_QUEUE_RING_MIN << below(w, 2) :
+			(uint32_t)rnd(w);
+	if (q->flags & KTRACER_QUEUE_ADOPT || pct(w, 5))
+		q->id = below(w, 8);
+	q->size = sizeof(*q);
+	errno = 0;
+	ret = ioctl(fd, KTRACER_IOC_QUEUE, q);
+	account(C_QUEUE, ret, errno, KTRACER_IOC_QUEUE, q, w->arg, sizeof(*q));
+	if (!ret && pct(w, 50))
+		scribble_queue(w, fd, q);
+}
+
+static void fuzz_flush(struct wctx *w)
+{
+	struct ktracer_flush *f = (void *)w->arg;
+
+	f->flags = fuzz_flags(w, below(w, 4));
+	if (f->flags & KTRACER_FLUSH_INTERVAL || pct(w, 5))
+		f->interval_ms = pct(w, 90) ? 1 + below(w, 200) : rnd(w);
+	do_ioctl(w, C_FLUSH, KTRACER_IOC_FLUSH, w->arg,
+		 fuzz_size(w, C_FLUSH, w->arg));
+}
+
 /* A number in ktracer's range that is none of its commands. */
 static void fuzz_unknown(struct wctx *w)
 {
@@ -733,8 +820,12 @@ static void *worker(void *p)
 			fuzz_batch(w);
 		else if (r < 7300)
 			fuzz_register(w);
-		else if (r < 8000)
+		else if (r < 7600)
 			fuzz_version(w);
+		else if (r < 7800)
+			fuzz_queue(w);
+		else if (r < 8000)
+			fuzz_flush(w);
 		else if (r < 9000)
 			fuzz_unknown(w);
 		else if (r < 9400)

@@ -1662,6 +1662,7 @@ TEST_F(kev, tracefs_events)
 	struct kt_recs *recs = &self->recs;
 	const int cpu = 0;	/* every record in one buffer */
 	size_t i;
+	int n;
 
 	if (access(TRACEFS "/trace", F_OK))
 		SKIP(return, "tracefs is not mounted at " TRACEFS);
@@ -1720,29 +1721,32 @@ TEST_F(kev, tracefs_events)
 	ASSERT_NE(NULL, cancel_rec[0]);
 	ASSERT_NE(NULL, cancel_rec[1]);
 
-#define EXPECT_EVENT(fmt, ...) do {					\
-	snprintf(line, sizeof(line), fmt, ##__VA_ARGS__);		\
+#define EXPECT_EVENT(tp, fmt, ...) do {					\
+	n = snprintf(line, sizeof(line), tp ": pid=%d tid=%d event=",	\
+		     getpid(), kt_gettid());				\
+	snprintf(line + n, sizeof(line) - n, fmt, ##__VA_ARGS__);	\
 	EXPECT_EQ(1, count_lines_ending(text, line))			\
 		TH_LOG("want one line ending '%s'", line);		\
 } while (0)
-	EXPECT_EVENT("span_start: event=%s slot=1 arg=11", name[0]);
-	EXPECT_EVENT("span_stop: event=%s slot=1 arg=12 dur=%llu", name[0],
+	EXPECT_EVENT("span_start", "%s slot=1 arg=11", name[0]);
+	EXPECT_EVENT("span_stop", "%s slot=1 arg=12 dur=%llu", name[0],
 		     (unsigned long long)stop_rec->hdr.extra);
-	EXPECT_EVENT("gauge: event=%s value=-13", name[1]);
-	EXPECT_EVENT("count: event=%s added=14 total=14", name[2]);
-	EXPECT_EVENT("count: event=%s added=15 total=29", name[2]);
-	EXPECT_EVENT("log: event=%s msg=%s", name[3], msg);
-	EXPECT_EVENT("span_start: event=%s slot=0 arg=16", name[0]);
-	EXPECT_EVENT("span_start: event=%s slot=2 arg=17", name[0]);
-	EXPECT_EVENT("span_cancel: event=%s slot=0 dur=%llu", name[0],
+	EXPECT_EVENT("gauge", "%s value=-13", name[1]);
+	EXPECT_EVENT("count", "%s added=14 total=14", name[2]);
+	EXPECT_EVENT("count", "%s added=15 total=29", name[2]);
+	EXPECT_EVENT("log", "%s msg=%s", name[3], msg);
+	EXPECT_EVENT("span_start", "%s slot=0 arg=16", name[0]);
+	EXPECT_EVENT("span_start", "%s slot=2 arg=17", name[0]);
+	EXPECT_EVENT("span_cancel", "%s slot=0 dur=%llu", name[0],
 		     (unsigned long long)cancel_rec[0]->hdr.extra);
-	EXPECT_EVENT("span_cancel: event=%s slot=2 dur=%llu", name[0],
+	EXPECT_EVENT("span_cancel", "%s slot=2 dur=%llu", name[0],
 		     (unsigned long long)cancel_rec[1]->hdr.extra);
-	EXPECT_EVENT("span_start: event=%s slot=3 arg=20", name[0]);
-	EXPECT_EVENT("gauge: event=%s value=22", name[1]);
+	EXPECT_EVENT("span_start", "%s slot=3 arg=20", name[0]);
+	EXPECT_EVENT("gauge", "%s value=22", name[1]);
 #undef EXPECT_EVENT
-	snprintf(line, sizeof(line), "span_stop: event=%s slot=3 arg=21 ",
-		 name[0]);
+	snprintf(line, sizeof(line),
+		 "span_stop: pid=%d tid=%d event=%s slot=3 arg=21 ", getpid(),
+		 kt_gettid(), name[0]);
 	EXPECT_LE(0, field_after(text, line, "dur")) TH_LOG("'%s'", line);
 	/* Nothing of the ops that failed, and nothing twice. */
 	snprintf(line, sizeof(line), "event=%s ", name[0]);

@@ -218,10 +218,14 @@ static inline const char *kt_rec_copy(const struct kt_ring *r, uint64_t pos,
 	if (h->type < KTRACER_REC_LOST || h->type > KTRACER_REC_LOG)
 		return "unknown type";
 	if (h->flags & ~(KTRACER_RECF_USER_TS | KTRACER_RECF_CLOSE |
-			 KTRACER_RECF_KERNEL))
+			 KTRACER_RECF_KERNEL | KTRACER_RECF_REGION))
 		return "unknown flags";
 	if ((h->flags & KTRACER_RECF_CLOSE) && h->type != KTRACER_REC_CANCEL)
 		return "CLOSE flag on a record other than CANCEL";
+	if ((h->flags & KTRACER_RECF_REGION) &&
+	    (h->type < KTRACER_REC_START || h->type > KTRACER_REC_CANCEL ||
+	     h->flags & KTRACER_RECF_KERNEL))
+		return "REGION flag on a record other than a program's span";
 	if ((h->type == KTRACER_REC_LOST) != (h->event == 0))
 		return "event 0 on a record other than LOST, or LOST with one";
 	if (!(h->flags & KTRACER_RECF_KERNEL) !=
@@ -231,8 +235,11 @@ static inline const char *kt_rec_copy(const struct kt_ring *r, uint64_t pos,
 		why = kt_kev_shape(r, h);
 		if (why)
 			return why;
+	} else if (h->type == KTRACER_REC_START) {
+		if (h->len > KTRACER_TEXT_MAX)
+			return "START text len out of range";
 	} else if ((h->type == KTRACER_REC_LOG) != (h->len != 0)) {
-		return h->len ? "len on a record other than LOG" :
+		return h->len ? "len on a record other than LOG or START" :
 				"LOG without a message";
 	}
 	if (!h->len)

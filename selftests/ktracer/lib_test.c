@@ -1,17 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libktracer against the real module: threads queuing spans (nested, in
- * several slots), a cancel, gauges, counters and logs, read back from the
- * buffers after ktracer_close() and matched one to one with what was
- * called, each record's time the time of its call; EBUSY and ENOENT at
- * the flush; unbatched mode; the queue limits; and the disabled path,
+ * libktracer against the real module: threads recording regions (nested,
+ * with texts), tasks handed between threads, gauges, counters and logs
+ * through their own queues, read back from the buffers and matched one
+ * to one with what was called: each record on the thread that called the
+ * op, at the time of the call; ops the kernel refuses counted; unbatched
+ * mode; a thread's regions cancelled when it exits and its queue adopted;
+ * fork (the child gets ECHILD, its own tracer works); exit and abort
+ * without ktracer_close(); the drain interval; and the disabled path,
  * which records nothing and makes no system call (ftrace's
  * raw_syscalls:sys_enter, filtered on the calling thread, is the witness).
  */
 #define _GNU_SOURCE
+#include <assert.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "kt_test.h"
@@ -47,33 +53,44 @@ FIXTURE_TEARDOWN(lib)
 	}
 }
 
-/* Keep the records this process wrote; drop PAD's and others'. */
-static void keep_own(struct kt_recs *recs)
+static int cmp_ts(const void *a, const void *b)
+{
+	const struct kt_rec *x = a, *y = b;
+
+	return x->hdr.ts < y->hdr.ts ? -1 : x->hdr.ts > y->hdr.ts;
+}
+
+/* Keep the records process @pid wrote, in ts order. */
+static void keep_own(struct kt_recs *recs, pid_t pid)
 {
 	size_t i, n = 0;
 
 	for (i = 0; i < recs->n; i++)
-		if (recs->v[i].hdr.type != KTRACER_REC_LOST &&
-		    recs->v[i].hdr.pid == (uint32_t)getpid())
+		if (recs->v[i].hdr.pid == (uint32_t)pid)
 			recs->v[n++] = recs->v[i];
 	recs->n = n;
+	qsort(recs->v, n, sizeof(*recs->v), cmp_ts);
 }
 
-#define COLLECT() do {						\
+#define COLLECT_OF(pid) do {					\
 	KT_COLLECT(&self->rings, &self->recs);			\
-	keep_own(&self->recs);					\
+	keep_own(&self->recs, (pid));				\
 } while (0)
+#define COLLECT()	COLLECT_OF(getpid())
 #define NREC		(self->recs.n)
 #define REC(i)		(&self->recs.v[i].hdr)
+#define MSG(i)		((const char *)self->recs.v[i].msg)
 
-static int open_tracer(struct ktracer **t, uint32_t flags, uint32_t max_queues)
+static int open_tracer(struct ktracer **t, uint32_t flags, uint32_t ring_size,
+		       uint32_t interval_ms)
 {
 	struct ktracer_lib_options o;
 
 	memset(&o, 0, sizeof(o));
 	o.size = sizeof(o);
 	o.flags = flags;
-	o.max_queues = max_queues;
+	o.ring_size = ring_size;
+	o.interval_ms = interval_ms;
 	return ktracer_open(t, &o);
 }
 
@@ -95,85 +112,89 @@ static uint32_t declare_counter(struct ktracer *t, const char *prefix)
 	return declare(t, name, KTRACER_KIND_COUNTER, 0);
 }
 
-/* A tracer's queue and one event of each kind. */
+/* A tracer and one event of each kind. */
 struct kit {
-	struct ktracer_queue *q;
-	uint32_t span, gauge, counter, log;
+	struct ktracer *t;
+	uint32_t region, task, gauge, counter, log;
 };
 
-#define KIT_SLOTS	2
+#define KIT_SLOTS	8
 
 /*
- * Open a tracer, declare "@prefix.span" (KIT_SLOTS slots), ".gauge",
- * ".count.PID" and ".log", and open a queue.
+ * Open a tracer, declare "@prefix.region", ".task" (KIT_SLOTS slots),
+ * ".gauge", ".count.PID" and ".log".
  */
-static int kit_open(struct ktracer **t, uint32_t flags, uint32_t max_queues,
-		    const char *prefix, struct kit *k)
+static int kit_open(struct ktracer **t, uint32_t flags, const char *prefix,
+		    struct kit *k)
 {
 	char name[KTRACER_NAME_MAX];
-	int err = open_tracer(t, flags, max_queues);
+	int err = open_tracer(t, flags, 0, 0);
 
 	if (err)
 		return err;
-	snprintf(name, sizeof(name), "%s.span", prefix);
-	k->span = declare(*t, name, KTRACER_KIND_SPAN, KIT_SLOTS);
+	k->t = *t;
+	snprintf(name, sizeof(name), "%s.region", prefix);
+	k->region = declare(*t, name, KTRACER_KIND_SPAN, KIT_SLOTS);
+	snprintf(name, sizeof(name), "%s.task", prefix);
+	k->task = declare(*t, name, KTRACER_KIND_SPAN, KIT_SLOTS);
 	snprintf(name, sizeof(name), "%s.gauge", prefix);
 	k->gauge = declare(*t, name, KTRACER_KIND_GAUGE, 0);
 	snprintf(name, sizeof(name), "%s.count", prefix);
 	k->counter = declare_counter(*t, name);
 	snprintf(name, sizeof(name), "%s.log", prefix);
 	k->log = declare(*t, name, KTRACER_KIND_LOG, 0);
-	if (!k->span || !k->gauge || !k->counter || !k->log)
+	if (!k->region || !k->task || !k->gauge || !k->counter || !k->log)
 		return -EIO;
-	return ktracer_queue_open(*t, &k->q);
+	return 0;
 }
 
 /* Threads ---------------------------------------------------------------- */
 
 #define THREADS		4
-#define ROUNDS		40
+#define ROUNDS		120	/* 4 x 1080 records: one CPU's buffer holds them */
 #define OPS_PER_ROUND	9
 
 /* One op a test called, and what its record must be. */
 struct want {
 	uint8_t type;		/* KTRACER_REC_* */
+	uint8_t flags;		/* KTRACER_RECF_* besides USER_TS */
 	uint32_t event, slot;
 	uint64_t arg;		/* START, STOP, GAUGE, COUNT */
-	char msg[32];		/* LOG */
+	char msg[40];		/* LOG; a START's text */
 	uint64_t t0, t1;	/* kt_now() around the call */
-	const struct want *start;	/* STOP, CANCEL: the START it ends */
+	pid_t tid;		/* the calling thread */
 	/* Its record: */
 	int seen;
-	uint8_t flags;
 	uint64_t ts, extra;
-};
-
-struct events {
-	uint32_t outer, request, cancel, gauge, counter, log, left_open;
+	uint32_t rec_tid;
 };
 
 struct worker {
-	struct ktracer *t;
-	const struct events *ev;
+	const struct kit *k;
 	unsigned int id;
 	pthread_t thread;
-	struct want want[ROUNDS * OPS_PER_ROUND + 1];
+	pid_t tid;
+	struct want want[ROUNDS * OPS_PER_ROUND];
 	unsigned int n;
 	int err;		/* the first op that did not return 0 */
+	/* The task this worker starts and the next one stops. */
+	struct worker *next;
+	unsigned int handed;	/* rounds whose task next may stop */
+	unsigned int stopped;	/* rounds next stopped */
 };
 
-/*
- * Call @call, time it, and note what it must record; a STOP names the
- * op that STARTed its slot, @back ops before it.
- */
-#define RECORD(w, rtype, ev_, slot_, arg_, back, call) do {		\
+/* Call @call, time it, and note what it must record. */
+#define RECORD(w, rtype, rflags, ev_, slot_, arg_, text, call) do {	\
 	struct want *__w = &(w)->want[(w)->n++];			\
+	assert((w)->n <= sizeof((w)->want) / sizeof((w)->want[0]));	\
 	int __err;							\
 	__w->type = (rtype);						\
+	__w->flags = (rflags);						\
 	__w->event = (ev_);						\
 	__w->slot = (slot_);						\
 	__w->arg = (arg_);						\
-	__w->start = (back) ? __w - (back) : NULL;			\
+	__w->tid = kt_gettid();						\
+	snprintf(__w->msg, sizeof(__w->msg), "%s", (text));		\
 	__w->t0 = kt_now();						\
 	__err = (call);							\
 	__w->t1 = kt_now();						\
@@ -182,259 +203,192 @@ struct worker {
 } while (0)
 
 /*
- * Per round: an outer span around two request spans in slots of their
- * own, the second open across a gauge, a count and a log line; the
- * log's buffer is reused at once. Before the rounds, a slot of the
- * cancel event, left open for the main thread's CANCEL.
+ * Per round: a region with a text around a nested region, a gauge, a
+ * count and a log line (its buffer reused at once); a task started here
+ * and stopped by the next worker, and the task the previous worker
+ * started stopped here. Every op on the calling thread's own queue.
  */
 static void *worker_run(void *arg)
 {
-	struct worker *w = arg;
-	const struct events *ev = w->ev;
-	struct ktracer_queue *q;
-	unsigned int r, id = w->id;
+	struct worker *w = arg, *prev = NULL;
+	const struct kit *k = w->k;
+	unsigned int r, id = w->id, slot;
 	uint64_t tag;
-	char msg[32];
-	int n;
+	char msg[40];
 
-	w->err = ktracer_queue_open(w->t, &q);
-	if (w->err)
-		return NULL;
-	RECORD(w, KTRACER_REC_START, ev->cancel, id, id, 0,
-	       ktracer_start(q, ev->cancel, id, id));
+	w->tid = kt_gettid();
 	for (r = 0; r < ROUNDS; r++) {
 		tag = (uint64_t)id << 32 | r << 8;
-		RECORD(w, KTRACER_REC_START, ev->outer, id, tag, 0,
-		       ktracer_start(q, ev->outer, id, tag));
-		RECORD(w, KTRACER_REC_START, ev->request, 2 * id, tag | 1, 0,
-		       ktracer_start(q, ev->request, 2 * id, tag | 1));
-		RECORD(w, KTRACER_REC_STOP, ev->request, 2 * id, tag | 2, 1,
-		       ktracer_stop(q, ev->request, 2 * id, tag | 2));
-		RECORD(w, KTRACER_REC_START, ev->request, 2 * id + 1, tag | 3, 0,
-		       ktracer_start(q, ev->request, 2 * id + 1, tag | 3));
-		RECORD(w, KTRACER_REC_GAUGE, ev->gauge, 0, tag | 4, 0,
-		       ktracer_gauge(q, ev->gauge, (int64_t)(tag | 4)));
-		RECORD(w, KTRACER_REC_COUNT, ev->counter, 0, id * 1000 + r + 1, 0,
-		       ktracer_count(q, ev->counter, id * 1000 + r + 1));
-		n = snprintf(msg, sizeof(msg), "worker %u round %u", id, r);
-		memcpy(w->want[w->n].msg, msg, n + 1);
-		RECORD(w, KTRACER_REC_LOG, ev->log, 0, 0, 0,
-		       ktracer_log(q, ev->log, msg, n));
+		snprintf(msg, sizeof(msg), "GET /w%u/r%u", id, r);
+		RECORD(w, KTRACER_REC_START, KTRACER_RECF_REGION, k->region,
+		       id, 0, msg, ktracer_region_begin(k->t, k->region, msg));
+		RECORD(w, KTRACER_REC_START, KTRACER_RECF_REGION, k->task,
+		       id, 0, "", ktracer_region_begin(k->t, k->task, NULL));
+		RECORD(w, KTRACER_REC_GAUGE, 0, k->gauge, 0, tag | 1, "",
+		       ktracer_gauge(k->t, k->gauge, (int64_t)(tag | 1)));
+		RECORD(w, KTRACER_REC_STOP, KTRACER_RECF_REGION, k->task, id,
+		       0, "", ktracer_region_end(k->t, k->task));
+		RECORD(w, KTRACER_REC_COUNT, 0, k->counter, 0, id * 1000 + r + 1,
+		       "", ktracer_count(k->t, k->counter, id * 1000 + r + 1));
+		snprintf(msg, sizeof(msg), "worker %u round %u", id, r);
+		RECORD(w, KTRACER_REC_LOG, 0, k->log, 0, 0, msg,
+		       ktracer_log(k->t, k->log, msg, strlen(msg)));
 		memset(msg, 'x', sizeof(msg));	/* the library has its copy */
-		RECORD(w, KTRACER_REC_STOP, ev->request, 2 * id + 1, tag | 5, 4,
-		       ktracer_stop(q, ev->request, 2 * id + 1, tag | 5));
-		RECORD(w, KTRACER_REC_STOP, ev->outer, id, tag | 6, 8,
-		       ktracer_stop(q, ev->outer, id, tag | 6));
+		/* A task in slot THREADS + id, for the next worker to stop. */
+		slot = THREADS + id;
+		while (__atomic_load_n(&w->next->stopped, __ATOMIC_ACQUIRE) != r)
+			;	/* the next worker stopped the one before */
+		RECORD(w, KTRACER_REC_START, 0, k->task, slot, tag | 2, "",
+		       ktracer_start(k->t, k->task, slot, tag | 2));
+		__atomic_store_n(&w->handed, r + 1, __ATOMIC_RELEASE);
+		RECORD(w, KTRACER_REC_STOP, KTRACER_RECF_REGION, k->region, id,
+		       0, "", ktracer_region_end(k->t, k->region));
+		/* The previous worker's task, this round's. */
+		prev = w->id ? w - 1 : w + THREADS - 1;
+		while (__atomic_load_n(&prev->handed, __ATOMIC_ACQUIRE) != r + 1)
+			;
+		slot = THREADS + prev->id;
+		RECORD(w, KTRACER_REC_STOP, 0, k->task, slot,
+		       (uint64_t)prev->id << 32 | r << 8 | 3, "",
+		       ktracer_stop(k->t, k->task, slot,
+				    (uint64_t)prev->id << 32 | r << 8 | 3));
+		__atomic_store_n(&w->stopped, r + 1, __ATOMIC_RELEASE);
 	}
-	n = ktracer_queue_close(q);
-	if (n && !w->err)
-		w->err = n;
 	return NULL;
 }
 
-/* The op @rec records, or NULL. */
+/*
+ * The call @rec records, or NULL: records come in ts order, so the first
+ * call not yet seen that fits. A region is the thread's: its call is the
+ * next one of its thread (tid) with its event and type.
+ */
 static struct want *want_find(struct worker *w, unsigned int nw,
-			      struct want *cancel, unsigned int ncancel,
 			      const struct kt_rec *rec)
 {
 	const struct ktracer_record *h = &rec->hdr;
 	struct want *x;
 	unsigned int i, j;
 
-	if (h->type == KTRACER_REC_CANCEL) {
-		for (j = 0; j < ncancel; j++)
-			if (cancel[j].event == h->event &&
-			    cancel[j].slot == h->slot)
-				return &cancel[j];
-		return NULL;
-	}
 	for (i = 0; i < nw; i++) {
 		for (j = 0; j < w[i].n; j++) {
 			x = &w[i].want[j];
-			if (x->type != h->type || x->event != h->event)
+			if (x->seen || x->type != h->type || x->event != h->event)
 				continue;
-			if (h->type == KTRACER_REC_LOG ?
-			    !strcmp(x->msg, (const char *)rec->msg) :
-			    x->arg == h->arg && x->slot == h->slot)
-				return x;
+			if (x->flags & KTRACER_RECF_REGION) {
+				if (x->tid != (pid_t)h->tid)
+					continue;
+			} else if (x->slot != h->slot ||
+				   (h->type != KTRACER_REC_LOG && x->arg != h->arg)) {
+				continue;
+			}
+			if ((h->type == KTRACER_REC_LOG || h->len) &&
+			    (h->len != strlen(x->msg) ||
+			     memcmp(x->msg, rec->msg, h->len)))
+				continue;
+			return x;
 		}
 	}
 	return NULL;
 }
 
-/* COUNT records in the order the kernel added them: by total after. */
-static int cmp_total(const void *a, const void *b)
-{
-	const struct want *x = *(const struct want *const *)a;
-	const struct want *y = *(const struct want *const *)b;
-
-	return x->extra < y->extra ? -1 : x->extra > y->extra;
-}
-
 /*
- * Four threads, each with its queue, 361 ops each, flushing as their
- * queues fill while the others queue; then a CANCEL, a span left open,
- * and ktracer_close(). Every record matches exactly one call, at the
- * time of that call.
+ * Four threads, each on its own queue, 1080 ops each; tasks handed
+ * between them. Every record matches exactly one call, names the thread
+ * that called it and has the time of that call.
  */
 TEST_F(lib, threads)
 {
-	struct want cancel[THREADS + 1], *counts[THREADS * ROUNDS], *x;
-	unsigned int i, j, ncount = 0, nstart = 0, nstop = 0;
 	struct ktracer_lib_stats st;
-	struct ktracer_queue *q;
-	uint64_t total = 0, queued = 0, left_open_ts = 0;
+	unsigned int i, j, nregion = 0, slot_of[THREADS] = { 0 };
+	uint64_t total = 0;
 	struct worker *w;
-	struct events ev;
+	struct want *x;
+	struct kit k;
 
-	ASSERT_RET(0, open_tracer(&self->t, 0, 0));
-	ev.outer = declare(self->t, "lib.outer", KTRACER_KIND_SPAN, THREADS);
-	ev.request = declare(self->t, "lib.request", KTRACER_KIND_SPAN,
-			     2 * THREADS);
-	ev.cancel = declare(self->t, "lib.cancel", KTRACER_KIND_SPAN, THREADS);
-	ev.gauge = declare(self->t, "lib.gauge", KTRACER_KIND_GAUGE, 0);
-	ev.counter = declare_counter(self->t, "lib.count");
-	ev.log = declare(self->t, "lib.log", KTRACER_KIND_LOG, 0);
-	ev.left_open = declare(self->t, "lib.left_open", KTRACER_KIND_SPAN, 1);
-	ASSERT_NE(0, ev.outer);
-	ASSERT_NE(0, ev.request);
-	ASSERT_NE(0, ev.cancel);
-	ASSERT_NE(0, ev.gauge);
-	ASSERT_NE(0, ev.counter);
-	ASSERT_NE(0, ev.log);
-	ASSERT_NE(0, ev.left_open);
-
+	ASSERT_RET(0, kit_open(&self->t, 0, "lib.threads", &k));
 	w = calloc(THREADS, sizeof(*w));
 	ASSERT_NE(NULL, w);
 	for (i = 0; i < THREADS; i++) {
-		w[i].t = self->t;
-		w[i].ev = &ev;
+		w[i].k = &k;
 		w[i].id = i;
-		ASSERT_EQ(0, pthread_create(&w[i].thread, NULL, worker_run, &w[i]));
+		w[i].next = &w[(i + 1) % THREADS];
 	}
+	for (i = 0; i < THREADS; i++)
+		ASSERT_EQ(0, pthread_create(&w[i].thread, NULL, worker_run, &w[i]));
 	for (i = 0; i < THREADS; i++) {
 		pthread_join(w[i].thread, NULL);
 		EXPECT_EQ(0, w[i].err) TH_LOG("thread %u: %s", i,
 					      strerror(-w[i].err));
-		queued += w[i].n;
+		total += w[i].n;
 	}
-
-	/* The CANCEL closes the slot each thread left open... */
-	ASSERT_RET(0, ktracer_queue_open(self->t, &q));
-	memset(cancel, 0, sizeof(cancel));
-	cancel[0].t0 = kt_now();
-	ASSERT_RET(0, ktracer_cancel(q, ev.cancel));
-	cancel[0].t1 = kt_now();
-	for (i = 0; i < THREADS; i++) {
-		cancel[i].t0 = cancel[0].t0;
-		cancel[i].t1 = cancel[0].t1;
-		cancel[i].type = KTRACER_REC_CANCEL;
-		cancel[i].event = ev.cancel;
-		cancel[i].slot = i;
-		cancel[i].start = &w[i].want[0];
-	}
-	/* ...and closing the file this one. */
-	ASSERT_RET(0, ktracer_start(q, ev.left_open, 0, 99));
-	cancel[THREADS].type = KTRACER_REC_CANCEL;
-	cancel[THREADS].event = ev.left_open;
-	queued += 2;
-
+	ASSERT_RET(0, ktracer_flush(self->t));
 	ASSERT_RET(0, ktracer_get_stats(self->t, &st));
-	EXPECT_EQ(queued, st.queued);
-	EXPECT_EQ(0, st.failed) TH_LOG("last error %s, op %u event %u slot %u",
-				       strerror(-st.last_error), st.last_op,
-				       st.last_event, st.last_slot);
-	EXPECT_LT(0, st.batches);	/* queues filled up on the way */
-	cancel[THREADS].t0 = kt_now();
-	ASSERT_RET(0, ktracer_close(self->t));
-	cancel[THREADS].t1 = kt_now();
-	self->t = NULL;
+	EXPECT_EQ(total, st.applied);
+	EXPECT_EQ(0, st.refused) TH_LOG("last error %s", strerror(-st.last_error));
+	EXPECT_EQ(0, st.dropped);
+	EXPECT_EQ(0, st.pending);
+	EXPECT_EQ(0, st.threads);	/* all exited: their queues parked */
 
 	COLLECT();
-	/* Each op one record, but the CANCEL one per thread; the close one. */
-	ASSERT_EQ(queued + THREADS, NREC);
+	ASSERT_EQ(total, NREC);
 	for (i = 0; i < NREC; i++) {
 		const struct kt_rec *rec = &self->recs.v[i];
 		const struct ktracer_record *h = &rec->hdr;
 
-		if (h->event == ev.left_open && h->type == KTRACER_REC_START) {
-			EXPECT_EQ(99, h->arg);
-			left_open_ts = h->ts;
-			continue;
-		}
-		x = want_find(w, THREADS, cancel, THREADS + 1, rec);
-		ASSERT_NE(NULL, x) TH_LOG("record %u: type %s event %u slot %u arg %#llx: no such call",
+		x = want_find(w, THREADS, rec);
+		ASSERT_NE(NULL, x) TH_LOG("record %u: type %s event %u slot %u arg %#llx tid %u: no such call",
 					  i, kt_rec_type_name(h->type),
 					  h->event, h->slot,
-					  (unsigned long long)h->arg);
-		EXPECT_EQ(0, x->seen) TH_LOG("record %u: twice", i);
+					  (unsigned long long)h->arg, h->tid);
 		x->seen++;
-		x->flags = h->flags;
 		x->ts = h->ts;
 		x->extra = h->extra;
-		nstart += h->type == KTRACER_REC_START;
-		nstop += h->type == KTRACER_REC_STOP;
-		if (h->type == KTRACER_REC_COUNT) {
-			ASSERT_GT(THREADS * ROUNDS, ncount);
-			counts[ncount++] = x;
+		x->rec_tid = h->tid;
+		EXPECT_EQ(KTRACER_RECF_USER_TS | x->flags, h->flags);
+		if (h->flags & KTRACER_RECF_REGION) {
+			/* One slot per thread, the thread's alone. */
+			for (j = 0; j < THREADS; j++) {
+				if (w[j].tid == (pid_t)h->tid && !slot_of[j])
+					slot_of[j] = h->slot + 1;
+				if (w[j].tid == (pid_t)h->tid) {
+					EXPECT_EQ(slot_of[j], h->slot + 1);
+				} else if (slot_of[j]) {
+					EXPECT_NE(slot_of[j], h->slot + 1);
+				}
+			}
+			nregion++;
 		}
 	}
-	EXPECT_EQ(THREADS * (1 + 3 * ROUNDS), nstart);
-	EXPECT_EQ(THREADS * 3 * ROUNDS, nstop);
-
-	/* Each call: one record, at the call's time, ts from the library. */
+	/* Each call: one record, at the call's time, on the calling thread. */
 	for (i = 0; i < THREADS; i++) {
 		for (j = 0; j < w[i].n; j++) {
 			x = &w[i].want[j];
 			ASSERT_EQ(1, x->seen) TH_LOG("thread %u op %u (%s): no record",
 						     i, j, kt_rec_type_name(x->type));
-			EXPECT_EQ(KTRACER_RECF_USER_TS, x->flags);
+			EXPECT_EQ(x->tid, (pid_t)x->rec_tid)
+				TH_LOG("thread %u op %u: on another thread", i, j);
 			EXPECT_LE(x->t0, x->ts) TH_LOG("thread %u op %u: before its call", i, j);
 			EXPECT_GE(x->t1, x->ts) TH_LOG("thread %u op %u: after its call", i, j);
-			if (x->type == KTRACER_REC_STOP)
-				EXPECT_EQ(x->ts - x->start->ts, x->extra)
-					TH_LOG("thread %u op %u: duration", i, j);
 		}
 	}
-	for (i = 0; i <= THREADS; i++) {
-		x = &cancel[i];
-		ASSERT_EQ(1, x->seen) TH_LOG("CANCEL %u: no record", i);
-		EXPECT_LE(x->t0, x->ts) TH_LOG("CANCEL %u: before its call", i);
-		EXPECT_GE(x->t1, x->ts) TH_LOG("CANCEL %u: after its call", i);
-		if (i < THREADS) {
-			EXPECT_EQ(KTRACER_RECF_USER_TS, x->flags);
-			EXPECT_EQ(x->ts - x->start->ts, x->extra);
-		} else {
-			/* The kernel's, when the file closed: its own time. */
-			EXPECT_EQ(KTRACER_RECF_CLOSE, x->flags);
-			EXPECT_EQ(x->ts - left_open_ts, x->extra);
-		}
-	}
-
-	/* The counter's total went up by each COUNT's amount, once. */
-	ASSERT_EQ(THREADS * ROUNDS, ncount);
-	qsort(counts, ncount, sizeof(counts[0]), cmp_total);
-	for (i = 0; i < ncount; i++) {
-		total += counts[i]->arg;
-		EXPECT_EQ(total, counts[i]->extra) TH_LOG("COUNT %u", i);
-	}
+	EXPECT_EQ(THREADS * ROUNDS * 4, nregion);
 	free(w);
 }
 
-/* A record carries its call's time, however much later the flush. */
+/* A record carries its call's time, however much later the drain. */
 TEST_F(lib, ts_is_call_time)
 {
 	uint64_t t0, t1, t2, t3, tf;
 	struct kit k;
 
-	ASSERT_RET(0, kit_open(&self->t, 0, 0, "lib.ts", &k));
+	ASSERT_RET(0, kit_open(&self->t, 0, "lib.ts", &k));
 	t0 = kt_now();
-	ASSERT_RET(0, ktracer_start(k.q, k.span, 0, 1));
+	ASSERT_RET(0, ktracer_start(k.t, k.task, 0, 1));
 	t1 = kt_now();
 	usleep(20000);
 	t2 = kt_now();
-	ASSERT_RET(0, ktracer_stop(k.q, k.span, 0, 2));
-	ASSERT_RET(0, ktracer_gauge(k.q, k.gauge, -5));
+	ASSERT_RET(0, ktracer_stop(k.t, k.task, 0, 2));
+	ASSERT_RET(0, ktracer_gauge(k.t, k.gauge, -5));
 	t3 = kt_now();
 	usleep(20000);
 	tf = kt_now();
@@ -451,58 +405,47 @@ TEST_F(lib, ts_is_call_time)
 	EXPECT_EQ(REC(1)->ts - REC(0)->ts, REC(1)->extra);
 	EXPECT_EQ(KTRACER_REC_GAUGE, REC(2)->type);
 	EXPECT_EQ(-5, (int64_t)REC(2)->arg);
-	EXPECT_LE(REC(1)->ts, REC(2)->ts);
-	EXPECT_GE(t3, REC(2)->ts);
-	EXPECT_GT(tf, REC(2)->ts + 10000000);	/* not the flush's time */
+	EXPECT_GT(tf, REC(2)->ts + 10000000);	/* not the drain's time */
 	EXPECT_EQ(KTRACER_RECF_USER_TS, REC(0)->flags);
-	EXPECT_EQ(KTRACER_RECF_USER_TS, REC(2)->flags);
+	EXPECT_EQ((uint32_t)kt_gettid(), REC(0)->tid);
 }
 
 /*
  * A double START and a STOP of a closed slot return 0 at the call; the
- * flush leaves them out, returns the first error, counts both, and
- * applies the ops around them.
+ * kernel refuses them when it drains, counted, and applies the ops
+ * around them. A CANCEL of one slot closes that slot only.
  */
-TEST_F(lib, ebusy_at_flush)
+TEST_F(lib, refused_and_cancel_slot)
 {
 	struct ktracer_lib_stats st;
 	struct kit k;
 
-	ASSERT_RET(0, kit_open(&self->t, 0, 0, "lib.busy", &k));
-	ASSERT_RET(0, ktracer_start(k.q, k.span, 0, 1));
-	ASSERT_RET(0, ktracer_start(k.q, k.span, 0, 2));	/* EBUSY */
-	ASSERT_RET(0, ktracer_gauge(k.q, k.gauge, 3));
-	ASSERT_RET(0, ktracer_stop(k.q, k.span, 1, 4));	/* ENOENT */
-	ASSERT_RET(0, ktracer_stop(k.q, k.span, 0, 5));
-	ASSERT_RET(-EBUSY, ktracer_flush(self->t));
+	ASSERT_RET(0, kit_open(&self->t, 0, "lib.refused", &k));
+	ASSERT_RET(0, ktracer_start(k.t, k.task, 0, 1));
+	ASSERT_RET(0, ktracer_start(k.t, k.task, 0, 2));	/* EBUSY */
+	ASSERT_RET(0, ktracer_start_text(k.t, k.task, 1, 3, "SELECT 1", 8));
+	ASSERT_RET(0, ktracer_cancel_slot(k.t, k.task, 1));
+	ASSERT_RET(0, ktracer_stop(k.t, k.task, 1, 4));	/* ENOENT */
+	ASSERT_RET(0, ktracer_stop(k.t, k.task, 0, 5));
+	ASSERT_RET(0, ktracer_flush(self->t));
 
 	ASSERT_RET(0, ktracer_get_stats(self->t, &st));
-	EXPECT_EQ(5, st.queued);
-	EXPECT_EQ(3, st.applied);
-	EXPECT_EQ(2, st.failed);
-	EXPECT_EQ(0, st.pending);
-	EXPECT_EQ(1, st.batches);
+	EXPECT_EQ(4, st.applied);
+	EXPECT_EQ(2, st.refused);
 	EXPECT_EQ(-ENOENT, st.last_error);
-	EXPECT_EQ(KTRACER_OP_STOP, st.last_op);
-	EXPECT_EQ(k.span, st.last_event);
-	EXPECT_EQ(1, st.last_slot);
-	EXPECT_NE(0, st.last_ts);
+	EXPECT_EQ(0, st.pending);
 
 	COLLECT();
-	ASSERT_EQ(3, NREC);
+	ASSERT_EQ(4, NREC);
 	EXPECT_EQ(KTRACER_REC_START, REC(0)->type);
 	EXPECT_EQ(1, REC(0)->arg);
-	EXPECT_EQ(KTRACER_REC_GAUGE, REC(1)->type);
-	EXPECT_EQ(3, REC(1)->arg);
-	EXPECT_EQ(KTRACER_REC_STOP, REC(2)->type);
-	EXPECT_EQ(5, REC(2)->arg);
-
-	/* The kernel's slots are as the flush thought: slot 0 closed. */
-	ASSERT_RET(0, ktracer_start(k.q, k.span, 0, 6));
-	ASSERT_RET(0, ktracer_flush(self->t));
-	ASSERT_RET(0, ktracer_get_stats(self->t, &st));
-	EXPECT_EQ(2, st.failed);
-	EXPECT_EQ(4, st.applied);
+	EXPECT_EQ(KTRACER_REC_START, REC(1)->type);
+	EXPECT_EQ(8, REC(1)->len);
+	EXPECT_STREQ("SELECT 1", MSG(1));
+	EXPECT_EQ(KTRACER_REC_CANCEL, REC(2)->type);
+	EXPECT_EQ(1, REC(2)->slot);
+	EXPECT_EQ(KTRACER_REC_STOP, REC(3)->type);
+	EXPECT_EQ(5, REC(3)->arg);
 }
 
 /* Unbatched: one KTRACER_IOC_OP per op, the kernel's error at the call. */
@@ -512,86 +455,240 @@ TEST_F(lib, unbatched)
 	uint64_t t0, t1;
 	struct kit k;
 
-	ASSERT_RET(0, kit_open(&self->t, KTRACER_LIB_UNBATCHED, 0,
-			       "lib.unbatched", &k));
+	ASSERT_RET(0, kit_open(&self->t, KTRACER_LIB_UNBATCHED, "lib.unbatched",
+			       &k));
 	t0 = kt_now();
-	ASSERT_RET(0, ktracer_start(k.q, k.span, 0, 1));
+	ASSERT_RET(0, ktracer_start(k.t, k.task, 0, 1));
 	t1 = kt_now();
-	ASSERT_RET(-EBUSY, ktracer_start(k.q, k.span, 0, 2));
-	ASSERT_RET(-ENOENT, ktracer_stop(k.q, k.span, 1, 3));
-	ASSERT_RET(0, ktracer_log(k.q, k.log, "unbatched", 9));
+	ASSERT_RET(-EBUSY, ktracer_start(k.t, k.task, 0, 2));
+	ASSERT_RET(-ENOENT, ktracer_stop(k.t, k.task, 1, 3));
+	ASSERT_RET(0, ktracer_log(k.t, k.log, "unbatched", 9));
+	ASSERT_RET(0, ktracer_region_begin(k.t, k.region, "r"));
+	ASSERT_RET(0, ktracer_region_end(k.t, k.region));
 	ASSERT_RET(0, ktracer_flush(self->t));
 
 	ASSERT_RET(0, ktracer_get_stats(self->t, &st));
-	EXPECT_EQ(4, st.syscalls);
-	EXPECT_EQ(0, st.batches);
-	EXPECT_EQ(2, st.applied);
-	EXPECT_EQ(2, st.failed);
+	EXPECT_EQ(6, st.syscalls);
+	EXPECT_EQ(4, st.applied);
+	EXPECT_EQ(2, st.refused);
 	EXPECT_EQ(-ENOENT, st.last_error);
-	EXPECT_EQ(KTRACER_OP_STOP, st.last_op);
-	EXPECT_EQ(1, st.last_slot);
 
 	COLLECT();
-	ASSERT_EQ(2, NREC);
+	ASSERT_EQ(4, NREC);
 	EXPECT_EQ(KTRACER_REC_START, REC(0)->type);
-	EXPECT_EQ(1, REC(0)->arg);
 	EXPECT_EQ(0, REC(0)->flags);	/* the kernel's time of the call */
 	EXPECT_LE(t0, REC(0)->ts);
 	EXPECT_GE(t1, REC(0)->ts);
 	EXPECT_EQ(KTRACER_REC_LOG, REC(1)->type);
-	EXPECT_STREQ("unbatched", (const char *)self->recs.v[1].msg);
+	EXPECT_STREQ("unbatched", MSG(1));
+	EXPECT_EQ(KTRACER_RECF_REGION, REC(2)->flags);
+	EXPECT_STREQ("r", MSG(2));
+	EXPECT_EQ(KTRACER_RECF_REGION, REC(3)->flags);
+	EXPECT_EQ((uint32_t)kt_gettid(), REC(3)->tid);
+}
+
+struct exiter {
+	const struct kit *k;
+	pid_t tid;
+	int err;
+};
+
+/* Opens two regions, records a gauge, and exits with them open. */
+static void *exiter_run(void *arg)
+{
+	struct exiter *x = arg;
+
+	x->tid = kt_gettid();
+	x->err = ktracer_region_begin(x->k->t, x->k->region, NULL);
+	x->err |= ktracer_region_begin(x->k->t, x->k->task, NULL);
+	x->err |= ktracer_gauge(x->k->t, x->k->gauge, x->tid);
+	return NULL;
 }
 
 /*
- * max_queues 2: two queues of 2048 ops. The 2049th op flushes. An id
- * another tracer declared is not this one's.
+ * A thread that exits with regions open has them cancelled, on its own
+ * thread; the next thread adopts its queue (and region slot), and its
+ * records name it.
  */
-TEST_F(lib, queue_limits)
+TEST_F(lib, thread_exit_adopt)
 {
-	struct ktracer_queue *q, *q2, *q3 = (void *)1;
-	struct ktracer_lib_stats st;
-	struct ktracer *other;
-	unsigned char *seen;
+	struct exiter a = { 0 }, b = { 0 };
+	pthread_t th;
 	unsigned int i;
-	uint32_t mine;
 	struct kit k;
 
-	ASSERT_RET(0, kit_open(&self->t, 0, 2, "lib.limits", &k));
-	q = k.q;
-	ASSERT_RET(0, ktracer_queue_open(self->t, &q2));
-	ASSERT_RET(-ENOSPC, ktracer_queue_open(self->t, &q3));
-	EXPECT_EQ(NULL, q3);
-	for (i = 0; i < 2048; i++)
-		ASSERT_RET(0, ktracer_gauge(q, k.gauge, i));
-	ASSERT_RET(0, ktracer_get_stats(self->t, &st));
-	EXPECT_EQ(0, st.batches);
-	EXPECT_EQ(2048, st.pending);
-	ASSERT_RET(0, ktracer_gauge(q, k.gauge, i));
-	ASSERT_RET(0, ktracer_get_stats(self->t, &st));
-	EXPECT_EQ(1, st.batches);
-	EXPECT_EQ(1, st.pending);
-	EXPECT_EQ(2048, st.applied);
+	ASSERT_RET(0, kit_open(&self->t, 0, "lib.exit", &k));
+	a.k = b.k = &k;
+	ASSERT_EQ(0, pthread_create(&th, NULL, exiter_run, &a));
+	pthread_join(th, NULL);
+	ASSERT_EQ(0, pthread_create(&th, NULL, exiter_run, &b));
+	pthread_join(th, NULL);
+	ASSERT_RET(0, a.err);
+	ASSERT_RET(0, b.err);
+	ASSERT_RET(0, ktracer_close(self->t));
+	self->t = NULL;
 
-	/* An event another tracer declared: ENOENT, as from the kernel. */
-	ASSERT_RET(0, open_tracer(&other, 0, 0));
-	mine = declare(other, "lib.limits.other", KTRACER_KIND_GAUGE, 0);
-	ASSERT_NE(0, mine);
-	ASSERT_RET(-ENOENT, ktracer_gauge(q2, mine, 0));
-	ASSERT_RET(0, ktracer_close(other));
-	ASSERT_RET(-EINVAL, ktracer_start(q2, k.gauge, 0, 0));
-	ASSERT_RET(0, ktracer_queue_close(q2));
-	ASSERT_RET(0, ktracer_queue_close(q));
-
-	/* Each value once (two batches: maybe on two CPUs, in any order). */
 	COLLECT();
-	ASSERT_EQ(2049, NREC);
-	seen = calloc(NREC, 1);
-	ASSERT_NE(NULL, seen);
-	for (i = 0; i < NREC; i++) {
-		ASSERT_GT(2049, REC(i)->arg);
-		EXPECT_EQ(0, seen[REC(i)->arg]++);
+	ASSERT_EQ(10, NREC);
+	for (i = 0; i < 10; i++) {
+		EXPECT_EQ((uint32_t)(i < 5 ? a.tid : b.tid), REC(i)->tid)
+			TH_LOG("record %u", i);
+		EXPECT_EQ(0, REC(i)->slot) TH_LOG("record %u: the thread's index", i);
 	}
-	free(seen);
+	EXPECT_EQ(KTRACER_REC_CANCEL, REC(3)->type);
+	EXPECT_EQ(k.task, REC(3)->event);
+	EXPECT_EQ(KTRACER_RECF_USER_TS | KTRACER_RECF_REGION, REC(3)->flags);
+	EXPECT_EQ(KTRACER_REC_CANCEL, REC(4)->type);
+	EXPECT_EQ(k.region, REC(4)->event);
+	EXPECT_EQ(KTRACER_REC_CANCEL, REC(9)->type);
+}
+
+/* fork ------------------------------------------------------------------ */
+
+/* The child: ECHILD on the parent's tracer, then a tracer of its own. */
+static int child_run(struct kit *k)
+{
+	struct ktracer_lib_stats st;
+	struct ktracer *t;
+	uint32_t g;
+	int bad = 0;
+
+	bad |= ktracer_gauge(k->t, k->gauge, 2) != -ECHILD;
+	bad |= ktracer_region_begin(k->t, k->region, NULL) != -ECHILD;
+	bad |= ktracer_region_end(k->t, k->region) != -ECHILD;
+	bad |= ktracer_flush(k->t) != -ECHILD;
+	bad |= ktracer_get_stats(k->t, &st) != -ECHILD;
+	bad |= ktracer_close(k->t) != 0;
+	if (bad)
+		return 1;
+	if (open_tracer(&t, 0, 0, 0))
+		return 2;
+	g = declare(t, "lib.fork.child", KTRACER_KIND_GAUGE, 0);
+	bad |= !g || ktracer_gauge(t, g, 3) != 0;
+	bad |= ktracer_close(t) != 0;
+	return bad ? 3 : 0;
+}
+
+/*
+ * After fork() the child cannot write into the parent's queues: every
+ * op on the parent's tracer returns ECHILD; a tracer of its own records
+ * under its pid; the parent's queue goes on, its records unaffected.
+ */
+TEST_F(lib, fork)
+{
+	unsigned int i, child = 0;
+	int status;
+	pid_t pid;
+	struct kit k;
+
+	ASSERT_RET(0, kit_open(&self->t, 0, "lib.fork", &k));
+	ASSERT_RET(0, ktracer_region_begin(k.t, k.region, NULL));
+	ASSERT_RET(0, ktracer_gauge(k.t, k.gauge, 1));
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(child_run(&k));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("child: status %#x", status);
+	ASSERT_RET(0, ktracer_region_end(k.t, k.region));
+	ASSERT_RET(0, ktracer_close(self->t));
+	self->t = NULL;
+
+	KT_COLLECT(&self->rings, &self->recs);
+	for (i = 0; i < NREC; i++)
+		if (REC(i)->pid == (uint32_t)pid) {
+			child++;
+			EXPECT_EQ(3, REC(i)->arg);
+		}
+	EXPECT_EQ(1, child);	/* the child's own tracer's gauge */
+	keep_own(&self->recs, getpid());
+	ASSERT_EQ(3, NREC);
+	EXPECT_EQ(KTRACER_REC_GAUGE, REC(1)->type);
+	EXPECT_EQ(1, REC(1)->arg);
+	EXPECT_EQ(KTRACER_REC_STOP, REC(2)->type);
+	EXPECT_EQ(REC(0)->slot, REC(2)->slot);
+}
+
+/* Exit, crash ---------------------------------------------------------- */
+
+/* A child records, then leaves as @how says, without ktracer_close(). */
+static void leave(const char *how)
+{
+	struct ktracer *t;
+	uint32_t g;
+
+	if (open_tracer(&t, 0, 0, KTRACER_QUEUE_INTERVAL_MAX))
+		_exit(10);
+	g = declare(t, "lib.leave", KTRACER_KIND_GAUGE, 0);
+	if (!g || ktracer_gauge(t, g, 41) || ktracer_gauge(t, g, 42))
+		_exit(11);
+	if (!strcmp(how, "exit"))
+		exit(0);
+	if (!strcmp(how, "abort"))
+		abort();
+	raise(SIGKILL);
+	_exit(12);
+}
+
+/*
+ * What a program queued is in the buffers after it exits without
+ * ktracer_close(), aborts, or is killed, with the interval drain far
+ * away (60 s): the kernel drains as it releases the file.
+ */
+TEST_F(lib, exit_abort_kill)
+{
+	static const char *const hows[] = { "exit", "abort", "kill" };
+	unsigned int i;
+	int status;
+	pid_t pid;
+
+	for (i = 0; i < 3; i++) {
+		fflush(NULL);
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0)
+			leave(hows[i]);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		EXPECT_TRUE(i ? WIFSIGNALED(status) : WIFEXITED(status))
+			TH_LOG("%s: status %#x", hows[i], status);
+		COLLECT_OF(pid);
+		ASSERT_EQ(2, NREC) TH_LOG("%s", hows[i]);
+		EXPECT_EQ(41, REC(0)->arg);
+		EXPECT_EQ(42, REC(1)->arg);
+		EXPECT_EQ((uint32_t)pid, REC(1)->tid);
+		EXPECT_EQ(KTRACER_RECF_USER_TS, REC(1)->flags);
+	}
+}
+
+/*
+ * The ops of a thread that goes idle reach the buffers within the drain
+ * interval, with no call: polled for up to 2 s, 20 ms asked for.
+ */
+TEST_F(lib, interval)
+{
+	uint64_t t0, t1 = 0;
+	uint32_t g;
+	int i;
+
+	ASSERT_RET(0, open_tracer(&self->t, 0, 0, 20));
+	g = declare(self->t, "lib.interval", KTRACER_KIND_GAUGE, 0);
+	ASSERT_NE(0, g);
+	t0 = kt_now();
+	ASSERT_RET(0, ktracer_gauge(self->t, g, 5));
+	for (i = 0; i < 2000; i++) {
+		COLLECT();
+		if (NREC) {
+			t1 = kt_now();
+			break;
+		}
+		usleep(1000);
+	}
+	ASSERT_EQ(1, NREC);
+	EXPECT_EQ(5, REC(0)->arg);
+	TH_LOG("drained after %llu ms", (unsigned long long)(t1 - t0) / 1000000);
+	EXPECT_GT(t0 + 1000000000ULL, t1);
 }
 
 /* Disabled ----------------------------------------------------------- */
@@ -603,14 +700,17 @@ static int run_disabled_ops(const struct kit *d, unsigned int n)
 	int err = 0;
 
 	for (i = 0; i < n; i++) {
-		err |= ktracer_start(d->q, d->span, 0, i);
-		err |= ktracer_start(d->q, d->span, 0, i);
-		err |= ktracer_stop(d->q, d->span, 1, i);
-		err |= ktracer_cancel(d->q, d->span);
-		err |= ktracer_gauge(d->q, d->gauge, i);
-		err |= ktracer_count(d->q, d->counter, 1);
-		err |= ktracer_log(d->q, d->log, "off", 3);
-		err |= ktracer_start(d->q, 0, KIT_SLOTS, 0);
+		err |= ktracer_start(d->t, d->task, 0, i);
+		err |= ktracer_start_text(d->t, d->task, 0, i, "x", 1);
+		err |= ktracer_stop(d->t, d->task, 1, i);
+		err |= ktracer_cancel(d->t, d->task);
+		err |= ktracer_cancel_slot(d->t, d->task, 1);
+		err |= ktracer_gauge(d->t, d->gauge, i);
+		err |= ktracer_count(d->t, d->counter, 1);
+		err |= ktracer_log(d->t, d->log, "off", 3);
+		err |= ktracer_start(d->t, 0, KIT_SLOTS, 0);
+		err |= ktracer_region_begin(d->t, d->region, "off");
+		err |= ktracer_region_end(d->t, d->region);
 	}
 	return err;
 }
@@ -629,21 +729,21 @@ TEST_F(lib, disabled)
 	int cpu;
 
 	for (m = 0; m < 2; m++) {
-		ASSERT_RET(0, kit_open(&self->t, modes[m], 0, "lib.off", &d));
+		ASSERT_RET(0, kit_open(&self->t, modes[m], "lib.off", &d));
 		ASSERT_EQ(1, ktracer_enabled(self->t));
 		ASSERT_RET(0, kt_set_enable(self->fd, 0));
 		EXPECT_EQ(0, ktracer_enabled(self->t));
 		EXPECT_EQ(0, run_disabled_ops(&d, 1000));
 		ASSERT_RET(0, ktracer_flush(self->t));
 		ASSERT_RET(0, ktracer_get_stats(self->t, &st));
-		EXPECT_EQ(0, st.queued);
+		EXPECT_EQ(0, st.applied);
 		EXPECT_EQ(0, st.pending);
 		EXPECT_EQ(0, st.syscalls);
-		EXPECT_EQ(0, st.failed);
+		EXPECT_EQ(0, st.refused);
 
 		/* On again: the ops do what they say. */
 		ASSERT_RET(0, kt_set_enable(self->fd, 1));
-		ASSERT_RET(0, ktracer_gauge(d.q, d.gauge, 7));
+		ASSERT_RET(0, ktracer_gauge(d.t, d.gauge, 7));
 		ASSERT_RET(0, ktracer_close(self->t));
 		self->t = NULL;
 		COLLECT();
@@ -758,7 +858,7 @@ static int gauges(const struct kit *d, unsigned int n)
 	int err = 0;
 
 	for (i = 0; i < n; i++)
-		err |= ktracer_gauge(d->q, d->gauge, i);
+		err |= ktracer_gauge(d->t, d->gauge, i);
 	return err;
 }
 
@@ -785,7 +885,7 @@ TEST_F(lib, disabled_no_syscall)
 	if (!tracefs[0])
 		SKIP(return, "no raw_syscalls:sys_enter in tracefs");
 
-	ASSERT_RET(0, kit_open(&self->t, KTRACER_LIB_UNBATCHED, 0, "lib.off", &d));
+	ASSERT_RET(0, kit_open(&self->t, KTRACER_LIB_UNBATCHED, "lib.off", &d));
 	n = syscalls_of(gauges, &d, 10);
 	EXPECT_LE(10, n) TH_LOG("unbatched, on: the witness saw %d calls", n);
 
@@ -795,7 +895,7 @@ TEST_F(lib, disabled_no_syscall)
 	ASSERT_RET(0, ktracer_close(self->t));
 	self->t = NULL;
 
-	ASSERT_RET(0, kit_open(&self->t, 0, 0, "lib.off", &d));
+	ASSERT_RET(0, kit_open(&self->t, 0, "lib.off", &d));
 	n = syscalls_of(run_disabled_ops, &d, 1000);
 	EXPECT_EQ(0, n) TH_LOG("batched, off: %d system calls", n);
 }

@@ -826,4 +826,216 @@ TEST_F(ops, disabled)
 	EXPECT_EQ(7, REC(0)->arg);
 }
 
+/* An op with flags @flags; a START with text @text of @len bytes. */
+static struct ktracer_op flagged(uint16_t opcode, uint32_t event,
+				 uint32_t slot, uint16_t flags,
+				 const void *text, uint32_t len)
+{
+	struct ktracer_op op = kt_mkop(opcode, event, slot, 0);
+
+	op.flags = flags;
+	op.text = (uintptr_t)text;
+	op.len = len;
+	return op;
+}
+
+/* Each op flag on the ops it is allowed on, and nowhere else. */
+TEST_F(ops, op_flags_where)
+{
+	static const char t[] = "text";
+	static const struct {
+		uint16_t op, flags;
+		int err;
+	} c[] = {
+		{ KTRACER_OP_GAUGE, KTRACER_OPF_REGION, EINVAL },
+		{ KTRACER_OP_COUNT, KTRACER_OPF_REGION, EINVAL },
+		{ KTRACER_OP_LOG, KTRACER_OPF_REGION, EINVAL },
+		{ KTRACER_OP_START, KTRACER_OPF_SLOT, EINVAL },
+		{ KTRACER_OP_STOP, KTRACER_OPF_SLOT, EINVAL },
+		{ KTRACER_OP_GAUGE, KTRACER_OPF_SLOT, EINVAL },
+		{ KTRACER_OP_STOP, KTRACER_OPF_TEXT, EINVAL },
+		{ KTRACER_OP_CANCEL, KTRACER_OPF_TEXT, EINVAL },
+		{ KTRACER_OP_LOG, KTRACER_OPF_TEXT, EINVAL },
+		{ KTRACER_OP_GAUGE, KTRACER_OPF_TEXT, EINVAL },
+		{ KTRACER_OP_START, 0x8, EINVAL },
+		{ KTRACER_OP_START, KTRACER_OPF_REGION | KTRACER_OPF_TEXT, 0 },
+		{ KTRACER_OP_STOP, KTRACER_OPF_REGION, 0 },
+		{ KTRACER_OP_START, KTRACER_OPF_REGION, 0 },
+		{ KTRACER_OP_CANCEL, KTRACER_OPF_REGION | KTRACER_OPF_SLOT, 0 },
+	};
+	struct ktracer_op op;
+	uint32_t event;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		event = c[i].op == KTRACER_OP_GAUGE ? self->gauge :
+			c[i].op == KTRACER_OP_COUNT ? self->counter :
+			c[i].op == KTRACER_OP_LOG ? self->log : self->span;
+		op = flagged(c[i].op, event, 1, c[i].flags,
+			     c[i].flags & KTRACER_OPF_TEXT ? t : NULL,
+			     c[i].flags & KTRACER_OPF_TEXT ? 4 : 0);
+		if (c[i].op == KTRACER_OP_LOG) {
+			op.value = (uintptr_t)t;
+			op.len = 4;
+		}
+		if (!(c[i].flags & KTRACER_OPF_SLOT) &&
+		    c[i].op != KTRACER_OP_START && c[i].op != KTRACER_OP_STOP)
+			op.slot = 0;
+		errno = 0;
+		EXPECT_EQ(c[i].err ? -1 : 0, ioctl(self->fd, KTRACER_IOC_OP, &op))
+			TH_LOG("case %u", i);
+		EXPECT_EQ(c[i].err, c[i].err ? errno : 0) TH_LOG("case %u: %s",
+							     i, strerror(errno));
+	}
+	/* REGION on each of a span's records. */
+	COLLECT();
+	ASSERT_EQ(4, NREC);
+	for (i = 0; i < NREC; i++)
+		EXPECT_EQ(KTRACER_RECF_REGION, REC(i)->flags & KTRACER_RECF_REGION);
+	EXPECT_EQ(KTRACER_REC_START, REC(0)->type);
+	EXPECT_EQ(4, REC(0)->len);
+	EXPECT_EQ(KTRACER_REC_STOP, REC(1)->type);
+	EXPECT_EQ(KTRACER_REC_START, REC(2)->type);
+	EXPECT_EQ(KTRACER_REC_CANCEL, REC(3)->type);
+	/* Without it, none. */
+	ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_START, self->span, 0, 0));
+	COLLECT();
+	ASSERT_EQ(1, NREC);
+	EXPECT_EQ(0, REC(0)->flags & KTRACER_RECF_REGION);
+}
+
+/* CANCEL with KTRACER_OPF_SLOT closes that slot only. */
+TEST_F(ops, cancel_one_slot)
+{
+	struct ktracer_op op;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_START, self->span, i, i));
+	op = flagged(KTRACER_OP_CANCEL, self->span, 1, KTRACER_OPF_SLOT, NULL, 0);
+	ASSERT_EQ(0, ioctl(self->fd, KTRACER_IOC_OP, &op));
+	ASSERT_ERRNO(ENOENT, ioctl(self->fd, KTRACER_IOC_OP, &op));
+	op.slot = 3;	/* never opened */
+	ASSERT_ERRNO(ENOENT, ioctl(self->fd, KTRACER_IOC_OP, &op));
+	op.slot = SPAN_SLOTS;
+	ASSERT_ERRNO(ERANGE, ioctl(self->fd, KTRACER_IOC_OP, &op));
+	COLLECT();
+	ASSERT_EQ(4, NREC);
+	EXPECT_EQ(KTRACER_REC_CANCEL, REC(3)->type);
+	EXPECT_EQ(1, REC(3)->slot);
+	EXPECT_EQ(REC(3)->ts - REC(1)->ts, REC(3)->extra);
+	/* Slots 0 and 2 are still open. */
+	ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_STOP, self->span, 0, 0));
+	ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_STOP, self->span, 2, 0));
+	ASSERT_OP_ERRNO(ENOENT, self->fd, KTRACER_OP_STOP, self->span, 1, 0);
+}
+
+/* A START's text: 1..KTRACER_TEXT_MAX bytes, after the record's header. */
+TEST_F(ops, start_text)
+{
+	static const uint32_t good[] = { 1, 64, KTRACER_TEXT_MAX };
+	char text[KTRACER_TEXT_MAX + 8];
+	struct ktracer_op op;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(text); i++)
+		text[i] = 'a' + i % 26;
+	op = flagged(KTRACER_OP_START, self->span, 0, KTRACER_OPF_TEXT, text, 0);
+	ASSERT_ERRNO(EMSGSIZE, ioctl(self->fd, KTRACER_IOC_OP, &op));
+	op.len = KTRACER_TEXT_MAX + 1;
+	ASSERT_ERRNO(EMSGSIZE, ioctl(self->fd, KTRACER_IOC_OP, &op));
+	op.len = 4;
+	op.text = 0;
+	ASSERT_ERRNO(EFAULT, ioctl(self->fd, KTRACER_IOC_OP, &op));
+	op.text = 0xffffffff81000000ULL;
+	ASSERT_ERRNO(EFAULT, ioctl(self->fd, KTRACER_IOC_OP, &op));
+	/* No text without the flag; no flag in a struct without "text". */
+	op = flagged(KTRACER_OP_START, self->span, 0, 0, text, 0);
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_OP, &op));
+	op = flagged(KTRACER_OP_START, self->span, 0, KTRACER_OPF_TEXT, NULL, 4);
+	op.size = KTRACER_OP_SIZE_VER0;
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_OP, &op));
+	COLLECT();
+	ASSERT_EQ(0, NREC);
+	/* None of them opened slot 0. */
+	ASSERT_OP_ERRNO(ENOENT, self->fd, KTRACER_OP_STOP, self->span, 0, 0);
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		op = flagged(KTRACER_OP_START, self->span, i, KTRACER_OPF_TEXT,
+			     text, good[i]);
+		ASSERT_EQ(0, ioctl(self->fd, KTRACER_IOC_OP, &op));
+	}
+	COLLECT();
+	ASSERT_EQ(3, NREC);
+	for (i = 0; i < NREC; i++) {
+		EXPECT_EQ(KTRACER_REC_START, REC(i)->type);
+		ASSERT_EQ(good[i], REC(i)->len);
+		EXPECT_EQ(KT_REC_HDR + ((good[i] + 7) & ~7u), REC(i)->size);
+		EXPECT_EQ(0, memcmp(text, self->recs.v[i].msg, good[i]));
+	}
+}
+
+/* BATCH: TEXT in ops of the first size (no "text") is EINVAL. */
+TEST_F(ops, batch_text_ver0)
+{
+	struct ktracer_batch b;
+	struct ktracer_op op = flagged(KTRACER_OP_START, self->span, 0,
+				       KTRACER_OPF_TEXT, NULL, 0);
+	static const char t[] = "batched";
+
+	memset(&b, 0, sizeof(b));
+	b.size = sizeof(b);
+	b.ops = (uintptr_t)&op;
+	b.count = 1;
+	b.op_size = KTRACER_OP_SIZE_VER0;
+	op.size = KTRACER_OP_SIZE_VER0;
+	op.len = 4;
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_BATCH, &b));
+	EXPECT_EQ(0, b.done);
+	EXPECT_EQ(-EINVAL, b.error);
+	/* With op_size 48 it is a START with text. */
+	op.size = sizeof(op);
+	op.text = (uintptr_t)t;
+	op.len = sizeof(t) - 1;
+	b.op_size = sizeof(op);
+	ASSERT_EQ(0, ioctl(self->fd, KTRACER_IOC_BATCH, &b));
+	EXPECT_EQ(1, b.done);
+	COLLECT();
+	ASSERT_EQ(1, NREC);
+	EXPECT_EQ(sizeof(t) - 1, REC(0)->len);
+	EXPECT_STREQ(t, (const char *)self->recs.v[0].msg);
+}
+
+/* OP's number of the first header (its struct 40 bytes) is still OP. */
+TEST_F(ops, ver0_number)
+{
+	struct ktracer_op op = kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, 9);
+
+	op.size = KTRACER_OP_SIZE_VER0;
+	ASSERT_EQ(0, ioctl(self->fd, _IOW(KTRACER_IOC_MAGIC, 0x03,
+					  char[KTRACER_OP_SIZE_VER0]), &op));
+	COLLECT();
+	ASSERT_EQ(1, NREC);
+	EXPECT_EQ(9, REC(0)->arg);
+}
+
+/* debugfs "trace" shows a region and a START's text. */
+TEST_F(ops, trace_text_region)
+{
+	static const char t[] = "GET /index.html";
+	struct ktracer_op op = flagged(KTRACER_OP_START, self->span, 2,
+				       KTRACER_OPF_REGION | KTRACER_OPF_TEXT,
+				       t, sizeof(t) - 1);
+	char *text, want[128];
+
+	ASSERT_EQ(0, ioctl(self->fd, KTRACER_IOC_OP, &op));
+	text = kt_read_file(KT_DEBUGFS "/trace", NULL);
+	if (!text)
+		SKIP(return, "no %s/trace", KT_DEBUGFS);
+	snprintf(want, sizeof(want), "ops.span start slot=2 arg=0 region text=\"%s\"\n",
+		 t);
+	EXPECT_NE(NULL, strstr(text, want)) TH_LOG("no '%s' in:\n%s", want, text);
+	free(text);
+}
+
 TEST_HARNESS_MAIN

@@ -137,7 +137,18 @@ TEST_F(reg, other_kind_eexist)
 				  "reg.kind"));
 }
 
-TEST_F(reg, other_slots_eexist)
+/* START on @slot of span @id on @fd: 0 or -errno. */
+static int start(int fd, uint32_t id, uint32_t slot)
+{
+	return kt_op(fd, KTRACER_OP_START, id, slot, 0);
+}
+
+/*
+ * Slot counts are each file's: registering again with another count
+ * resizes this file's slots (EBUSY while one is open), and another file
+ * keeps its own.
+ */
+TEST_F(reg, other_slots_resize)
 {
 	struct ktracer_register r;
 	int64_t id;
@@ -145,20 +156,55 @@ TEST_F(reg, other_slots_eexist)
 
 	id = kt_register(self->fd, KTRACER_KIND_SPAN, 4, "reg.slots");
 	ASSERT_LT(0, id);
-	reg_init(&r, KTRACER_KIND_SPAN, 5, "reg.slots");
-	ASSERT_ERRNO(EEXIST, ioctl(self->fd, KTRACER_IOC_REGISTER, &r));
+	ASSERT_RET(-ERANGE, start(self->fd, id, 4));
+	ASSERT_EQ(id, kt_register(self->fd, KTRACER_KIND_SPAN, 5, "reg.slots"));
+	ASSERT_RET(0, start(self->fd, id, 4));
+	/* Open: no resizing, nothing written back. */
 	reg_init(&r, KTRACER_KIND_SPAN, 3, "reg.slots");
-	ASSERT_ERRNO(EEXIST, ioctl(self->fd, KTRACER_IOC_REGISTER, &r));
+	ASSERT_ERRNO(EBUSY, ioctl(self->fd, KTRACER_IOC_REGISTER, &r));
 	EXPECT_EQ(SENTINEL_ID, r.id);
+	/* The same count again changes nothing, open or not. */
+	ASSERT_EQ(id, kt_register(self->fd, KTRACER_KIND_SPAN, 5, "reg.slots"));
+	ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_STOP, id, 4, 0));
+	ASSERT_EQ(id, kt_register(self->fd, KTRACER_KIND_SPAN, 3, "reg.slots"));
+	ASSERT_RET(-ERANGE, start(self->fd, id, 3));
+	ASSERT_RET(0, start(self->fd, id, 2));
 
-	/* From another file, too. */
+	/* Another file, another count, the same name. */
 	fd2 = kt_open();
 	ASSERT_LE(0, fd2);
-	reg_init(&r, KTRACER_KIND_SPAN, 1, "reg.slots");
-	EXPECT_EQ(-1, ioctl(fd2, KTRACER_IOC_REGISTER, &r));
-	EXPECT_EQ(EEXIST, errno);
-	EXPECT_EQ(id, kt_register(fd2, KTRACER_KIND_SPAN, 4, "reg.slots"));
+	ASSERT_EQ(id, kt_register(fd2, KTRACER_KIND_SPAN, 1, "reg.slots"));
+	ASSERT_RET(0, start(fd2, id, 0));
+	ASSERT_RET(-ERANGE, start(fd2, id, 1));
+	ASSERT_RET(-ERANGE, start(self->fd, id, 3));
+	ASSERT_RET(0, start(self->fd, id, 1));
 	close(fd2);
+}
+
+/* Resizing counts against the file's KTRACER_FILE_SLOTS_MAX. */
+TEST_F(reg, resize_file_slots_max)
+{
+	const int full = KTRACER_FILE_SLOTS_MAX / KTRACER_SLOTS_MAX;
+	char name[KTRACER_NAME_MAX];
+	int64_t id = 0;
+	int i;
+
+	for (i = 0; i < full; i++) {
+		snprintf(name, sizeof(name), "reg.resize.%d", i);
+		id = kt_register(self->fd, KTRACER_KIND_SPAN,
+				 KTRACER_SLOTS_MAX - (i == full - 1), name);
+		ASSERT_LT(0, id) TH_LOG("%s: %s", name, strerror(-id));
+	}
+	ASSERT_LT(0, kt_register(self->fd, KTRACER_KIND_SPAN, 1,
+				 "reg.resize.last"));
+	ASSERT_EQ(-ENOSPC, kt_register(self->fd, KTRACER_KIND_SPAN,
+				       KTRACER_SLOTS_MAX, name));
+	/* Smaller is always fine, and the room comes back. */
+	ASSERT_EQ(id, kt_register(self->fd, KTRACER_KIND_SPAN, 1, name));
+	ASSERT_EQ(id, kt_register(self->fd, KTRACER_KIND_SPAN,
+				  KTRACER_SLOTS_MAX - 1, name));
+	ASSERT_EQ(-ENOSPC, kt_register(self->fd, KTRACER_KIND_SPAN,
+				       KTRACER_SLOTS_MAX, name));
 }
 
 TEST_F(reg, empty_name)

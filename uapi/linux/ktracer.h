@@ -38,6 +38,12 @@
  * reported a minor at least as large. (Major 2 moved the commands from
  * magic 0xB8 to 0xBC: major 1's numbers fail with ENOTTY.)
  *
+ * Minor 1 added per-thread queues (KTRACER_IOC_QUEUE, KTRACER_IOC_FLUSH),
+ * the op flags (regions, cancelling one slot, a START's text) with the
+ * member "text" of struct ktracer_op, the record flag KTRACER_RECF_REGION
+ * and START records with text; and slot counts became the file's own (a
+ * name registered again with another slot count is no longer EEXIST).
+ *
  * How every command's argument is passed
  * --------------------------------------
  * Every argument is a struct whose first member is "__u32 size", set by
@@ -86,7 +92,7 @@
 #define KTRACER_DEVICE		"/dev/ktracer"
 
 #define KTRACER_ABI_MAJOR	2
-#define KTRACER_ABI_MINOR	0
+#define KTRACER_ABI_MINOR	1
 
 /*
  * No driver in Linux uses 0xBC: Documentation/userspace-api/ioctl/
@@ -141,8 +147,9 @@ struct ktracer_enable {
  * A program names what it records once, and gets an id back. A name
  * belongs to the user who registered it: its owner is the effective uid
  * that opened the file. Registering the same name with the same kind
- * (and slot count) again, from any file of the same owner, returns the
- * same id; another user registering that name gets an event of its own,
+ * again, from any file of the same owner, returns the same id, whatever
+ * slot count each file gives (slots are the file's, below); another user
+ * registering that name gets an event of its own,
  * with another id, its own counter total and its own kind. So no user
  * can take a name from another, fill the table for it, or add to its
  * counters. The kernel's own events (ids 1 to KTRACER_KEV_LAST, see
@@ -163,9 +170,13 @@ struct ktracer_enable {
  * with several requests in flight. Slot i of an event is open from its
  * START to its STOP. Slots belong to the open file: one file is one
  * tracer, shared by all the threads of a program, and two files never
- * see each other's slots. A file must register an event (again) before
- * it uses it, which is where its slots are allocated. One file holds at
- * most KTRACER_FILE_SLOTS_MAX slots, over all its span events.
+ * see each other's slots, nor their slot counts: each file has the count
+ * it registered the event with. A file must register an event (again)
+ * before it uses it, which is where its slots are allocated. A file that
+ * registers an event again with another slot count gets its slots
+ * resized to it, all closed (EBUSY, and nothing changes, while any of its
+ * slots of that event is open). One file holds at most
+ * KTRACER_FILE_SLOTS_MAX slots, over all its span events.
  *
  * What a file costs the kernel (a few hundred bytes, a chunk of about
  * 1.5 KiB per 64 consecutive ids it registered, 8 bytes a slot, and the
@@ -176,8 +187,10 @@ struct ktracer_enable {
  *			(spans: 1..KTRACER_SLOTS_MAX, others: 0); empty name,
  *			or a byte outside printable ASCII (0x20-0x7e)
  *	ENAMETOOLONG	no NUL in the first KTRACER_NAME_MAX bytes of name
- *	EEXIST		this owner registered the name with another kind or
- *			slots, or it is one of the kernel's own
+ *	EEXIST		this owner registered the name with another kind,
+ *			or it is one of the kernel's own
+ *	EBUSY		this file registered the event with another slot
+ *			count and has a slot of it open
  *	ENOSPC		this owner holds KTRACER_EVENTS_MAX names, all in use
  *			by open files; or every id is taken by a name in use
  *			(it takes KTRACER_EVENT_ID_MAX / KTRACER_EVENTS_MAX,
@@ -234,16 +247,41 @@ struct ktracer_register {
  * call at once, the latest start wins, whatever order the calls end in.
  * A call's start is never older than the bound it found.
  *
- * Errors, the same for OP and for each op of a BATCH:
- *	EINVAL	unknown op, flags or reserved; the event is not of the
- *		op's kind; slot or len non-zero where the op has none;
- *		ts in the future or older than the bound
+ * Op flags (minor 1), each allowed on the ops named, EINVAL elsewhere:
+ *
+ *	KTRACER_OPF_REGION	START, STOP, CANCEL: the slot is a region, a
+ *				span of the thread that records it, nested
+ *				in its other regions; its records carry
+ *				KTRACER_RECF_REGION, and a reader draws them
+ *				on that thread's own track. Without it a span
+ *				is a task: it may start on one thread and
+ *				stop on another, and is drawn on a track of
+ *				its own. The kernel keeps regions and tasks
+ *				alike; the flag only tells readers.
+ *	KTRACER_OPF_SLOT	CANCEL: close only "slot" (ENOENT if it is
+ *				not open). Without it CANCEL closes every
+ *				open slot of the event, and slot must be 0.
+ *	KTRACER_OPF_TEXT	START: the span carries a text of len bytes
+ *				(1..KTRACER_TEXT_MAX, any bytes; a reader
+ *				shows it as the span's argument), at the
+ *				address "text" (KTRACER_IOC_OP and BATCH) or
+ *				inline (a queue's entries, below). Without
+ *				it, len and text must be 0.
+ *
+ * Errors, the same for OP, for each op of a BATCH and for each entry of a
+ * queue:
+ *	EINVAL	unknown op, flags or reserved; a flag on an op it is not
+ *		allowed on; the event is not of the op's kind; slot, len
+ *		or text non-zero where the op has none; ts in the future
+ *		or older than the bound
  *	ENOENT	no such event id, or this file has not registered it;
- *		STOP on a slot that is not open
- *	ERANGE	slot >= the event's slots
+ *		STOP, or CANCEL with KTRACER_OPF_SLOT, on a slot that is
+ *		not open
+ *	ERANGE	slot >= the event's slots (this file's count)
  *	EBUSY	START on a slot that is open already (nothing recorded)
- *	EMSGSIZE LOG: len == 0 or len > KTRACER_LOG_MAX
- *	EFAULT	LOG: the message cannot be read
+ *	EMSGSIZE LOG: len == 0 or len > KTRACER_LOG_MAX; START with
+ *		KTRACER_OPF_TEXT: len == 0 or len > KTRACER_TEXT_MAX
+ *	EFAULT	LOG, START's text: the bytes cannot be read
  * A failed op records nothing and changes no slot.
  */
 enum ktracer_opcode {
@@ -256,20 +294,28 @@ enum ktracer_opcode {
 };
 
 #define KTRACER_LOG_MAX		256	/* bytes of one LOG message */
+#define KTRACER_TEXT_MAX	128	/* bytes of one START's text */
+
+/* struct ktracer_op's flags (minor 1) */
+#define KTRACER_OPF_REGION	0x1	/* START/STOP/CANCEL: a region */
+#define KTRACER_OPF_SLOT	0x2	/* CANCEL: only this slot */
+#define KTRACER_OPF_TEXT	0x4	/* START: carries a text */
 
 struct ktracer_op {
 	__u32 size;		/* sizeof(struct ktracer_op) */
 	__u16 op;		/* enum ktracer_opcode */
-	__u16 flags;		/* none defined, must be 0 */
+	__u16 flags;		/* KTRACER_OPF_* */
 	__u32 event;		/* id from KTRACER_IOC_REGISTER */
-	__u32 slot;		/* START, STOP: 0..slots-1; else 0 */
+	__u32 slot;		/* START, STOP, CANCEL with OPF_SLOT: 0..slots-1 */
 	__u64 value;		/* see enum ktracer_opcode */
 	__u64 ts;		/* 0, or CLOCK_MONOTONIC ns it happened */
-	__u32 len;		/* LOG: message bytes; else 0 */
+	__u32 len;		/* LOG, START with OPF_TEXT: bytes; else 0 */
 	__u32 __reserved;	/* must be 0 */
+	__u64 text;		/* START with OPF_TEXT: its address (minor 1) */
 };
 
 #define KTRACER_OP_SIZE_VER0	40
+#define KTRACER_OP_SIZE_VER1	48	/* + text */
 
 /*
  * KTRACER_IOC_BATCH: apply ops[0..count-1] in order, stopping at the first
@@ -289,7 +335,12 @@ struct ktracer_op {
  * error not written (set them to 0 before the call to tell): EINVAL for
  * flags, count 0 or above KTRACER_BATCH_MAX, op_size below
  * KTRACER_OP_SIZE_VER0 or above KTRACER_ARG_SIZE_MAX; the struct's own
- * errors (size, EFAULT).
+ * errors (size, EFAULT). (With op_size KTRACER_OP_SIZE_VER0 the ops have
+ * no member "text", so KTRACER_OPF_TEXT is EINVAL.)
+ *
+ * A batch's records, like an OP's, name the thread that made the call.
+ * A library that queues ops per thread uses the queues below instead,
+ * whose records name the thread that queued them.
  */
 #define KTRACER_BATCH_MAX	4096
 
@@ -306,18 +357,208 @@ struct ktracer_batch {
 #define KTRACER_BATCH_SIZE_VER0	32
 
 /*
+ * Queues (minor 1)
+ * ----------------
+ * A queue is a ring in memory shared with the kernel, as io_uring's
+ * submission ring is: one thread of a program writes ops into it with
+ * plain stores, no system call and no lock, and the kernel applies them
+ * later ("drains" the queue). Its records name the thread that owns the
+ * queue, the one that created it (or adopted it, below), whichever
+ * thread drained it and on whichever CPU: the kernel, not the program,
+ * says who the thread is. A program gives each of its threads a queue of
+ * its own.
+ *
+ * The kernel drains every queue of a file
+ *  - on KTRACER_IOC_FLUSH, from any thread of the file;
+ *  - on its own, every interval (KTRACER_QUEUE_INTERVAL_DEFAULT ms unless
+ *    KTRACER_IOC_FLUSH set another), so that the ops of a thread that
+ *    went idle reach the buffers without the program doing anything;
+ *  - when the file is released, once its last descriptor is closed and
+ *    its last mapping unmapped, which happens at exit() without any clean
+ *    up, at abort(), on a fatal signal and at SIGKILL: the queue's memory
+ *    is the kernel's, so what a program queued is never lost with it;
+ *  - when a queue is adopted.
+ * A drain applies the entries of all the file's queues that it finds
+ * published, in ts order (equal ts: the lower queue id first), so a task
+ * started on one thread and stopped on another is applied START first
+ * whenever the START was queued before the STOP. Each entry is validated
+ * exactly as an op of KTRACER_IOC_OP is, plus the queue's own rules
+ * below; a refused entry is counted (refused, error) and skipped, and the
+ * drain goes on with the next: a queue's ops are never submitted again.
+ *
+ * One drain of a file runs at a time. KTRACER_IOC_FLUSH never waits for
+ * another drain (a drain already running will apply what it found, and
+ * the next one the rest) unless KTRACER_FLUSH_WAIT asks it to, and
+ * nothing a program does with its queues waits for a system call of
+ * another thread.
+ *
+ * KTRACER_IOC_QUEUE. Unprivileged. flags 0 creates a queue of ring_size
+ * bytes (a power of two, KTRACER_QUEUE_RING_MIN..KTRACER_QUEUE_RING_MAX)
+ * owned by the calling thread, with the next id (1, 2, ... in order of
+ * creation; id must be 0 on input); KTRACER_QUEUE_ADOPT takes over queue "id"
+ * of this file for the calling thread, which must be of the same process
+ * as its owner (a thread pool gives a new thread the queue of one that
+ * exited): the queue is drained first, so its earlier entries keep their
+ * thread, and ring_size must be 0. Both report id, ring_size, map_size
+ * and offset: map the queue with
+ *
+ *	mmap(NULL, q.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+ *	     q.offset);
+ *
+ * Errors:
+ *	EINVAL	unknown flags, reserved not 0; ring_size not a power of two
+ *		in range (create) or not 0 (adopt)
+ *	ENOENT	adopt: no queue "id" on this file
+ *	EACCES	adopt: the queue's owner is of another process
+ *	ENOSPC	this file has KTRACER_FILE_QUEUES_MAX queues
+ *	ENOMEM	out of memory, or over the memory cgroup's limit (a queue's
+ *		memory is charged to it)
+ *
+ * A queue's mapping must be MAP_SHARED, cover the whole queue (offset and
+ * map_size exactly) and be made by a thread of the owner's process:
+ *	EINVAL	MAP_PRIVATE, another offset or length
+ *	EACCES	the caller is of another process than the queue's owner
+ * It is not inherited by fork(), and madvise(MADV_DOFORK) cannot change
+ * that (EINVAL): the child has nothing mapped there, and can never write
+ * into, or be named by, its parent's queues (a library in the child
+ * opens a tracer of its own). It cannot grow by mremap(), and other
+ * processes cannot reach it through /proc/PID/mem.
+ * The queue lives as long as the file.
+ *
+ * The queue's memory: a first page, struct ktracer_qring, then ring_size
+ * bytes of entries. Positions only grow; an entry at position p is at
+ * ring[p & (ring_size - 1)]. Entries are 32 bytes (struct ktracer_qentry);
+ * a LOG's message or a START's text follows its entry inline, in the
+ * next round_up(len, 32) bytes. An entry never wraps: where one would not
+ * fit before the ring's end, the program writes a PAD entry (op 0, the
+ * rest zero) that skips to the end, and the entry at the ring's start.
+ *
+ *	program (one thread)			kernel (a drain)
+ *	--------------------			----------------
+ *	[Q1] tail = load_acquire(&q->tail)	[Q3] head = load_acquire(&q->head)
+ *	     (pairs with Q4: the kernel is	     (pairs with Q2)
+ *	     done with the space before it)	     copy each entry in [tail,
+ *	     write entries in [head, tail +	     head), then validate the
+ *	     ring_size)				     copy
+ *	[Q2] store_release(&q->head, head')	[Q4] store_release(&q->tail, head)
+ *	     (pairs with Q3)			     (pairs with Q1)
+ *
+ * The kernel reads the program's fields and entries once each and trusts
+ * nothing in them: a head that is not a multiple of 32, is behind tail or
+ * more than ring_size ahead of it makes the drain refuse the queue as a
+ * whole (refused + 1, error EINVAL, nothing applied, tail unchanged)
+ * until the program fixes it; an entry that runs past head is refused
+ * (EINVAL) and ends that queue's drain there (its tail moves to head).
+ * Only a LOG, and a START with KTRACER_OPF_TEXT, have inline bytes, and
+ * only when len is in range: any other entry is 32 bytes, whatever its
+ * len (which then makes it EINVAL or EMSGSIZE). A PAD with a non-zero
+ * byte is refused (EINVAL) and skips 32 bytes only. Besides the op errors
+ * above, an entry is refused with EINVAL if its ts is 0, in the future,
+ * or older than the queue's previous applied entry (ts never goes
+ * backwards within a queue; queues are not ordered against each other
+ * otherwise), or, for a queue's first entry, older than the file's
+ * opening; and a LOG's value (its message is inline) must be 0.
+ *
+ * A full queue never blocks: the program counts the op in "dropped" and
+ * goes on. The next drain writes a LOST record (event 0, the owner's
+ * pid and tid, arg: how much "dropped" grew since the drain before).
+ * A program may call KTRACER_IOC_FLUSH when its queue fills up, to have
+ * it drained sooner.
+ */
+#define KTRACER_QUEUE_MAGIC		0x6b74726163657203ULL	/* "ktracer\3" */
+#define KTRACER_QUEUE_RING_MIN		4096
+#define KTRACER_QUEUE_RING_MAX		1048576
+#define KTRACER_FILE_QUEUES_MAX		1024
+#define KTRACER_QUEUE_INTERVAL_DEFAULT	100	/* ms */
+#define KTRACER_QUEUE_INTERVAL_MAX	60000	/* ms */
+
+/* KTRACER_IOC_QUEUE's flags */
+#define KTRACER_QUEUE_ADOPT	0x1	/* take over queue "id" */
+
+struct ktracer_queue {
+	__u32 size;		/* in/out: sizeof(struct ktracer_queue) */
+	__u32 flags;		/* in: 0 (create) or KTRACER_QUEUE_ADOPT */
+	__u32 id;		/* in (adopt) / out: the queue's id */
+	__u32 ring_size;	/* in (create) / out: bytes of entries */
+	__u64 offset;		/* out: mmap offset of the queue */
+	__u64 map_size;		/* out: bytes to map (a page + ring_size) */
+};
+
+#define KTRACER_QUEUE_SIZE_VER0		32
+
+/* The first page of a queue's mapping. */
+struct ktracer_qring {
+	__u64 magic;		/* KTRACER_QUEUE_MAGIC */
+	__u32 id;		/* the queue's id */
+	__u32 ring_size;	/* bytes of entries, a power of two */
+	__u64 __pad0[6];
+	/* program-owned (the kernel only reads them) */
+	__u64 head;		/* end of the published entries */
+	__u64 dropped;		/* ops not queued: the queue was full */
+	__u64 __pad1[6];
+	/* kernel-owned (the program only reads them) */
+	__u64 tail;		/* end of the entries drained */
+	__u64 applied;		/* entries applied */
+	__u64 refused;		/* entries refused (PADs count nowhere) */
+	__s32 error;		/* -errno of the latest refused entry */
+	__u32 __reserved;
+	__u64 last_ts;		/* ts of the latest applied entry */
+};
+
+/* One op in a queue: struct ktracer_op's members, without size and text. */
+struct ktracer_qentry {
+	__u16 op;		/* enum ktracer_opcode; 0: PAD */
+	__u16 flags;		/* KTRACER_OPF_* */
+	__u32 event;
+	__u32 slot;
+	__u32 len;		/* LOG, START with OPF_TEXT: inline bytes */
+	__u64 value;
+	__u64 ts;		/* CLOCK_MONOTONIC ns it happened, not 0 */
+};
+
+#define KTRACER_QENTRY_SIZE	32
+
+/*
+ * KTRACER_IOC_FLUSH. Unprivileged. Drains the file's queues now; returns
+ * at once if a drain is running (busy = 1), unless KTRACER_FLUSH_WAIT
+ * asks to wait for it and drain after it. With KTRACER_FLUSH_INTERVAL it
+ * also sets the file's drain interval to interval_ms
+ * (1..KTRACER_QUEUE_INTERVAL_MAX; otherwise interval_ms must be 0).
+ * Reports the entries this call applied and refused.
+ *	EINVAL	unknown flags, reserved not 0; interval_ms out of range, or
+ *		not 0 without KTRACER_FLUSH_INTERVAL
+ *	EINTR	a signal came while it waited (KTRACER_FLUSH_WAIT)
+ */
+#define KTRACER_FLUSH_WAIT	0x1	/* wait for a running drain */
+#define KTRACER_FLUSH_INTERVAL	0x2	/* set the drain interval */
+
+struct ktracer_flush {
+	__u32 size;		/* in/out: sizeof(struct ktracer_flush) */
+	__u32 flags;		/* in: KTRACER_FLUSH_* */
+	__u32 interval_ms;	/* in: with KTRACER_FLUSH_INTERVAL */
+	__u32 busy;		/* out: 1 if it found a drain running */
+	__u64 applied;		/* out: entries this call applied */
+	__u64 refused;		/* out: entries this call refused */
+};
+
+#define KTRACER_FLUSH_SIZE_VER0		32
+
+/*
  * Records
  * -------
  * What the kernel writes into the buffers. Every record starts with this
  * 48-byte header, 8-byte aligned; "size" covers the header and whatever
- * follows it (a LOG's message, padded with zeros to a multiple of 8), so
+ * follows it (a LOG's message or a START's text, len bytes, padded with
+ * zeros to a multiple of 8), so
  * a reader that does not know a type skips it. Records never contain
  * uninitialised bytes or kernel addresses.
  *
  * ts is CLOCK_MONOTONIC nanoseconds (ktime_get_mono_fast_ns(): the same
- * clock in every context, NMI included). Records of one CPU are in the
- * order they were reserved, which is ts order except where an interrupt
- * wrote in the middle of another record or a program supplied ts: a
+ * clock in every context, NMI included). A program's record names in
+ * pid and tid the thread its op was made on: the caller of OP or BATCH,
+ * or the queue's owner. Records of one CPU are in the order they were
+ * reserved, which is ts order except where an interrupt wrote in the
+ * middle of another record or a program supplied ts (queued ops do): a
  * reader that needs strict order sorts.
  */
 enum ktracer_record_type {
@@ -335,6 +576,7 @@ enum ktracer_record_type {
 #define KTRACER_RECF_USER_TS	0x01	/* ts was supplied by the program */
 #define KTRACER_RECF_CLOSE	0x02	/* CANCEL: the file was closed */
 #define KTRACER_RECF_KERNEL	0x04	/* written by a kernel source */
+#define KTRACER_RECF_REGION	0x08	/* START/STOP/CANCEL of a region */
 
 struct ktracer_record {
 	__u16 size;		/* bytes, this header included; % 8 == 0 */
@@ -699,5 +941,7 @@ struct ktracer_meta {
 #define KTRACER_IOC_CONFIG	_IOW(KTRACER_IOC_MAGIC, 0x05, struct ktracer_config)
 #define KTRACER_IOC_RESET	_IOW(KTRACER_IOC_MAGIC, 0x06, struct ktracer_reset)
 #define KTRACER_IOC_KEVENTS	_IOWR(KTRACER_IOC_MAGIC, 0x07, struct ktracer_kevents)
+#define KTRACER_IOC_QUEUE	_IOWR(KTRACER_IOC_MAGIC, 0x08, struct ktracer_queue)
+#define KTRACER_IOC_FLUSH	_IOWR(KTRACER_IOC_MAGIC, 0x09, struct ktracer_flush)
 
 #endif /* _UAPI_LINUX_KTRACER_H */

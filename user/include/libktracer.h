@@ -1,45 +1,37 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * libktracer: spans, gauges, counters and logs from a program's threads,
- * recorded through /dev/ktracer (uapi/linux/ktracer.h) without a system
- * call per operation.
+ * libktracer: regions, tasks, gauges, counters and logs from a program's
+ * threads, recorded through /dev/ktracer (uapi/linux/ktracer.h) next to
+ * what the kernel did on the same threads, without a system call per
+ * operation.
  *
  * This header is the library's whole contract. It is meant to be read
- * top to bottom.
+ * top to bottom. (C++: libktracer.hpp adds an RAII region guard.)
  *
  * A short example
  * ---------------
  *	#include <libktracer.h>
  *
- *	struct ktracer *t;
- *	struct ktracer_queue *q;
- *	uint32_t query = 0, inflight = 0;
+ *	struct ktracer *t;	// once per process, shared by its threads
+ *	uint32_t req, db;
  *
- *	// Once per process. Without the module, t and q stay NULL and
- *	// every op below returns 0 doing nothing: the program runs untraced.
- *	ktracer_open(&t, NULL);
- *	ktracer_declare(t, "db.query", KTRACER_KIND_SPAN, 16, &query);
- *	ktracer_declare(t, "db.inflight", KTRACER_KIND_GAUGE, 0, &inflight);
+ *	ktracer_open(&t, NULL);	// no module: t is NULL, ops return 0
+ *	ktracer_declare(t, "request", KTRACER_KIND_SPAN, 0, &req);
+ *	ktracer_declare(t, "db", KTRACER_KIND_SPAN, 0, &db);
  *
- *	// Once per thread that records.
- *	ktracer_queue_open(t, &q);
+ *	void handle(const char *url)	// on any thread
+ *	{
+ *		KTRACER_REGION_TEXT(t, req, url);	// ends with the block
+ *		ktracer_region_begin(t, db, NULL);
+ *		query();
+ *		ktracer_region_end(t, db);
+ *	}
  *
- *	// Anywhere in that thread: each call takes the time now, queues the
- *	// op and returns; no system call, no lock, no allocation.
- *	ktracer_start(q, query, slot, request_id);
- *	ktracer_gauge(q, inflight, n);
- *	...
- *	ktracer_stop(q, query, slot, rows);
- *
- *	// When the thread is done: submits what it queued.
- *	ktracer_queue_close(q);
- *
- *	// At exit: submits the rest; the kernel cancels open spans.
- *	ktracer_close(t);
+ *	ktracer_close(t);	// at exit; optional, see "Nothing lost"
  *
  * Every function returns 0 or a negative errno and never aborts. NULL
- * where a tracer or queue is expected is EINVAL, but for the ops, to which
- * a NULL queue means "not tracing" (see "Tracing off"). Build with
+ * where a tracer is expected makes an op return 0 doing nothing (see
+ * "Tracing off"), and the other functions EINVAL. Build with
  * `pkg-config --cflags --libs libktracer`.
  *
  * Objects
@@ -47,117 +39,139 @@
  * struct ktracer is one tracer: one open file of /dev/ktracer, so one set
  * of span slots (see "Events" in uapi/linux/ktracer.h), with the kernel's
  * read-only state page mapped. A process normally has one and shares it
- * between its threads.
- *
- * struct ktracer_queue is where one thread queues its ops. Each thread that
- * records opens its own with ktracer_queue_open() and is the only one to
- * call ops on it. The library keeps no global or thread-local state: the
- * tracer and its queues are all there is, and the program passes them
- * around.
+ * between all its threads: every call takes the tracer, and the library
+ * finds the calling thread's own queue itself.
  *
  * Events are declared by name (ktracer_declare()) and referred to by the
- * id the kernel gave them, a uint32_t. Span events have slots: slot i of
- * an event is open from its START to its STOP, as with several requests in
- * flight; slots belong to the tracer, not to a thread, so one thread may
- * start a span that another stops.
+ * id the kernel gave them, a uint32_t.
  *
- * Time stamps, and why a flush submits every queue at once
- * -------------------------------------------------------
- * An op's time is taken when it is called (clock_gettime(CLOCK_MONOTONIC),
- * the clock of every ktracer record), and travels with it to the kernel
- * in the op's "ts": a record shows when its op was called, not when it
- * was submitted.
+ * Regions and tasks
+ * -----------------
+ * Both are spans of a span event (KTRACER_KIND_SPAN), as Go's
+ * runtime/trace has them:
  *
- * The kernel refuses (EINVAL) an op whose ts is in the future or older
- * than the start of the same file's previous OP or BATCH call. So every
- * op time-stamped before a BATCH call starts must be in that call, or it
- * can never be submitted with its time. The library therefore:
+ *  - a region is a span of the calling thread: ktracer_region_begin()
+ *    and ktracer_region_end() on the same thread, nested like the calls
+ *    of a function (LIFO). The library picks its slot; a reader draws it
+ *    on the thread's own track, with the thread's system calls and
+ *    scheduling. KTRACER_REGION() is the scoped form for C (it ends with
+ *    the enclosing block), ktracer_region (libktracer.hpp) the RAII guard for C++.
+ *  - a task is a span in a slot the program picks, which may start on
+ *    one thread and stop on another: ktracer_start() and ktracer_stop(),
+ *    ktracer_cancel_slot(). A reader draws it on a track of its own.
  *
- *  - submits the ops of all the tracer's queues together, in ONE
- *    KTRACER_IOC_BATCH call per flush, merged in time-stamp order (the
- *    order in which the kernel sees them, so a STOP queued by one thread
- *    follows the START another thread queued before it);
- *  - sizes the queues so that they always fit in one call: a queue holds
- *    the largest power of two <= KTRACER_BATCH_MAX / max_queues ops
- *    (max_queues is fixed when the tracer opens, default 64: 64 ops each);
- *  - lets no op be time-stamped while a flush is under way: an op that
- *    begins while another thread flushes waits for that flush to end (one
- *    BATCH call) before it reads the clock;
- *  - makes no other OP or BATCH call on its file.
+ * A START (of a region or a task) may carry a short text, a URL or a
+ * table name, that readers show as the span's argument: at most
+ * KTRACER_TEXT_MAX bytes, longer texts are cut there.
  *
- * A flush happens when an op finds its queue full (or its message storage,
- * see ktracer_log()), on ktracer_flush(), ktracer_queue_close() and
- * ktracer_close(). Nothing flushes on a timer: a program that wants its
- * records in the buffers by some time calls ktracer_flush().
+ * A program uses an event either for regions or for tasks, not both: a
+ * region's slot is the calling thread's index in the tracer (0, 1, ...:
+ * a thread keeps its index while it lives, and a new thread takes the
+ * index of one that exited), so a span event used for regions needs as
+ * many slots as threads record it at once. Slots 0 in ktracer_declare()
+ * gives a span KTRACER_LIB_SLOTS_DEFAULT.
  *
- * What a batched record shows besides its time is the flush's: its pid
- * and tid are those of the thread that flushed (the ABI's op carries no
- * thread), and it lands in the buffer of the CPU that thread ran on. A
- * program that wants its threads told apart puts an id in the ops' arg,
- * or uses unbatched mode. Ops of several queues with the very same ts go
- * queue by queue, in the order of the queues' places in the tracer (the
- * lowest free place is taken when a queue opens).
+ * Where the ops go, and when they reach the buffers
+ * --------------------------------------------------
+ * An op takes the time (clock_gettime(CLOCK_MONOTONIC), the clock of
+ * every ktracer record) and writes the op into the calling thread's
+ * queue, a ring of memory shared with the kernel (KTRACER_IOC_QUEUE):
+ * no system call, no lock, no atomic read-modify-write, nothing that
+ * waits for another thread. The thread's first op creates its queue
+ * (a system call, and the tracer's mutex once); a thread that starts
+ * after another exited adopts that one's queue.
  *
- * A flush must not fail half-way: the ops after a failed one could not be
- * submitted again with their time. So the flush checks each op against
- * the slot state the kernel will have when it applies the op (which it
- * knows exactly: every op on the file went through it) and leaves out the
- * ops the kernel would refuse, the errors only the kernel could see at
- * the time of the call:
- *	EBUSY	START on a slot that is open
- *	ENOENT	STOP on a slot that is not open
- * Each op left out is counted as failed (struct ktracer_lib_stats), and
- * the flush returns the first such error in time-stamp order; the ops
- * around it are submitted. If the kernel still refuses an op (it should
- * not), that op and the ops after it in the batch are counted as failed
- * and the flush returns its error.
+ * The kernel applies the queued ops ("drains" the queues), each with the
+ * time of its call and named after the thread that called it, whichever
+ * thread or CPU drains: a record always shows the calling thread. It
+ * drains:
+ *  - every interval (the option interval_ms, default
+ *    KTRACER_QUEUE_INTERVAL_DEFAULT ms), so an idle thread's ops reach
+ *    the buffers within that delay without the program calling anything;
+ *  - when a thread's queue passes 3/4 full: its op asks for a drain with
+ *    one KTRACER_IOC_FLUSH that never waits (if a drain is running, that
+ *    one or the next takes the ops);
+ *  - on ktracer_flush() and ktracer_close();
+ *  - when the file is released.
+ *
+ * A full queue never blocks: the op is dropped, counted (the stats'
+ * "dropped"; the next drain writes a LOST record on the thread), and
+ * returns 0. A region's end is never dropped: a thread's queue always
+ * keeps room for the ends of the regions it has open, so a region whose
+ * begin was queued ends in the trace too (a region whose begin was
+ * dropped drops its end as well).
+ *
+ * The library checks what it can at the call (the event, its kind, the
+ * slot range, a LOG's length, the region nesting); what only the kernel
+ * sees (a task STARTed on a slot that is open: EBUSY; STOPped on one
+ * that is not: ENOENT) makes the kernel refuse the op when it drains:
+ * nothing is recorded for it, and the stats count it in "refused" with
+ * its error.
  *
  * Unbatched mode (KTRACER_LIB_UNBATCHED) makes each op one KTRACER_IOC_OP
- * call, with ts 0 (the kernel takes the time the call began), and returns
- * the kernel's error at the call. It costs a system call per op, but needs
- * no flush and no queue storage.
+ * call instead, which returns the kernel's error at the call. It costs a
+ * system call per op.
+ *
+ * Nothing lost at exit, crash or kill
+ * -----------------------------------
+ * A queue is the kernel's memory: when the process exits, with or
+ * without ktracer_close(), aborts, crashes or is killed, the kernel
+ * drains what its threads queued as it releases the file. Spans left
+ * open are closed then (CANCEL records flagged KTRACER_RECF_CLOSE). A
+ * thread that exits with regions open has them cancelled (CANCEL
+ * records flagged KTRACER_RECF_REGION) as it exits.
  *
  * Threads
  * -------
- * Any thread may call ktracer_declare(), ktracer_queue_open(),
- * ktracer_flush(), ktracer_enabled() and ktracer_get_stats() at any time.
- * A queue's ops are called by one thread at a time (its owner, normally
- * the thread that opened it); ops on different queues run in parallel
- * without a lock: the owner appends to its queue, a single-producer ring,
- * publishing the head with a release store that the flush reads with an
- * acquire load, and the flush hands the space back with the tail the same
- * way. A flush takes the tracer's mutex, so there is one at a time.
+ * Every function may be called from any thread at any time, but for
+ * ktracer_close(), which must come after every other thread's last call
+ * on the tracer (they may still run). Regions are the calling thread's;
+ * tasks and the other ops are the tracer's. At most KTRACER_FILE_QUEUES_MAX
+ * threads record through one tracer at once (ENOSPC past that).
+ *
+ * What the library keeps per thread is an entry in the tracer's table
+ * (its queue, its regions), found through the tracer's pthread key and a
+ * one-entry thread-local cache of the tracer last used; it has no global
+ * mutable state.
  *
  * Ops are not async-signal-safe: a signal handler must not call them on a
- * queue its thread might be using. A queue must be closed, and every
- * thread done with the tracer, before ktracer_close(). After fork(), the
- * child must not use the parent's tracer (its mutex may be held by a
- * thread that did not fork); it opens its own.
+ * tracer its thread might be using.
+ *
+ * fork()
+ * ------
+ * A child of fork() cannot use its parent's tracer: every op, region,
+ * ktracer_declare(), ktracer_flush() and ktracer_get_stats() on it
+ * returns -ECHILD and writes nothing (the parent's queues are not mapped
+ * in the child; the library sees that without a system call, from memory
+ * the child reads as zeros). ktracer_close() on it in the child frees the
+ * child's copy and closes the child's descriptor; the parent's tracer and
+ * records are unaffected. A child that records opens a tracer of its
+ * own with ktracer_open().
  *
  * Tracing off
  * -----------
  * While tracing is off (the state page's "enabled" is 0: KTRACER_IOC_ENABLE
  * or debugfs "enable"), every op returns 0 after one load and one branch:
  * no clock read, no system call, no argument checked, nothing queued. So
- * does an op on a NULL queue (a test of the pointer before the load), which
- * is how a program runs untraced when the tracer could not be opened.
- * Ops queued while tracing was on are still submitted by the next flush
- * (the kernel records them if tracing is on by then).
- *
- * A span that straddles a switch sees it: a START made while tracing was
- * off was never submitted, so its STOP fails with ENOENT at the flush;
- * a STOP made while off was not submitted either, so the slot stays open
- * and the next START on it fails with EBUSY (a CANCEL closes the event's
- * slots).
+ * does an op on a NULL tracer (a test of the pointer before the load),
+ * which is how a program runs untraced when the tracer could not be
+ * opened. Regions keep their nesting while tracing is off: a region begun
+ * while off is open (it can be ended, and nests) but records nothing, nor
+ * does its end; a region begun while on records its end even if tracing
+ * went off in between (the kernel then records nothing but closes the
+ * slot). Ops queued while tracing was on are applied by the next drain
+ * (recorded if tracing is on by then).
  *
  * Limits
  * ------
  *	event names	1-63 bytes of printable ASCII (KTRACER_NAME_MAX - 1)
  *	slots		1-KTRACER_SLOTS_MAX per span event
  *	log message	1-KTRACER_LOG_MAX bytes
- *	queues		max_queues: 1-KTRACER_BATCH_MAX per tracer
- *	queue		the largest power of two <= KTRACER_BATCH_MAX / max_queues
- *			ops, and log_bytes of messages
+ *	START text	0-KTRACER_TEXT_MAX bytes (longer: cut)
+ *	regions open	KTRACER_LIB_REGION_DEPTH per thread
+ *	threads		KTRACER_FILE_QUEUES_MAX recording at once per tracer
+ *	queue		ring_size bytes per thread: 32 per op, plus a LOG's
+ *			message or a START's text rounded up to 32
  */
 #ifndef LIBKTRACER_H
 #define LIBKTRACER_H
@@ -171,12 +185,11 @@
 extern "C" {
 #endif
 
-/* The library's version; the shared library's soname is libktracer.so.1. */
-#define KTRACER_LIB_VERSION_MAJOR	1
+/* The library's version; the shared library's soname is libktracer.so.2. */
+#define KTRACER_LIB_VERSION_MAJOR	2
 #define KTRACER_LIB_VERSION_MINOR	0
 
 struct ktracer;
-struct ktracer_queue;
 
 /*
  * Options of ktracer_open(). Zero means the default for every member but
@@ -188,21 +201,23 @@ struct ktracer_queue;
 struct ktracer_lib_options {
 	uint32_t size;		/* sizeof(struct ktracer_lib_options) */
 	uint32_t flags;		/* KTRACER_LIB_* below */
-	uint32_t max_queues;	/* 1..KTRACER_BATCH_MAX; 0: 64 */
-	uint32_t log_bytes;	/* message storage per queue, bytes, */
-				/* KTRACER_LOG_MAX..KTRACER_LIB_LOG_BYTES_MAX; */
-				/* 0: 64 per op the queue holds, at least */
-				/* KTRACER_LOG_MAX */
+	uint32_t ring_size;	/* bytes of each thread's queue: a power */
+				/* of two, KTRACER_QUEUE_RING_MIN.._MAX; */
+				/* 0: KTRACER_LIB_RING_DEFAULT */
+	uint32_t interval_ms;	/* the kernel's drain interval, */
+				/* 1..KTRACER_QUEUE_INTERVAL_MAX; 0: the */
+				/* kernel's (KTRACER_QUEUE_INTERVAL_DEFAULT) */
 	const char *device;	/* NULL: KTRACER_DEVICE */
 };
 
-#define KTRACER_LIB_OPTIONS_SIZE_VER0	24
+#define KTRACER_LIB_OPTIONS_SIZE_VER0	(16 + sizeof(const char *))
 
 /* Every op is one KTRACER_IOC_OP call, its error returned at the call. */
 #define KTRACER_LIB_UNBATCHED		0x1
 
-#define KTRACER_LIB_QUEUES_DEFAULT	64
-#define KTRACER_LIB_LOG_BYTES_MAX	(16 << 20)
+#define KTRACER_LIB_RING_DEFAULT	(64 << 10)	/* 2048 ops */
+#define KTRACER_LIB_SLOTS_DEFAULT	64	/* a span declared with 0 */
+#define KTRACER_LIB_REGION_DEPTH	32	/* regions open per thread */
 
 /*
  * ktracer_open - open a tracer.
@@ -210,18 +225,20 @@ struct ktracer_lib_options {
  * @opts: NULL for the defaults.
  *
  * Opens the device (O_RDWR | O_CLOEXEC), checks that KTRACER_IOC_VERSION
- * reports the major this header was built with, and maps the state page
- * read-only.
+ * reports the major this header was built with and a minor of at least 1
+ * (queues), maps the state page read-only, and sets the drain interval
+ * if asked. Makes no queue: each thread's first op does.
  *
  * Errors:
- *	EINVAL	tp is NULL; opts: size, unknown flags, max_queues above
- *		KTRACER_BATCH_MAX, log_bytes out of range
+ *	EINVAL	tp is NULL; opts: size, unknown flags, ring_size or
+ *		interval_ms out of range
  *	E2BIG	opts: bytes past the known struct not zero
- *	EPROTO	the module speaks another ABI major, or its state page is
- *		not one (wrong magic)
+ *	EPROTO	the module speaks another ABI major, or minor 0, or its
+ *		state page is not one (wrong magic)
  *	ENOMEM	no memory for the tracer
  *	any errno of open(2) on the device (ENOENT: the module is not
- *	loaded; EACCES: no permission), of the VERSION ioctl or of mmap(2)
+ *	loaded; EACCES: no permission), of the VERSION or FLUSH ioctl, of
+ *	mmap(2), madvise(2) or pthread_key_create(3)
  */
 int ktracer_open(struct ktracer **tp, const struct ktracer_lib_options *opts);
 
@@ -229,13 +246,13 @@ int ktracer_open(struct ktracer **tp, const struct ktracer_lib_options *opts);
  * ktracer_close - flush, then close the file and free the tracer.
  * @t: the tracer; NULL is a no-op returning 0.
  *
- * Queues still open are flushed and freed: their pointers become
- * invalid, and no thread may be using them. Closing the file makes the
- * kernel cancel the spans left open (CANCEL records flagged
- * KTRACER_RECF_CLOSE).
+ * Every other thread must be done with the tracer. Drains every queue
+ * (ktracer_flush()), unmaps them and closes the file: the kernel cancels
+ * the spans left open (CANCEL records flagged KTRACER_RECF_CLOSE).
  *
- * Returns the flush's error (see ktracer_flush()), else close(2)'s. The
- * tracer is freed in either case.
+ * Returns the flush's error, else close(2)'s; the tracer is freed in
+ * either case. In a child of fork() (see "fork()"), frees the child's
+ * copy without a flush.
  */
 int ktracer_close(struct ktracer *t);
 
@@ -244,116 +261,191 @@ int ktracer_close(struct ktracer *t);
  * @t: the tracer.
  * @name: 1-63 bytes of printable ASCII, NUL-terminated.
  * @kind: enum ktracer_kind.
- * @slots: spans: 1..KTRACER_SLOTS_MAX; other kinds: 0.
- * @id: where the event's id goes (never 0).
+ * @slots: spans: 1..KTRACER_SLOTS_MAX, or 0 for KTRACER_LIB_SLOTS_DEFAULT;
+ *	other kinds: 0.
+ * @id: where the event's id goes (never 0; 0 on failure).
  *
  * KTRACER_IOC_REGISTER on the tracer's file. Declaring the same name with
- * the same kind and slots again, from any tracer or process, gives the
- * same id. An id is valid in the ops of this tracer's queues only.
+ * the same kind again, from any tracer or process of the same user,
+ * gives the same id; the slot count is the tracer's own (declaring a
+ * span again with another count resizes this tracer's slots, all closed).
  *
  * Errors (those of KTRACER_IOC_REGISTER):
  *	EINVAL		t, name or id NULL; unknown kind; slots out of range;
  *			empty name or a byte outside 0x20-0x7e
  *	ENAMETOOLONG	name longer than 63 bytes
- *	EEXIST		the name is declared with another kind or slots, or is
- *			one of the kernel's own events
- *	ENOSPC		the kernel's table of names is full
+ *	EEXIST		the name is declared with another kind, or is one of
+ *			the kernel's own events
+ *	EBUSY		declared again with another slot count while a slot
+ *			of it is open
+ *	ENOSPC		the kernel's table of names, or the file's slots, are
+ *			full
  *	ENOMEM		no memory for the span's slot state
- *	EPROTO		the kernel gave an id out of range, or one this tracer
- *			knows with another kind (a module that breaks the ABI)
+ *	ECHILD		a child of fork() (see "fork()")
+ *	EPROTO		the kernel gave an id out of range
  */
 int ktracer_declare(struct ktracer *t, const char *name, uint32_t kind,
 		    uint32_t slots, uint32_t *id);
 
 /*
- * ktracer_queue_open - a queue for the calling thread.
- * @t: the tracer.
- * @qp: where the queue goes; NULL on failure.
- *
- * Allocates the queue's ring and message storage (nothing in unbatched
- * mode), so that ops never allocate.
- *
- * Errors:
- *	EINVAL	t or qp NULL
- *	ENOSPC	max_queues queues are open already
- *	ENOMEM	no memory for the queue
- */
-int ktracer_queue_open(struct ktracer *t, struct ktracer_queue **qp);
-
-/*
- * ktracer_queue_close - flush, then free a queue.
- * @q: the queue; NULL is a no-op returning 0.
- *
- * The flush submits every queue's ops (as any flush does). Returns its
- * error, see ktracer_flush(); the queue is freed in either case.
- */
-int ktracer_queue_close(struct ktracer_queue *q);
-
-/*
- * The ops. Each takes the time (CLOCK_MONOTONIC) and queues one op for
- * the next flush: 0 means queued, not yet applied. Errors found at the
+ * The ops. Each takes the time and queues one op on the calling thread's
+ * queue (unbatched: makes the call): 0 means queued (or dropped, the
+ * queue being full, and counted), not yet applied. Errors found at the
  * call are returned and nothing is queued:
  *	ENOENT	event is not an id this tracer declared
  *	EINVAL	event is not of the op's kind
- *	ERANGE	start, stop: slot >= the event's slots
+ *	ERANGE	start, stop, cancel_slot: slot >= the event's slots
  *	EMSGSIZE log: len is 0 or above KTRACER_LOG_MAX
- *	EFAULT	log: msg is NULL
+ *	EFAULT	log: msg is NULL; start_text: text NULL with len > 0
+ *	ECHILD	a child of fork() (see "fork()")
+ *	ENOSPC	the thread's first op: KTRACER_FILE_QUEUES_MAX threads
+ *		record through this tracer already
+ *	any error of KTRACER_IOC_QUEUE, mmap(2) or pthread_setspecific(3)
+ *	on a thread's first op, which then records nothing; the next op
+ *	tries again
  * Errors only the kernel's slot state shows (EBUSY: START on an open
- * slot; ENOENT: STOP on a closed one) come from the flush that submits
- * the op, see "Time stamps" above.
+ * slot; ENOENT: STOP on a closed one) make the kernel refuse the op when
+ * it drains the queue: see the stats. In unbatched mode each op returns
+ * the kernel's error (EBUSY, ENOENT, ...) at the call.
  *
- * An op that finds its queue full flushes first; a failure of that flush
- * is counted in the stats, not returned by the op (it is about other
- * ops), and the op is queued.
- *
- * In unbatched mode each op is one KTRACER_IOC_OP call instead, which
- * returns the kernel's error (EBUSY, ENOENT, ...) at the call.
- *
- * While tracing is off, or with q NULL, each op returns 0 and does nothing
- * (see "Tracing off"). Otherwise q must be a queue of an open tracer,
- * used by one thread at a time.
+ * While tracing is off, or with t NULL, each op returns 0 and does nothing
+ * (see "Tracing off").
  */
 
-/* Open @slot of span @event; @arg is the app's, in the START record. */
-int ktracer_start(struct ktracer_queue *q, uint32_t event, uint32_t slot,
+/* Task: open @slot of span @event; @arg is the app's, in the START record. */
+int ktracer_start(struct ktracer *t, uint32_t event, uint32_t slot,
 		  uint64_t arg);
 
-/* Close @slot; the STOP record has @arg and the span's duration. */
-int ktracer_stop(struct ktracer_queue *q, uint32_t event, uint32_t slot,
+/*
+ * Task: ktracer_start() with @len bytes of @text (any bytes, no NUL
+ * needed; copied at the call): the span's argument in readers. Bytes past
+ * KTRACER_TEXT_MAX are cut; len 0 is a START without text.
+ */
+int ktracer_start_text(struct ktracer *t, uint32_t event, uint32_t slot,
+		       uint64_t arg, const void *text, size_t len);
+
+/* Task: close @slot; the STOP record has @arg and the span's duration. */
+int ktracer_stop(struct ktracer *t, uint32_t event, uint32_t slot,
 		 uint64_t arg);
 
+/*
+ * Task: close @slot without ending it (a timeout): a CANCEL record. The
+ * kernel refuses it (ENOENT, see the stats) if the slot is not open.
+ */
+int ktracer_cancel_slot(struct ktracer *t, uint32_t event, uint32_t slot);
+
 /* Close every open slot of span @event, one CANCEL record each. */
-int ktracer_cancel(struct ktracer_queue *q, uint32_t event);
+int ktracer_cancel(struct ktracer *t, uint32_t event);
 
 /* Set gauge @event to @value: the last value wins. */
-int ktracer_gauge(struct ktracer_queue *q, uint32_t event, int64_t value);
+int ktracer_gauge(struct ktracer *t, uint32_t event, int64_t value);
 
 /* Add @n to counter @event (the kernel's total saturates). */
-int ktracer_count(struct ktracer_queue *q, uint32_t event, uint64_t n);
+int ktracer_count(struct ktracer *t, uint32_t event, uint64_t n);
 
 /*
  * Log @len bytes at @msg (any bytes, no NUL needed) as an instant of log
- * @event. The message is copied into the queue's storage: @msg may be
- * reused as soon as the call returns. An op that finds the storage too
- * full for its message flushes first, as for a full queue.
+ * @event on the calling thread. Copied at the call: @msg may be reused
+ * as soon as it returns.
  */
-int ktracer_log(struct ktracer_queue *q, uint32_t event, const void *msg,
+int ktracer_log(struct ktracer *t, uint32_t event, const void *msg,
 		size_t len);
 
 /*
- * ktracer_flush - submit every queue's ops in one KTRACER_IOC_BATCH call.
+ * ktracer_region_begin - open a region of span @event on the calling
+ * thread, inside the regions it has open.
+ * @t: the tracer; NULL: returns 0, does nothing.
+ * @event: a span event this tracer declared, used for regions only.
+ * @text: NULL, or a NUL-terminated text for the span's argument (cut at
+ *	KTRACER_TEXT_MAX bytes).
+ *
+ * The slot is the thread's index in the tracer (see "Regions and
+ * tasks"); the START is flagged KTRACER_OPF_REGION. Returns 0 when the
+ * region is open (also while tracing is off, and when its START was
+ * dropped: see "Tracing off" and "Where the ops go"), and only then must
+ * ktracer_region_end() follow. Errors, the region not open:
+ *	ENOENT, EINVAL	as for the ops (event not declared, not a span)
+ *	ERANGE	the thread's index >= the event's slots: declare it with
+ *		as many slots as threads record it at once
+ *	EBUSY	a region of @event is open on this thread already
+ *		(regions of one event do not nest in each other)
+ *	ENOSPC	KTRACER_LIB_REGION_DEPTH regions are open on this thread;
+ *		or, on its first call, as for the ops
+ *	ECHILD	a child of fork()
+ *	and a first call's errors, as for the ops; unbatched, the kernel's
+ */
+int ktracer_region_begin(struct ktracer *t, uint32_t event, const char *text);
+
+/*
+ * ktracer_region_end - close the calling thread's innermost region,
+ * which must be of @event.
+ * @t: the tracer; NULL: returns 0, does nothing.
+ *
+ * Errors, nothing changed:
+ *	ENOENT	no region of @event is open on this thread
+ *	EINVAL	one is, but it is not the innermost: end the regions inside
+ *		it first (LIFO)
+ *	ECHILD	a child of fork()
+ * Unbatched, the kernel's error (the region is closed nonetheless).
+ */
+int ktracer_region_end(struct ktracer *t, uint32_t event);
+
+/*
+ * KTRACER_REGION(t, event) - a region from here to the end of the
+ * enclosing block (__attribute__((cleanup)), GCC and Clang):
+ *
+ *	{
+ *		KTRACER_REGION(t, parse);
+ *		...			// return, break, goto: all end it
+ *	}
+ *
+ * KTRACER_REGION_TEXT(t, event, text) gives it a text. If the begin
+ * fails, the block runs untraced and no end is made; the errors are
+ * those of ktracer_region_begin(), in the scope's "err" if wanted.
+ */
+struct ktracer_region_scope {
+	struct ktracer *t;
+	uint32_t event;
+	int err;		/* ktracer_region_begin()'s */
+};
+
+static inline struct ktracer_region_scope
+ktracer_region_scope_begin(struct ktracer *t, uint32_t event, const char *text)
+{
+	struct ktracer_region_scope s;
+
+	s.t = t;
+	s.event = event;
+	s.err = ktracer_region_begin(t, event, text);
+	return s;
+}
+
+static inline void ktracer_region_scope_end(struct ktracer_region_scope *s)
+{
+	if (!s->err)
+		(void)ktracer_region_end(s->t, s->event);
+}
+
+#define KTRACER_CONCAT_(a, b)	a##b
+#define KTRACER_CONCAT(a, b)	KTRACER_CONCAT_(a, b)
+#define KTRACER_REGION_TEXT(t, event, text)				\
+	struct ktracer_region_scope KTRACER_CONCAT(ktracer_region_, __COUNTER__) \
+	__attribute__((cleanup(ktracer_region_scope_end))) =		\
+		ktracer_region_scope_begin((t), (event), (text))
+#define KTRACER_REGION(t, event)	KTRACER_REGION_TEXT(t, event, NULL)
+
+/*
+ * ktracer_flush - drain every queue of the tracer now.
  * @t: the tracer.
  *
- * Takes the tracer's mutex, waits for ops under way on other threads to be
- * queued, and submits every queue's ops merged in time-stamp order; ops
- * cannot be queued meanwhile (they wait). With nothing queued, makes no
- * system call. In unbatched mode, does nothing.
+ * KTRACER_IOC_FLUSH, waiting for a drain under way on another thread
+ * (again if a signal interrupts it): the ops every thread queued before
+ * the call are applied when it returns. Not needed for the ops to reach
+ * the buffers (see "Where the ops go"); for a program that reads them
+ * back, or wants them there now. In unbatched mode, does nothing.
  *
- * Returns 0 if the kernel applied every op, else the first error in
- * time-stamp order: EBUSY, ENOENT (left out, see "Time stamps"), or the
- * BATCH call's. Every failed op is counted in the stats; the others are
- * applied. The queues are empty on return, whatever the result.
- * EINVAL if t is NULL.
+ * Returns 0 or the ioctl's error; EINVAL if t is NULL, ECHILD in a child
+ * of fork(). Ops the kernel refused are in the stats.
  */
 int ktracer_flush(struct ktracer *t);
 
@@ -365,31 +457,30 @@ int ktracer_flush(struct ktracer *t);
  */
 int ktracer_enabled(const struct ktracer *t);
 
-/* What a tracer did, since it was opened. */
+/* What a tracer's threads did, since it was opened. */
 struct ktracer_lib_stats {
-	uint64_t queued;	/* ops accepted by the calls (unbatched: */
-				/* ops that reached the kernel) */
-	uint64_t pending;	/* queued, not flushed yet */
-	uint64_t applied;	/* ops the kernel applied */
-	uint64_t failed;	/* ops the flush left out or the kernel */
-				/* refused (not the calls' own errors) */
-	uint64_t batches;	/* KTRACER_IOC_BATCH calls */
-	uint64_t syscalls;	/* KTRACER_IOC_OP and _BATCH calls */
-	/* The last failed op, all 0 if none failed: */
-	int32_t last_error;	/* -errno */
-	uint16_t last_op;	/* enum ktracer_opcode */
-	uint16_t __reserved;
-	uint32_t last_event;
-	uint32_t last_slot;
-	uint64_t last_ts;	/* when it was called; 0 in unbatched mode */
+	uint64_t dropped;	/* ops not queued: the queue was full */
+	uint64_t applied;	/* ops the kernel applied (unbatched: OP */
+				/* calls that succeeded) */
+	uint64_t refused;	/* ops the kernel refused (unbatched: OP */
+				/* calls that failed) */
+	uint64_t pending;	/* bytes queued (PADs, texts included), */
+				/* not drained yet */
+	uint64_t syscalls;	/* the ops' system calls: OP, FLUSH at 3/4 */
+				/* full, QUEUE on a thread's first op */
+	uint32_t threads;	/* threads that hold a queue (an index) now */
+	int32_t last_error;	/* -errno of a refused op (a queue's latest), */
+				/* 0 if none was refused */
 };
 
 /*
- * ktracer_get_stats - a consistent snapshot of the counters.
+ * ktracer_get_stats - the counters, summed over the threads.
  * @t: the tracer.
  * @st: filled in.
  *
- * Takes the tracer's mutex. EINVAL if t or st is NULL.
+ * Each thread's counters are read as they are: ops under way on other
+ * threads may or may not be counted. EINVAL if t or st is NULL, ECHILD
+ * in a child of fork().
  */
 int ktracer_get_stats(struct ktracer *t, struct ktracer_lib_stats *st);
 

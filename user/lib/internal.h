@@ -6,43 +6,29 @@
  * Functions with external linkage carry the reserved prefix ktl_, for a
  * program that links libktracer.a.
  *
- * The synchronisation between a queue's owner and a flush
- * --------------------------------------------------------
- * The kernel refuses an op time-stamped before the start of its file's
- * previous BATCH call, so no op may be time-stamped while a flush is
- * between taking its snapshot of the queues and the end of its BATCH
- * call; and every op time-stamped before the snapshot must be in it. An
- * owner brackets the clock read and the append with q->busy, a flush
- * brackets its snapshot and call with t->flushing, and each checks the
- * other's flag after raising its own (Dekker's pattern, all four
- * accesses seq_cst):
+ * Layers, each using only those below it:
  *
- *	owner (ktl_enter, append, ktl_leave)	flush (ktl_flush_locked)
- *	------------------------------------	------------------------
- *	[O1] store(q->busy, 1)			[F1] store(t->flushing, 1)
- *	[O2] if load(t->flushing):		[F2] while load(q->busy): wait
- *	       store(q->busy, 0), wait for	[F3] end = load_acquire(q->head)
- *	       the mutex, retry from O1		     submit [tail, end) of every
- *	     ts = clock_gettime()		     queue in one BATCH call
- *	     write ops[head]			[F4] store_release(q->tail, end)
- *	[O3] store_release(q->head, head + 1)	[F5] store_release(t->flushing, 0)
- *	[O4] store_release(q->busy, 0)
+ *	tracer.c	ktracer_open/close/declare/flush/get_stats
+ *	region.c	ktracer_region_begin/end: the thread's region stack
+ *	queue.c		the ops; each thread's entry and queue, its ring
+ *	sys.c		the kernel: ioctl(2), mmap(2) of queues
  *
- * In the single total order of seq_cst operations either O1 precedes F2,
- * and the flush waits until O4, whose release (read by F2's load) makes
- * the op visible to F3; or F2 precedes O1, so F1 precedes O2, the owner
- * sees the flush and takes no time until F5, which follows the BATCH
- * call's return. An op the owner appends after F5 is in the next flush,
- * its ts later than this flush's call. O3/F3 and F4/the owner's
- * load_acquire(q->tail) hand the ring's entries and message storage back
- * and forth as in any single-producer ring.
+ * Each thread that records gets an entry (struct ktl_thread) of its
+ * tracer's table on its first op, found again through the tracer's
+ * pthread key, and a kernel queue (KTRACER_IOC_QUEUE) mapped into it. The
+ * table is private anonymous memory marked MADV_WIPEONFORK: a child of
+ * fork() reads it as zeros, so an op in the child finds no queue and, on
+ * the slow path, a table that is not "live": -ECHILD, without a system
+ * call and without a test on the fast path.
  */
 #ifndef KTL_INTERNAL_H
 #define KTL_INTERNAL_H
 
 #include <pthread.h>
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "libktracer.h"
@@ -51,103 +37,107 @@
 #define ktl_likely(x)	__builtin_expect(!!(x), 1)
 #define ktl_unlikely(x)	__builtin_expect(!!(x), 0)
 
-/* Keeps what one side writes off the cache line the other one writes. */
-#define KTL_CACHELINE	64
-
+#define KTL_CACHELINE		64
 #define KTL_NSEC_PER_SEC	1000000000ULL
-
-/* Bytes of message storage per op a queue holds, by default. */
-#define KTL_LOG_BYTES_PER_OP	64
 
 /* Largest options struct ktracer_open() reads, as the kernel's args. */
 #define KTL_OPTIONS_SIZE_MAX	KTRACER_ARG_SIZE_MAX
 
+/* Threads that use one tracer at once: one kernel queue each. */
+#define KTL_THREADS_MAX		KTRACER_FILE_QUEUES_MAX
+
 /*
- * How the library reaches the kernel: ioctl(2) on the tracer's file, or
- * the unit tests' stand-in. Returns 0 or -errno.
+ * A declared event, in one word of t->events[id]: its kind in the low
+ * byte, its slots above (a span's count; 0 otherwise). 0: not declared.
  */
-typedef int (*ktl_ioctl_fn)(struct ktracer *t, unsigned long cmd, void *arg);
+#define KTL_EV_KIND_MASK	0xffU
+#define KTL_EV_SLOTS_SHIFT	8
 
-/* struct ktracer_lib_options, checked, defaults applied. */
-struct ktl_config {
-	uint32_t flags;
-	uint32_t max_queues;
-	uint32_t queue_cap;	/* ops per queue: a power of two; 0 unbatched */
-	uint32_t log_bytes;	/* message bytes per queue; 0 unbatched */
-	const char *device;
+/*
+ * How the library reaches the kernel: the real system calls, or the unit
+ * tests' stand-in. ioctl returns 0 or -errno; map returns the mapping or
+ * NULL with -errno in *err.
+ */
+struct ktl_sys {
+	int fd;
+	int (*ioctl)(const struct ktl_sys *sys, unsigned long cmd, void *arg);
+	void *(*map)(const struct ktl_sys *sys, size_t len, uint64_t offset,
+		     int *err);
+	void (*unmap)(const struct ktl_sys *sys, void *addr, size_t len);
+	void *ctx;		/* the unit tests' */
 };
 
-/* An event this tracer declared, by id. */
-struct ktl_event {
-	_Atomic uint32_t kind;	/* 0 until declared; stored last (release) */
-	uint32_t slots;
-	/*
-	 * Spans: the flushes' view of the kernel's slots of this file, a bit
-	 * per slot, under t->lock. @open is the state after the last flush,
-	 * @work the state the op being checked will find; @gen says which
-	 * flush copied @open into @work (see flush.c).
-	 */
-	uint64_t *open;
-	uint64_t *work;
-	uint64_t gen;
-};
+/*
+ * A region open on a thread: its event, and KTL_RG_QUIET if its START
+ * was not queued (tracing was off, or the queue full), so that its end
+ * queues no STOP either.
+ */
+#define KTL_RG_QUIET		0x80000000U
 
-struct ktracer_queue {
-	/* Set by ktracer_queue_open(), read-only after. */
+/*
+ * One thread's entry in its tracer's table. Only its thread touches it,
+ * but for the counters ktracer_get_stats() reads (relaxed atomics) and
+ * the free list (under t->lock, once the thread is gone).
+ */
+struct ktl_thread {
+	/* The fast path's: q is NULL until the thread owns its queue. */
+	struct ktracer_qring *q;
+	char *ring;			/* q's entries */
+	uint64_t head;			/* q->head, as this thread wrote it */
+	uint64_t limit;			/* no entry may end past it: see ktl_room() */
+	uint64_t nudge_at;		/* an entry ending past it: ktl_nudge() */
+	uint32_t mask;			/* ring_size - 1 */
+	uint32_t depth;			/* regions open */
+	uint32_t index;			/* in the table: the regions' slot */
+	uint32_t high;			/* ring_size * 3 / 4: FLUSH past it */
+	uint64_t tail;			/* q->tail, as last read */
+	uint64_t flush_at;		/* no FLUSH before head reaches it */
+
+	/* The slow path's. */
 	struct ktracer *t;
-	const uint32_t *enabled;	/* &t->state->enabled */
-	const struct ktl_event *events;	/* t->events */
-	struct ktracer_op *ops;		/* cap entries: the ring */
-	char *msg;			/* log_bytes: the messages */
-	uint32_t cap;			/* a power of two; 0 unbatched */
-	uint32_t log_bytes;
-	uint32_t index;			/* in t->queues */
-	/* The owner's alone. */
-	uint32_t msg_used;		/* bytes of msg that queued LOGs use */
-	/* The owner writes, ktracer_get_stats() reads. */
-	_Atomic uint64_t queued;
-	_Atomic uint64_t applied;	/* unbatched */
-	_Atomic uint64_t syscalls;	/* unbatched */
-	/* The owner writes, a flush reads. */
-	_Alignas(KTL_CACHELINE) _Atomic uint32_t head;
-	_Atomic uint32_t busy;
-	/* A flush writes, the owner reads. */
-	_Alignas(KTL_CACHELINE) _Atomic uint32_t tail;
-	uint32_t end;			/* the flush's snapshot of head */
+	uint32_t live;			/* 1 while a thread holds it */
+	uint32_t qid;			/* the kernel's id of the queue */
+	uint32_t next_free;		/* free list: index + 1, 0 ends it */
+	uint32_t __pad;
+	struct ktracer_qring *parked;	/* the queue, while nobody owns it */
+	size_t map_size;
+	_Atomic uint64_t syscalls;	/* OP, FLUSH, QUEUE calls of ops */
+	_Atomic uint64_t calls;		/* unbatched: OP calls */
+	_Atomic uint64_t failed;	/* unbatched: OP calls refused */
+	_Atomic int32_t error;		/* unbatched: the latest refusal */
+
+	uint32_t regions[KTRACER_LIB_REGION_DEPTH];
 };
 
-/* A queue's ops a flush still has to merge, keyed by the first's ts. */
-struct ktl_cursor {
-	uint64_t ts;
-	struct ktracer_queue *q;
-	uint32_t pos;
+/* The table, in MADV_WIPEONFORK memory. */
+struct ktl_shared {
+	uint32_t live;			/* 1; 0 in a child of fork() */
+	_Alignas(KTL_CACHELINE) struct ktl_thread threads[KTL_THREADS_MAX];
 };
 
 struct ktracer {
 	/* Set when the tracer opens, read-only after. */
-	int fd;
-	struct ktl_config cfg;
+	uint64_t id;			/* random, never 0: see struct ktl_tls */
+	const uint32_t *enabled;	/* &state->enabled */
+	_Atomic uint32_t *events;	/* [KTRACER_EVENT_ID_MAX + 1] */
+	pthread_key_t key;		/* the calling thread's struct ktl_thread */
+	bool key_made;
+	uint32_t flags;			/* KTRACER_LIB_* */
+	uint32_t ring_size;
+	uint32_t interval_ms;
+	const char *device;
+	struct ktl_sys sys;
 	const struct ktracer_state *state;
 	size_t state_len;		/* bytes mapped; 0: not a mapping */
-	ktl_ioctl_fn ioctl;
-	void *ioctl_ctx;		/* the unit tests' */
-	struct ktl_event *events;	/* [KTRACER_EVENT_ID_MAX + 1] */
+	struct ktl_shared *shared;	/* the table */
 
-	/* Flushes, queues[], declarations and stats: under lock. */
+	/* Claiming and freeing entries: under lock. */
 	pthread_mutex_t lock;
-	struct ktracer_queue **queues;	/* [max_queues] */
-	struct ktl_cursor *heap;	/* [max_queues] */
-	struct ktracer_op *batch;	/* [KTRACER_BATCH_MAX] */
-	uint32_t *touched;		/* span ids in work, this flush */
-	uint32_t ntouched;
-	uint64_t gen;			/* flushes begun, and rollbacks */
-	struct ktracer_lib_stats stats;	/* of closed queues, and flushes */
-
-	/* Read by every op: a line of its own. */
-	_Alignas(KTL_CACHELINE) _Atomic uint32_t flushing;
+	uint32_t nthreads;		/* entries ever handed out */
+	uint32_t free;			/* free list: index + 1, 0 empty */
 };
 
-/* The op of each opcode, the event kind it applies to. */
+/* The event kind each opcode applies to. */
 static inline uint32_t ktl_op_kind(uint16_t op)
 {
 	switch (op) {
@@ -166,25 +156,79 @@ static inline uint32_t ktl_op_kind(uint16_t op)
 	}
 }
 
-/* uint64_t words of a span's slot bitmap. */
-static inline uint32_t ktl_slot_words(uint32_t slots)
+/* Bytes a queue entry with @len inline bytes takes. */
+static inline uint32_t ktl_entry_bytes(uint32_t len)
 {
-	return (slots + 63) / 64;
+	return KTRACER_QENTRY_SIZE +
+	       ((len + KTRACER_QENTRY_SIZE - 1) & ~(uint32_t)(KTRACER_QENTRY_SIZE - 1));
 }
 
-/* tracer.c */
-int ktl_config_init(struct ktl_config *cfg,
-		    const struct ktracer_lib_options *opts);
-uint32_t ktl_queue_capacity(uint32_t max_queues);
-int ktl_tracer_new(const struct ktl_config *cfg, struct ktracer **tp);
-int ktl_tracer_free(struct ktracer *t);
-void ktl_fail_locked(struct ktracer *t, const struct ktracer_op *op,
-		     int err, uint64_t count);
+/*
+ * Whether @opcode can be made on @event (and its @slot, for the ops that
+ * have one): 0, or the error the kernel would refuse it with. The kind's
+ * acquire load pairs with ktracer_declare()'s release: a thread that sees
+ * an id declared sees its slots.
+ */
+static inline int ktl_check(const struct ktracer *t, uint16_t opcode,
+			    uint32_t event, bool has_slot, uint32_t slot)
+{
+	uint32_t w;
 
-/* flush.c */
-int ktl_flush_locked(struct ktracer *t);
+	if (ktl_unlikely(event == 0 || event > KTRACER_EVENT_ID_MAX))
+		return -ENOENT;
+	w = atomic_load_explicit(&t->events[event], memory_order_acquire);
+	if (ktl_unlikely((w & KTL_EV_KIND_MASK) != ktl_op_kind(opcode)))
+		return w ? -EINVAL : -ENOENT;
+	if (has_slot && ktl_unlikely(slot >= w >> KTL_EV_SLOTS_SHIFT))
+		return -ERANGE;
+	return 0;
+}
+
+/*
+ * Where @e's entries may end, from the tail as last read and the regions
+ * open: the ring's size past the tail, less room for one 32-byte STOP per
+ * region open (so that a region's end always fits); and where an op asks
+ * for a drain (3/4 full, once per quarter ring). Called whenever the tail
+ * copy or the depth changes.
+ */
+static inline void ktl_room(struct ktl_thread *e)
+{
+	uint64_t nudge = e->tail + e->high;
+
+	e->limit = e->tail + e->mask + 1 - (uint64_t)e->depth * KTRACER_QENTRY_SIZE;
+	e->nudge_at = nudge > e->flush_at ? nudge : e->flush_at;
+}
+
+/* sys.c */
+void ktl_sys_init(struct ktl_sys *sys);
+int ktl_sys_open(struct ktl_sys *sys, const char *device);
+int ktl_sys_close(struct ktl_sys *sys);
+const void *ktl_sys_map_state(const struct ktl_sys *sys, size_t len, int *err);
+void *ktl_sys_alloc_wiped(size_t len, int *err);
+void ktl_sys_free(void *addr, size_t len);
+uint64_t ktl_sys_random(void);
+int ktl_sys_flush(const struct ktl_sys *sys, uint32_t flags,
+		  uint32_t interval_ms);
+int ktl_sys_op(const struct ktl_sys *sys, uint16_t opcode, uint16_t flags,
+	       uint32_t event, uint32_t slot, uint64_t value, const void *data,
+	       uint32_t len);
+int ktl_sys_queue(const struct ktl_sys *sys, uint32_t flags, uint32_t id,
+		  uint32_t ring_size, struct ktracer_queue *out);
+
+/* tracer.c */
+int ktl_options(struct ktracer *t, const struct ktracer_lib_options *opts);
+int ktl_tracer_new(const struct ktracer_lib_options *opts, struct ktracer **tp);
+int ktl_tracer_free(struct ktracer *t);
 
 /* queue.c */
-void ktl_queue_free(struct ktracer_queue *q);
+int ktl_threads_init(struct ktracer *t);
+void ktl_threads_fini(struct ktracer *t);
+bool ktl_threads_live(const struct ktracer *t);
+void ktl_thread_exit(void *arg);
+struct ktl_thread *ktl_thread_get(struct ktracer *t, int *err);
+int ktl_put(struct ktracer *t, struct ktl_thread *e, uint16_t opcode,
+	    uint16_t flags, uint32_t event, uint32_t slot, uint64_t value,
+	    const void *data, uint32_t len);
+void ktl_threads_stats(struct ktracer *t, struct ktracer_lib_stats *st);
 
 #endif /* KTL_INTERNAL_H */

@@ -37,8 +37,15 @@ struct kr_arg {
 #define KR_HEAD_MAX	40	/* "pid":P,"tid":T, formatted */
 #define KR_NAME_ROOM	64
 
-/* Phases written: complete, instant, counter, metadata. */
+/*
+ * Phases written: complete, begin/end (a pair, same name and args),
+ * async begin/end (by cat and id), instant, counter, metadata.
+ */
 #define KR_PH_COMPLETE	'X'
+#define KR_PH_BEGIN	'B'
+#define KR_PH_END	'E'
+#define KR_PH_ABEGIN	'b'
+#define KR_PH_AEND	'e'
 #define KR_PH_INSTANT	'i'
 #define KR_PH_COUNTER	'C'
 #define KR_PH_META	'M'
@@ -62,6 +69,7 @@ struct kr_ev {
 	uint8_t head_len;
 	uint32_t pid, tid;
 	uint64_t ts, dur;	/* CLOCK_MONOTONIC ns; M: none */
+	uint64_t id;		/* b, e: the async slice's id (with cat) */
 	struct kr_arg arg[KR_ARGS_MAX];
 };
 

@@ -38,7 +38,7 @@ static size_t kr_args_max(const struct kr_arg *a, unsigned int n)
 
 size_t kr_json_event_max(const struct kr_ev *ev)
 {
-	size_t n = 160 + KR_CAT_MAX + KR_HEAD_MAX + KR_NAME_ROOM +
+	size_t n = 160 + KR_FMT_U64_MAX + KR_CAT_MAX + KR_HEAD_MAX + KR_NAME_ROOM +
 		   (ev->name_json ? ev->name_len : KR_FMT_STR_MAX(ev->name_len));
 
 	return n + kr_args_max(ev->arg, ev->nargs);
@@ -132,6 +132,10 @@ void kr_json_event(struct kr_json *w, const struct kr_ev *ev)
 			*p++ = *c;
 		*p++ = '"';
 	}
+	if (ev->ph == KR_PH_ABEGIN || ev->ph == KR_PH_AEND) {
+		p = kr_put(p, ",\"id\":");
+		p = kr_fmt_u64(p, ev->id);
+	}
 	if (ev->nargs) {
 		p = kr_put(p, ",\"args\":");
 		p = kr_json_args(p, ev->arg, ev->nargs);
@@ -171,24 +175,33 @@ static inline void kr_json_close(struct kr_json *w, char *p)
 	w->events++;
 }
 
-void kr_json_span(struct kr_json *w, const char *head, size_t head_len,
-		  uint64_t ts, uint64_t dur, const char *name, size_t name_len,
-		  uint64_t slot, uint64_t arg, uint64_t tid, uint64_t stop_arg)
+/* "ph":"@ph","pid":P,"tid":T,"ts":..., of an async event */
+static inline char *kr_json_async(struct kr_json *w, char *p, char ph,
+				  uint32_t pid, uint32_t tid, uint64_t ts)
 {
-	size_t max = KR_JSON_FAST_MAX + name_len + KR_NAME_ROOM;
+	*p++ = ph;
+	p = kr_put(p, "\",\"pid\":");
+	p = kr_fmt_u64(p, pid);
+	p = kr_put(p, ",\"tid\":");
+	p = kr_fmt_u64(p, tid);
+	p = kr_put(p, ",\"ts\":");
+	return kr_fmt_us_diff(p, ts, w->t0);
+}
+
+void kr_json_task(struct kr_json *w, uint32_t pid, uint32_t tid, uint64_t ts,
+		  uint64_t end, const char *name, size_t name_len, uint64_t id,
+		  uint64_t slot, uint64_t arg, uint64_t stop_arg)
+{
+	size_t max = 2 * (KR_JSON_FAST_MAX + name_len + KR_NAME_ROOM);
 	char *p;
 
 	if (max > w->out->cap)
 		return;		/* cannot happen: names are bounded */
 	p = kr_json_open(w, max);
-	p = kr_put(p, "X\",");
-	memcpy(p, head, KR_HEAD_MAX);	/* the room is reserved */
-	p += head_len;
-	p = kr_put(p, ",\"ts\":");
-	p = kr_fmt_us_diff(p, ts, w->t0);
-	p = kr_put(p, ",\"dur\":");
-	p = kr_fmt_us(p, (int64_t)(dur > INT64_MAX ? INT64_MAX : dur));
+	p = kr_json_async(w, p, KR_PH_ABEGIN, pid, tid, ts);
 	p = kr_json_name(p, name, name_len);
+	p = kr_put(p, ",\"cat\":\"task\",\"id\":");
+	p = kr_fmt_u64(p, id);
 	p = kr_put(p, ",\"args\":{\"slot\":");
 	p = kr_fmt_u64(p, slot);
 	p = kr_put(p, ",\"arg\":");
@@ -197,8 +210,14 @@ void kr_json_span(struct kr_json *w, const char *head, size_t head_len,
 	p = kr_fmt_u64(p, tid);
 	p = kr_put(p, ",\"stop_arg\":");
 	p = kr_fmt_u64(p, stop_arg);
-	p = kr_put(p, "}}");
+	p = kr_put(p, "}},\n{\"ph\":\"");
+	p = kr_json_async(w, p, KR_PH_AEND, pid, tid, end);
+	p = kr_json_name(p, name, name_len);
+	p = kr_put(p, ",\"cat\":\"task\",\"id\":");
+	p = kr_fmt_u64(p, id);
+	*p++ = '}';
 	kr_json_close(w, p);
+	w->events++;
 }
 
 void kr_json_counter(struct kr_json *w, uint32_t pid, uint64_t ts,

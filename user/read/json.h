@@ -39,12 +39,12 @@ int kr_json_end(struct kr_json *w, const struct kr_arg *sum, unsigned int nsum);
  * bytes) without a struct kr_ev: the model's fast paths. @name is a JSON
  * string already, quotes included, in KR_NAME_ROOM bytes at least.
  *
- * A span on a track whose "pid":P,"tid":T is @head (kr_json_head), args
- * slot, arg, tid, stop_arg.
+ * A task's async slice: "b" at @ts on thread @tid, args slot, arg, tid,
+ * stop_arg, and its "e" at @end on the same thread, of cat "task", @id.
  */
-void kr_json_span(struct kr_json *w, const char *head, size_t head_len,
-		  uint64_t ts, uint64_t dur, const char *name, size_t name_len,
-		  uint64_t slot, uint64_t arg, uint64_t tid, uint64_t stop_arg);
+void kr_json_task(struct kr_json *w, uint32_t pid, uint32_t tid, uint64_t ts,
+		  uint64_t end, const char *name, size_t name_len, uint64_t id,
+		  uint64_t slot, uint64_t arg, uint64_t stop_arg);
 /* A counter of process @pid: args {"value": @value, signed if @neg_ok}. */
 void kr_json_counter(struct kr_json *w, uint32_t pid, uint64_t ts,
 		     const char *name, size_t name_len, uint64_t value,

@@ -9,17 +9,18 @@
  * more state than its bounded tables: open spans, tracks, threads' names.
  *
  * Tracks, in Chrome terms (pid, tid):
- *  - a program's spans: one track per (process, event, slot), as a slot
- *    is open at most once at a time; a synthetic tid from
- *    KR_TID_SPAN_BASE, named "event #slot". Two files of one process that
- *    use the same slot at once get a second track ("event #slot (2)").
- *  - a program's logs, and its threads' system calls and scheduler
- *    instants (wakeup, fork, exec, exit): the thread's own track (its tid).
+ *  - a program's regions (KTRACER_RECF_REGION), logs, and its threads'
+ *    system calls and scheduler instants (wakeup, fork, exec, exit): the
+ *    thread's own track (its tid), where they all nest.
+ *  - a program's tasks (spans without KTRACER_RECF_REGION): async slices,
+ *    one id per (process, event, slot), from KR_TID_SPAN_BASE; two files
+ *    of one process that use the same slot at once get another id.
  *  - counters and gauges: counter tracks of the process.
  *  - the kernel: process KR_KERNEL_PID "kernel", with per CPU a track for
  *    the running task, one for IRQs, one for softirqs, and per block
  *    device as many tracks as it has requests in flight at once.
  *    "[lost N events]" goes on the CPU's track where the records were lost.
+ * Slices on tracks are B/E pairs (see kr_emit_pair in model_int.h).
  */
 #ifndef KR_MODEL_H
 #define KR_MODEL_H
@@ -31,9 +32,9 @@
 #define KR_KERNEL_PID		0x7ff00000u
 #define KR_TID_CPU_BASE		(KR_KERNEL_PID + 1)	/* + cpu * 4 + track */
 #define KR_TID_BLOCK_BASE	0x7ff80000u	/* + device * 64 + lane */
-#define KR_TID_SPAN_BASE	0x40000000u	/* + n: a program's span track */
+#define KR_TID_SPAN_BASE	0x40000000u	/* + n: a task's async id */
 
-#define KR_LANES		8	/* tracks of one (process, event, slot) */
+#define KR_LANES		8	/* ids of one (process, event, slot) */
 #define KR_BLOCK_DEVS		64	/* block devices drawn */
 #define KR_BLOCK_LANES		64	/* tracks of one block device */
 

@@ -1,21 +1,24 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * libktracer's host unit tests: no kernel module needed. A stand-in for
- * /dev/ktracer (struct fake) applies REGISTER, OP and BATCH with the
- * kernel's rules, the time-stamp rule included (an op older than the
- * start of the previous call, or in the future, is EINVAL), and logs what
- * it applied; the tests drive the library's real code against it, from
- * one thread and from many. Built with ASan+UBSan and with TSan by
+ * /dev/ktracer (fake.c) implements the queues in memory and drains them
+ * with the ABI's checks; the tests drive the library's real code against
+ * it, from one thread and from many, with a drain running concurrently,
+ * and across fork(). Built with ASan+UBSan and with TSan by
  * `make -C user/lib test`. Prints TAP.
  */
-
+#define _DEFAULT_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sched.h>
+#include <unistd.h>
+#include <sys/wait.h>
 
 #include "internal.h"
+#include "fake.h"
 
 /* Harness ---------------------------------------------------------------- */
 
@@ -39,10 +42,10 @@ static int failed_checks;
 	      (want), strerror(-(want)), __ret, strerror(-__ret));	\
 } while (0)
 
-/* A counter of struct ktracer_lib_stats is @want. */
-#define CHECK_STAT(st, field, want)					\
-	CHECK((st).field == (want), #field " %llu, want %llu",		\
-	      (unsigned long long)(st).field, (unsigned long long)(want))
+#define CHECK_EQ(want, got) do {					\
+	unsigned long long __w = (want), __g = (got);			\
+	CHECK(__w == __g, "want %llu, got %llu", __w, __g);		\
+} while (0)
 
 /* Abort the test (not the program) when the rest cannot run. */
 #define REQUIRE(cond, ...) do {						\
@@ -60,264 +63,31 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * KTL_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-/*
- * Wait for the clock to move on: ops of several queues with the same ts
- * go queue by queue, whatever order they were called in.
- */
-static void tick(void)
-{
-	uint64_t t0 = now_ns();
+/* A tracer on the stand-in ----------------------------------------------- */
 
-	while (now_ns() == t0)
-		;
-}
-
-/* The stand-in kernel --------------------------------------------------- */
-
-#define FAKE_EVENTS	64
-
-struct applied {
-	struct ktracer_op op;	/* ts: as applied (the call's start if 0) */
-	char msg[KTRACER_LOG_MAX];
-	pthread_t caller;
-};
-
-struct fake {
-	pthread_mutex_t lock;
-	uint64_t last_call;	/* start of the previous OP or BATCH call */
-	uint32_t nevents;
-	struct {
-		char name[KTRACER_NAME_MAX];
-		uint32_t kind, slots;
-		uint64_t *start;	/* spans: START time per slot, 0 closed */
-	} ev[FAKE_EVENTS + 1];
-	struct applied *log;
-	size_t nlog, caplog;
-	uint32_t ops, batches, registers, max_batch;
-	/* Refuse the op at this index of the next batch; -1: none. */
-	int fail_at, fail_err;
-	/* Fail the next batch as a whole, writing nothing back. */
-	int fail_whole;
-};
-
-static void fake_init(struct fake *f)
-{
-	memset(f, 0, sizeof(*f));
-	pthread_mutex_init(&f->lock, NULL);
-	f->last_call = now_ns();
-	f->fail_at = -1;
-}
-
-static void fake_fini(struct fake *f)
-{
-	uint32_t i;
-
-	for (i = 1; i <= f->nevents; i++)
-		free(f->ev[i].start);
-	free(f->log);
-	pthread_mutex_destroy(&f->lock);
-}
-
-static int fake_register(struct fake *f, struct ktracer_register *r)
-{
-	uint32_t i;
-
-	f->registers++;
-	if (r->kind < KTRACER_KIND_SPAN || r->kind > KTRACER_KIND_LOG ||
-	    (r->kind == KTRACER_KIND_SPAN ?
-	     r->slots < 1 || r->slots > KTRACER_SLOTS_MAX : r->slots != 0))
-		return -EINVAL;
-	if (!memchr(r->name, 0, sizeof(r->name)))
-		return -ENAMETOOLONG;
-	if (!r->name[0])
-		return -EINVAL;
-	for (i = 1; i <= f->nevents; i++) {
-		if (strcmp(f->ev[i].name, r->name))
-			continue;
-		if (f->ev[i].kind != r->kind || f->ev[i].slots != r->slots)
-			return -EEXIST;
-		r->id = i;
-		return 0;
-	}
-	if (f->nevents == FAKE_EVENTS)
-		return -ENOSPC;
-	i = ++f->nevents;
-	strcpy(f->ev[i].name, r->name);
-	f->ev[i].kind = r->kind;
-	f->ev[i].slots = r->slots;
-	if (r->kind == KTRACER_KIND_SPAN)
-		f->ev[i].start = calloc(r->slots, sizeof(uint64_t));
-	r->id = i;
-	return 0;
-}
-
-/* One op, with the kernel's checks, in its order. */
-static int fake_apply(struct fake *f, const struct ktracer_op *in,
-		      uint64_t bound, uint64_t now)
-{
-	struct applied a;
-	uint64_t ts = in->ts ? in->ts : now;
-	uint32_t i;
-
-	if (in->size != sizeof(*in) || in->op < KTRACER_OP_START ||
-	    in->op > KTRACER_OP_LOG || in->flags || in->__reserved)
-		return -EINVAL;
-	if (in->event == 0 || in->event > f->nevents)
-		return -ENOENT;
-	if (f->ev[in->event].kind != ktl_op_kind(in->op))
-		return -EINVAL;
-	if (in->len && in->op != KTRACER_OP_LOG)
-		return -EINVAL;
-	if (in->op == KTRACER_OP_START || in->op == KTRACER_OP_STOP) {
-		if (in->slot >= f->ev[in->event].slots)
-			return -ERANGE;
-	} else if (in->slot) {
-		return -EINVAL;
-	}
-	if (in->ts && (in->ts > now || in->ts < bound))
-		return -EINVAL;
-
-	memset(&a, 0, sizeof(a));
-	a.op = *in;
-	a.op.ts = ts;
-	a.caller = pthread_self();
-	switch (in->op) {
-	case KTRACER_OP_START:
-		if (f->ev[in->event].start[in->slot])
-			return -EBUSY;
-		f->ev[in->event].start[in->slot] = ts;
-		break;
-	case KTRACER_OP_STOP:
-		if (!f->ev[in->event].start[in->slot])
-			return -ENOENT;
-		f->ev[in->event].start[in->slot] = 0;
-		break;
-	case KTRACER_OP_CANCEL:
-		for (i = 0; i < f->ev[in->event].slots; i++)
-			f->ev[in->event].start[i] = 0;
-		break;
-	case KTRACER_OP_LOG:
-		if (in->len == 0 || in->len > KTRACER_LOG_MAX)
-			return -EMSGSIZE;
-		if (!in->value)
-			return -EFAULT;
-		memcpy(a.msg, (const void *)(uintptr_t)in->value, in->len);
-		break;
-	}
-	if (f->nlog == f->caplog) {
-		f->caplog = f->caplog ? 2 * f->caplog : 1024;
-		f->log = realloc(f->log, f->caplog * sizeof(*f->log));
-		if (!f->log)
-			abort();
-	}
-	f->log[f->nlog++] = a;
-	return 0;
-}
-
-/* The previous call's start, as the kernel's kt_call_begin(). */
-static uint64_t fake_call_begin(struct fake *f, uint64_t *now)
-{
-	uint64_t bound = f->last_call;
-
-	*now = now_ns();
-	f->last_call = *now;
-	return bound;
-}
-
-static int fake_batch(struct fake *f, struct ktracer_batch *b)
-{
-	const struct ktracer_op *ops = (const void *)(uintptr_t)b->ops;
-	uint64_t bound, now;
-	uint32_t i;
-	int err = 0;
-
-	f->batches++;
-	if (b->size != sizeof(*b) || b->flags || b->count == 0 ||
-	    b->count > KTRACER_BATCH_MAX || b->op_size != sizeof(*ops))
-		return -EINVAL;
-	if (b->count > f->max_batch)
-		f->max_batch = b->count;
-	bound = fake_call_begin(f, &now);
-	if (f->fail_whole) {
-		f->fail_whole = 0;
-		return -EFAULT;
-	}
-	for (i = 0; i < b->count && !err; i++) {
-		if ((int)i == f->fail_at) {
-			err = f->fail_err;
-			f->fail_at = -1;
-		} else {
-			err = fake_apply(f, &ops[i], bound, now);
-		}
-	}
-	b->done = err ? i - 1 : i;
-	b->error = err;
-	return err;
-}
-
-static int fake_ioctl(struct ktracer *t, unsigned long cmd, void *arg)
-{
-	struct fake *f = t->ioctl_ctx;
-	uint64_t bound, now;
-	int err;
-
-	pthread_mutex_lock(&f->lock);
-	switch (cmd) {
-	case KTRACER_IOC_REGISTER:
-		err = fake_register(f, arg);
-		break;
-	case KTRACER_IOC_OP:
-		f->ops++;
-		bound = fake_call_begin(f, &now);
-		err = fake_apply(f, arg, bound, now);
-		break;
-	case KTRACER_IOC_BATCH:
-		err = fake_batch(f, arg);
-		break;
-	default:
-		err = -ENOTTY;
-	}
-	pthread_mutex_unlock(&f->lock);
-	return err;
-}
-
-/* A tracer on the stand-in, tracing on, its events, a queue. */
 struct rig {
 	struct fake f;
 	struct ktracer_state state;
 	struct ktracer *t;
-	struct ktracer_queue *q;	/* the first queue */
-	uint32_t span, gauge, counter, log;
+	uint32_t span, task, gauge, counter, log;
 };
 
-#define RIG_SLOTS	130	/* three words of slot bits */
+#define RIG_SLOTS	8
 
-static int rig_open(struct rig *r, uint32_t flags, uint32_t max_queues,
-		    uint32_t log_bytes)
+static int rig_open_opts(struct rig *r, const struct ktracer_lib_options *o)
 {
-	struct ktracer_lib_options o;
-	struct ktl_config cfg;
 	int err;
 
-	memset(&o, 0, sizeof(o));
-	o.size = sizeof(o);
-	o.flags = flags;
-	o.max_queues = max_queues;
-	o.log_bytes = log_bytes;
 	fake_init(&r->f);
-	memset(&r->state, 0, sizeof(r->state));
-	r->state.magic = KTRACER_STATE_MAGIC;
-	r->state.enabled = 1;
-	err = ktl_config_init(&cfg, &o);
-	if (!err)
-		err = ktl_tracer_new(&cfg, &r->t);
+	err = ktl_tracer_new(o, &r->t);
 	if (err)
 		return err;
-	r->t->state = &r->state;
-	r->t->ioctl = fake_ioctl;
-	r->t->ioctl_ctx = &r->f;
+	fake_attach(&r->f, r->t, &r->state);
 	err = ktracer_declare(r->t, "span", KTRACER_KIND_SPAN, RIG_SLOTS,
 			      &r->span);
+	if (!err)
+		err = ktracer_declare(r->t, "task", KTRACER_KIND_SPAN, RIG_SLOTS,
+				      &r->task);
 	if (!err)
 		err = ktracer_declare(r->t, "gauge", KTRACER_KIND_GAUGE, 0,
 				      &r->gauge);
@@ -326,15 +96,24 @@ static int rig_open(struct rig *r, uint32_t flags, uint32_t max_queues,
 				      &r->counter);
 	if (!err)
 		err = ktracer_declare(r->t, "log", KTRACER_KIND_LOG, 0, &r->log);
-	if (!err)
-		err = ktracer_queue_open(r->t, &r->q);
 	return err;
+}
+
+static int rig_open(struct rig *r, uint32_t flags, uint32_t ring_size)
+{
+	struct ktracer_lib_options o;
+
+	memset(&o, 0, sizeof(o));
+	o.size = sizeof(o);
+	o.flags = flags;
+	o.ring_size = ring_size;
+	return rig_open_opts(r, &o);
 }
 
 static void rig_close(struct rig *r)
 {
 	if (r->t)
-		ktracer_close(r->t);
+		CHECK_RET(0, ktracer_close(r->t));
 	r->t = NULL;
 	fake_fini(&r->f);
 }
@@ -348,695 +127,990 @@ static struct ktracer_lib_stats rig_stats(struct rig *r)
 	return st;
 }
 
-/* Tests ------------------------------------------------------------------ */
-
-static void test_capacity(void)
+/* The calling thread's entry and queue. */
+static struct ktl_thread *rig_me(struct rig *r)
 {
-	uint32_t m, cap;
-
-	CHECK(ktl_queue_capacity(0) == 0, "no queues");
-	CHECK(ktl_queue_capacity(KTRACER_BATCH_MAX + 1) == 0, "too many");
-	CHECK(ktl_queue_capacity(1) == KTRACER_BATCH_MAX, "one queue");
-	CHECK(ktl_queue_capacity(64) == 64, "the default");
-	CHECK(ktl_queue_capacity(3) == 1024, "4096 / 3 = 1365 -> 1024");
-	CHECK(ktl_queue_capacity(65) == 32, "4096 / 65 = 63 -> 32");
-	CHECK(ktl_queue_capacity(KTRACER_BATCH_MAX) == 1, "one op each");
-	for (m = 1; m <= KTRACER_BATCH_MAX; m++) {
-		cap = ktl_queue_capacity(m);
-		/* Every queue full still fits one batch... */
-		CHECK((uint64_t)cap * m <= KTRACER_BATCH_MAX, "m=%u cap=%u", m, cap);
-		/* ...a ring index is a mask... */
-		CHECK(cap && !(cap & (cap - 1)), "m=%u cap=%u", m, cap);
-		/* ...and no more is given up than that takes. */
-		CHECK((uint64_t)cap * 2 * m > KTRACER_BATCH_MAX, "m=%u cap=%u", m, cap);
-	}
+	return pthread_getspecific(r->t->key);
 }
+
+/* Run @fn(@arg) on a thread of its own, and wait for it. */
+static void on_thread(void *(*fn)(void *), void *arg)
+{
+	pthread_t th;
+
+	if (pthread_create(&th, NULL, fn, arg)) {
+		CHECK(0, "pthread_create");
+		return;
+	}
+	pthread_join(th, NULL);
+}
+
+/* Tests ------------------------------------------------------------------ */
 
 static void test_options(void)
 {
+	struct ktracer_lib_options o;
 	struct {
 		struct ktracer_lib_options o;
-		uint64_t future[2];
+		uint64_t more;
 	} big;
-	struct ktracer_lib_options o;
-	struct ktl_config c;
-
-	CHECK_RET(0, ktl_config_init(&c, NULL));
-	CHECK(c.max_queues == 64 && c.queue_cap == 64 && c.flags == 0,
-	      "defaults: %u queues of %u", c.max_queues, c.queue_cap);
-	CHECK(c.log_bytes == 64 * KTL_LOG_BYTES_PER_OP, "log_bytes %u", c.log_bytes);
-	CHECK(!strcmp(c.device, KTRACER_DEVICE), "device %s", c.device);
+	struct rig r;
 
 	memset(&o, 0, sizeof(o));
 	o.size = sizeof(o);
-	CHECK_RET(0, ktl_config_init(&c, &o));
-	CHECK(c.queue_cap == 64, "zeroes are the defaults");
-	CHECK(sizeof(o) == KTRACER_LIB_OPTIONS_SIZE_VER0, "size %zu", sizeof(o));
-	o.size = KTRACER_LIB_OPTIONS_SIZE_VER0 - 1;
-	CHECK_RET(-EINVAL, ktl_config_init(&c, &o));
-	o.size = 0;
-	CHECK_RET(-EINVAL, ktl_config_init(&c, &o));
-	o.size = KTL_OPTIONS_SIZE_MAX + 1;
-	CHECK_RET(-EINVAL, ktl_config_init(&c, &o));
+	REQUIRE(rig_open_opts(&r, &o) == 0, "defaults");
+	CHECK_EQ(KTRACER_LIB_RING_DEFAULT, r.t->ring_size);
+	CHECK_EQ(0, r.t->interval_ms);
+	CHECK(!strcmp(r.t->device, KTRACER_DEVICE), "device %s", r.t->device);
+	rig_close(&r);
+	REQUIRE(rig_open_opts(&r, NULL) == 0, "NULL options");
+	CHECK_EQ(KTRACER_LIB_RING_DEFAULT, r.t->ring_size);
+	rig_close(&r);
 
-	/* A newer caller's larger struct: fine while the rest is zero. */
+	o.size = KTRACER_LIB_OPTIONS_SIZE_VER0 - 1;
+	CHECK_RET(-EINVAL, ktl_tracer_new(&o, &r.t));
+	CHECK(r.t == NULL, "no tracer on error");
+	o.size = KTL_OPTIONS_SIZE_MAX + 1;
+	CHECK_RET(-EINVAL, ktl_tracer_new(&o, &r.t));
+	o.size = sizeof(o);
+	o.flags = 0x2;
+	CHECK_RET(-EINVAL, ktl_tracer_new(&o, &r.t));
+	o.flags = 0;
+	o.ring_size = KTRACER_QUEUE_RING_MIN / 2;
+	CHECK_RET(-EINVAL, ktl_tracer_new(&o, &r.t));
+	o.ring_size = KTRACER_QUEUE_RING_MAX * 2;
+	CHECK_RET(-EINVAL, ktl_tracer_new(&o, &r.t));
+	o.ring_size = KTRACER_QUEUE_RING_MIN + 32;
+	CHECK_RET(-EINVAL, ktl_tracer_new(&o, &r.t));
+	o.ring_size = 0;
+	o.interval_ms = KTRACER_QUEUE_INTERVAL_MAX + 1;
+	CHECK_RET(-EINVAL, ktl_tracer_new(&o, &r.t));
+
+	/* A newer caller's struct: fine while its extra bytes are 0. */
 	memset(&big, 0, sizeof(big));
 	big.o.size = sizeof(big);
-	big.o.max_queues = 2;
-	CHECK_RET(0, ktl_config_init(&c, &big.o));
-	CHECK(c.max_queues == 2 && c.queue_cap == 2048, "cap %u", c.queue_cap);
-	big.future[1] = 1;
-	CHECK_RET(-E2BIG, ktl_config_init(&c, &big.o));
-
-	o.size = sizeof(o);
-	o.flags = 2;
-	CHECK_RET(-EINVAL, ktl_config_init(&c, &o));
-	o.flags = KTRACER_LIB_UNBATCHED;
-	CHECK_RET(0, ktl_config_init(&c, &o));
-	CHECK(c.queue_cap == 0 && c.log_bytes == 0, "unbatched: no storage");
-	o.flags = 0;
-	o.max_queues = KTRACER_BATCH_MAX + 1;
-	CHECK_RET(-EINVAL, ktl_config_init(&c, &o));
-	o.max_queues = KTRACER_BATCH_MAX;
-	CHECK_RET(0, ktl_config_init(&c, &o));
-	CHECK(c.queue_cap == 1 && c.log_bytes == KTRACER_LOG_MAX,
-	      "cap %u log_bytes %u: room for one message at least",
-	      c.queue_cap, c.log_bytes);
-	o.log_bytes = KTRACER_LOG_MAX - 1;
-	CHECK_RET(-EINVAL, ktl_config_init(&c, &o));
-	o.log_bytes = KTRACER_LIB_LOG_BYTES_MAX + 1;
-	CHECK_RET(-EINVAL, ktl_config_init(&c, &o));
-	o.log_bytes = KTRACER_LOG_MAX;
-	o.device = "/dev/elsewhere";
-	CHECK_RET(0, ktl_config_init(&c, &o));
-	CHECK(c.log_bytes == KTRACER_LOG_MAX, "log_bytes %u", c.log_bytes);
-	CHECK(!strcmp(c.device, "/dev/elsewhere"), "device %s", c.device);
+	big.o.ring_size = KTRACER_QUEUE_RING_MIN;
+	big.o.interval_ms = 5;
+	REQUIRE(ktl_tracer_new(&big.o, &r.t) == 0, "bigger struct");
+	CHECK_EQ(KTRACER_QUEUE_RING_MIN, r.t->ring_size);
+	CHECK_EQ(5, r.t->interval_ms);
+	ktl_tracer_free(r.t);
+	big.more = 1;
+	CHECK_RET(-E2BIG, ktl_tracer_new(&big.o, &r.t));
 }
 
-/* What can be checked without a tracer, and opening what is no device. */
-static void test_null_and_open(void)
+static void test_open(void)
 {
 	struct ktracer_lib_options o;
 	struct ktracer_lib_stats st;
-	struct ktracer_queue *q = (void *)1;
 	struct ktracer *t = (void *)1;
 	uint32_t id = 7;
 
-	memset(&o, 0, sizeof(o));
-	o.size = sizeof(o);
-	CHECK_RET(-EINVAL, ktracer_open(NULL, NULL));
-	o.device = "/nonexistent/ktracer";
-	CHECK_RET(-ENOENT, ktracer_open(&t, &o));
-	CHECK(t == NULL, "*tp on failure");
-	o.device = "/dev/null";		/* a device, but no VERSION */
-	t = (void *)1;
-	CHECK_RET(-ENOTTY, ktracer_open(&t, &o));
-	CHECK(t == NULL, "*tp on failure");
-	o.flags = 8;
-	t = (void *)1;
-	CHECK_RET(-EINVAL, ktracer_open(&t, &o));
-	CHECK(t == NULL, "*tp on failure");
-
-	CHECK_RET(0, ktracer_close(NULL));
-	CHECK_RET(-EINVAL, ktracer_declare(NULL, "x", KTRACER_KIND_LOG, 0, &id));
-	CHECK(id == 7, "id untouched");
-	CHECK_RET(-EINVAL, ktracer_queue_open(NULL, &q));
-	CHECK(q == NULL, "*qp on failure");
-	CHECK_RET(0, ktracer_queue_close(NULL));
-	CHECK_RET(-EINVAL, ktracer_flush(NULL));
-	CHECK_RET(-EINVAL, ktracer_get_stats(NULL, &st));
-	CHECK(ktracer_enabled(NULL) == 0, "no tracer: off");
-
-	/* A NULL queue is "not tracing": every op does nothing. */
+	/* NULL: the ops do nothing, the rest is EINVAL. */
 	CHECK_RET(0, ktracer_start(NULL, 1, 0, 0));
+	CHECK_RET(0, ktracer_start_text(NULL, 1, 0, 0, "x", 1));
 	CHECK_RET(0, ktracer_stop(NULL, 1, 0, 0));
 	CHECK_RET(0, ktracer_cancel(NULL, 1));
+	CHECK_RET(0, ktracer_cancel_slot(NULL, 1, 0));
 	CHECK_RET(0, ktracer_gauge(NULL, 1, 0));
 	CHECK_RET(0, ktracer_count(NULL, 1, 0));
-	CHECK_RET(0, ktracer_log(NULL, 1, NULL, 0));
+	CHECK_RET(0, ktracer_log(NULL, 1, "x", 1));
+	CHECK_RET(0, ktracer_region_begin(NULL, 1, NULL));
+	CHECK_RET(0, ktracer_region_end(NULL, 1));
+	CHECK_RET(0, ktracer_close(NULL));
+	CHECK_RET(0, ktracer_enabled(NULL));
+	CHECK_RET(-EINVAL, ktracer_flush(NULL));
+	CHECK_RET(-EINVAL, ktracer_get_stats(NULL, &st));
+	CHECK_RET(-EINVAL, ktracer_declare(NULL, "x", KTRACER_KIND_LOG, 0, &id));
+	CHECK_EQ(0, id);
+	CHECK_RET(-EINVAL, ktracer_open(NULL, NULL));
+
+	/* No such device; a device that is not ktracer. */
+	memset(&o, 0, sizeof(o));
+	o.size = sizeof(o);
+	o.device = "/nonexistent/ktracer";
+	CHECK_RET(-ENOENT, ktracer_open(&t, &o));
+	CHECK(t == NULL, "no tracer");
+	o.device = "/dev/null";
+	CHECK_RET(-ENOTTY, ktracer_open(&t, &o));
+	CHECK(t == NULL, "no tracer");
 }
 
 static void test_declare(void)
 {
 	struct rig r;
-	uint32_t id = 0, again = 0;
+	uint32_t id = 99, id2;
 	char name[KTRACER_NAME_MAX + 1];
 
-	REQUIRE(rig_open(&r, 0, 0, 0) == 0, "rig");
-	CHECK(r.span == 1 && r.gauge == 2 && r.counter == 3 && r.log == 4,
-	      "ids %u %u %u %u", r.span, r.gauge, r.counter, r.log);
+	REQUIRE(rig_open(&r, 0, 0) == 0, "rig");
+	CHECK(r.span && r.task && r.gauge && r.counter && r.log, "ids");
 	CHECK_RET(0, ktracer_declare(r.t, "gauge", KTRACER_KIND_GAUGE, 0, &id));
-	CHECK(id == r.gauge, "the same name, the same id: %u", id);
-	CHECK_RET(-EEXIST, ktracer_declare(r.t, "gauge", KTRACER_KIND_COUNTER,
-					   0, &again));
-	CHECK_RET(-EINVAL, ktracer_declare(r.t, "s", KTRACER_KIND_SPAN, 0, &again));
-	CHECK_RET(-EINVAL, ktracer_declare(r.t, "s", 9, 0, &again));
+	CHECK_EQ(r.gauge, id);
+	CHECK_RET(-EEXIST, ktracer_declare(r.t, "gauge", KTRACER_KIND_LOG, 0, &id));
+	CHECK_EQ(0, id);
+	CHECK_RET(-EINVAL, ktracer_declare(r.t, "", KTRACER_KIND_LOG, 0, &id));
+	CHECK_RET(-EINVAL, ktracer_declare(r.t, "x", 9, 0, &id));
 	CHECK_RET(-EINVAL, ktracer_declare(r.t, NULL, KTRACER_KIND_LOG, 0, &id));
-	CHECK_RET(-EINVAL, ktracer_declare(r.t, "s", KTRACER_KIND_LOG, 0, NULL));
-	memset(name, 'n', sizeof(name));
-	name[KTRACER_NAME_MAX - 1] = '\0';
-	CHECK_RET(0, ktracer_declare(r.t, name, KTRACER_KIND_LOG, 0, &id));
-	name[KTRACER_NAME_MAX - 1] = 'n';
-	name[KTRACER_NAME_MAX] = '\0';
-	CHECK_RET(-ENAMETOOLONG, ktracer_declare(r.t, name, KTRACER_KIND_LOG,
-						 0, &again));
-	CHECK(again == 0, "id untouched on failure");
+	CHECK_RET(-EINVAL, ktracer_declare(r.t, "x", KTRACER_KIND_LOG, 0, NULL));
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = 0;
+	CHECK_RET(-ENAMETOOLONG, ktracer_declare(r.t, name, KTRACER_KIND_LOG, 0, &id));
+
+	/* Slots 0: the default; another count resizes (the file's own). */
+	CHECK_RET(0, ktracer_declare(r.t, "dflt", KTRACER_KIND_SPAN, 0, &id));
+	CHECK_EQ(KTRACER_LIB_SLOTS_DEFAULT, r.f.ev[id].slots);
+	CHECK_RET(0, ktracer_start(r.t, id, KTRACER_LIB_SLOTS_DEFAULT - 1, 0));
+	CHECK_RET(-ERANGE, ktracer_start(r.t, id, KTRACER_LIB_SLOTS_DEFAULT, 0));
+	CHECK_RET(0, ktracer_declare(r.t, "span", KTRACER_KIND_SPAN, 2, &id2));
+	CHECK_EQ(r.span, id2);
+	CHECK_RET(-ERANGE, ktracer_start(r.t, r.span, 2, 0));
+	CHECK_RET(0, ktracer_start(r.t, r.span, 1, 0));
 	rig_close(&r);
 }
 
-/* Errors found at the call: returned, nothing queued, nothing counted. */
+/* Every op with a bad argument: its error, and nothing queued. */
 static void test_arguments(void)
 {
-	static const char msg[KTRACER_LOG_MAX + 1] = "message";
-	struct ktracer_lib_stats st;
-	struct ktracer_queue *q;
 	struct rig r;
 
-	REQUIRE(rig_open(&r, 0, 0, 0) == 0, "rig");
-	q = r.q;
-	CHECK_RET(-ENOENT, ktracer_start(q, 0, 0, 0));
-	CHECK_RET(-ENOENT, ktracer_start(q, KTRACER_EVENT_ID_MAX + 1, 0, 0));
-	CHECK_RET(-ENOENT, ktracer_start(q, UINT32_MAX, 0, 0));
-	CHECK_RET(-ENOENT, ktracer_start(q, 5, 0, 0));	/* not declared */
-	CHECK_RET(-EINVAL, ktracer_start(q, r.gauge, 0, 0));
-	CHECK_RET(-EINVAL, ktracer_stop(q, r.log, 0, 0));
-	CHECK_RET(-EINVAL, ktracer_cancel(q, r.counter));
-	CHECK_RET(-EINVAL, ktracer_gauge(q, r.span, 0));
-	CHECK_RET(-EINVAL, ktracer_count(q, r.gauge, 0));
-	CHECK_RET(-EINVAL, ktracer_log(q, r.gauge, msg, 1));
-	CHECK_RET(-ERANGE, ktracer_start(q, r.span, RIG_SLOTS, 0));
-	CHECK_RET(-ERANGE, ktracer_stop(q, r.span, UINT32_MAX, 0));
-	CHECK_RET(-EMSGSIZE, ktracer_log(q, r.log, msg, 0));
-	CHECK_RET(-EMSGSIZE, ktracer_log(q, r.log, msg, KTRACER_LOG_MAX + 1));
-	CHECK_RET(-EMSGSIZE, ktracer_log(q, r.log, msg, SIZE_MAX));
-	CHECK_RET(-EFAULT, ktracer_log(q, r.log, NULL, 4));
-	/* The kernel's order: the event first, then the message. */
-	CHECK_RET(-ENOENT, ktracer_log(q, 0, NULL, 0));
-	st = rig_stats(&r);
-	CHECK_STAT(st, queued, 0);
-	CHECK_STAT(st, pending, 0);
-	CHECK_STAT(st, failed, 0);
-	CHECK_RET(0, ktracer_flush(r.t));
-	CHECK(r.f.batches == 0, "nothing to flush: no call");
-	/* Valid: the last slot, the longest message. */
-	CHECK_RET(0, ktracer_start(q, r.span, RIG_SLOTS - 1, 0));
-	CHECK_RET(0, ktracer_log(q, r.log, msg, KTRACER_LOG_MAX));
-	CHECK_RET(0, ktracer_queue_close(q));
-	CHECK(r.f.batches == 1 && r.f.nlog == 2, "batches %u applied %zu",
-	      r.f.batches, r.f.nlog);
+	REQUIRE(rig_open(&r, 0, 0) == 0, "rig");
+	CHECK_RET(-ENOENT, ktracer_start(r.t, 0, 0, 0));
+	CHECK_RET(-ENOENT, ktracer_start(r.t, KTRACER_EVENT_ID_MAX + 1, 0, 0));
+	CHECK_RET(-ENOENT, ktracer_gauge(r.t, 40, 0));	/* not declared */
+	CHECK_RET(-EINVAL, ktracer_start(r.t, r.gauge, 0, 0));
+	CHECK_RET(-EINVAL, ktracer_gauge(r.t, r.span, 0));
+	CHECK_RET(-EINVAL, ktracer_count(r.t, r.log, 0));
+	CHECK_RET(-EINVAL, ktracer_log(r.t, r.counter, "x", 1));
+	CHECK_RET(-EINVAL, ktracer_cancel(r.t, r.log));
+	CHECK_RET(-ERANGE, ktracer_start(r.t, r.span, RIG_SLOTS, 0));
+	CHECK_RET(-ERANGE, ktracer_stop(r.t, r.span, RIG_SLOTS, 0));
+	CHECK_RET(-ERANGE, ktracer_cancel_slot(r.t, r.span, RIG_SLOTS));
+	CHECK_RET(-ERANGE, ktracer_start_text(r.t, r.span, RIG_SLOTS, 0, "x", 1));
+	CHECK_RET(-EMSGSIZE, ktracer_log(r.t, r.log, "x", 0));
+	CHECK_RET(-EMSGSIZE, ktracer_log(r.t, r.log, "x", KTRACER_LOG_MAX + 1));
+	CHECK_RET(-EFAULT, ktracer_log(r.t, r.log, NULL, 1));
+	CHECK_RET(-EFAULT, ktracer_start_text(r.t, r.span, 0, 0, NULL, 1));
+	CHECK_RET(-EINVAL, ktracer_region_begin(r.t, r.gauge, NULL));
+	CHECK_RET(-ENOENT, ktracer_region_begin(r.t, 40, NULL));
+	/* Nothing queued, no queue even: checked before the thread's entry. */
+	CHECK_EQ(0, r.f.creates);
+	CHECK_EQ(0, rig_stats(&r).pending);
 	rig_close(&r);
 }
 
-/* Tracing off: every op returns 0 and does nothing, invalid ones too. */
+/* One region each, LIFO, while tracing is off: all return 0, quietly. */
+static int run_ops(struct rig *r, unsigned int n)
+{
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < n; i++) {
+		err |= ktracer_start(r->t, r->task, 0, i);
+		err |= ktracer_start_text(r->t, r->task, 0, i, "t", 1);
+		err |= ktracer_stop(r->t, r->task, 1, i);
+		err |= ktracer_cancel(r->t, r->task);
+		err |= ktracer_cancel_slot(r->t, r->task, 3);
+		err |= ktracer_gauge(r->t, r->gauge, i);
+		err |= ktracer_count(r->t, r->counter, 1);
+		err |= ktracer_log(r->t, r->log, "off", 3);
+		err |= ktracer_start(r->t, 0, RIG_SLOTS, 0);	/* not checked */
+	}
+	return err;
+}
+
 static void test_disabled(void)
 {
-	struct ktracer_lib_stats st;
-	struct ktracer_queue *q;
 	struct rig r;
-	int i;
 
-	REQUIRE(rig_open(&r, 0, 0, 0) == 0, "rig");
-	q = r.q;
-	CHECK(ktracer_enabled(r.t) == 1, "on");
+	REQUIRE(rig_open(&r, 0, 0) == 0, "rig");
 	r.state.enabled = 0;
-	CHECK(ktracer_enabled(r.t) == 0, "off");
-	for (i = 0; i < 1000; i++) {
-		CHECK_RET(0, ktracer_start(q, r.span, 0, i));
-		CHECK_RET(0, ktracer_start(q, r.span, 0, i));
-		CHECK_RET(0, ktracer_stop(q, r.span, 1, i));
-		CHECK_RET(0, ktracer_cancel(q, r.span));
-		CHECK_RET(0, ktracer_gauge(q, r.gauge, i));
-		CHECK_RET(0, ktracer_count(q, r.counter, i));
-		CHECK_RET(0, ktracer_log(q, r.log, "off", 3));
-		CHECK_RET(0, ktracer_start(q, 0, RIG_SLOTS, 0));
-		CHECK_RET(0, ktracer_log(q, r.log, NULL, 0));
-	}
-	st = rig_stats(&r);
-	CHECK_STAT(st, queued, 0);
-	CHECK_STAT(st, pending, 0);
-	CHECK_STAT(st, syscalls, 0);
-	CHECK_RET(0, ktracer_flush(r.t));
-	CHECK(r.f.batches == 0 && r.f.ops == 0, "no call");
-
-	/* Back on: the ops do what they say. */
+	CHECK_EQ(0, ktracer_enabled(r.t));
+	CHECK_RET(0, run_ops(&r, 100));
+	CHECK_EQ(0, rig_me(&r) != NULL);	/* not even an entry */
+	/* Regions keep their nesting, quietly, without a system call. */
+	CHECK_RET(0, ktracer_region_begin(r.t, r.span, "a"));
+	CHECK_RET(0, ktracer_region_begin(r.t, r.task, NULL));
+	CHECK_RET(-EINVAL, ktracer_region_end(r.t, r.span));
+	CHECK_RET(0, ktracer_region_end(r.t, r.task));
 	r.state.enabled = 1;
-	CHECK_RET(0, ktracer_stop(q, r.span, 0, 0));
-	CHECK_RET(-ENOENT, ktracer_flush(r.t));
+	CHECK_RET(0, ktracer_region_begin(r.t, r.task, NULL));	/* recorded */
+	r.state.enabled = 0;
+	CHECK_RET(0, ktracer_region_end(r.t, r.task));	/* its STOP too */
+	CHECK_RET(0, ktracer_region_end(r.t, r.span));	/* begun off: none */
+	CHECK_RET(-ENOENT, ktracer_region_end(r.t, r.span));
+	CHECK_EQ(1, r.f.creates);
+	CHECK_EQ(1, r.f.ioctls - r.f.registers);	/* that QUEUE only */
+	fake_drain(&r.f);
+	CHECK_EQ(2, r.f.nlog);
+	CHECK_EQ(KTRACER_OP_START, r.f.log[0].op);
+	CHECK_EQ(KTRACER_OP_STOP, r.f.log[1].op);
+	CHECK_EQ(KTRACER_OPF_REGION, r.f.log[1].flags);
+	r.state.enabled = 1;
+	CHECK_EQ(1, ktracer_enabled(r.t));
 	rig_close(&r);
 }
 
 /*
- * The ring: ops wait until the queue is full, then the op that finds it
- * full flushes; each op keeps the time of its call.
+ * One op, one 32-byte entry: its members, the time of its call, the
+ * head published; the drain applies it on the calling thread.
  */
-static void test_ring(void)
+static void test_entry(void)
 {
-	enum { N = 64 * 3 + 5 };
-	uint64_t before[N], after[N];
+	struct ktracer_qentry *e;
+	struct ktl_thread *me;
+	struct rig r;
+	uint64_t t0, t1;
+
+	REQUIRE(rig_open(&r, 0, 0) == 0, "rig");
+	t0 = now_ns();
+	CHECK_RET(0, ktracer_start(r.t, r.task, 3, 0x1234));
+	t1 = now_ns();
+	me = rig_me(&r);
+	REQUIRE(me && me->q, "a queue");
+	CHECK_EQ(1, r.f.creates);
+	CHECK_EQ(KTRACER_LIB_RING_DEFAULT, me->q->ring_size);
+	CHECK_EQ(32, __atomic_load_n(&me->q->head, __ATOMIC_ACQUIRE));
+	e = (struct ktracer_qentry *)me->ring;
+	CHECK_EQ(KTRACER_OP_START, e->op);
+	CHECK_EQ(0, e->flags);
+	CHECK_EQ(r.task, e->event);
+	CHECK_EQ(3, e->slot);
+	CHECK_EQ(0, e->len);
+	CHECK_EQ(0x1234, e->value);
+	CHECK(e->ts >= t0 && e->ts <= t1, "ts %llu not in [%llu, %llu]",
+	      (unsigned long long)e->ts, (unsigned long long)t0,
+	      (unsigned long long)t1);
+	CHECK_RET(0, ktracer_gauge(r.t, r.gauge, -5));
+	CHECK_RET(0, ktracer_count(r.t, r.counter, 9));
+	CHECK_RET(0, ktracer_stop(r.t, r.task, 3, 7));
+	CHECK_EQ(128, me->head);
+	CHECK_EQ(4 * 32, rig_stats(&r).pending);
+	CHECK_RET(0, ktracer_flush(r.t));
+	CHECK_EQ(1, r.f.flushes_wait);
+	REQUIRE(r.f.nlog == 4, "4 records, got %zu", r.f.nlog);
+	CHECK_EQ(KTRACER_OP_GAUGE, r.f.log[1].op);
+	CHECK_EQ((uint64_t)-5, r.f.log[1].value);
+	CHECK_EQ(9, r.f.log[2].value);
+	CHECK_EQ(fake_tid(), r.f.log[3].tid);
+	CHECK_EQ(128, me->q->tail);
+	CHECK_EQ(4, rig_stats(&r).applied);
+	CHECK_EQ(0, rig_stats(&r).pending);
+	CHECK_EQ(1, rig_stats(&r).threads);
+	rig_close(&r);
+}
+
+/*
+ * Texts and messages go inline, padded to 32; an entry that would not
+ * fit before the ring's end is preceded by a PAD, and the drain takes
+ * every one of them in order across many wraps.
+ */
+static void test_inline_and_wrap(void)
+{
+	char text[KTRACER_LOG_MAX + 8];
+	struct ktl_thread *me;
+	unsigned int i, len, pads = 0;
+	uint64_t before;
+	struct rig r;
+	size_t n;
+
+	for (i = 0; i < sizeof(text); i++)
+		text[i] = (char)('a' + i % 26);
+	REQUIRE(rig_open(&r, 0, KTRACER_QUEUE_RING_MIN) == 0, "rig");
+	for (i = 0; i < 600; i++) {
+		len = 1 + (i * 37) % KTRACER_LOG_MAX;
+		me = rig_me(&r);
+		before = me ? me->head : 0;
+		CHECK_RET(0, ktracer_log(r.t, r.log, text + i % 7, len));
+		me = rig_me(&r);
+		REQUIRE(me && me->q, "queue");
+		if (me->head - before != ktl_entry_bytes(len)) {
+			CHECK_EQ((before | (KTRACER_QUEUE_RING_MIN - 1)) + 1 +
+				 ktl_entry_bytes(len), me->head);
+			pads++;
+		}
+		if (i % 5 == 0)
+			fake_drain(&r.f);
+	}
+	CHECK(pads > 10, "only %u PADs", pads);
+	/* A START's text, cut at KTRACER_TEXT_MAX; len 0 is no text. */
+	CHECK_RET(0, ktracer_start_text(r.t, r.task, 0, 1, text, KTRACER_TEXT_MAX + 50));
+	CHECK_RET(0, ktracer_start_text(r.t, r.task, 1, 2, text, 0));
+	CHECK_RET(0, ktracer_start_text(r.t, r.task, 2, 3, "GET /", 5));
+	CHECK_RET(0, ktracer_flush(r.t));
+	CHECK_EQ(0, rig_stats(&r).refused);
+	CHECK_EQ(0, r.f.refused);
+	REQUIRE(r.f.nlog == 603, "603 records, got %zu", r.f.nlog);
+	for (i = 0; i < 600; i++) {
+		len = 1 + (i * 37) % KTRACER_LOG_MAX;
+		CHECK_EQ(len, r.f.log[i].len);
+		CHECK(!memcmp(r.f.log[i].text, text + i % 7, len), "log %u", i);
+	}
+	n = 600;
+	CHECK_EQ(KTRACER_OPF_TEXT, r.f.log[n].flags);
+	CHECK_EQ(KTRACER_TEXT_MAX, r.f.log[n].len);
+	CHECK(!memcmp(r.f.log[n].text, text, KTRACER_TEXT_MAX), "text");
+	CHECK_EQ(0, r.f.log[n + 1].flags);
+	CHECK_EQ(0, r.f.log[n + 1].len);
+	CHECK_EQ(5, r.f.log[n + 2].len);
+	CHECK(!memcmp(r.f.log[n + 2].text, "GET /", 5), "text");
+	rig_close(&r);
+}
+
+/*
+ * No drain comes (a drain stuck elsewhere): past 3/4 an op asks for one
+ * with a FLUSH that does not wait, once per quarter; a full queue drops
+ * the op, returns 0, counts it; the next drain reports it (LOST) and the
+ * queue takes ops again.
+ */
+static void test_full(void)
+{
+	unsigned int i, cap = KTRACER_QUEUE_RING_MIN / KTRACER_QENTRY_SIZE;
 	struct ktracer_lib_stats st;
-	struct ktracer_queue *q;
+	struct ktl_thread *me;
 	struct rig r;
-	size_t i;
 
-	REQUIRE(rig_open(&r, 0, 0, 0) == 0, "rig");
-	q = r.q;
-	REQUIRE(q->cap == 64, "cap %u", q->cap);
-	for (i = 0; i < N; i++) {
-		before[i] = now_ns();
-		CHECK_RET(0, ktracer_gauge(q, r.gauge, (int64_t)i - 100));
-		after[i] = now_ns();
-		CHECK(r.f.batches == i / 64, "op %zu: %u batches", i, r.f.batches);
-	}
+	REQUIRE(rig_open(&r, 0, KTRACER_QUEUE_RING_MIN) == 0, "rig");
+	r.f.stuck = true;
+	for (i = 0; i < cap * 3 / 4; i++)
+		CHECK_RET(0, ktracer_gauge(r.t, r.gauge, i));
+	CHECK_EQ(0, r.f.flushes_nowait);
+	CHECK_RET(0, ktracer_gauge(r.t, r.gauge, i++));
+	CHECK_EQ(1, r.f.flushes_nowait);
+	CHECK_EQ(1, r.f.busy);
+	for (; i < cap; i++)
+		CHECK_RET(0, ktracer_gauge(r.t, r.gauge, i));
+	CHECK_EQ(1, r.f.flushes_nowait);	/* not again this quarter */
+	me = rig_me(&r);
+	CHECK_EQ(KTRACER_QUEUE_RING_MIN, me->head);
+	for (i = 0; i < 10; i++)
+		CHECK_RET(0, ktracer_gauge(r.t, r.gauge, 1000 + i));
+	CHECK_EQ(10, me->q->dropped);
 	st = rig_stats(&r);
-	CHECK_STAT(st, queued, N);
-	CHECK_STAT(st, pending, N % 64);
-	CHECK_STAT(st, applied, N - N % 64);
-	CHECK_STAT(st, batches, 3);
-	CHECK_STAT(st, syscalls, 3);
-	CHECK_RET(0, ktracer_flush(r.t));
-	CHECK(r.f.max_batch == 64, "largest batch %u", r.f.max_batch);
-	REQUIRE(r.f.nlog == N, "applied %zu", r.f.nlog);
-	for (i = 0; i < N; i++) {
-		const struct ktracer_op *op = &r.f.log[i].op;
+	CHECK_EQ(0, st.applied);
+	CHECK_EQ(10, st.dropped);
+	CHECK_EQ(KTRACER_QUEUE_RING_MIN, st.pending);
+	CHECK_EQ(1, st.syscalls - 1);	/* the QUEUE, and one FLUSH */
 
-		CHECK((int64_t)op->value == (int64_t)i - 100, "op %zu", i);
-		CHECK(op->ts >= before[i] && op->ts <= after[i],
-		      "op %zu: ts %llu outside its call [%llu, %llu]", i,
-		      (unsigned long long)op->ts, (unsigned long long)before[i],
-		      (unsigned long long)after[i]);
-	}
-	st = rig_stats(&r);
-	CHECK_STAT(st, pending, 0);
-	CHECK_STAT(st, applied, N);
-	CHECK_STAT(st, failed, 0);
+	r.f.stuck = false;
+	fake_drain(&r.f);
+	CHECK_EQ(cap + 1, r.f.nlog);
+	CHECK_EQ(1, fake_count(&r.f, 0));
+	CHECK_EQ(0, r.f.log[cap].op);	/* LOST, after the ops */
+	CHECK_EQ(10, r.f.log[cap].value);
+	CHECK_EQ(fake_tid(), r.f.log[cap].tid);
+	CHECK_RET(0, ktracer_gauge(r.t, r.gauge, 5));
+	CHECK_RET(0, ktracer_flush(r.t));
+	CHECK_EQ(cap + 2, r.f.nlog);
+	CHECK_EQ(5, r.f.log[cap + 1].value);
 	rig_close(&r);
 }
 
-/*
- * Messages are copied into the queue's storage; storage that cannot take
- * the next message makes a flush, after which it is all free again.
- */
-static void test_messages(void)
+static void *flusher_run(void *arg)
 {
-	char buf[KTRACER_LOG_MAX];
-	struct ktracer_queue *q;
-	struct rig r;
-	size_t i;
+	struct rig *r = arg;
 
-	REQUIRE(rig_open(&r, 0, 0, 300) == 0, "rig");
-	q = r.q;
-	memset(buf, 'a', sizeof(buf));
-	buf[10] = '\0';		/* any bytes: a NUL too */
-	CHECK_RET(0, ktracer_log(q, r.log, buf, 200));
-	memset(buf, 'b', sizeof(buf));	/* the caller reuses its buffer */
-	CHECK_RET(0, ktracer_log(q, r.log, buf, 100));
-	CHECK(r.f.batches == 0 && q->msg_used == 300, "300 bytes fit: %u",
-	      q->msg_used);
-	memset(buf, 'c', sizeof(buf));
-	CHECK_RET(0, ktracer_log(q, r.log, buf, 1));
-	CHECK(r.f.batches == 1, "the 301st byte flushes: %u", r.f.batches);
-	CHECK(q->msg_used == 1, "storage free again: %u", q->msg_used);
-	CHECK_RET(0, ktracer_gauge(q, r.gauge, 5));	/* no message */
-	CHECK_RET(0, ktracer_flush(r.t));
-	REQUIRE(r.f.nlog == 4, "applied %zu", r.f.nlog);
-	CHECK(r.f.log[0].op.len == 200 && r.f.log[0].msg[0] == 'a' &&
-	      r.f.log[0].msg[10] == '\0' && r.f.log[0].msg[199] == 'a',
-	      "first message");
-	for (i = 0; i < 100; i++)
-		CHECK(r.f.log[1].msg[i] == 'b', "second message byte %zu", i);
-	CHECK(r.f.log[1].op.len == 100, "len %u", r.f.log[1].op.len);
-	CHECK(r.f.log[2].op.len == 1 && r.f.log[2].msg[0] == 'c', "third");
-	CHECK(r.f.log[3].op.op == KTRACER_OP_GAUGE, "gauge");
-	rig_close(&r);
+	CHECK_RET(0, ktracer_flush(r->t));
+	return NULL;
 }
 
 /*
- * Two queues, one flush: one batch, in time-stamp order, so that a STOP
- * on one queue follows the START on another that came first.
+ * A drain that does not end (its lock held here) and a thread waiting
+ * in ktracer_flush() for it: this thread's ops still all return, the
+ * full queue dropping what does not fit, its FLUSH at 3/4 told "busy";
+ * once the drain ends, the flush applies what was queued.
  */
-static void test_merge(void)
+static void test_no_wait(void)
 {
-	struct ktracer_queue *q[3];
-	struct rig r;
-	size_t i;
-
-	REQUIRE(rig_open(&r, 0, 4, 0) == 0, "rig");
-	q[0] = r.q;
-	for (i = 1; i < 3; i++)
-		REQUIRE(ktracer_queue_open(r.t, &q[i]) == 0, "queue %zu", i);
-	for (i = 0; i < 90; i++) {
-		tick();
-		CHECK_RET(0, ktracer_count(q[i % 3 == 2 ? 0 : i % 3 + 1],
-					   r.counter, i));
-	}
-	/* Started on the last queue, stopped on the first. */
-	CHECK_RET(0, ktracer_start(q[2], r.span, 3, 0));
-	tick();
-	CHECK_RET(0, ktracer_stop(q[0], r.span, 3, 0));
-	CHECK_RET(0, ktracer_flush(r.t));
-	CHECK(r.f.batches == 1, "one batch: %u", r.f.batches);
-	REQUIRE(r.f.nlog == 92, "applied %zu", r.f.nlog);
-	for (i = 0; i < 90; i++)
-		CHECK(r.f.log[i].op.value == i, "op %zu is %llu", i,
-		      (unsigned long long)r.f.log[i].op.value);
-	for (i = 1; i < r.f.nlog; i++)
-		CHECK(r.f.log[i - 1].op.ts <= r.f.log[i].op.ts, "op %zu", i);
-	CHECK(r.f.log[90].op.op == KTRACER_OP_START &&
-	      r.f.log[91].op.op == KTRACER_OP_STOP, "START, then STOP");
-	CHECK(rig_stats(&r).failed == 0, "nothing failed");
-	rig_close(&r);
-}
-
-static void check_last(struct rig *r, int err, uint16_t op, uint32_t slot,
-		       uint64_t failed)
-{
-	struct ktracer_lib_stats st = rig_stats(r);
-
-	CHECK_STAT(st, failed, failed);
-	CHECK(st.last_error == err, "last_error %d, want %d", st.last_error, err);
-	CHECK(st.last_op == op, "last_op %u, want %u", st.last_op, op);
-	CHECK(st.last_event == r->span, "last_event %u", st.last_event);
-	CHECK(st.last_slot == slot, "last_slot %u, want %u", st.last_slot, slot);
-	CHECK(st.last_ts != 0, "last_ts");
-}
-
-/*
- * EBUSY and ENOENT come from the flush: the op is left out, counted, and
- * the ops around it applied. The slot state carries over to the next
- * flush as the kernel's does.
- */
-static void test_slot_errors(void)
-{
-	struct ktracer_queue *q;
-	struct rig r;
-
-	REQUIRE(rig_open(&r, 0, 0, 0) == 0, "rig");
-	q = r.q;
-	CHECK_RET(0, ktracer_start(q, r.span, 0, 1));
-	CHECK_RET(0, ktracer_start(q, r.span, 0, 2));	/* EBUSY */
-	CHECK_RET(0, ktracer_gauge(q, r.gauge, 3));
-	CHECK_RET(0, ktracer_stop(q, r.span, 129, 4));	/* ENOENT */
-	CHECK_RET(0, ktracer_start(q, r.span, 129, 5));
-	CHECK_RET(0, ktracer_stop(q, r.span, 0, 6));
-	CHECK_RET(-EBUSY, ktracer_flush(r.t));
-	check_last(&r, -ENOENT, KTRACER_OP_STOP, 129, 2);
-	REQUIRE(r.f.nlog == 4, "applied %zu", r.f.nlog);
-	CHECK(r.f.log[0].op.value == 1 && r.f.log[1].op.value == 3 &&
-	      r.f.log[2].op.value == 5 && r.f.log[3].op.value == 6,
-	      "the ops around the failures");
-
-	/* Slot 129 is open, slot 0 closed, as in the kernel. */
-	CHECK_RET(0, ktracer_start(q, r.span, 129, 7));	/* EBUSY */
-	CHECK_RET(0, ktracer_stop(q, r.span, 0, 8));	/* ENOENT */
-	CHECK_RET(-EBUSY, ktracer_flush(r.t));
-	check_last(&r, -ENOENT, KTRACER_OP_STOP, 0, 4);
-
-	/* CANCEL closes every slot. */
-	CHECK_RET(0, ktracer_start(q, r.span, 64, 9));
-	CHECK_RET(0, ktracer_cancel(q, r.span));
-	CHECK_RET(0, ktracer_start(q, r.span, 129, 10));
-	CHECK_RET(0, ktracer_start(q, r.span, 64, 11));
-	CHECK_RET(0, ktracer_stop(q, r.span, 64, 12));
-	CHECK_RET(0, ktracer_flush(r.t));
-	CHECK(rig_stats(&r).failed == 4, "no more failures");
-	CHECK(r.f.nlog == 9, "applied %zu", r.f.nlog);
-	rig_close(&r);
-}
-
-/*
- * The kernel refusing an op after all: it and the ops after it in the
- * batch fail; the slot state is what the kernel applied.
- */
-static void test_kernel_refuses(void)
-{
+	unsigned int i, cap = KTRACER_QUEUE_RING_MIN / KTRACER_QENTRY_SIZE;
 	struct ktracer_lib_stats st;
-	struct ktracer_queue *q;
+	pthread_t th;
 	struct rig r;
 
-	REQUIRE(rig_open(&r, 0, 0, 0) == 0, "rig");
-	q = r.q;
-	CHECK_RET(0, ktracer_start(q, r.span, 0, 0));
-	CHECK_RET(0, ktracer_start(q, r.span, 1, 0));
-	CHECK_RET(0, ktracer_stop(q, r.span, 0, 0));
-	CHECK_RET(0, ktracer_gauge(q, r.gauge, 0));
-	r.f.fail_at = 1;
-	r.f.fail_err = -EINVAL;
-	CHECK_RET(-EINVAL, ktracer_flush(r.t));
-	check_last(&r, -EINVAL, KTRACER_OP_START, 1, 3);
+	REQUIRE(rig_open(&r, 0, KTRACER_QUEUE_RING_MIN) == 0, "rig");
+	CHECK_RET(0, ktracer_gauge(r.t, r.gauge, 0));	/* the queue */
+	pthread_mutex_lock(&r.f.drain);
+	REQUIRE(!pthread_create(&th, NULL, flusher_run, &r), "flusher");
+	for (i = 1; i < 2 * cap; i++)
+		CHECK_RET(0, ktracer_gauge(r.t, r.gauge, i));
 	st = rig_stats(&r);
-	CHECK_STAT(st, applied, 1);
-	CHECK_STAT(st, pending, 0);
-	/* The kernel has slot 0 open, slot 1 closed. */
-	CHECK_RET(0, ktracer_stop(q, r.span, 1, 0));	/* ENOENT */
-	CHECK_RET(0, ktracer_stop(q, r.span, 0, 0));
-	CHECK_RET(-ENOENT, ktracer_flush(r.t));
-	check_last(&r, -ENOENT, KTRACER_OP_STOP, 1, 4);
-
-	/* A precheck failure before the kernel's comes first. */
-	CHECK_RET(0, ktracer_stop(q, r.span, 2, 0));	/* ENOENT */
-	CHECK_RET(0, ktracer_start(q, r.span, 2, 0));
-	CHECK_RET(0, ktracer_start(q, r.span, 3, 0));
-	r.f.fail_at = 1;
-	r.f.fail_err = -EFAULT;
-	CHECK_RET(-ENOENT, ktracer_flush(r.t));
-	check_last(&r, -EFAULT, KTRACER_OP_START, 3, 6);
-	/* The batch as a whole fails, nothing written back. */
-	CHECK_RET(0, ktracer_start(q, r.span, 3, 0));
-	CHECK_RET(0, ktracer_gauge(q, r.gauge, 0));
-	r.f.fail_whole = 1;
-	CHECK_RET(-EFAULT, ktracer_flush(r.t));
-	check_last(&r, -EFAULT, KTRACER_OP_START, 3, 8);
-	/* Slot 2 open, slot 3 never was. */
-	CHECK_RET(0, ktracer_stop(q, r.span, 2, 0));
-	CHECK_RET(0, ktracer_start(q, r.span, 3, 0));
-	CHECK_RET(0, ktracer_flush(r.t));
-	CHECK(rig_stats(&r).failed == 8, "no more failures");
+	CHECK_EQ(cap, st.dropped);
+	CHECK_EQ(0, st.applied);
+	CHECK_EQ(1, r.f.busy);
+	pthread_mutex_unlock(&r.f.drain);
+	pthread_join(th, NULL);
+	CHECK_EQ(1, r.f.flushes_wait);
+	st = rig_stats(&r);
+	CHECK_EQ(cap, st.applied);
+	CHECK_EQ(0, st.pending);
 	rig_close(&r);
 }
 
-/* Unbatched: one OP call per op, its error at the call. */
+/* Regions ---------------------------------------------------------------- */
+
+/* The records of @thread, in order. */
+static size_t recs_of(struct fake *f, int tid, struct fake_rec *out,
+		      size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < f->nlog; i++)
+		if (f->log[i].tid == tid && n < max)
+			out[n++] = f->log[i];
+	return n;
+}
+
+static void test_regions(void)
+{
+	struct fake_rec recs[8];
+	struct ktl_thread *me;
+	uint32_t ev[KTRACER_LIB_REGION_DEPTH + 1], i;
+	char name[16];
+	struct rig r;
+
+	REQUIRE(rig_open(&r, 0, 0) == 0, "rig");
+	CHECK_RET(-ENOENT, ktracer_region_end(r.t, r.span));	/* no entry */
+	CHECK_RET(0, ktracer_region_begin(r.t, r.span, "GET /x"));
+	CHECK_RET(0, ktracer_region_begin(r.t, r.task, NULL));
+	CHECK_RET(-EBUSY, ktracer_region_begin(r.t, r.span, NULL));
+	CHECK_RET(-EINVAL, ktracer_region_end(r.t, r.span));	/* not innermost */
+	CHECK_RET(-ENOENT, ktracer_region_end(r.t, r.gauge));
+	CHECK_RET(0, ktracer_region_end(r.t, r.task));
+	CHECK_RET(0, ktracer_region_end(r.t, r.span));
+	CHECK_RET(-ENOENT, ktracer_region_end(r.t, r.span));
+	me = rig_me(&r);
+	CHECK_EQ(0, me->index);
+	CHECK_EQ(0, me->depth);
+	CHECK_RET(0, ktracer_flush(r.t));
+	REQUIRE(recs_of(&r.f, fake_tid(), recs, 8) == 4, "4 records");
+	CHECK_EQ(KTRACER_OP_START, recs[0].op);
+	CHECK_EQ(KTRACER_OPF_REGION | KTRACER_OPF_TEXT, recs[0].flags);
+	CHECK_EQ(6, recs[0].len);
+	CHECK(!memcmp(recs[0].text, "GET /x", 6), "text");
+	CHECK_EQ(r.task, recs[1].event);
+	CHECK_EQ(KTRACER_OPF_REGION, recs[1].flags);
+	CHECK_EQ(KTRACER_OP_STOP, recs[2].op);
+	CHECK_EQ(r.task, recs[2].event);
+	CHECK_EQ(KTRACER_OP_STOP, recs[3].op);
+	CHECK_EQ(r.span, recs[3].event);
+	CHECK_EQ(0, recs[3].slot);
+
+	/* KTRACER_LIB_REGION_DEPTH open at most. */
+	for (i = 0; i <= KTRACER_LIB_REGION_DEPTH; i++) {
+		snprintf(name, sizeof(name), "deep.%u", i);
+		REQUIRE(!ktracer_declare(r.t, name, KTRACER_KIND_SPAN, 1, &ev[i]),
+			"declare");
+	}
+	for (i = 0; i < KTRACER_LIB_REGION_DEPTH; i++)
+		CHECK_RET(0, ktracer_region_begin(r.t, ev[i], NULL));
+	CHECK_RET(-ENOSPC, ktracer_region_begin(r.t, ev[i], NULL));
+	while (i--)
+		CHECK_RET(0, ktracer_region_end(r.t, ev[i]));
+	CHECK_RET(0, ktracer_flush(r.t));
+	CHECK_EQ(0, rig_stats(&r).refused);
+	rig_close(&r);
+}
+
+/* The scoped form: every way out of the block ends the region. */
+static int scoped(struct rig *r, int how)
+{
+	KTRACER_REGION(r->t, r->span);
+	{
+		KTRACER_REGION_TEXT(r->t, r->task, "inner");
+		if (how == 0)
+			return 1;
+	}
+	return 2;
+}
+
+static void test_scoped(void)
+{
+	struct rig r;
+
+	REQUIRE(rig_open(&r, 0, 0) == 0, "rig");
+	CHECK_EQ(1, scoped(&r, 0));
+	CHECK_EQ(2, scoped(&r, 1));
+	CHECK_EQ(0, rig_me(&r)->depth);
+	CHECK_RET(0, ktracer_flush(r.t));
+	REQUIRE(r.f.nlog == 8, "8 records, got %zu", r.f.nlog);
+	CHECK_EQ(r.task, r.f.log[1].event);
+	CHECK_EQ(5, r.f.log[1].len);
+	CHECK_EQ(KTRACER_OP_STOP, r.f.log[2].op);
+	CHECK_EQ(r.task, r.f.log[2].event);
+	CHECK_EQ(KTRACER_OP_STOP, r.f.log[3].op);
+	CHECK_EQ(r.span, r.f.log[3].event);
+	CHECK_EQ(0, rig_stats(&r).refused);
+	rig_close(&r);
+}
+
+/*
+ * A full queue never drops a region's end: each op keeps room for the
+ * STOPs of the regions open. A region whose begin was dropped ends
+ * quietly.
+ */
+static void test_region_room(void)
+{
+	unsigned int i, cap = KTRACER_QUEUE_RING_MIN / KTRACER_QENTRY_SIZE;
+	struct ktl_thread *me;
+	struct rig r;
+
+	REQUIRE(rig_open(&r, 0, KTRACER_QUEUE_RING_MIN) == 0, "rig");
+	r.f.stuck = true;
+	CHECK_RET(0, ktracer_region_begin(r.t, r.span, NULL));
+	CHECK_RET(0, ktracer_region_begin(r.t, r.task, NULL));
+	for (i = 0; i < cap; i++)
+		CHECK_RET(0, ktracer_gauge(r.t, r.gauge, i));
+	me = rig_me(&r);
+	/* 2 begins, cap - 4 gauges, room for 2 STOPs. */
+	CHECK_EQ(KTRACER_QUEUE_RING_MIN - 2 * 32, me->head);
+	CHECK_EQ(4, me->q->dropped);
+	CHECK_RET(0, ktracer_region_begin(r.t, r.counter + 100, NULL) == -ENOENT ? 0 : -1);
+	CHECK_RET(0, ktracer_region_begin(r.t, r.log + 0, NULL) == -EINVAL ? 0 : -1);
+	CHECK_RET(0, ktracer_region_end(r.t, r.task));
+	CHECK_RET(0, ktracer_region_end(r.t, r.span));
+	CHECK_EQ(KTRACER_QUEUE_RING_MIN, me->head);
+	CHECK_EQ(4, me->q->dropped);
+	/* Full: a begin is dropped, its end too, quietly. */
+	CHECK_RET(0, ktracer_region_begin(r.t, r.span, NULL));
+	CHECK_EQ(5, me->q->dropped);
+	CHECK_RET(0, ktracer_region_end(r.t, r.span));
+	CHECK_EQ(5, me->q->dropped);
+	r.f.stuck = false;
+	CHECK_RET(0, ktracer_flush(r.t));
+	CHECK_EQ(0, rig_stats(&r).refused);
+	CHECK_EQ(2, fake_count(&r.f, KTRACER_OP_STOP));
+	CHECK_EQ(1, fake_count(&r.f, 0));
+	rig_close(&r);
+}
+
+struct exiter {
+	struct rig *r;
+	uint32_t index;
+	struct ktracer_qring *q;
+	int tid;
+	int err;
+};
+
+/* A thread that opens regions, leaves two open and exits. */
+static void *exiter_run(void *arg)
+{
+	struct exiter *x = arg;
+	struct ktl_thread *me;
+
+	x->tid = fake_tid();
+	x->err = ktracer_region_begin(x->r->t, x->r->span, NULL);
+	x->err |= ktracer_region_begin(x->r->t, x->r->task, NULL);
+	x->err |= ktracer_gauge(x->r->t, x->r->gauge, 1);
+	me = rig_me(x->r);
+	x->index = me ? me->index : ~0u;
+	x->q = me ? me->q : NULL;
+	return NULL;
+}
+
+/*
+ * A thread exits with regions open: they are cancelled (innermost
+ * first, one slot each), and the next thread takes its index and adopts
+ * its queue; records keep their threads.
+ */
+static void test_thread_exit(void)
+{
+	struct exiter a = { 0 }, b = { 0 };
+	struct ktracer_lib_stats st;
+	struct fake_rec recs[8];
+	struct rig r;
+
+	REQUIRE(rig_open(&r, 0, 0) == 0, "rig");
+	CHECK_RET(0, ktracer_gauge(r.t, r.gauge, 0));	/* index 0: main */
+	a.r = b.r = &r;
+	on_thread(exiter_run, &a);
+	CHECK_RET(0, a.err);
+	CHECK_EQ(1, a.index);
+	CHECK_EQ(0, rig_stats(&r).threads - 1);	/* a's entry is free */
+	on_thread(exiter_run, &b);
+	CHECK_RET(0, b.err);
+	CHECK_EQ(1, b.index);
+	CHECK(a.q == b.q, "the same queue");
+	CHECK_EQ(2, r.f.creates);
+	CHECK_EQ(1, r.f.adopts);
+	CHECK_RET(0, ktracer_flush(r.t));
+	st = rig_stats(&r);
+	CHECK_EQ(0, st.refused);
+	CHECK_EQ(1 + 2 * 5, st.applied);
+	CHECK_EQ(11, r.f.nlog);
+	/* a's five records, then b's: the adoption drained a's first. */
+	REQUIRE(r.f.nlog == 11, "records");
+	CHECK_EQ(KTRACER_OP_CANCEL, r.f.log[4].op);
+	CHECK_EQ(r.task, r.f.log[4].event);
+	CHECK_EQ(KTRACER_OPF_REGION | KTRACER_OPF_SLOT, r.f.log[4].flags);
+	CHECK_EQ(1, r.f.log[4].slot);
+	CHECK_EQ(KTRACER_OP_CANCEL, r.f.log[5].op);
+	CHECK_EQ(r.span, r.f.log[5].event);
+	CHECK_EQ(a.tid, r.f.log[5].tid);
+	CHECK_EQ(b.tid, r.f.log[6].tid);
+	CHECK_EQ(5, recs_of(&r.f, b.tid, recs, 8));
+	rig_close(&r);
+}
+
+/* ERANGE: a region's slot is its thread's index. */
+static void *range_run(void *arg)
+{
+	struct exiter *x = arg;
+	uint32_t one;
+
+	x->err = ktracer_declare(x->r->t, "one", KTRACER_KIND_SPAN, 1, &one);
+	if (!x->err)
+		x->err = ktracer_region_begin(x->r->t, one, NULL);
+	return NULL;
+}
+
+static void *hold_run(void *arg)
+{
+	struct exiter *x = arg;
+
+	/* A region on thread 1, while the main thread holds index 0. */
+	x->err = ktracer_region_begin(x->r->t, x->r->span, NULL);
+	x->index = rig_me(x->r)->index;
+	range_run(x);
+	return NULL;
+}
+
+static void test_region_range(void)
+{
+	struct exiter x = { 0 };
+	struct rig r;
+
+	REQUIRE(rig_open(&r, 0, 0) == 0, "rig");
+	CHECK_RET(0, ktracer_gauge(r.t, r.gauge, 0));
+	x.r = &r;
+	on_thread(hold_run, &x);
+	CHECK_EQ(1, x.index);
+	CHECK_RET(-ERANGE, x.err);
+	rig_close(&r);
+}
+
+/* Tasks, cancel ------------------------------------------------------------ */
+
+static void test_cancel(void)
+{
+	struct rig r;
+
+	REQUIRE(rig_open(&r, 0, 0) == 0, "rig");
+	CHECK_RET(0, ktracer_start(r.t, r.task, 1, 0));
+	CHECK_RET(0, ktracer_start(r.t, r.task, 2, 0));
+	CHECK_RET(0, ktracer_start(r.t, r.task, 3, 0));
+	CHECK_RET(0, ktracer_cancel_slot(r.t, r.task, 2));
+	CHECK_RET(0, ktracer_stop(r.t, r.task, 1, 0));
+	CHECK_RET(0, ktracer_cancel_slot(r.t, r.task, 2));	/* ENOENT */
+	CHECK_RET(0, ktracer_stop(r.t, r.task, 2, 0));	/* ENOENT */
+	CHECK_RET(0, ktracer_cancel(r.t, r.task));
+	CHECK_RET(0, ktracer_start(r.t, r.task, 3, 0));
+	CHECK_RET(0, ktracer_start(r.t, r.task, 3, 0));	/* EBUSY */
+	CHECK_RET(0, ktracer_flush(r.t));
+	CHECK_EQ(7, rig_stats(&r).applied);
+	CHECK_EQ(3, rig_stats(&r).refused);
+	CHECK_EQ(-EBUSY, rig_stats(&r).last_error);
+	CHECK_EQ(KTRACER_OPF_SLOT, r.f.log[3].flags);
+	CHECK_EQ(2, r.f.log[3].slot);
+	CHECK_EQ(KTRACER_OP_CANCEL, r.f.log[5].op);
+	CHECK_EQ(0, r.f.log[5].flags);
+	rig_close(&r);
+}
+
+/* Unbatched: one OP call per op, the kernel's errors at the call. */
 static void test_unbatched(void)
 {
 	struct ktracer_lib_stats st;
-	struct ktracer_queue *q;
 	struct rig r;
-	char buf[8] = "abc";
 
-	REQUIRE(rig_open(&r, KTRACER_LIB_UNBATCHED, 0, 0) == 0, "rig");
-	q = r.q;
-	CHECK(q->cap == 0 && q->ops == NULL && q->msg == NULL, "no storage");
-	CHECK_RET(0, ktracer_start(q, r.span, 0, 1));
-	CHECK_RET(-EBUSY, ktracer_start(q, r.span, 0, 2));
-	CHECK_RET(-ENOENT, ktracer_stop(q, r.span, 1, 3));
-	CHECK_RET(0, ktracer_stop(q, r.span, 0, 4));
-	CHECK_RET(0, ktracer_log(q, r.log, buf, 3));
-	CHECK_RET(-ERANGE, ktracer_start(q, r.span, RIG_SLOTS, 0));
-	CHECK(r.f.ops == 5, "OP calls %u", r.f.ops);
+	REQUIRE(rig_open(&r, KTRACER_LIB_UNBATCHED, 0) == 0, "rig");
+	CHECK_RET(0, ktracer_start_text(r.t, r.task, 0, 1, "abc", 3));
+	CHECK_RET(-EBUSY, ktracer_start(r.t, r.task, 0, 2));
+	CHECK_RET(-ENOENT, ktracer_stop(r.t, r.task, 1, 3));
+	CHECK_RET(-ENOENT, ktracer_cancel_slot(r.t, r.task, 1));
+	CHECK_RET(0, ktracer_log(r.t, r.log, "unbatched", 9));
+	CHECK_RET(0, ktracer_region_begin(r.t, r.span, "r"));
+	CHECK_RET(0, ktracer_region_end(r.t, r.span));
 	CHECK_RET(0, ktracer_flush(r.t));
-	CHECK(r.f.batches == 0, "no batch");
+	CHECK_EQ(0, r.f.creates);
+	CHECK_EQ(0, r.f.flushes_wait);
 	st = rig_stats(&r);
-	CHECK_STAT(st, queued, 5);
-	CHECK_STAT(st, applied, 3);
-	CHECK_STAT(st, failed, 2);
-	CHECK_STAT(st, syscalls, 5);
-	CHECK_STAT(st, batches, 0);
-	CHECK(st.last_error == -ENOENT && st.last_op == KTRACER_OP_STOP &&
-	      st.last_slot == 1 && st.last_ts == 0, "last %d", st.last_error);
-	REQUIRE(r.f.nlog == 3, "applied %zu", r.f.nlog);
-	CHECK(!strcmp(r.f.log[2].msg, "abc"), "message");
-	CHECK_RET(0, ktracer_queue_close(q));
-	st = rig_stats(&r);
-	/* Kept after the queue closed. */
-	CHECK_STAT(st, queued, 5);
-	CHECK_STAT(st, syscalls, 5);
-	rig_close(&r);
-}
-
-/* max_queues queues at most; closing one makes room; close flushes. */
-static void test_queues(void)
-{
-	struct ktracer_queue *q[3];
-	struct ktracer_lib_stats st;
-	struct rig r;
-
-	REQUIRE(rig_open(&r, 0, 2, 0) == 0, "rig");
-	q[0] = r.q;
-	CHECK_RET(0, ktracer_queue_open(r.t, &q[1]));
-	q[2] = (void *)1;
-	CHECK_RET(-ENOSPC, ktracer_queue_open(r.t, &q[2]));
-	CHECK(q[2] == NULL, "*qp on failure");
-	CHECK(q[0]->cap == 2048, "cap %u", q[0]->cap);
-	CHECK_RET(0, ktracer_gauge(q[0], r.gauge, 1));
-	CHECK_RET(0, ktracer_gauge(q[1], r.gauge, 2));
-	CHECK_RET(0, ktracer_queue_close(q[0]));
-	CHECK(r.f.nlog == 2, "closing a queue flushes them all: %zu", r.f.nlog);
-	CHECK_RET(0, ktracer_queue_open(r.t, &q[2]));
-	CHECK_RET(0, ktracer_gauge(q[2], r.gauge, 3));
-	CHECK_RET(0, ktracer_gauge(q[1], r.gauge, 4));
-	st = rig_stats(&r);
-	CHECK_STAT(st, queued, 4);
-	CHECK_STAT(st, pending, 2);
-	/* Close flushes, and frees the queues still open. */
-	CHECK_RET(0, ktracer_close(r.t));
-	r.t = NULL;
-	CHECK(r.f.nlog == 4, "applied %zu", r.f.nlog);
+	CHECK_EQ(7, st.syscalls);
+	CHECK_EQ(4, st.applied);
+	CHECK_EQ(3, st.refused);
+	CHECK_EQ(-ENOENT, st.last_error);
+	REQUIRE(r.f.nlog == 4, "4 records");
+	CHECK_EQ(3, r.f.log[0].len);
+	CHECK(!memcmp(r.f.log[0].text, "abc", 3), "text");
+	CHECK(!memcmp(r.f.log[1].text, "unbatched", 9), "msg");
+	CHECK_EQ(KTRACER_OPF_REGION | KTRACER_OPF_TEXT, r.f.log[2].flags);
+	CHECK_EQ(KTRACER_OPF_REGION, r.f.log[3].flags);
 	rig_close(&r);
 }
 
 /* Threads ---------------------------------------------------------------- */
 
-#define THREADS		8
-#define THREAD_OPS	6000
+#define THREADS		6
+#define THREAD_ROUNDS	3000
 
 struct worker {
 	struct rig *r;
+	int tid;
 	unsigned int id;
-	pthread_t thread;
-	int errors;
+	int err;
 };
 
-/*
- * Each thread: spans on its own slots (nested), gauges, counts and logs
- * tagged with its id and a sequence number, and now and then a flush of
- * its own, while the others keep queuing.
- */
+/* Regions, a task, a gauge, a log: while a drainer drains, and stalls. */
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
-	struct rig *r = w->r;
-	struct ktracer_queue *q;
-	uint64_t tag;
+	struct ktracer *t = w->r->t;
 	char msg[32];
-	unsigned int i, slot = w->id * 2;
+	unsigned int i;
 	int n;
 
-	if (ktracer_queue_open(r->t, &q)) {
-		w->errors++;
-		return NULL;
+	w->tid = fake_tid();
+	for (i = 0; i < THREAD_ROUNDS; i++) {
+		w->err |= ktracer_region_begin(t, w->r->span, "req");
+		w->err |= ktracer_start(t, w->r->task, w->id, i);
+		w->err |= ktracer_gauge(t, w->r->gauge, (int64_t)w->id << 32 | i);
+		n = snprintf(msg, sizeof(msg), "worker %u op %u", w->id, i);
+		w->err |= ktracer_log(t, w->r->log, msg, (size_t)n);
+		w->err |= ktracer_stop(t, w->r->task, w->id, i);
+		w->err |= ktracer_region_end(t, w->r->span);
+		if (i % 16 == 0)
+			sched_yield();	/* let the drainer run, now and then */
 	}
-	for (i = 0; i < THREAD_OPS / 6; i++) {
-		tag = (uint64_t)w->id << 32 | i;
-		w->errors += !!ktracer_start(q, r->span, slot, tag);
-		w->errors += !!ktracer_start(q, r->span, slot + 1, tag);
-		w->errors += !!ktracer_stop(q, r->span, slot + 1, tag);
-		w->errors += !!ktracer_gauge(q, r->gauge, (int64_t)tag);
-		n = snprintf(msg, sizeof(msg), "%u:%u", w->id, i);
-		w->errors += !!ktracer_log(q, r->log, msg, (size_t)n);
-		w->errors += !!ktracer_stop(q, r->span, slot, tag);
-		if (i % 97 == 0)
-			w->errors += !!ktracer_flush(r->t);
+	return NULL;
+}
+
+struct drainer {
+	struct rig *r;
+	int stop;
+	unsigned int rounds;
+};
+
+static void *drainer_run(void *arg)
+{
+	struct drainer *d = arg;
+
+	while (!__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE)) {
+		CHECK_RET(0, ktracer_flush(d->r->t));
+		d->rounds++;
 	}
-	w->errors += !!ktracer_queue_close(q);
 	return NULL;
 }
 
 /*
- * Many threads, queues and flushes at once against the stand-in's
- * time-stamp rule: every op applied once, none refused, each thread's in
- * its order, all in time-stamp order.
+ * Threads record while another drains without pause: every op they did
+ * not drop is applied once, on their own thread, in their order; the
+ * ops of one thread never wait for another's.
  */
 static void test_threads(void)
 {
 	struct worker w[THREADS];
-	uint32_t next[THREADS], id, seq;
+	struct drainer d = { 0 };
 	struct ktracer_lib_stats st;
+	pthread_t th[THREADS], dt;
+	uint64_t last[THREADS] = { 0 }, gauges[THREADS] = { 0 };
+	unsigned int i, j;
+	long regions = 0;
+	uint64_t queued;
 	struct rig r;
-	size_t i;
 
-	REQUIRE(rig_open(&r, 0, THREADS * 2, 1024) == 0, "rig");
+	REQUIRE(rig_open(&r, 0, KTRACER_QUEUE_RING_MIN * 4) == 0, "rig");
+	d.r = &r;
+	REQUIRE(!pthread_create(&dt, NULL, drainer_run, &d), "drainer");
 	for (i = 0; i < THREADS; i++) {
-		w[i].r = &r;
-		w[i].id = i;
-		w[i].errors = 0;
-		REQUIRE(pthread_create(&w[i].thread, NULL, worker_run, &w[i]) == 0,
-			"thread %zu", i);
+		w[i] = (struct worker){ .r = &r, .id = i };
+		REQUIRE(!pthread_create(&th[i], NULL, worker_run, &w[i]), "thread");
 	}
 	for (i = 0; i < THREADS; i++) {
-		pthread_join(w[i].thread, NULL);
-		CHECK(w[i].errors == 0, "thread %zu: %d errors", i, w[i].errors);
+		pthread_join(th[i], NULL);
+		CHECK_RET(0, w[i].err);
 	}
+	__atomic_store_n(&d.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(dt, NULL);
+	CHECK_RET(0, ktracer_flush(r.t));
+
 	st = rig_stats(&r);
-	CHECK(st.failed == 0, "failed %llu: last %d op %u",
-	      (unsigned long long)st.failed, st.last_error, st.last_op);
-	CHECK_STAT(st, queued, THREADS * THREAD_OPS);
-	CHECK_STAT(st, applied, THREADS * THREAD_OPS);
-	CHECK_STAT(st, pending, 0);
-	CHECK(r.f.max_batch <= KTRACER_BATCH_MAX, "largest batch %u",
-	      r.f.max_batch);
-	REQUIRE(r.f.nlog == THREADS * THREAD_OPS, "applied %zu", r.f.nlog);
-	memset(next, 0, sizeof(next));
+	/*
+	 * A task's dropped STOP leaves its slot open (the next START is
+	 * refused, EBUSY), a dropped START its STOP without one (ENOENT):
+	 * at most one refusal per drop, and none without.
+	 */
+	CHECK(st.refused <= st.dropped, "%llu refused, %llu dropped",
+	      (unsigned long long)st.refused, (unsigned long long)st.dropped);
+	CHECK(!st.refused || st.last_error == -EBUSY || st.last_error == -ENOENT,
+	      "error %d", st.last_error);
+	CHECK_EQ(0, st.pending);
+	/* A region whose begin was dropped drops its end quietly. */
+	queued = st.applied + st.refused;
+	CHECK(queued + st.dropped <= THREADS * THREAD_ROUNDS * 6 &&
+	      queued + st.dropped >= THREADS * THREAD_ROUNDS * 5,
+	      "%llu queued, %llu dropped", (unsigned long long)queued,
+	      (unsigned long long)st.dropped);
+	CHECK_EQ(st.applied + fake_count(&r.f, 0), r.f.nlog);
+	/* Every region begun in the trace ends in it: its room was kept. */
 	for (i = 0; i < r.f.nlog; i++) {
-		const struct applied *a = &r.f.log[i];
-
-		if (i)
-			CHECK(r.f.log[i - 1].op.ts <= a->op.ts, "op %zu", i);
-		if (a->op.op != KTRACER_OP_GAUGE)
-			continue;
-		id = a->op.value >> 32;
-		seq = (uint32_t)a->op.value;
-		REQUIRE(id < THREADS, "gauge %llx", (unsigned long long)a->op.value);
-		CHECK(seq == next[id], "thread %u: gauge %u, want %u", id, seq,
-		      next[id]);
-		next[id] = seq + 1;
+		if (r.f.log[i].flags & KTRACER_OPF_REGION)
+			regions += r.f.log[i].op == KTRACER_OP_START ? 1 : -1;
 	}
+	CHECK_EQ(0, regions);
+	/* Each record on its thread, ts in order; gauges in order. */
+	for (i = 0; i < r.f.nlog; i++) {
+		const struct fake_rec *rec = &r.f.log[i];
+
+		for (j = 0; j < THREADS; j++)
+			if (rec->tid == w[j].tid)
+				break;
+		REQUIRE(j < THREADS, "record %u: no worker's", i);
+		if (rec->op == 0)
+			continue;
+		CHECK(rec->ts >= last[j], "record %u goes back in time", i);
+		last[j] = rec->ts;
+		if (rec->op == KTRACER_OP_GAUGE) {
+			CHECK_EQ(j, rec->value >> 32);
+			CHECK(!gauges[j] || (rec->value & 0xffffffff) >= gauges[j],
+			      "gauge order");
+			gauges[j] = rec->value & 0xffffffff;
+		}
+		if (rec->op == KTRACER_OP_LOG)
+			CHECK(!strncmp(rec->text, "worker ", 7), "log text");
+	}
+	printf("# %u drains; %llu ops applied, %llu dropped, %llu refused (%d), %llu pending\n", d.rounds,
+	       (unsigned long long)st.applied, (unsigned long long)st.dropped,
+	       (unsigned long long)r.f.refused, r.f.last_error, (unsigned long long)st.pending);
 	rig_close(&r);
 }
 
-/* One thread starts a span, another stops it, turn by turn. */
-struct handoff {
-	struct rig *r;
-	_Atomic unsigned int turn;
-	int errors;
-};
+/* A task started on one thread and stopped on another. */
+#define HANDOFFS	2000
 
-#define HANDOFFS	3000
-
-static void *handoff_stopper(void *arg)
+static void *stopper_run(void *arg)
 {
-	struct handoff *h = arg;
-	struct ktracer_queue *q;
+	struct worker *w = arg;
 	unsigned int i;
 
-	if (ktracer_queue_open(h->r->t, &q)) {
-		h->errors++;
-		return NULL;
-	}
 	for (i = 0; i < HANDOFFS; i++) {
-		while (atomic_load(&h->turn) != 2 * i + 1)
+		while (!__atomic_load_n(&w->id, __ATOMIC_ACQUIRE))
 			;
-		h->errors += !!ktracer_stop(q, h->r->span, i % 3, i);
-		atomic_store(&h->turn, 2 * i + 2);
+		w->err |= ktracer_stop(w->r->t, w->r->task, 0, i);
+		__atomic_store_n(&w->id, 0, __ATOMIC_RELEASE);
 	}
-	ktracer_queue_close(q);
 	return NULL;
 }
 
 static void test_handoff(void)
 {
-	struct ktracer_queue *q;
-	struct handoff h;
-	pthread_t stopper;
+	struct worker w = { 0 };
+	struct drainer d = { 0 };
+	pthread_t th, dt;
 	unsigned int i;
 	struct rig r;
 
-	REQUIRE(rig_open(&r, 0, 4, 0) == 0, "rig");
-	memset(&h, 0, sizeof(h));
-	h.r = &r;
-	atomic_init(&h.turn, 0);
-	q = r.q;
-	REQUIRE(pthread_create(&stopper, NULL, handoff_stopper, &h) == 0, "thread");
+	REQUIRE(rig_open(&r, 0, 0) == 0, "rig");
+	w.r = d.r = &r;
+	REQUIRE(!pthread_create(&dt, NULL, drainer_run, &d), "drainer");
+	REQUIRE(!pthread_create(&th, NULL, stopper_run, &w), "thread");
 	for (i = 0; i < HANDOFFS; i++) {
-		while (atomic_load(&h.turn) != 2 * i)
+		CHECK_RET(0, ktracer_start(r.t, r.task, 0, i));
+		__atomic_store_n(&w.id, 1, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&w.id, __ATOMIC_ACQUIRE))
 			;
-		h.errors += !!ktracer_start(q, r.span, i % 3, i);
-		atomic_store(&h.turn, 2 * i + 1);
 	}
-	pthread_join(stopper, NULL);
-	CHECK_RET(0, ktracer_queue_close(q));
-	CHECK(h.errors == 0, "%d errors", h.errors);
-	CHECK(rig_stats(&r).failed == 0, "failed %llu",
-	      (unsigned long long)rig_stats(&r).failed);
-	CHECK(r.f.nlog == 2 * HANDOFFS, "applied %zu", r.f.nlog);
+	pthread_join(th, NULL);
+	__atomic_store_n(&d.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(dt, NULL);
+	CHECK_RET(0, w.err);
+	CHECK_RET(0, ktracer_flush(r.t));
+	CHECK_EQ(2 * HANDOFFS, rig_stats(&r).applied);
+	CHECK_EQ(0, rig_stats(&r).refused);
+	rig_close(&r);
+}
+
+/* fork ------------------------------------------------------------------- */
+
+/* In the child: the parent's tracer is refused, a new one works. */
+static int child_run(struct rig *r)
+{
+	struct ktracer_lib_stats st;
+	struct rig c;
+	uint32_t id;
+	int bad = 0;
+
+	bad |= ktracer_gauge(r->t, r->gauge, 1) != -ECHILD;
+	bad |= ktracer_start(r->t, r->task, 0, 0) != -ECHILD;
+	bad |= ktracer_log(r->t, r->log, "x", 1) != -ECHILD;
+	bad |= ktracer_region_begin(r->t, r->span, NULL) != -ECHILD;
+	bad |= ktracer_region_end(r->t, r->span) != -ECHILD;
+	bad |= ktracer_flush(r->t) != -ECHILD;
+	bad |= ktracer_get_stats(r->t, &st) != -ECHILD;
+	bad |= ktracer_declare(r->t, "x", KTRACER_KIND_LOG, 0, &id) != -ECHILD;
+	bad |= rig_me(r) == NULL || rig_me(r)->q != NULL;	/* wiped */
+	/* Tracing off: still 0, as everywhere. */
+	r->state.enabled = 0;
+	bad |= ktracer_gauge(r->t, r->gauge, 1) != 0;
+	bad |= ktracer_close(r->t) != 0;
+	if (bad)
+		return 1;
+	/* A tracer of its own. */
+	if (rig_open(&c, 0, 0))
+		return 2;
+	bad |= ktracer_gauge(c.t, c.gauge, 7) != 0;
+	bad |= ktracer_region_begin(c.t, c.span, NULL) != 0;
+	bad |= ktracer_region_end(c.t, c.span) != 0;
+	bad |= ktracer_flush(c.t) != 0;
+	bad |= c.f.nlog != 3;
+	bad |= ktracer_close(c.t) != 0;
+	return bad ? 3 : 0;
+}
+
+static void test_fork(void)
+{
+	struct ktl_thread *me;
+	uint64_t head;
+	struct rig r;
+	int status;
+	pid_t pid;
+
+	REQUIRE(rig_open(&r, 0, 0) == 0, "rig");
+	CHECK_RET(0, ktracer_region_begin(r.t, r.span, NULL));
+	CHECK_RET(0, ktracer_gauge(r.t, r.gauge, 1));
+	me = rig_me(&r);
+	head = me->head;
+	fflush(NULL);
+	pid = fork();
+	REQUIRE(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0)
+		_exit(child_run(&r));
+	REQUIRE(waitpid(pid, &status, 0) == pid, "waitpid");
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "child: status %#x", status);
+	/* The parent's queue: as it was, and in use. */
+	CHECK_EQ(head, me->head);
+	CHECK_EQ(head, __atomic_load_n(&me->q->head, __ATOMIC_ACQUIRE));
+	CHECK_RET(0, ktracer_gauge(r.t, r.gauge, 2));
+	CHECK_RET(0, ktracer_region_end(r.t, r.span));
+	CHECK_RET(0, ktracer_flush(r.t));
+	CHECK_EQ(4, r.f.nlog);
+	CHECK_EQ(0, rig_stats(&r).refused);
+	rig_close(&r);
+}
+
+/* A thread's first op fails to get a queue: an error, and a retry works. */
+static void test_queue_error(void)
+{
+	struct rig r;
+
+	REQUIRE(rig_open(&r, 0, 0) == 0, "rig");
+	r.f.queue_error = -ENOMEM;
+	CHECK_RET(-ENOMEM, ktracer_gauge(r.t, r.gauge, 1));
+	CHECK_RET(-ENOMEM, ktracer_region_begin(r.t, r.span, NULL));
+	CHECK_RET(-ENOENT, ktracer_region_end(r.t, r.span));
+	r.f.queue_error = 0;
+	CHECK_RET(0, ktracer_gauge(r.t, r.gauge, 2));
+	CHECK_RET(0, ktracer_flush(r.t));
+	CHECK_EQ(1, r.f.nlog);
+	CHECK_EQ(2, r.f.log[0].value);
 	rig_close(&r);
 }
 
@@ -1044,21 +1118,26 @@ static const struct {
 	const char *name;
 	void (*fn)(void);
 } tests[] = {
-	{ "queue capacity: a power of two, all queues in one batch", test_capacity },
 	{ "options: defaults, sizes, flags, ranges", test_options },
-	{ "NULL tracer and queue; opening what is no ktracer", test_null_and_open },
-	{ "declare: ids, errors", test_declare },
+	{ "NULL tracer; opening what is no ktracer", test_open },
+	{ "declare: ids, errors, default and per-file slot counts", test_declare },
 	{ "ops: errors found at the call, nothing queued", test_arguments },
-	{ "tracing off: ops return 0, queue nothing, call nothing", test_disabled },
-	{ "ring: full queue flushes, ts is the call's", test_ring },
-	{ "log messages: copied, storage full flushes", test_messages },
-	{ "merge: every queue in one batch, in ts order", test_merge },
-	{ "EBUSY, ENOENT at the flush, the rest applied", test_slot_errors },
-	{ "the kernel refusing a batch's op", test_kernel_refuses },
+	{ "tracing off: ops return 0, nothing queued, regions nest", test_disabled },
+	{ "one op, one 32-byte entry at the call's time, its thread", test_entry },
+	{ "inline texts and messages; PAD at the ring's end", test_inline_and_wrap },
+	{ "full queue: FLUSH at 3/4 without waiting, drops, LOST", test_full },
+	{ "a drain that does not end: ops still return, none waits", test_no_wait },
+	{ "regions: slots, nesting, LIFO errors, depth", test_regions },
+	{ "KTRACER_REGION: every way out of the block ends it", test_scoped },
+	{ "regions' ends are never dropped", test_region_room },
+	{ "thread exit: regions cancelled, queue adopted", test_thread_exit },
+	{ "regions: ERANGE past the event's slots", test_region_range },
+	{ "tasks: cancel one slot, cancel all", test_cancel },
 	{ "unbatched: one OP call per op, errors at the call", test_unbatched },
-	{ "queues: max_queues, close flushes", test_queues },
-	{ "threads: concurrent queues and flushes, the ts rule", test_threads },
-	{ "threads: START on one, STOP on another", test_handoff },
+	{ "threads: ops while a drain runs, each on its thread", test_threads },
+	{ "threads: task START on one, STOP on another", test_handoff },
+	{ "fork: the child gets ECHILD, a tracer of its own works", test_fork },
+	{ "a thread's first op without a queue: error, then retry", test_queue_error },
 };
 
 /* unit_test [N]: all the tests, or test N alone. */

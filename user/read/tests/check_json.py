@@ -5,8 +5,12 @@
 Strict: the bytes must be UTF-8, the text JSON (RFC 8259: no NaN, no
 duplicate keys), and the document a trace as ktracer-read lays it out:
 {"displayTimeUnit", "traceEvents", "otherData"}, every event of a known
-phase with the fields that phase needs, and on every (pid, tid) track the
-complete events ("X") and instants nest: none overlaps another partly.
+phase with the fields that phase needs; on every (pid, tid) track the
+slices (complete "X", and "B"/"E" pairs, each "E" right after its "B",
+with the same name and args) and instants nest: none overlaps another
+partly, whether times are read exactly or as an importer reads them (in
+doubles, minus the track's first ts, an "X" ending at ts + dur); async
+slices ("b"/"e") pair by cat and id, and never overlap on one id.
 
 Usage: check_json.py FILE...   Exit 0 if every file passes.
 """
@@ -14,7 +18,7 @@ import json
 import sys
 from decimal import Decimal
 
-PHASES = {"X", "i", "C", "M"}
+PHASES = {"X", "B", "E", "b", "e", "i", "C", "M"}
 META = {"process_name", "thread_name", "process_sort_index",
         "thread_sort_index"}
 
@@ -46,7 +50,23 @@ def number(ev, key):
     return v
 
 
-def check_event(ev, tracks, named):
+def check_async(ev, ph, ts, asyncs):
+    cat, aid = ev.get("cat"), ev.get("id")
+    if not isinstance(cat, str) or isinstance(aid, bool) or \
+            not isinstance(aid, (int, str)):
+        raise Bad("async event without cat and id: %r" % ev)
+    key = (ev["pid"], cat, aid)
+    if ph == "b":
+        if key in asyncs:
+            raise Bad("async %r begins again before it ends: %r" % (key, ev))
+        asyncs[key] = (ns(ts), ev)
+        return
+    begin = asyncs.pop(key, None)
+    if begin is None or begin[1]["name"] != ev["name"] or ns(ts) < begin[0]:
+        raise Bad("async end without its begin: %r" % ev)
+
+
+def check_event(ev, tracks, named, pending, asyncs):
     if not isinstance(ev, dict):
         raise Bad("event is not an object: %r" % ev)
     ph = ev.get("ph")
@@ -71,6 +91,22 @@ def check_event(ev, tracks, named):
             raise Bad("sort metadata without sort_index: %r" % ev)
         return
     ts = number(ev, "ts")
+    if ph in "be":
+        check_async(ev, ph, ts, asyncs)
+        return
+    if ph == "B":
+        if (pid, tid) in pending:
+            raise Bad("B before the E of the one before: %r" % ev)
+        pending[(pid, tid)] = ev
+        return
+    if ph == "E":
+        b = pending.pop((pid, tid), None)
+        if b is None or b["name"] != ev["name"] or \
+                b.get("args") != ev.get("args") or ts < b["ts"]:
+            raise Bad("E not the end of the B before it: %r, %r" % (b, ev))
+        tracks.setdefault((pid, tid), []).append(
+            (ns(b["ts"]), ns(ts - b["ts"]), ev, float(b["ts"]), float(ts)))
+        return
     if ph == "C":
         if not args or not all(isinstance(v, (int, Decimal)) and
                                not isinstance(v, bool) for v in args.values()):
@@ -79,27 +115,39 @@ def check_event(ev, tracks, named):
     if ph == "i":
         if ev.get("s") != "t":
             raise Bad("instant not on a thread: %r" % ev)
-        tracks.setdefault((pid, tid), []).append((ns(ts), 0, ev))
+        tracks.setdefault((pid, tid), []).append(
+            (ns(ts), 0, ev, float(ts), float(ts)))
         return
     dur = number(ev, "dur")
     if dur < 0:
         raise Bad("negative dur: %r" % ev)
-    tracks.setdefault((pid, tid), []).append((ns(ts), ns(dur), ev))
+    tracks.setdefault((pid, tid), []).append(
+        (ns(ts), ns(dur), ev, float(ts), float(dur)))
+
+
+def nest(track, spans, how):
+    # Outer first: by start, then the longer first.
+    spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+    stack = []
+    for start, end, ev in spans:
+        while stack and stack[-1][1] <= start:
+            stack.pop()
+        if stack and end > stack[-1][1]:
+            raise Bad("track %r: %r overlaps %r (%s)" %
+                      (track, ev, stack[-1][2], how))
+        stack.append((start, end, ev))
 
 
 def check_nesting(tracks):
     for track, spans in tracks.items():
-        # Outer first: by start, then the longer first.
-        spans.sort(key=lambda s: (s[0], -s[1]))
-        stack = []
-        for start, dur, ev in spans:
-            end = start + dur
-            while stack and stack[-1][1] <= start:
-                stack.pop()
-            if stack and end > stack[-1][1]:
-                raise Bad("track %r: %r overlaps %r" %
-                          (track, ev, stack[-1][2]))
-            stack.append((start, end, ev))
+        nest(track, [(s[0], s[0] + s[1], s[2]) for s in spans], "exactly")
+        # As speedscope reads them: doubles, the track's first ts taken
+        # off every ts, an X's end that ts plus dur (a B/E pair's end is
+        # its E's ts, and X's dur is a fifth member: whichever applies).
+        first = min(s[3] for s in spans)
+        nest(track, [(s[3] - first, (s[3] - first) + s[4]
+                      if s[2]["ph"] == "X" else s[4] - first, s[2])
+                     for s in spans], "in doubles")
 
 
 def check(path):
@@ -121,9 +169,13 @@ def check(path):
                   (list(doc.keys()) if isinstance(doc, dict) else doc))
     if not isinstance(doc["traceEvents"], list):
         raise Bad("traceEvents is not an array")
-    tracks, named = {}, set()
+    tracks, named, pending, asyncs = {}, set(), {}, {}
     for ev in doc["traceEvents"]:
-        check_event(ev, tracks, named)
+        check_event(ev, tracks, named, pending, asyncs)
+    if pending:
+        raise Bad("B without its E: %r" % list(pending.values())[0])
+    if asyncs:
+        raise Bad("async b without its e: %r" % list(asyncs.values())[0][1])
     check_nesting(tracks)
     for pid, tid in tracks:
         # Synthetic tracks (spans, CPUs, devices) are always named.

@@ -63,8 +63,14 @@ void json_numbers(void)
 	}
 }
 
+/* A task's end, 1 ns after @at past @t0, where it does not wrap. */
+static uint64_t ku_end(uint64_t t0, uint64_t at)
+{
+	return t0 + at + (at < UINT64_MAX - t0);
+}
+
 /*
- * The writer's fast paths (kr_json_span, kr_json_counter) write "ts" as
+ * The writer's fast paths (kr_json_task, kr_json_counter) write "ts" as
  * kr_fmt_us_diff() makes it of ts - origin, at every length, and their
  * args as the generic path does.
  */
@@ -88,8 +94,8 @@ void json_fast_paths_ts(void)
 	kr_json_origin(&w, t0);
 	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
 		kr_json_counter(&w, 1, t0 + at[i], name, 3, i, false);
-		kr_json_span(&w, "\"pid\":1,\"tid\":2" "                        ",
-			     15, t0 + at[i], 1, name, 3, 0, 0, 0, i);
+		kr_json_task(&w, 1, 2, t0 + at[i], ku_end(t0, at[i]), name, 3,
+			     7, 0, 0, i);
 	}
 	/* before the origin: a sign, no cache */
 	kr_json_counter(&w, 1, t0 - 1500, name, 3, 99, false);
@@ -104,7 +110,11 @@ void json_fast_paths_ts(void)
 		p = kr_put(want, "\"ts\":");
 		ku_fmt(want, kr_fmt_us_diff(p, t0 + at[i], t0));
 		snprintf(want + strlen(want), sizeof(want) - strlen(want),
-			 ",\"dur\":0.001,\"name\":\"n\",\"args\":{\"slot\":0,\"arg\":0,\"tid\":0,\"stop_arg\":%zu}", i);
+			 ",\"name\":\"n\",\"cat\":\"task\",\"id\":7,\"args\":{\"slot\":0,\"arg\":0,\"tid\":2,\"stop_arg\":%zu}}", i);
+		CHECK_HAS(d, want);
+		p = kr_put(want, "{\"ph\":\"e\",\"pid\":1,\"tid\":2,\"ts\":");
+		ku_fmt(want, kr_fmt_us_diff(p, ku_end(t0, at[i]), t0));
+		strcat(want, ",\"name\":\"n\",\"cat\":\"task\",\"id\":7}");
 		CHECK_HAS(d, want);
 	}
 	CHECK_HAS(d, "\"ts\":10000.000,");

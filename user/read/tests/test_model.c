@@ -55,20 +55,26 @@ void model_user_spans(void)
 	ku_put(&p, 0, KTRACER_REC_STOP, EV_ONE, US(1042), 100, 101, 0, 0, US(1));
 	doc = ku_pipe_end(&p);
 	CHECK(ku_json_valid("model_user_spans", doc, strlen(doc)));
-	/* ts relative to the first record, µs.ns */
-	CHECK_HAS(doc, "{\"ph\":\"X\",\"pid\":100,\"tid\":1073741824,\"ts\":0.000,\"dur\":22.000,\"name\":\"db.query\",\"args\":{\"slot\":0,\"arg\":7,\"tid\":101,\"stop_arg\":70}}");
-	CHECK_HAS(doc, "\"ts\":1.000,\"dur\":34.000,\"name\":\"db.query\",\"args\":{\"slot\":1,\"arg\":8,\"tid\":102,\"stop_arg\":80}}");
-	/* stopped by another thread than started it */
-	CHECK_HAS(doc, "\"ts\":30.000,\"dur\":10.000,\"name\":\"db.query\",\"args\":{\"slot\":0,\"arg\":9,\"tid\":101,\"stop_tid\":103,\"stop_arg\":90}}");
-	/* one track per (process, event, slot), named, sorted */
-	CHECK_HAS(doc, "\"tid\":1073741824,\"name\":\"thread_name\",\"args\":{\"name\":\"db.query #0\"}");
-	CHECK_HAS(doc, "\"tid\":1073741825,\"name\":\"thread_name\",\"args\":{\"name\":\"db.query #1\"}");
-	CHECK_HAS(doc, "\"args\":{\"name\":\"tick\"}");	/* one slot: no # */
-	CHECK_EQ(ku_count(doc, "\"name\":\"thread_sort_index\""), 3);
+	/*
+	 * Tasks: async slices, "b" on the thread that started, "e" on the
+	 * one that stopped, one id per (process, event, slot); ts relative
+	 * to the first record, µs.ns.
+	 */
+	CHECK_HAS(doc, "{\"ph\":\"b\",\"pid\":100,\"tid\":101,\"ts\":0.000,\"name\":\"db.query\",\"cat\":\"task\",\"id\":1073741824,\"args\":{\"slot\":0,\"arg\":7,\"tid\":101,\"stop_arg\":70}}");
+	CHECK_HAS(doc, "{\"ph\":\"e\",\"pid\":100,\"tid\":101,\"ts\":22.000,\"name\":\"db.query\",\"cat\":\"task\",\"id\":1073741824}");
+	CHECK_HAS(doc, "\"ts\":1.000,\"name\":\"db.query\",\"cat\":\"task\",\"id\":1073741825,\"args\":{\"slot\":1,\"arg\":8,\"tid\":102,\"stop_arg\":80}}");
+	/* started on one thread, stopped on another */
+	CHECK_HAS(doc, "{\"ph\":\"b\",\"pid\":100,\"tid\":101,\"ts\":30.000,\"name\":\"db.query\",\"cat\":\"task\",\"id\":1073741824,\"args\":{\"slot\":0,\"arg\":9,\"tid\":101,\"stop_tid\":103,\"stop_arg\":90}}");
+	CHECK_HAS(doc, "{\"ph\":\"e\",\"pid\":100,\"tid\":103,\"ts\":40.000,\"name\":\"db.query\",\"cat\":\"task\",\"id\":1073741824}");
+	CHECK_HAS(doc, "\"name\":\"tick\",\"cat\":\"task\",\"id\":1073741826,");
+	/* no thread tracks of their own: async tracks are named by name */
+	CHECK_EQ(ku_count(doc, "\"name\":\"thread_sort_index\""), 0);
+	CHECK_EQ(ku_count(doc, "\"name\":\"thread_name\""), 0);
 	/* the process, named from (made-up) /proc */
 	CHECK_HAS(doc, "{\"ph\":\"M\",\"pid\":100,\"tid\":100,\"name\":\"process_name\",\"args\":{\"name\":\"comm-100\"}}");
 	CHECK_EQ(ku_count(doc, "\"process_name\""), 1);
-	CHECK_EQ(ku_count(doc, "\"ph\":\"X\""), 4);
+	CHECK_EQ(ku_count(doc, "\"ph\":\"b\""), 4);
+	CHECK_EQ(ku_count(doc, "\"ph\":\"e\""), 4);
 	CHECK_EQ(kr_model_stats(p.model)->spans, 4);
 	CHECK_EQ(kr_model_stats(p.model)->open_at_end, 0);
 	ku_pipe_free(&p);
@@ -93,15 +99,17 @@ void model_two_tracers_one_slot(void)
 		       i, 0);
 	doc = ku_pipe_end(&p);
 	CHECK(ku_json_valid("model_two_tracers", doc, strlen(doc)));
-	/* the second on its own track, "(2)", each matched by its extra */
-	CHECK_HAS(doc, "\"args\":{\"name\":\"db.query #0 (2)\"}");
-	CHECK_HAS(doc, "\"ts\":0.000,\"dur\":20.000,\"name\":\"db.query\",\"args\":{\"slot\":0,\"arg\":1,");
-	CHECK_HAS(doc, "\"ts\":10.000,\"dur\":20.000,\"name\":\"db.query\",\"args\":{\"slot\":0,\"arg\":2,");
-	/* eight tracks for slot 2, then the oldest is cut: stop_lost */
-	CHECK_HAS(doc, "\"args\":{\"name\":\"db.query #2 (8)\"}");
-	CHECK_HASNT(doc, "(9)");
+	/* the second with an id of its own, each matched by its extra */
+	CHECK_HAS(doc, "{\"ph\":\"b\",\"pid\":5,\"tid\":5,\"ts\":0.000,\"name\":\"db.query\",\"cat\":\"task\",\"id\":1073741824,\"args\":{\"slot\":0,\"arg\":1,");
+	CHECK_HAS(doc, "{\"ph\":\"e\",\"pid\":5,\"tid\":5,\"ts\":20.000,\"name\":\"db.query\",\"cat\":\"task\",\"id\":1073741824}");
+	CHECK_HAS(doc, "{\"ph\":\"b\",\"pid\":5,\"tid\":6,\"ts\":10.000,\"name\":\"db.query\",\"cat\":\"task\",\"id\":1073741825,\"args\":{\"slot\":0,\"arg\":2,");
+	CHECK_HAS(doc, "{\"ph\":\"e\",\"pid\":5,\"tid\":6,\"ts\":30.000,\"name\":\"db.query\",\"cat\":\"task\",\"id\":1073741825}");
+	/* eight ids for slot 2, then the oldest is cut: stop_lost */
+	CHECK_HAS(doc, "\"id\":1073741833,");
+	CHECK_HASNT(doc, "\"id\":1073741834,");
 	CHECK_EQ(ku_count(doc, "\"stop_lost\":true"), 1);
-	CHECK_HAS(doc, "\"ts\":100.000,\"dur\":8.000,\"name\":\"db.query\",\"args\":{\"slot\":2,\"arg\":0,\"tid\":5,\"stop_lost\":true}}");
+	CHECK_HAS(doc, "{\"ph\":\"b\",\"pid\":5,\"tid\":5,\"ts\":100.000,\"name\":\"db.query\",\"cat\":\"task\",\"id\":1073741826,\"args\":{\"slot\":2,\"arg\":0,\"tid\":5,\"stop_lost\":true}}");
+	CHECK_HAS(doc, "{\"ph\":\"e\",\"pid\":5,\"tid\":5,\"ts\":108.000,\"name\":\"db.query\",\"cat\":\"task\",\"id\":1073741826}");
 	CHECK_EQ(ku_count(doc, "\"open\":true"), 8);
 	CHECK_EQ(kr_model_stats(p.model)->open_at_end, 8);
 	ku_pipe_free(&p);
@@ -124,10 +132,12 @@ void model_cancelled_and_open(void)
 	ku_put(&p, 0, KTRACER_REC_GAUGE, EV_DEPTH, US(50), 9, 9, 0, 1, 0);
 	doc = ku_pipe_end(&p);
 	CHECK(ku_json_valid("model_cancelled", doc, strlen(doc)));
-	CHECK_HAS(doc, "\"ts\":0.000,\"dur\":5.000,\"name\":\"db.query\",\"args\":{\"slot\":0,\"arg\":1,\"tid\":9,\"cancelled\":true}}");
-	CHECK_HAS(doc, "\"ts\":1.000,\"dur\":5.000,\"name\":\"db.query\",\"args\":{\"slot\":1,\"arg\":2,\"tid\":9,\"cancelled\":true,\"closed\":true}}");
+	CHECK_HAS(doc, "\"ts\":0.000,\"name\":\"db.query\",\"cat\":\"task\",\"id\":1073741824,\"args\":{\"slot\":0,\"arg\":1,\"tid\":9,\"cancelled\":true}}");
+	CHECK_HAS(doc, "\"ts\":5.000,\"name\":\"db.query\",\"cat\":\"task\",\"id\":1073741824}");
+	CHECK_HAS(doc, "\"ts\":1.000,\"name\":\"db.query\",\"cat\":\"task\",\"id\":1073741825,\"args\":{\"slot\":1,\"arg\":2,\"tid\":9,\"cancelled\":true,\"closed\":true}}");
 	/* slot 3 never stopped: drawn to the last record, flagged open */
-	CHECK_HAS(doc, "\"ts\":2.000,\"dur\":38.000,\"name\":\"db.query\",\"args\":{\"slot\":3,\"arg\":3,\"tid\":9,\"open\":true}}");
+	CHECK_HAS(doc, "\"ts\":2.000,\"name\":\"db.query\",\"cat\":\"task\",\"id\":1073741826,\"args\":{\"slot\":3,\"arg\":3,\"tid\":9,\"open\":true}}");
+	CHECK_HAS(doc, "\"ts\":40.000,\"name\":\"db.query\",\"cat\":\"task\",\"id\":1073741826}");
 	CHECK_EQ(kr_model_stats(p.model)->cancelled, 2);
 	CHECK_EQ(kr_model_stats(p.model)->spans, 0);
 	CHECK_EQ(kr_model_stats(p.model)->open_at_end, 1);
@@ -149,9 +159,12 @@ void model_stop_without_start(void)
 	ku_put(&p, 0, KTRACER_REC_STOP, EV_QUERY, US(125), 3, 4, 0, 8, US(50));
 	doc = ku_pipe_end(&p);
 	CHECK(ku_json_valid("model_stop_unseen", doc, strlen(doc)));
-	CHECK_HAS(doc, "\"ts\":-30.000,\"dur\":30.000,\"name\":\"db.query\",\"args\":{\"slot\":0,\"tid\":4,\"start_unseen\":true,\"stop_arg\":5}}");
-	CHECK_HAS(doc, "\"ts\":10.000,\"dur\":10.000,");
-	CHECK_EQ(ku_count(doc, "\"ph\":\"X\""), 3);	/* its own track (2) */
+	CHECK_HAS(doc, "{\"ph\":\"b\",\"pid\":3,\"tid\":4,\"ts\":-30.000,\"name\":\"db.query\",\"cat\":\"task\",\"id\":1073741824,\"args\":{\"slot\":0,\"tid\":4,\"start_unseen\":true,\"stop_arg\":5}}");
+	CHECK_HAS(doc, "{\"ph\":\"e\",\"pid\":3,\"tid\":4,\"ts\":0.000,");
+	CHECK_HAS(doc, "\"ts\":10.000,\"name\":\"db.query\",\"cat\":\"task\",\"id\":1073741824,");
+	/* its own id: 1073741825 */
+	CHECK_HAS(doc, "\"ts\":-25.000,\"name\":\"db.query\",\"cat\":\"task\",\"id\":1073741825,");
+	CHECK_EQ(ku_count(doc, "\"ph\":\"b\""), 3);
 	CHECK_EQ(kr_model_stats(p.model)->skipped[KR_BAD_OVERLAP], 0);
 	ku_pipe_free(&p);
 }
@@ -217,13 +230,22 @@ void model_kernel_cpu_tracks(void)
 	CHECK_HAS(doc, "\"tid\":2146435074,\"name\":\"thread_name\",\"args\":{\"name\":\"cpu 0 irq\"}");
 	CHECK_HAS(doc, "\"tid\":2146435075,\"name\":\"thread_name\",\"args\":{\"name\":\"cpu 0 softirq\"}");
 	CHECK_HAS(doc, "\"tid\":2146435077,\"name\":\"thread_name\",\"args\":{\"name\":\"cpu 1\"}");
-	CHECK_HAS(doc, "{\"ph\":\"X\",\"pid\":2146435072,\"tid\":2146435073,\"ts\":0.000,\"dur\":10.000,\"name\":\"server\",\"cat\":\"sched\",\"args\":{\"pid\":200,\"tid\":200,\"prio\":120,\"state\":1}}");
-	CHECK_HAS(doc, "\"ts\":2.000,\"dur\":1.000,\"name\":\"eth0\",\"cat\":\"irq\",\"args\":{\"irq\":33}}");
-	CHECK_HAS(doc, "\"ts\":3.000,\"dur\":2.000,\"name\":\"softirq NET_RX\",\"cat\":\"softirq\",\"args\":{\"vec\":3}}");
+	CHECK_HAS(doc, "{\"ph\":\"B\",\"pid\":2146435072,\"tid\":2146435073,\"ts\":0.000,\"name\":\"server\",\"cat\":\"sched\",\"args\":{\"pid\":200,\"tid\":200,\"prio\":120,\"state\":1}}");
+	CHECK_HAS(doc, "{\"ph\":\"E\",\"pid\":2146435072,\"tid\":2146435073,\"ts\":10.000,\"name\":\"server\",\"cat\":\"sched\",\"args\":{\"pid\":200,\"tid\":200,\"prio\":120,\"state\":1}}");
+	CHECK_HAS(doc, "\"ts\":2.000,\"name\":\"eth0\",\"cat\":\"irq\",\"args\":{\"irq\":33}}");
+	CHECK_HAS(doc, "\"ts\":3.000,\"name\":\"eth0\",\"cat\":\"irq\",\"args\":{\"irq\":33}}");
+	CHECK_HAS(doc, "\"ts\":3.000,\"name\":\"softirq NET_RX\",\"cat\":\"softirq\",\"args\":{\"vec\":3}}");
+	CHECK_HAS(doc, "\"ts\":5.000,\"name\":\"softirq NET_RX\",\"cat\":\"softirq\",\"args\":{\"vec\":3}}");
 	/* CPU 1's span named by the comm a record told for tid 201 */
-	CHECK_HAS(doc, "\"ts\":10.000,\"dur\":5.000,\"name\":\"worker\",\"cat\":\"sched\",\"args\":{\"pid\":200,\"tid\":201,\"prio\":0,\"state\":0,\"start_unseen\":true}}");
-	CHECK_HAS(doc, "\"ts\":10.000,\"dur\":10.000,\"name\":\"worker\",\"cat\":\"sched\",\"args\":{\"pid\":200,\"tid\":201,\"prio\":120,\"stop_lost\":true}}");
-	CHECK_HAS(doc, "\"dur\":0.000,\"name\":\"other\",\"cat\":\"sched\",\"args\":{\"pid\":300,\"tid\":300,\"prio\":100,\"open\":true}}");
+	CHECK_HAS(doc, "\"ts\":10.000,\"name\":\"worker\",\"cat\":\"sched\",\"args\":{\"pid\":200,\"tid\":201,\"prio\":0,\"state\":0,\"start_unseen\":true}}");
+	CHECK_HAS(doc, "\"ts\":15.000,\"name\":\"worker\",\"cat\":\"sched\",\"args\":{\"pid\":200,\"tid\":201,\"prio\":0,\"state\":0,\"start_unseen\":true}}");
+	CHECK_HAS(doc, "\"ts\":10.000,\"name\":\"worker\",\"cat\":\"sched\",\"args\":{\"pid\":200,\"tid\":201,\"prio\":120,\"stop_lost\":true}}");
+	CHECK_HAS(doc, "\"ts\":20.000,\"name\":\"worker\",\"cat\":\"sched\",\"args\":{\"pid\":200,\"tid\":201,\"prio\":120,\"stop_lost\":true}}");
+	/* of no duration: an instant */
+	CHECK_HAS(doc, "{\"ph\":\"i\",\"s\":\"t\",\"pid\":2146435072,\"tid\":2146435073,\"ts\":20.000,\"name\":\"other\",\"cat\":\"sched\",\"args\":{\"pid\":300,\"tid\":300,\"prio\":100,\"open\":true}}");
+	/* a pair: "B", then its "E" right after, the same name and args */
+	CHECK_EQ(ku_count(doc, "\"ph\":\"X\""), 0);
+	CHECK_EQ(ku_count(doc, "\"ph\":\"B\""), ku_count(doc, "\"ph\":\"E\""));
 	ku_pipe_free(&p);
 }
 
@@ -246,7 +268,8 @@ void model_syscalls_and_tasks(void)
 	ku_kput(&p, 1, KTRACER_REC_LOG, KTRACER_KEV_EXIT, US(183), 80, 80, 0, 0, 0, "sh");
 	doc = ku_pipe_end(&p);
 	CHECK(ku_json_valid("model_syscalls", doc, strlen(doc)));
-	CHECK_HAS(doc, "{\"ph\":\"X\",\"pid\":70,\"tid\":71,\"ts\":0.000,\"dur\":50.000,\"name\":\"read\",\"cat\":\"syscall\",\"args\":{\"nr\":0,\"ret\":-11}}");
+	CHECK_HAS(doc, "{\"ph\":\"B\",\"pid\":70,\"tid\":71,\"ts\":0.000,\"name\":\"read\",\"cat\":\"syscall\",\"args\":{\"nr\":0,\"ret\":-11}}");
+	CHECK_HAS(doc, "{\"ph\":\"E\",\"pid\":70,\"tid\":71,\"ts\":50.000,\"name\":\"read\",\"cat\":\"syscall\",\"args\":{\"nr\":0,\"ret\":-11}}");
 	CHECK_HAS(doc, "\"name\":\"syscall 99999\",\"cat\":\"syscall\",\"args\":{\"nr\":99999,\"open\":true}}");
 	CHECK_EQ(kr_model_stats(p.model)->skipped[KR_BAD_UNPAIRED], 1);
 	CHECK_HAS(doc, "{\"ph\":\"i\",\"s\":\"t\",\"pid\":80,\"tid\":80,\"ts\":80.000,\"name\":\"task.fork\",\"cat\":\"task\",\"args\":{\"parent_tid\":71,\"parent_pid\":70,\"comm\":\"server\"}}");
@@ -293,10 +316,13 @@ void model_block_devices(void)
 	CHECK(ku_json_valid("model_block", doc, strlen(doc)));
 	CHECK_HAS(doc, "\"name\":\"thread_name\",\"args\":{\"name\":\"block 8:16\"}");
 	CHECK_HAS(doc, "\"name\":\"thread_name\",\"args\":{\"name\":\"block 8:16 #1\"}");
-	CHECK_HAS(doc, "{\"ph\":\"X\",\"pid\":2146435072,\"tid\":2146959360,\"ts\":0.000,\"dur\":10.000,\"name\":\"write\",\"cat\":\"block\",\"args\":{\"dev\":\"8:16\",\"sector\":100,\"bytes\":4096,\"error\":0,\"pid\":60,\"tid\":61}}");
-	CHECK_HAS(doc, "\"tid\":2146959361,\"ts\":1.000,\"dur\":19.000,\"name\":\"read\",\"cat\":\"block\",\"args\":{\"dev\":\"8:16\",\"sector\":200,\"bytes\":4096,\"error\":-5,");
+	CHECK_HAS(doc, "{\"ph\":\"B\",\"pid\":2146435072,\"tid\":2146959360,\"ts\":0.000,\"name\":\"write\",\"cat\":\"block\",\"args\":{\"dev\":\"8:16\",\"sector\":100,\"bytes\":4096,\"error\":0,\"pid\":60,\"tid\":61}}");
+	CHECK_HAS(doc, "{\"ph\":\"E\",\"pid\":2146435072,\"tid\":2146959360,\"ts\":10.000,\"name\":\"write\",\"cat\":\"block\",\"args\":{\"dev\":\"8:16\",\"sector\":100,\"bytes\":4096,\"error\":0,\"pid\":60,\"tid\":61}}");
+	CHECK_HAS(doc, "\"tid\":2146959361,\"ts\":1.000,\"name\":\"read\",\"cat\":\"block\",\"args\":{\"dev\":\"8:16\",\"sector\":200,\"bytes\":4096,\"error\":-5,");
+	CHECK_HAS(doc, "\"tid\":2146959361,\"ts\":20.000,\"name\":\"read\",\"cat\":\"block\",\"args\":{\"dev\":\"8:16\",\"sector\":200,\"bytes\":4096,\"error\":-5,");
 	CHECK_HAS(doc, "\"name\":\"flush\",\"cat\":\"block\",\"args\":{\"dev\":\"8:16\",\"sector\":300,\"bytes\":4096,\"pid\":60,\"tid\":61,\"open\":true}}");
-	CHECK_HAS(doc, "\"ts\":-5.000,\"dur\":35.000,\"name\":\"read\",\"cat\":\"block\",\"args\":{\"dev\":\"8:16\",\"sector\":900,\"bytes\":4096,\"error\":0,\"pid\":60,\"tid\":61,\"start_unseen\":true}}");
+	CHECK_HAS(doc, "\"ts\":-5.000,\"name\":\"read\",\"cat\":\"block\",\"args\":{\"dev\":\"8:16\",\"sector\":900,\"bytes\":4096,\"error\":0,\"pid\":60,\"tid\":61,\"start_unseen\":true}}");
+	CHECK_HAS(doc, "\"ts\":30.000,\"name\":\"read\",\"cat\":\"block\",\"args\":{\"dev\":\"8:16\",\"sector\":900,\"bytes\":4096,\"error\":0,\"pid\":60,\"tid\":61,\"start_unseen\":true}}");
 	CHECK_EQ(kr_model_stats(p.model)->skipped[KR_BAD_PAYLOAD], 1);
 	ku_pipe_free(&p);
 }

@@ -97,6 +97,11 @@ void ku_pipe_free(struct ku_pipe *p);
 	X(model_names_reload)	\
 	X(model_bounded_tables)	\
 	X(model_metrics)	\
+	X(layout_regions_nested)	\
+	X(layout_task_across_threads)	\
+	X(layout_text_args)	\
+	X(layout_adjacent_slices)	\
+	X(layout_check_catches_overlap)	\
 	X(statsd_span_lines)	\
 	X(statsd_gauges_and_counters)	\
 	X(statsd_datagrams_1400)	\

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The ops' fast path, inline, for queue.c and region.c: find the calling
+ * thread's entry, take the time, write a 32-byte entry and publish it.
+ * See queue.c for the protocol with the kernel.
+ */
+#ifndef KTL_QUEUE_H
+#define KTL_QUEUE_H
+
+#include <errno.h>
+#include <time.h>
+
+#include "internal.h"
+
+/*
+ * The calling thread's entry of the tracer it used last, so that an op
+ * finds its entry with two loads and a compare, not a call. Keyed by the
+ * tracer's random id, not its address: a tracer opened where a closed
+ * one was does not find the closed one's entry. Initial-exec: an access
+ * is a load relative to the thread pointer.
+ */
+struct ktl_tls {
+	uint64_t id;
+	struct ktl_thread *e;
+};
+
+extern __thread struct ktl_tls ktl_tls
+	__attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+struct ktl_thread *ktl_me_slow(const struct ktracer *t);
+bool ktl_refresh(struct ktl_thread *e, uint64_t end);
+void ktl_nudge(struct ktl_thread *e, uint64_t end);
+
+/* The calling thread's entry, or NULL if it has none yet. */
+static inline struct ktl_thread *ktl_me(const struct ktracer *t)
+{
+	if (ktl_likely(ktl_tls.id == t->id))
+		return ktl_tls.e;
+	return ktl_me_slow(t);
+}
+
+/*
+ * The calling thread's entry if it has its queue (the fast path); NULL
+ * if not, or if the tracer is not the one of its last call.
+ */
+static inline struct ktl_thread *ktl_me_queued(const struct ktracer *t)
+{
+	struct ktl_thread *e = ktl_tls.e;
+
+	/* The id matches only while e is the thread's entry: not NULL. */
+	if (ktl_likely(ktl_tls.id == t->id) && ktl_likely(e->q))
+		return e;
+	return NULL;
+}
+
+/* A counter only its owner writes: no read-modify-write needed. */
+static inline void ktl_inc(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+/* Tracing is off, or there is no tracer: the ops' first test. */
+static inline bool ktl_off(const struct ktracer *t)
+{
+	return ktl_unlikely(!t) || !__atomic_load_n(t->enabled, __ATOMIC_RELAXED);
+}
+
+/* [Q2] Publish the entries up to @end (pairs with the kernel's [Q3]). */
+static inline void ktl_publish(struct ktl_thread *e, uint64_t end)
+{
+	__atomic_store_n(&e->q->head, end, __ATOMIC_RELEASE);
+	e->head = end;
+	if (ktl_unlikely(end > e->nudge_at))
+		ktl_nudge(e, end);
+}
+
+static inline int ktl_now(uint64_t *ns)
+{
+	struct timespec ts;
+
+	if (ktl_unlikely(clock_gettime(CLOCK_MONOTONIC, &ts)))
+		return -errno;
+	*ns = (uint64_t)ts.tv_sec * KTL_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+	return 0;
+}
+
+/* Fill in the entry at @qe. */
+static inline void ktl_entry(struct ktracer_qentry *qe, uint16_t opcode,
+			     uint16_t flags, uint32_t event, uint32_t slot,
+			     uint32_t len, uint64_t value, uint64_t ts)
+{
+	qe->op = opcode;
+	qe->flags = flags;
+	qe->event = event;
+	qe->slot = slot;
+	qe->len = len;
+	qe->value = value;
+	qe->ts = ts;
+}
+
+/*
+ * Queue one op without inline bytes, that happened at @ts: one 32-byte
+ * entry, which never needs a PAD (positions are multiples of 32).
+ * Returns 0, or 1 if the queue was full (the op is dropped and counted).
+ */
+static inline __attribute__((always_inline)) int
+ktl_write0(struct ktl_thread *e, uint64_t ts, uint16_t opcode, uint16_t flags,
+	   uint32_t event, uint32_t slot, uint64_t value)
+{
+	struct ktracer_qentry *qe;
+	uint64_t end = e->head + KTRACER_QENTRY_SIZE;
+
+	if (ktl_unlikely(end > e->limit) && !ktl_refresh(e, end))
+		return 1;
+	qe = (struct ktracer_qentry *)(e->ring + (e->head & e->mask));
+	ktl_entry(qe, opcode, flags, event, slot, 0, value, ts);
+	ktl_publish(e, end);
+	return 0;
+}
+
+/* ktl_write0(), now. Returns as it, or -errno. */
+static inline __attribute__((always_inline)) int
+ktl_write0_now(struct ktl_thread *e, uint16_t opcode, uint16_t flags,
+	       uint32_t event, uint32_t slot, uint64_t value)
+{
+	uint64_t ts = 0;
+	int err = ktl_now(&ts);
+
+	if (ktl_unlikely(err))
+		return err;
+	return ktl_write0(e, ts, opcode, flags, event, slot, value);
+}
+
+#endif /* KTL_QUEUE_H */
