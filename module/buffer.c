@@ -325,6 +325,12 @@ void kt_buf_shrink(struct kt_wctx *w, void *unused, unsigned int size,
 		kt_fill_pad(unused, size);	/* an interrupt wrote after */
 }
 
+/* The record reserved is not one "written" counts (a LOST record). */
+void kt_buf_uncount(struct kt_wctx *w)
+{
+	local64_dec(&w->cb->written);
+}
+
 void kt_buf_commit(struct kt_wctx *w)
 {
 	kt_publish(w->cb);

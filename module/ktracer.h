@@ -128,6 +128,7 @@ struct ktracer_record *kt_buf_reserve_block(struct kt_wctx *w,
 					    unsigned int nrec);
 void kt_buf_shrink(struct kt_wctx *w, void *unused, unsigned int size,
 		   unsigned int nrec);
+void kt_buf_uncount(struct kt_wctx *w);
 void kt_buf_commit(struct kt_wctx *w);
 int kt_buf_init(u64 data_size);
 void kt_buf_exit(void);

@@ -23,6 +23,9 @@ void kt_write(const struct kt_rec *d)
 	preempt_disable_notrace();
 	r = kt_buf_reserve(&w, size, d->ts);
 	if (r) {
+		/* A queue's LOST record counts nowhere, as the buffer's own. */
+		if (d->type == KTRACER_REC_LOST)
+			kt_buf_uncount(&w);
 		kt_fill(r, d, size);
 		if (d->len) {
 			memcpy(r + 1, d->msg, d->len);
