@@ -17,6 +17,8 @@
  *			runs, the floor of any op made with its own call
  *	trace_marker	write() of 40 bytes (one KTRACER_OP_SIZE_VER0 op's
  *			worth) to /sys/kernel/tracing/trace_marker, tracing on
+ *	clock_read	clock_gettime(CLOCK_MONOTONIC): the clock read of a
+ *			queued op (the vDSO's: no system call)
  *	span_op		KTRACER_IOC_OP, alternating START and STOP on slot 0
  *	batch_op	KTRACER_IOC_BATCH of 64 such ops, per op
  *	queue_write	a thread's queue (ABI minor 1): the program's part of
@@ -25,6 +27,8 @@
  *			drained outside the timed part
  *	queue_op	the same op end to end: 64 queued ops and the
  *			KTRACER_IOC_FLUSH that drains them, per op
+ *	queue_op_1k	the same with 1024 ops per FLUSH, as a drain every
+ *			interval finds a busy thread's queue
  *	region_pair	a region's begin and end (START and STOP with
  *			KTRACER_OPF_REGION) queued, 32 pairs and the FLUSH
  *			that drains them, per pair
@@ -63,6 +67,7 @@
 #define RUN_AIM_NS	75e6	/* and calibration aims here */
 #define WARMUP		64	/* checked iterations before any timing */
 #define BATCH_OPS	64	/* ops of a BATCH, and queued per FLUSH */
+#define LONG_OPS	1024	/* queued per FLUSH, as a periodic drain finds them */
 #define QUEUE_RING	(64 << 10)	/* bytes of the queue's entries */
 
 /* 40 bytes, like the struct ktracer_op a span op carried in ABI 2.0. */
@@ -71,7 +76,7 @@ _Static_assert(sizeof(marker) - 1 == KTRACER_OP_SIZE_VER0,
 	       "the trace_marker payload must be one op's worth of bytes");
 _Static_assert(sizeof(struct ktracer_qentry) == KTRACER_QENTRY_SIZE,
 	       "a queue entry is 32 bytes");
-_Static_assert(BATCH_OPS * KTRACER_QENTRY_SIZE <= QUEUE_RING,
+_Static_assert(LONG_OPS * KTRACER_QENTRY_SIZE <= QUEUE_RING,
 	       "a FLUSH's worth of entries must fit in the queue");
 
 static int kt_fd = -1, marker_fd = -1;
@@ -248,6 +253,17 @@ static const char *queue_open(const struct ktracer_version *v)
 /* Time spent in a loop's untimed parts (a queue's drain), in ns. */
 static double untimed_ns;
 
+/* The clock read every queued op makes (the vDSO's, no system call). */
+static unsigned long loop_clock(unsigned long n)
+{
+	unsigned long fails = 0;
+	struct timespec ts;
+
+	for (unsigned long i = 0; i < n; i++)
+		fails += clock_gettime(CLOCK_MONOTONIC, &ts) != 0;
+	return fails;
+}
+
 static unsigned long loop_getppid(unsigned long n)
 {
 	unsigned long fails = 0;
@@ -297,12 +313,12 @@ static unsigned long loop_batch(unsigned long n)
 	return fails;
 }
 
-/* BATCH_OPS / 2 span STARTs and STOPs of event on slot 0, queued. */
-static unsigned long queue_pairs(uint32_t event, uint16_t flags)
+/* ops / 2 span STARTs and STOPs of event on slot 0, queued. */
+static unsigned long queue_pairs(uint32_t event, uint16_t flags, int ops)
 {
 	unsigned long fails = 0;
 
-	for (int j = 0; j < BATCH_OPS / 2; j++) {
+	for (int j = 0; j < ops / 2; j++) {
 		fails += queue_put(KTRACER_OP_START, flags, event, 0);
 		fails += queue_put(KTRACER_OP_STOP, flags, event, 0);
 	}
@@ -316,7 +332,7 @@ static unsigned long loop_queue_write(unsigned long n)
 	for (unsigned long i = 0; i < n; i++) {
 		double t0;
 
-		fails += queue_pairs(span_id, 0);
+		fails += queue_pairs(span_id, 0, BATCH_OPS);
 		t0 = now_ns();
 		fails += queue_drain();
 		untimed_ns += now_ns() - t0;
@@ -324,26 +340,32 @@ static unsigned long loop_queue_write(unsigned long n)
 	return fails;
 }
 
-static unsigned long loop_queue_op(unsigned long n)
+/* n times: ops ops of event queued, and the FLUSH that drains them. */
+static unsigned long queue_flushed(unsigned long n, uint32_t event,
+				   uint16_t flags, int ops)
 {
 	unsigned long fails = 0;
 
 	for (unsigned long i = 0; i < n; i++) {
-		fails += queue_pairs(span_id, 0);
+		fails += queue_pairs(event, flags, ops);
 		fails += queue_drain();
 	}
 	return fails;
 }
 
+static unsigned long loop_queue_op(unsigned long n)
+{
+	return queue_flushed(n, span_id, 0, BATCH_OPS);
+}
+
+static unsigned long loop_queue_long(unsigned long n)
+{
+	return queue_flushed(n, span_id, 0, LONG_OPS);
+}
+
 static unsigned long loop_region(unsigned long n)
 {
-	unsigned long fails = 0;
-
-	for (unsigned long i = 0; i < n; i++) {
-		fails += queue_pairs(region_id, KTRACER_OPF_REGION);
-		fails += queue_drain();
-	}
-	return fails;
+	return queue_flushed(n, region_id, KTRACER_OPF_REGION, BATCH_OPS);
 }
 
 /* The instrumented program's fast path: a load and a branch per op. */
@@ -391,6 +413,8 @@ struct bench {
 static struct bench benches[] = {
 	BENCH("getppid", "op", "syscall(SYS_getppid)", loop_getppid, 1, 0,
 	      NEEDS_NOTHING),
+	BENCH("clock_read", "op", "clock_gettime(CLOCK_MONOTONIC), vDSO",
+	      loop_clock, 1, 0, NEEDS_NOTHING),
 	BENCH("ioctl_floor", "op", "ioctl(unknown command): ENOTTY", loop_floor,
 	      1, 0, NEEDS_NOTHING),
 	BENCH("trace_marker", "op", "write(trace_marker, 40 bytes)",
@@ -403,6 +427,8 @@ static struct bench benches[] = {
 	      loop_queue_write, BATCH_OPS, 1, NEEDS_QUEUES),
 	BENCH("queue_op", "op", "queued op + its share of FLUSH (64)",
 	      loop_queue_op, BATCH_OPS, 1, NEEDS_QUEUES),
+	BENCH("queue_op_1k", "op", "queued op + its share of FLUSH (1024)",
+	      loop_queue_long, LONG_OPS, 1, NEEDS_QUEUES),
 	BENCH("region_pair", "pair", "queued region begin+end + FLUSH share",
 	      loop_region, BATCH_OPS / 2, 2, NEEDS_QUEUES),
 	BENCH("disabled", "op", "tracing off: load + branch", loop_disabled, 1,
@@ -569,7 +595,8 @@ static void warm_up(void)
 			    batch.done, batch.error);
 		if (!q.ring)
 			continue;
-		if (queue_pairs(span_id, 0) || queue_pairs(region_id, KTRACER_OPF_REGION))
+		if (queue_pairs(span_id, 0, BATCH_OPS) ||
+		    queue_pairs(region_id, KTRACER_OPF_REGION, BATCH_OPS))
 			die("warm-up: a queued op was not taken (dropped %llu)",
 			    (unsigned long long)q.ring->dropped);
 		if (queue_drain())

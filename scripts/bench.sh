@@ -184,8 +184,8 @@ echo "ktracer writes two records per switch (a STOP and a START) and one per wak
 # target WHAT BASIS VALUE LIMIT: a line "target: WHAT: VALUE <= LIMIT
 # [BASIS]: met|MISSED", or n/a when VALUE is not a number.
 target() {
-	local what=$1 basis=$2 value=$3 limit=$4
-	awk -v w="$what" -v s="$basis" -v a="$value" -v l="$limit" 'BEGIN {
+	local label=$1 basis=$2 value=$3 limit=$4
+	awk -v w="$label" -v s="$basis" -v a="$value" -v l="$limit" 'BEGIN {
 		if (a !~ /^-?[0-9.]+$/ || l !~ /^-?[0-9.]+$/) {
 			printf("target: %s [%s]: n/a (%s)\n", w, s, a)
 			exit
