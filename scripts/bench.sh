@@ -201,7 +201,7 @@ x() {
 }
 # na_or B NAME: NAME's value, or why it is n/a.
 na_or() {
-	if [ -n "${na[$2]:-}" ]; then echo "n/a: ${na[$2]}"; else v "$1" "$2"; fi
+	if [ -n "${na[$2]:-}" ]; then echo "${na[$2]}"; else v "$1" "$2"; fi
 }
 
 ik="guest instructions, icount boot"
