@@ -75,8 +75,10 @@ install-user: user
 demo:
 	scripts/demo.sh
 
-# ns per op of ktracer's ops next to getppid() and trace_marker, and what
-# recording the scheduler adds to a pipe round trip next to ftrace, in qemu
+# guest instructions (qemu -icount) and TCG time per op of ktracer's ops
+# next to getppid(), an unknown ioctl and trace_marker, and what recording
+# the scheduler adds to a pipe round trip next to ftrace, in qemu; not
+# part of make check
 bench:
 	scripts/bench.sh
 
@@ -97,8 +99,8 @@ help:
 	@echo 'make check-debug   kselftests on the debug kernel only (KASAN, lockdep, kmemleak)'
 	@echo 'make stress        the full-length ioctl fuzzer, stress and load/unload runs, and the reader fuzzer'
 	@echo 'make lint          checkpatch --strict, sparse C=2, W=1'
-	@echo 'make bench         ns/op of span ops, batches and the disabled path vs getppid and trace_marker,'
-	@echo '                   and the scheduler'"'"'s tracing cost vs ftrace'"'"'s sched_switch, in qemu'
+	@echo 'make bench         guest instructions (qemu -icount) and TCG ns per op of ktracer'"'"'s ops vs getppid,'
+	@echo '                   an unknown ioctl and trace_marker, and the scheduler'"'"'s tracing cost vs ftrace'"'"'s, in qemu'
 	@echo 'make selftests     build the kselftests into build/selftests'
 	@echo 'make setup         install and cache everything the above need'
 

@@ -117,21 +117,28 @@ static inline void median_of(double t[RUNS], double *ns, double *min,
 /* ------------------------------------------------------------------ */
 /* ktracer                                                             */
 
-/* Open /dev/ktracer, check its ABI, map its state page: the fd. */
-static inline int kt_open(const struct ktracer_state **state)
+/*
+ * Open /dev/ktracer, check its ABI major, map its state page: the fd.
+ * The module's version goes to *v (may be NULL): what a minor added is
+ * for the caller to check before it uses it.
+ */
+static inline int kt_open(const struct ktracer_state **state,
+			  struct ktracer_version *v)
 {
-	struct ktracer_version v = { .size = sizeof(v) };
+	struct ktracer_version ver = { .size = sizeof(ver) };
 	int fd = open(KTRACER_DEVICE, O_RDWR | O_CLOEXEC);
 	void *p;
 
 	if (fd < 0)
 		die("open %s: %s (is ktracer.ko loaded? root?)",
 		    KTRACER_DEVICE, strerror(errno));
-	if (ioctl(fd, KTRACER_IOC_VERSION, &v))
+	if (ioctl(fd, KTRACER_IOC_VERSION, &ver))
 		die("KTRACER_IOC_VERSION: %s", strerror(errno));
-	if (v.major != KTRACER_ABI_MAJOR || v.minor < KTRACER_ABI_MINOR)
-		die("the module speaks ABI %u.%u; this benchmark needs %u.%u or a later minor",
-		    v.major, v.minor, KTRACER_ABI_MAJOR, KTRACER_ABI_MINOR);
+	if (ver.major != KTRACER_ABI_MAJOR)
+		die("the module speaks ABI %u.%u; this benchmark needs major %u",
+		    ver.major, ver.minor, KTRACER_ABI_MAJOR);
+	if (v)
+		*v = ver;
 
 	p = mmap(NULL, sysconf(_SC_PAGESIZE), PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)

@@ -5,30 +5,58 @@
  *
  * Run as root with ktracer.ko loaded, pinned to CPU 0. Each measurement
  * is the median of 7 timed runs of N iterations (CLOCK_MONOTONIC), N
- * calibrated so that one run takes 50-100 ms (TCG's speed wanders, so a
- * timed run may stray from that; the table shows the median run's ms).
- * Measured, in ns per op:
+ * calibrated so that one run takes 50-100 ms; the calibration's runs and
+ * a checked warm-up come first and are not counted. Under qemu's
+ * "-icount shift=0,sleep=off" one ns of the guest's clock is one guest
+ * instruction, so the same program reports instructions per op there
+ * and time per op under plain TCG. Measured, per op (or per pair):
  *
  *	getppid		syscall(SYS_getppid): a system call that does nothing
  *	ioctl_floor	an ioctl /dev/ktracer does not know (ENOTTY): what
  *			the VFS's ioctl path costs before ktracer's code
  *			runs, the floor of any op made with its own call
- *	trace_marker	write() of 40 bytes (one struct ktracer_op's worth)
- *			to /sys/kernel/tracing/trace_marker, tracing on
+ *	trace_marker	write() of 40 bytes (one KTRACER_OP_SIZE_VER0 op's
+ *			worth) to /sys/kernel/tracing/trace_marker, tracing on
+ *	clock_read	clock_gettime(CLOCK_MONOTONIC): the clock read of a
+ *			queued op (the vDSO's: no system call)
  *	span_op		KTRACER_IOC_OP, alternating START and STOP on slot 0
  *	batch_op	KTRACER_IOC_BATCH of 64 such ops, per op
+ *	queue_write	a thread's queue (ABI minor 1): the program's part of
+ *			a queued op alone: the enabled check, a clock read,
+ *			a 32-byte entry written and published; the queue is
+ *			drained outside the timed part
+ *	queue_op	the same op end to end: 64 queued ops and the
+ *			KTRACER_IOC_FLUSH that drains them, per op
+ *	queue_op_1k	the same with 1024 ops per FLUSH, as a drain every
+ *			interval finds a busy thread's queue
+ *	region_pair	a region's begin and end (START and STOP with
+ *			KTRACER_OPF_REGION) queued, 32 pairs and the FLUSH
+ *			that drains them, per pair
  *	disabled	what an instrumented program does while tracing is
  *			off: one load of ktracer_state.enabled and a branch
  *
+ * The queue entries are written against the raw ABI (struct
+ * ktracer_qring, struct ktracer_qentry), not a library: they need a
+ * module of ABI minor 1 that knows KTRACER_IOC_QUEUE and FLUSH, and are
+ * reported as not available ("n/a") otherwise. The periodic drain is set
+ * to its longest interval while they run, so that it never lands inside
+ * a timed part.
+ *
  * Nothing is timed before it has been seen to work: every op is checked
  * in a warm-up pass (a failing ioctl is fast, and would fake a result),
- * every timed loop counts failures and any makes the program exit 1, and
+ * every timed loop counts failures and any makes the program exit 1,
+ * every FLUSH must report all its entries applied and none refused, and
  * CPU 0's meta page (when it can be mapped) must show that the ops were
  * recorded, none lost. The ktracer buffers are put in OVERWRITE mode
  * while timing, so that they never fill up, and back in DISCARD after.
  *
- * Output: one "KT-RESULT <name> <ns_per_op>" line per measurement, then a
- * table for people. Exits 0 if every measurement was taken, 1 otherwise.
+ * Adding a measurement is one entry in benches[]: a loop, the ops one
+ * iteration makes, the unit, and what it needs (tracing off, queues).
+ *
+ * Output: per measurement one "KT-OP <name> <unit> <what>" line, then one
+ * "KT-RESULT <name> <value>" line, or "KT-RESULT <name> n/a <why>" for
+ * one that this module cannot run; then a table for people. Exits 0 if
+ * every available measurement was taken, 1 otherwise.
  */
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -38,15 +66,22 @@
 #define RUN_MIN_NS	50e6	/* a timed run takes at least this */
 #define RUN_AIM_NS	75e6	/* and calibration aims here */
 #define WARMUP		64	/* checked iterations before any timing */
-#define BATCH_OPS	64
+#define BATCH_OPS	64	/* ops of a BATCH, and queued per FLUSH */
+#define LONG_OPS	1024	/* queued per FLUSH, as a periodic drain finds them */
+#define QUEUE_RING	(64 << 10)	/* bytes of the queue's entries */
 
-/* 40 bytes, like the struct ktracer_op a span op carries. */
+/* 40 bytes, like the struct ktracer_op a span op carried in ABI 2.0. */
 static const char marker[] = "ktracer ops_bench: a 40-byte trace line\n";
-_Static_assert(sizeof(marker) - 1 == sizeof(struct ktracer_op),
+_Static_assert(sizeof(marker) - 1 == KTRACER_OP_SIZE_VER0,
 	       "the trace_marker payload must be one op's worth of bytes");
+_Static_assert(sizeof(struct ktracer_qentry) == KTRACER_QENTRY_SIZE,
+	       "a queue entry is 32 bytes");
+_Static_assert(LONG_OPS * KTRACER_QENTRY_SIZE <= QUEUE_RING,
+	       "a FLUSH's worth of entries must fit in the queue");
 
 static int kt_fd = -1, marker_fd = -1;
 static pid_t parent;
+static uint32_t span_id, region_id;
 static struct ktracer_op span[2];		/* START, STOP */
 static struct ktracer_op batch_ops[BATCH_OPS];
 static struct ktracer_batch batch;
@@ -55,6 +90,16 @@ static const volatile struct ktracer_meta *meta;	/* CPU 0's, or NULL */
 static unsigned long disabled_taken;
 static char tracing_on_was = '1';
 static int restore_needed;
+
+/* The calling thread's queue, as a library would keep it. */
+static struct {
+	struct ktracer_qring *ring;	/* NULL: no queues (why: queue_why) */
+	unsigned char *entries;
+	uint64_t head;			/* ours; published with [Q2] */
+	uint32_t mask;
+	uint64_t applied;		/* what FLUSH reported, in total */
+} q;
+static const char *queue_why = "not tried";
 
 /* ------------------------------------------------------------------ */
 /* ktracer commands the benchmark needs around the timed loops         */
@@ -70,15 +115,31 @@ static void set_enabled(unsigned int on)
 		    on, state->enabled);
 }
 
-/* Recording on, DISCARD mode, tracing_on as it was: how many failed. */
+/* KTRACER_IOC_FLUSH with flags (and interval_ms): 0 or -errno. */
+static int kt_flush(struct ktracer_flush *f, uint32_t flags, uint32_t interval_ms)
+{
+	*f = (struct ktracer_flush){
+		.size = sizeof(*f),
+		.flags = flags,
+		.interval_ms = interval_ms,
+	};
+	return ioctl(kt_fd, KTRACER_IOC_FLUSH, f) ? -errno : 0;
+}
+
+/* Recording on, DISCARD mode, tracing_on and the drain interval as they were. */
 static int restore(void)
 {
 	char on[2] = { tracing_on_was, '\0' };
+	struct ktracer_flush f;
 	int failed = 0;
 
 	if (!restore_needed)
 		return 0;
 	restore_needed = 0;
+	if (q.ring)
+		failed += restore_failed(kt_flush(&f, KTRACER_FLUSH_WAIT | KTRACER_FLUSH_INTERVAL,
+						  KTRACER_QUEUE_INTERVAL_DEFAULT),
+					 "the queues' drain interval");
 	if (!__atomic_load_n(&state->enabled, __ATOMIC_RELAXED))
 		failed += restore_failed(kt_enable(kt_fd, 1), "ktracer's enable");
 	failed += restore_failed(kt_mode(kt_fd, KTRACER_MODE_DISCARD),
@@ -88,7 +149,120 @@ static int restore(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* The queue, written as the ABI's "Queues (minor 1)" section says     */
+
+/*
+ * Queue one op with the time it happened, as a library's op does: the
+ * enabled check, the clock, room in the ring, the entry, the head.
+ * Returns 0, or 1 if it could not (tracing off, or the queue full: the
+ * op is counted in "dropped").
+ */
+static inline int queue_put(uint16_t op, uint16_t flags, uint32_t event,
+			    uint32_t slot)
+{
+	struct ktracer_qentry *e;
+	struct timespec ts;
+	uint64_t tail;
+
+	if (!__atomic_load_n(&state->enabled, __ATOMIC_RELAXED))
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* [Q1] pairs with the kernel's [Q4]: it is done with the space before tail. */
+	tail = __atomic_load_n(&q.ring->tail, __ATOMIC_ACQUIRE);
+	if (q.head + KTRACER_QENTRY_SIZE - tail > q.mask + 1) {
+		q.ring->dropped++;
+		return 1;
+	}
+	e = (struct ktracer_qentry *)(q.entries + (q.head & q.mask));
+	*e = (struct ktracer_qentry){
+		.op = op,
+		.flags = flags,
+		.event = event,
+		.slot = slot,
+		.ts = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec,
+	};
+	q.head += KTRACER_QENTRY_SIZE;
+	/* [Q2] pairs with the kernel's [Q3]: the entry is written before head moves. */
+	__atomic_store_n(&q.ring->head, q.head, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Drain the queue now: how many of its entries were not applied. */
+static unsigned long queue_drain(void)
+{
+	uint64_t want = q.head / KTRACER_QENTRY_SIZE - q.applied;
+	struct ktracer_flush f;
+	int err = kt_flush(&f, KTRACER_FLUSH_WAIT, 0);
+
+	if (err)
+		die("KTRACER_IOC_FLUSH: %s", strerror(-err));
+	q.applied += f.applied;
+	return f.refused + (want - f.applied);
+}
+
+/*
+ * Create and map a queue, and make the periodic drain rare: NULL if it
+ * worked, else why queues cannot be measured. Dies on anything but the
+ * module not knowing queues.
+ */
+static const char *queue_open(const struct ktracer_version *v)
+{
+	struct ktracer_queue qc = { .size = sizeof(qc), .ring_size = QUEUE_RING };
+	struct ktracer_flush f;
+	int err;
+	void *p;
+
+	if (v->minor < 1)
+		return "needs ABI 2.1";
+	if (ioctl(kt_fd, KTRACER_IOC_QUEUE, &qc)) {
+		if (errno == ENOTTY)
+			return "needs ABI 2.1 (KTRACER_IOC_QUEUE: ENOTTY)";
+		die("KTRACER_IOC_QUEUE ring_size=%u: %s", QUEUE_RING, strerror(errno));
+	}
+	err = kt_flush(&f, KTRACER_FLUSH_WAIT | KTRACER_FLUSH_INTERVAL,
+		       KTRACER_QUEUE_INTERVAL_MAX);
+	if (err == -ENOTTY)
+		return "needs ABI 2.1 (KTRACER_IOC_FLUSH: ENOTTY)";
+	if (err)
+		die("KTRACER_IOC_FLUSH interval_ms=%u: %s",
+		    KTRACER_QUEUE_INTERVAL_MAX, strerror(-err));
+	if (qc.ring_size != QUEUE_RING)
+		die("KTRACER_IOC_QUEUE ring_size=%u gave a queue of %u bytes",
+		    QUEUE_RING, qc.ring_size);
+	p = mmap(NULL, qc.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, kt_fd,
+		 (off_t)qc.offset);
+	if (p == MAP_FAILED)
+		die("mmap of queue %u (%llu bytes at %#llx): %s", qc.id,
+		    (unsigned long long)qc.map_size,
+		    (unsigned long long)qc.offset, strerror(errno));
+	q.ring = p;
+	if (q.ring->magic != KTRACER_QUEUE_MAGIC || q.ring->id != qc.id ||
+	    q.ring->ring_size != QUEUE_RING)
+		die("queue %u's first page: magic %#llx id %u ring_size %u",
+		    qc.id, (unsigned long long)q.ring->magic, q.ring->id,
+		    q.ring->ring_size);
+	q.entries = (unsigned char *)p + (qc.map_size - qc.ring_size);
+	q.mask = qc.ring_size - 1;
+	q.head = q.ring->head;
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
 /* The loops. Each returns how many of its calls failed: none may.     */
+
+/* Time spent in a loop's untimed parts (a queue's drain), in ns. */
+static double untimed_ns;
+
+/* The clock read every queued op makes (the vDSO's, no system call). */
+static unsigned long loop_clock(unsigned long n)
+{
+	unsigned long fails = 0;
+	struct timespec ts;
+
+	for (unsigned long i = 0; i < n; i++)
+		fails += clock_gettime(CLOCK_MONOTONIC, &ts) != 0;
+	return fails;
+}
 
 static unsigned long loop_getppid(unsigned long n)
 {
@@ -139,6 +313,61 @@ static unsigned long loop_batch(unsigned long n)
 	return fails;
 }
 
+/* ops / 2 span STARTs and STOPs of event on slot 0, queued. */
+static unsigned long queue_pairs(uint32_t event, uint16_t flags, int ops)
+{
+	unsigned long fails = 0;
+
+	for (int j = 0; j < ops / 2; j++) {
+		fails += queue_put(KTRACER_OP_START, flags, event, 0);
+		fails += queue_put(KTRACER_OP_STOP, flags, event, 0);
+	}
+	return fails;
+}
+
+static unsigned long loop_queue_write(unsigned long n)
+{
+	unsigned long fails = 0;
+
+	for (unsigned long i = 0; i < n; i++) {
+		double t0;
+
+		fails += queue_pairs(span_id, 0, BATCH_OPS);
+		t0 = now_ns();
+		fails += queue_drain();
+		untimed_ns += now_ns() - t0;
+	}
+	return fails;
+}
+
+/* n times: ops ops of event queued, and the FLUSH that drains them. */
+static unsigned long queue_flushed(unsigned long n, uint32_t event,
+				   uint16_t flags, int ops)
+{
+	unsigned long fails = 0;
+
+	for (unsigned long i = 0; i < n; i++) {
+		fails += queue_pairs(event, flags, ops);
+		fails += queue_drain();
+	}
+	return fails;
+}
+
+static unsigned long loop_queue_op(unsigned long n)
+{
+	return queue_flushed(n, span_id, 0, BATCH_OPS);
+}
+
+static unsigned long loop_queue_long(unsigned long n)
+{
+	return queue_flushed(n, span_id, 0, LONG_OPS);
+}
+
+static unsigned long loop_region(unsigned long n)
+{
+	return queue_flushed(n, region_id, KTRACER_OPF_REGION, BATCH_OPS);
+}
+
 /* The instrumented program's fast path: a load and a branch per op. */
 static unsigned long loop_disabled(unsigned long n)
 {
@@ -155,49 +384,75 @@ static unsigned long loop_disabled(unsigned long n)
 }
 
 /* ------------------------------------------------------------------ */
-/* Timing                                                              */
+/* The measurements                                                    */
+
+enum needs {
+	NEEDS_NOTHING,
+	NEEDS_QUEUES,		/* ABI minor 1's queues */
+	NEEDS_OFF,		/* tracing switched off */
+};
 
 struct bench {
 	const char *name;
+	const char *unit;		/* what one value is per: op, pair */
 	const char *what;
 	unsigned long (*loop)(unsigned long n);
-	unsigned int ops_per_iter;
-	unsigned int records_per_op;	/* ktracer records each op writes */
+	unsigned int units_per_iter;
+	unsigned int records_per_unit;	/* ktracer records each unit writes */
+	enum needs needs;
+	const char *na;			/* not available: why */
 	unsigned long n;		/* iterations of one timed run */
-	double ops;			/* done since measure() began */
-	double ns, min, max;		/* per op: median, fastest, slowest */
+	double units;			/* done since measure() began */
+	double ns, min, max;		/* per unit: median, fastest, slowest */
 };
 
-#define BENCH(nm, wh, fn, per_iter, recs) \
-	{ .name = nm, .what = wh, .loop = fn, .ops_per_iter = per_iter, \
-	  .records_per_op = recs }
+#define BENCH(nm, un, wh, fn, per_iter, recs, nd) \
+	{ .name = nm, .unit = un, .what = wh, .loop = fn, \
+	  .units_per_iter = per_iter, .records_per_unit = recs, .needs = nd }
 
 static struct bench benches[] = {
-	BENCH("getppid", "syscall(SYS_getppid)", loop_getppid, 1, 0),
-	BENCH("ioctl_floor", "ioctl(unknown command): ENOTTY", loop_floor, 1, 0),
-	BENCH("trace_marker", "write(trace_marker, 40 bytes)", loop_marker, 1, 0),
-	BENCH("span_op", "KTRACER_IOC_OP START or STOP", loop_span, 2, 1),
-	BENCH("batch_op", "KTRACER_IOC_BATCH of 64, per op", loop_batch, BATCH_OPS, 1),
-	BENCH("disabled", "tracing off: load + branch", loop_disabled, 1, 0),
+	BENCH("getppid", "op", "syscall(SYS_getppid)", loop_getppid, 1, 0,
+	      NEEDS_NOTHING),
+	BENCH("clock_read", "op", "clock_gettime(CLOCK_MONOTONIC), vDSO",
+	      loop_clock, 1, 0, NEEDS_NOTHING),
+	BENCH("ioctl_floor", "op", "ioctl(unknown command): ENOTTY", loop_floor,
+	      1, 0, NEEDS_NOTHING),
+	BENCH("trace_marker", "op", "write(trace_marker, 40 bytes)",
+	      loop_marker, 1, 0, NEEDS_NOTHING),
+	BENCH("span_op", "op", "KTRACER_IOC_OP START or STOP", loop_span, 2, 1,
+	      NEEDS_NOTHING),
+	BENCH("batch_op", "op", "KTRACER_IOC_BATCH of 64, per op", loop_batch,
+	      BATCH_OPS, 1, NEEDS_NOTHING),
+	BENCH("queue_write", "op", "queued op, program's part (no drain)",
+	      loop_queue_write, BATCH_OPS, 1, NEEDS_QUEUES),
+	BENCH("queue_op", "op", "queued op + its share of FLUSH (64)",
+	      loop_queue_op, BATCH_OPS, 1, NEEDS_QUEUES),
+	BENCH("queue_op_1k", "op", "queued op + its share of FLUSH (1024)",
+	      loop_queue_long, LONG_OPS, 1, NEEDS_QUEUES),
+	BENCH("region_pair", "pair", "queued region begin+end + FLUSH share",
+	      loop_region, BATCH_OPS / 2, 2, NEEDS_QUEUES),
+	BENCH("disabled", "op", "tracing off: load + branch", loop_disabled, 1,
+	      0, NEEDS_OFF),
 };
 
 #define NBENCH	(sizeof(benches) / sizeof(benches[0]))
 
-/* One run of n iterations of b: its ns. */
+/* One run of n iterations of b: its ns, the untimed parts taken out. */
 static double timed_run(void *arg, unsigned long n)
 {
 	struct bench *b = arg;
 	unsigned long fails;
 	double t0, t1;
 
+	untimed_ns = 0;
 	t0 = now_ns();
 	fails = b->loop(n);
 	t1 = now_ns();
 	if (fails)
-		die("%s: %lu of %lu calls failed in a timed run (or, for disabled, took the tracing-on branch)",
+		die("%s: %lu calls of %lu iterations failed in a timed run (or, for disabled, took the tracing-on branch)",
 		    b->name, fails, n);
-	b->ops += (double)n * b->ops_per_iter;
-	return t1 - t0;
+	b->units += (double)n * b->units_per_iter;
+	return t1 - t0 - untimed_ns;
 }
 
 static struct {
@@ -213,33 +468,37 @@ static void meta_snap(void)
 }
 
 /* Did the ops just timed write (at least) their records, and lose none? */
-static void meta_check(const struct bench *b, double ops)
+static void meta_check(const struct bench *b)
 {
 	uint64_t written, lost;
 
-	if (!meta || !b->records_per_op)
+	if (!meta || !b->records_per_unit)
 		return;
 	written = meta->written - meta_before.written;
 	lost = meta->lost - meta_before.lost;
 	if (lost)
 		die("%s: CPU 0 lost %llu records while timing: not what the ops cost",
 		    b->name, (unsigned long long)lost);
-	if ((double)written < ops * b->records_per_op)
-		die("%s: %.0f ops wrote only %llu records on CPU 0: the ops did not record",
-		    b->name, ops, (unsigned long long)written);
+	if ((double)written < b->units * b->records_per_unit)
+		die("%s: %.0f %ss wrote only %llu records on CPU 0: the ops did not record",
+		    b->name, b->units, b->unit, (unsigned long long)written);
 }
 
 static void measure(struct bench *b)
 {
 	double t[RUNS];
 
-	b->ops = 0;
+	if (b->needs == NEEDS_OFF)
+		set_enabled(0);
+	b->units = 0;
 	meta_snap();
 	b->n = calibrate(timed_run, b, RUN_MIN_NS, RUN_AIM_NS);
 	for (int r = 0; r < RUNS; r++)
-		t[r] = timed_run(b, b->n) / ((double)b->n * b->ops_per_iter);
-	meta_check(b, b->ops);
+		t[r] = timed_run(b, b->n) / ((double)b->n * b->units_per_iter);
+	meta_check(b);
 	median_of(t, &b->ns, &b->min, &b->max);
+	if (b->needs == NEEDS_OFF)
+		set_enabled(1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -247,13 +506,18 @@ static void measure(struct bench *b)
 
 static void open_ktracer(void)
 {
+	struct ktracer_version v;
 	const char *why;
 
-	kt_fd = kt_open(&state);
+	kt_fd = kt_open(&state, &v);
 	meta = kt_meta(kt_fd, state, 0, &why);	/* optional */
 	if (!meta)
 		printf("# note: CPU 0's meta page cannot be mapped (%s): records are not counted\n",
 		       why);
+	queue_why = queue_open(&v);
+	for (unsigned int i = 0; i < NBENCH; i++)
+		if (benches[i].needs == NEEDS_QUEUES)
+			benches[i].na = queue_why;
 }
 
 static void open_marker(void)
@@ -269,26 +533,33 @@ static void open_marker(void)
 		die("open %s/trace_marker: %s", TRACEFS, strerror(errno));
 }
 
-static void set_up_ops(void)
+/* Register span name with one slot: its id. */
+static uint32_t register_span(const char *name)
 {
 	struct ktracer_register reg = {
 		.size = sizeof(reg),
 		.kind = KTRACER_KIND_SPAN,
 		.slots = 1,
-		.name = "bench.span",
 	};
 
+	snprintf(reg.name, sizeof(reg.name), "%s", name);
 	if (ioctl(kt_fd, KTRACER_IOC_REGISTER, &reg))
-		die("KTRACER_IOC_REGISTER span \"bench.span\" slots=1: %s",
+		die("KTRACER_IOC_REGISTER span \"%s\" slots=1: %s", name,
 		    strerror(errno));
 	if (!reg.id)
-		die("KTRACER_IOC_REGISTER returned event id 0");
+		die("KTRACER_IOC_REGISTER \"%s\" returned event id 0", name);
+	return reg.id;
+}
 
+static void set_up_ops(void)
+{
+	span_id = register_span("bench.span");
+	region_id = register_span("bench.region");
 	for (int i = 0; i < 2; i++)
 		span[i] = (struct ktracer_op){
 			.size = sizeof(struct ktracer_op),
 			.op = i ? KTRACER_OP_STOP : KTRACER_OP_START,
-			.event = reg.id,
+			.event = span_id,
 		};
 	for (int i = 0; i < BATCH_OPS; i++)
 		batch_ops[i] = span[i & 1];
@@ -322,7 +593,47 @@ static void warm_up(void)
 		if (batch.done != BATCH_OPS || batch.error)
 			die("warm-up: KTRACER_IOC_BATCH returned 0 with done=%u error=%d",
 			    batch.done, batch.error);
+		if (!q.ring)
+			continue;
+		if (queue_pairs(span_id, 0, BATCH_OPS) ||
+		    queue_pairs(region_id, KTRACER_OPF_REGION, BATCH_OPS))
+			die("warm-up: a queued op was not taken (dropped %llu)",
+			    (unsigned long long)q.ring->dropped);
+		if (queue_drain())
+			die("warm-up: KTRACER_IOC_FLUSH did not apply every queued op (refused %llu, error %d)",
+			    (unsigned long long)q.ring->refused, q.ring->error);
 	}
+}
+
+static void report(void)
+{
+	for (unsigned int i = 0; i < NBENCH; i++) {
+		const struct bench *b = &benches[i];
+
+		printf("KT-OP %s %s %s\n", b->name, b->unit, b->what);
+		if (b->na)
+			printf("KT-RESULT %s n/a %s\n", b->name, b->na);
+		else
+			printf("KT-RESULT %s %.2f\n", b->name, b->ns);
+	}
+
+	printf("\n%-13s %-40s %5s %10s %10s %10s %11s %7s\n", "operation", "what",
+	       "per", "median", "fastest", "slowest", "N per run", "ms/run");
+	for (unsigned int i = 0; i < NBENCH; i++) {
+		const struct bench *b = &benches[i];
+
+		if (b->na) {
+			printf("%-13s %-40s %5s n/a: %s\n", b->name, b->what,
+			       b->unit, b->na);
+			continue;
+		}
+		printf("%-13s %-40s %5s %10.2f %10.2f %10.2f %11lu %7.1f\n",
+		       b->name, b->what, b->unit, b->ns, b->min, b->max, b->n,
+		       b->ns * b->n * b->units_per_iter / 1e6);
+	}
+	printf("(ns of CLOCK_MONOTONIC per op or pair, guest instructions under -icount shift=0: median of %d runs of N iterations past calibration and warm-up; pinned to CPU 0; ktracer records %s; disabled branch taken %lu times)\n",
+	       RUNS, meta ? "counted on CPU 0, none lost" : "not counted",
+	       disabled_taken);
 }
 
 int main(void)
@@ -345,39 +656,17 @@ int main(void)
 		    state->mode);
 	warm_up();
 
-	/* All but the last, "disabled", with tracing on. */
-	for (unsigned int i = 0; i < NBENCH - 1; i++)
-		measure(&benches[i]);
-
-	set_enabled(0);
-	/* The disabled path must not even reach the ioctl. */
-	for (int i = 0; i < WARMUP; i++)
-		loop_disabled(1);
+	for (unsigned int i = 0; i < NBENCH; i++)
+		if (!benches[i].na)
+			measure(&benches[i]);
 	if (disabled_taken)
 		die("disabled: the state page said enabled while tracing was off");
-	measure(&benches[NBENCH - 1]);
-	set_enabled(1);
 
 	err = kt_mode(kt_fd, KTRACER_MODE_DISCARD);
 	if (err)
 		die("KTRACER_IOC_CONFIG mode=DISCARD: %s", strerror(-err));
 	if (restore())
 		die("ktracer's and tracefs's settings were not all put back");
-
-	for (unsigned int i = 0; i < NBENCH; i++)
-		printf("KT-RESULT %s %.2f\n", benches[i].name, benches[i].ns);
-
-	printf("\n%-13s %-32s %10s %10s %10s %11s %7s\n", "operation", "what",
-	       "ns/op", "fastest", "slowest", "N per run", "ms/run");
-	for (unsigned int i = 0; i < NBENCH; i++) {
-		const struct bench *b = &benches[i];
-
-		printf("%-13s %-32s %10.2f %10.2f %10.2f %11lu %7.1f\n",
-		       b->name, b->what, b->ns, b->min, b->max, b->n,
-		       b->ns * b->n * b->ops_per_iter / 1e6);
-	}
-	printf("(ns per op: median of %d runs of N iterations; pinned to CPU 0; ktracer records %s; disabled branch taken %lu times)\n",
-	       RUNS, meta ? "counted on CPU 0, none lost" : "not counted",
-	       disabled_taken);
+	report();
 	return 0;
 }

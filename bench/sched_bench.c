@@ -2,19 +2,23 @@
 /*
  * sched_bench: what recording the scheduler costs a program that does
  * little but switch, with ktracer's SCHED source next to ftrace's
- * sched_switch event.
+ * sched_switch and sched_waking events, the tracepoints SCHED records.
  *
- * A pipe ping-pong, as `perf bench sched pipe`: this process, pinned to
- * CPU 0, writes a 4-byte message into one pipe; a child pinned to CPU 1
- * reads it and writes it back into another. Each round trip puts both
- * processes to sleep and wakes them again: two context switches on each
- * CPU (to the idle task and back) and two wake-ups. Measured, in ns per
- * round trip, in three configurations:
+ * A pipe ping-pong, as `perf bench sched pipe -T`, on one CPU: this
+ * process, pinned to CPU 0, writes a 4-byte message into one pipe; a
+ * child pinned to CPU 0 too reads it and writes it back into another.
+ * Each round trip puts both processes to sleep and wakes them again: two
+ * context switches (one to the child, one back) and two wake-ups, four
+ * kernel events. One CPU, so that it runs alike under qemu's -icount,
+ * which needs a single vCPU, and under plain TCG. Measured, in ns per
+ * round trip (guest instructions under -icount shift=0), in three
+ * configurations:
  *
  *	pipe_base	nothing traced: ktracer loaded, its SCHED source off,
  *			no ftrace event on
- *	pipe_ftrace	ftrace's sched:sched_switch event on, tracing on, its
- *			buffers in overwrite mode (ftrace's default)
+ *	pipe_ftrace	ftrace's sched:sched_switch and sched:sched_waking
+ *			events on, tracing on, its buffers in overwrite mode
+ *			(ftrace's default)
  *	pipe_ktracer	ktracer's SCHED source on (sched_switch and
  *			sched_wakeup) for every process, its buffers in
  *			OVERWRITE mode so that they never fill up
@@ -30,14 +34,15 @@
  * Nothing is timed before it has been seen to work: every configuration
  * is run once in a warm-up; every run counts the round trips whose echo
  * did not come back intact, and any makes the program exit 1; and after
- * every run the tracer that was on must have recorded events on CPU 0 and
- * on CPU 1, the tracer that was off none. ftrace counts entries + overrun
- * in per_cpu/cpuN/stats, and must show at least 1 event per round trip
- * and CPU: a side that finds the next message already there does not
- * sleep, so a CPU may switch less than twice in a round trip. ktracer
- * counts the written records of the two CPUs' meta pages, none lost, and
- * must show at least 2 per round trip and CPU: a switch writes two (a
- * STOP and a START), a wake-up one.
+ * every run the tracer that was on must have recorded events on CPU 0,
+ * the tracer that was off none. ftrace counts entries + overrun in
+ * per_cpu/cpu0/stats, and must show at least 3 events per round trip: a
+ * child woken by the message may preempt this process before it sleeps
+ * in read(), which then finds the echo there without being woken, so a
+ * round trip has two switches and one or two wake-ups. ktracer counts
+ * the written records of CPU 0's meta page, none lost, and must show at
+ * least 5 per round trip: a switch writes two (a STOP and a START), a
+ * wake-up one.
  *
  * On exit, on an error too, the child is gone, the SCHED source and the
  * sched_switch event are off, ftrace's buffers are cleared, and
@@ -54,11 +59,12 @@
 #include "bench.h"
 
 #define SWITCH_ENABLE	"events/sched/sched_switch/enable"
+#define WAKING_ENABLE	"events/sched/sched_waking/enable"
 #define RUN_MIN_NS	200e6	/* a timed run takes at least this */
 #define RUN_AIM_NS	300e6	/* and calibration aims here */
 #define WARMUP		64	/* checked round trips before any timing */
 #define SETTLE		16	/* untimed round trips before each run */
-#define NCPUS		2	/* CPU 0: this process; CPU 1: the child */
+#define NCPUS		1	/* CPU 0: this process and the child */
 
 static int kt_fd = -1, ping_fd = -1, pong_fd = -1;	/* to, from the child */
 static pid_t child;
@@ -163,7 +169,7 @@ static void open_ktracer(void)
 	const char *why;
 	int err;
 
-	kt_fd = kt_open(&state);
+	kt_fd = kt_open(&state, NULL);
 	if (state->nr_cpus < NCPUS)
 		die("ktracer has buffers for %u CPUs; this benchmark needs %d",
 		    state->nr_cpus, NCPUS);
@@ -191,7 +197,7 @@ static void open_ktracer(void)
 /* The ping-pong                                                       */
 
 /*
- * The child, on CPU 1: send back every message until end of file. It may
+ * The child, on CPU 0 too: send back every message until end of file. It may
  * die(): restore() has nothing to undo in the child.
  */
 static void __attribute__((noreturn)) echo(int in, int out)
@@ -199,7 +205,7 @@ static void __attribute__((noreturn)) echo(int in, int out)
 	uint32_t msg;
 	ssize_t len;
 
-	pin_cpu(1);
+	pin_cpu(0);
 	while ((len = read(in, &msg, sizeof(msg))) == sizeof(msg))
 		if (write(out, &msg, sizeof(msg)) != sizeof(msg))
 			die("child: write to the pipe: %s", strerror(errno));
@@ -241,7 +247,7 @@ static void stop_child(void)
 		die("waitpid for the child: %s", strerror(errno));
 	child = 0;
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		die("the child on CPU 1 did not exit 0 (wait status %#x)", status);
+		die("the child did not exit 0 (wait status %#x)", status);
 }
 
 /* n round trips; returns how many did not come back intact. */
@@ -273,6 +279,7 @@ static void set_nothing(int on)
 static void set_ftrace(int on)
 {
 	tracefs_set(SWITCH_ENABLE, on ? "1" : "0");
+	tracefs_set(WAKING_ENABLE, on ? "1" : "0");
 }
 
 static void set_ktracer(int on)
@@ -298,8 +305,8 @@ struct config {
 
 static struct config configs[] = {
 	CONFIG("pipe_base", "nothing traced", NONE, 0, set_nothing),
-	CONFIG("pipe_ftrace", "ftrace sched:sched_switch", FTRACE, 1, set_ftrace),
-	CONFIG("pipe_ktracer", "ktracer SCHED (switch, wakeup)", KTRACER, 2, set_ktracer),
+	CONFIG("pipe_ftrace", "ftrace sched_switch, sched_waking", FTRACE, 3, set_ftrace),
+	CONFIG("pipe_ktracer", "ktracer SCHED (switch, waking)", KTRACER, 5, set_ktracer),
 };
 
 #define NCONFIGS	(sizeof(configs) / sizeof(configs[0]))
@@ -373,7 +380,7 @@ static double run(void *arg, unsigned long n)
 	c->set(0);
 	count(&after);
 	if (fails)
-		die("%s: %lu of %lu round trips failed (a short read or write, or a wrong echo): did the child on CPU 1 exit?",
+		die("%s: %lu of %lu round trips failed (a short read or write, or a wrong echo): did the child exit?",
 		    c->name, fails, SETTLE + n);
 	check_counts(c, &before, &after, n);
 	return t1 - t0;
@@ -403,6 +410,8 @@ static int restore(void)
 	failed += restore_failed(kt_enable(kt_fd, kt_enabled_was), "ktracer's enable");
 	failed += restore_failed(tracefs_write(SWITCH_ENABLE, "0"),
 				 "sched_switch's enable (0)");
+	failed += restore_failed(tracefs_write(WAKING_ENABLE, "0"),
+				 "sched_waking's enable (0)");
 	failed += restore_failed(tracefs_clear(), "ftrace's buffers (clear)");
 	failed += restore_failed(tracefs_write("tracing_on", on), "tracing_on");
 	return failed;
@@ -448,24 +457,25 @@ int main(void)
 		die("the tracers' settings were not all put back");
 
 	for (unsigned int i = 0; i < NCONFIGS; i++) {
-		median_of(configs[i].t, &configs[i].ns, &configs[i].min,
-			  &configs[i].max);
-		printf("KT-RESULT %s %.2f\n", configs[i].name, configs[i].ns);
+		struct config *c = &configs[i];
+
+		median_of(c->t, &c->ns, &c->min, &c->max);
+		printf("KT-RESULT %s %.2f\n", c->name, c->ns);
+		printf("KT-EVENTS %s %.3f\n", c->name, c->events[0] / c->round_trips);
 	}
 
-	printf("\n%-13s %-31s %9s %9s %9s %9s %9s %6s %12s\n", "config",
+	printf("\n%-13s %-35s %9s %9s %9s %9s %9s %6s %9s\n", "config",
 	       "traced", "ns/rt", "fastest", "slowest", "added", "N per run",
 	       "ms/run", "events/rt");
 	for (unsigned int i = 0; i < NCONFIGS; i++) {
 		const struct config *c = &configs[i];
 
-		printf("%-13s %-31s %9.0f %9.0f %9.0f %9.0f %9lu %6.1f %5.2f %5.2f\n",
+		printf("%-13s %-35s %9.0f %9.0f %9.0f %9.0f %9lu %6.1f %9.3f\n",
 		       c->name, c->what, c->ns, c->min, c->max,
 		       c->ns - configs[0].ns, c->n, c->ns * c->n / 1e6,
-		       c->events[0] / c->round_trips,
-		       c->events[1] / c->round_trips);
+		       c->events[0] / c->round_trips);
 	}
-	printf("(ns per round trip: median of %d runs of N round trips, the configurations taking turns; this process on CPU 0, the child on CPU 1; added: over pipe_base; events/rt: what the configuration's tracer recorded per round trip on CPU 0 and CPU 1)\n",
+	printf("(ns of CLOCK_MONOTONIC per round trip, guest instructions under -icount shift=0: median of %d runs of N round trips, the configurations taking turns; both processes on CPU 0; added: over pipe_base; events/rt: what the configuration's tracer recorded per round trip, ktracer's in records)\n",
 	       RUNS);
 	return 0;
 }

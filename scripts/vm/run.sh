@@ -6,8 +6,14 @@
 # OUTDIR/console.log (ttyS0: kernel and /init) and OUTDIR/results.log
 # (ttyS1: what the verdict reads). KT_VM_ACCEL (qemu -accel, default
 # tcg,thread=single), KT_VM_CPU (qemu -cpu, default max), KT_VM_MEM (MiB)
-# and KT_VM_TIMEOUT (s; default 2400, a bound for a hung VM only, room for
-# a loaded host) adjust the VM. qemu's exit status means nothing: it
+# KT_VM_TIMEOUT (s; default 2400, a bound for a hung VM only, room for
+# a loaded host), KT_VM_SMP (vCPUs, default 2) and KT_VM_ICOUNT (qemu
+# -icount, default none) adjust the VM. KT_VM_ICOUNT=shift=0,sleep=off
+# makes the guest's clock an instruction counter (one virtual ns per
+# guest instruction), which is what `make bench` counts with; qemu 7.2
+# hung at "Booting SMP configuration" with it and 2 vCPUs, so it goes
+# with KT_VM_SMP=1 (icount also needs the single-threaded TCG, the
+# default accel). qemu's exit status means nothing: it
 # exits 0 after oopses and panics too. Only the logs decide.
 #
 # One host thread runs both vCPUs by default. With a thread per vCPU
@@ -25,8 +31,11 @@ shift 3
 mkdir -p "$out"
 rm -f "$out/console.log" "$out/results.log"
 start=$(date +%s.%N)
+icount=()
+[ -z "${KT_VM_ICOUNT:-}" ] || icount=(-icount "$KT_VM_ICOUNT")
 timeout -k 5 "${KT_VM_TIMEOUT:-2400}" qemu-system-x86_64 \
-	-accel "${KT_VM_ACCEL:-tcg,thread=single}" -cpu "${KT_VM_CPU:-max}" -smp 2 -m "${KT_VM_MEM:-1024}" \
+	-accel "${KT_VM_ACCEL:-tcg,thread=single}" -cpu "${KT_VM_CPU:-max}" \
+	-smp "${KT_VM_SMP:-2}" "${icount[@]}" -m "${KT_VM_MEM:-1024}" \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 tsc=reliable $*" \
 	-display none -monitor none -nic none -no-reboot \

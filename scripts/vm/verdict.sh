@@ -1,12 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# verdict.sh OUTDIR LABEL
+# verdict.sh OUTDIR LABEL [CPUS]
 # Judge a VM run from what the guest printed (run.sh's logs), never from
 # qemu's exit status. Prints one TAP-style line per kselftest result and
 # a last line for the run itself:
 #   ok LABEL: run is clean
-# which holds only if the VM booted 2 CPUs, insmod succeeded, every test program ran to exit 0
+# which holds only if the VM booted at least CPUS CPUs (default 2: the per-CPU
+# tests need them; `make bench`'s instruction counts boot 1), insmod succeeded, every test program ran to exit 0
 # with as many results as its plan announced, rmmod succeeded and left
 # nothing behind, kmemleak (when present) found nothing that is not from
 # boot (scripts/vm/init says why that is excluded, and prints the rest), /init reached
@@ -14,12 +15,12 @@
 # only if every line printed is "ok"; OUTDIR/verdict holds the reasons.
 set -uo pipefail
 
-out=$1 label=$2
+out=$1 label=$2 cpus=${3:-2}
 splat='BUG:|WARNING:|Oops|Call Trace|Kernel panic|KASAN:|unreferenced object|possible recursive locking|inconsistent lock state|possible circular locking|DEBUG_LOCKS_WARN_ON|lockdep: .*turning off|INFO: lockdep is turned off|scheduling while atomic|sleeping function called from invalid context'
 
 [ -f "$out/results.log" ] || { echo "not ok $label: run is clean # no results.log"; exit 1; }
 
-tr -d '\r' < "$out/results.log" | awk -v label="$label" '
+tr -d '\r' < "$out/results.log" | awk -v label="$label" -v want_cpus="$cpus" '
 function fail(why) { reasons = reasons "; " why }
 function flush_prog() {
 	if (prog == "")
@@ -33,8 +34,8 @@ function flush_prog() {
 	begun = 1
 	norun = / run=none/
 	for (i = 2; i <= NF; i++)
-		if ($i ~ /^cpus=/ && substr($i, 6) + 0 < 2)
-			fail("booted " $i ": per-CPU tests need 2")
+		if ($i ~ /^cpus=/ && substr($i, 6) + 0 < want_cpus)
+			fail("booted " $i ", not " want_cpus)
 }
 /^KT-INSMOD rc=0$/	{ insmod = 1 }
 /^KT-RUN /		{ prog = $2; plan = -1; nres = 0 }
