@@ -259,18 +259,28 @@ static void kt_heap_down(struct kt_queue **h, u32 n, u32 i)
  * Drain every queue: the entries published when it began, of all queues
  * merged by ts. Under drain_lock. Adds what it applied and refused to
  * *@applied and *@refused.
+ *
+ * Unless @all, it leaves for the next drain the entries newer than the
+ * time it began (@cut, read before the heads): a START published in one
+ * queue just after its head was read, whose STOP another thread queued
+ * before the next head was read, has a ts after @cut, and so has the
+ * STOP, so the STOP is never applied before its START. @all (the file's
+ * release, an adoption: no more entries of the old thread will come)
+ * takes everything published.
  */
-static void kt_drain(struct kt_qset *qs, u64 *applied, u64 *refused)
+static void kt_drain(struct kt_qset *qs, bool all, u64 *applied,
+		     u64 *refused)
 {
 	u32 i, n = 0, nr = kt_qset_nr(qs);
 	struct kt_queue **heap, *q;
 	u8 bytes[KTRACER_LOG_MAX];
-	u64 now;
+	u64 cut, now;
 
 	static_assert(KTRACER_TEXT_MAX <= KTRACER_LOG_MAX);
 	if (!nr)
 		return;
 	heap = qs->q + KTRACER_FILE_QUEUES_MAX;
+	cut = ktime_get_ns();
 	for (i = 0; i < nr; i++) {
 		q = qs->q[i];
 		*applied -= q->applied;
@@ -286,6 +296,9 @@ static void kt_drain(struct kt_qset *qs, u64 *applied, u64 *refused)
 		kt_heap_down(heap, n, i);
 	while (n) {
 		q = heap[0];
+		/* The oldest left is newer than @cut: so are all the others. */
+		if (!all && q->cur.ts > cut && q->cur.ts <= now)
+			break;
 		kt_q_apply(qs, q, now, bytes);
 		if (!kt_q_next(q))
 			heap[0] = heap[--n];
@@ -308,7 +321,7 @@ static void kt_drain_work(struct work_struct *work)
 
 	/* A drain running now takes what this one would have. */
 	if (mutex_trylock(&qs->drain_lock)) {
-		kt_drain(qs, &applied, &refused);
+		kt_drain(qs, false, &applied, &refused);
 		mutex_unlock(&qs->drain_lock);
 	}
 	queue_delayed_work(system_unbound_wq, &qs->work,
@@ -323,7 +336,7 @@ void kt_qset_stop(struct kt_qset *qs)
 	/* Even as it queues itself again: the work is not queued after. */
 	cancel_delayed_work_sync(&qs->work);
 	mutex_lock(&qs->drain_lock);
-	kt_drain(qs, &applied, &refused);
+	kt_drain(qs, true, &applied, &refused);
 	mutex_unlock(&qs->drain_lock);
 }
 
@@ -445,7 +458,7 @@ static int kt_queue_adopt(struct kt_qset *qs, struct ktracer_queue *a)
 	if (!q)
 		return ret;
 	mutex_lock(&qs->drain_lock);
-	kt_drain(qs, &applied, &refused);
+	kt_drain(qs, true, &applied, &refused);
 	kt_who_current(&q->who);
 	mutex_unlock(&qs->drain_lock);
 	kt_queue_report(q, a);
@@ -504,7 +517,7 @@ long kt_ioc_flush(struct kt_qset *qs, void __user *uarg)
 		mutex_unlock(&qs->create_lock);
 	}
 	if (!f.busy) {
-		kt_drain(qs, &f.applied, &f.refused);
+		kt_drain(qs, false, &f.applied, &f.refused);
 		mutex_unlock(&qs->drain_lock);
 	}
 	return kt_uarg_out(uarg, &f, sizeof(f));

@@ -379,9 +379,11 @@ struct ktracer_batch {
  *    is the kernel's, so what a program queued is never lost with it;
  *  - when a queue is adopted.
  * A drain applies the entries of all the file's queues that it finds
- * published, in ts order (equal ts: the lower queue id first), so a task
- * started on one thread and stopped on another is applied START first
- * whenever the START was queued before the STOP. Each entry is validated
+ * published, in ts order (equal ts: the lower queue id first), up to
+ * the time the drain began (newer entries wait for the next drain; the
+ * file's release and an adoption take them all), so a task started on
+ * one thread and stopped on another is applied START first whenever the
+ * START was queued before the STOP. Each entry is validated
  * exactly as an op of KTRACER_IOC_OP is, plus the queue's own rules
  * below; a refused entry is counted (refused, error) and skipped, and the
  * drain goes on with the next: a queue's ops are never submitted again.
