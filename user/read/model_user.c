@@ -17,10 +17,15 @@
 
 #include "model_int.h"
 
+/*
+ * A span's key: pid (bits 33..63), event id (19..32: ids reach
+ * KTRACER_EVENT_ID_MAX, 14 bits), slot (3..18), lane (0..2).
+ */
 static inline uint64_t kr_span_key(uint32_t pid, uint32_t event, uint32_t slot,
 				   unsigned int lane)
 {
-	return (uint64_t)pid << 30 | (uint64_t)event << 19 |
+	_Static_assert(KTRACER_EVENT_ID_MAX <= 0x3fff, "event ids fit 14 bits");
+	return (uint64_t)pid << 33 | (uint64_t)event << 19 |
 	       (uint64_t)slot << 3 | lane;
 }
 
@@ -103,8 +108,8 @@ static void kr_span_args(struct kr_ev *ev, const struct kr_span *s,
 static void kr_span_draw(struct kr_model *m, uint64_t key, struct kr_span *s,
 			 const struct kr_span_end *x)
 {
-	uint32_t pid = (uint32_t)(key >> 30), slot = (uint32_t)(key >> 3) & 0xffff;
-	const struct kr_evname *e = kr_evname(m, (uint32_t)(key >> 19) & 0x7ff);
+	uint32_t pid = (uint32_t)(key >> 33), slot = (uint32_t)(key >> 3) & 0xffff;
+	const struct kr_evname *e = kr_evname(m, (uint32_t)(key >> 19) & 0x3fff);
 	const struct ktracer_record *r = x->r;
 	struct kr_ev ev;
 

@@ -245,3 +245,26 @@ void layout_check_catches_overlap(void)
 	CHECK(!ku_json_valid("layout_check_bad", bad, strlen(bad)));
 	CHECK(ku_json_valid("layout_check_good", good, strlen(good)));
 }
+
+/* Ids reach KTRACER_EVENT_ID_MAX: spans of the highest are still named. */
+void layout_high_event_ids(void)
+{
+	const uint32_t hi = KTRACER_EVENT_ID_MAX, mid = 2048 + EV_REQ;
+	struct ku_pipe p;
+	struct ku_pipe_cfg cfg = { .ncpu = 1 };
+	const char *doc;
+
+	ku_layout_start(&p, &cfg);
+	kr_names_set(p.names, hi, KTRACER_KIND_SPAN, 4, "hi", 2);
+	kr_names_set(p.names, mid, KTRACER_KIND_SPAN, 4, "mid", 3);
+	ku_put(&p, 0, KTRACER_REC_START, hi, US(10), PID, T1, 1, 0, 0);
+	ku_put(&p, 0, KTRACER_REC_STOP, hi, US(20), PID, T1, 1, 0, US(10));
+	ku_region(&p, KTRACER_REC_START, mid, US(30), T1, 2, 0, NULL, 0);
+	ku_region(&p, KTRACER_REC_STOP, mid, US(40), T1, 2, US(10), NULL, 0);
+	doc = ku_pipe_end(&p);
+	CHECK(ku_json_valid("layout_high_ids", doc, strlen(doc)));
+	CHECK_EQ(ku_count(doc, "\"name\":\"hi\""), 2);
+	CHECK_EQ(ku_count(doc, "\"name\":\"mid\""), 2);
+	CHECK_EQ(ku_count(doc, "\"name\":\"req\""), 0);
+	ku_pipe_free(&p);
+}

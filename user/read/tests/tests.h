@@ -99,6 +99,7 @@ void ku_pipe_free(struct ku_pipe *p);
 	X(model_metrics)	\
 	X(layout_regions_nested)	\
 	X(layout_task_across_threads)	\
+	X(layout_high_event_ids)	\
 	X(layout_text_args)	\
 	X(layout_adjacent_slices)	\
 	X(layout_check_catches_overlap)	\
