@@ -188,6 +188,46 @@ long kt_ioc_batch(struct kt_tracer *t, void __user *uarg);
 int kt_apply(struct kt_tracer *t, const struct ktracer_op *op, u64 bound,
 	     u64 now, const struct kt_who *who, const void *kbytes);
 
+/* Whether op @code, @flags carries bytes: a LOG's message, START's text. */
+static inline bool kt_opcode_has_bytes(u32 code, u32 flags)
+{
+	return code == KTRACER_OP_LOG ||
+	       (code == KTRACER_OP_START && flags & KTRACER_OPF_TEXT);
+}
+
+static inline bool kt_op_has_bytes(const struct ktracer_op *op)
+{
+	return kt_opcode_has_bytes(op->op, op->flags);
+}
+
+/*
+ * Whether op @code with @flags writes exactly one record of a header
+ * only, if it is applied: what a block takes. CANCEL writes any number of
+ * records, LOG and a START with text a long one; unknown ops are refused
+ * by a block as by kt_apply().
+ */
+static inline bool kt_opcode_simple(u32 code, u32 flags)
+{
+	return code != KTRACER_OP_CANCEL && !kt_opcode_has_bytes(code, flags);
+}
+
+/*
+ * A block: simple ops applied into one reservation of this CPU's buffer,
+ * which saves a reservation and a publication per record. Between
+ * kt_block_begin() and kt_block_end() preemption is disabled.
+ */
+struct kt_block {
+	struct kt_wctx w;
+	struct ktracer_record *r;	/* the next record to fill */
+	u32 left;			/* records reserved, not filled */
+};
+
+bool kt_block_begin(struct kt_block *b, u32 n);
+int kt_block_apply(struct kt_tracer *t, struct kt_block *b,
+		   const struct ktracer_op *op, u64 bound, u64 now,
+		   const struct kt_who *who);
+void kt_block_end(struct kt_block *b);
+
 /* queue.c: the file's queues, drained into the buffers. */
 struct kt_qset *kt_qset_new(struct kt_tracer *t);
 void kt_qset_stop(struct kt_qset *qs);

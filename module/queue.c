@@ -30,6 +30,8 @@
 #include "ktracer.h"
 
 #define KT_QENT		KTRACER_QENTRY_SIZE
+/* Records a drain reserves at once, in the time preemption is off. */
+#define KT_DRAIN_BLOCK	16
 
 /*
  * Queue id's mapping is at KT_QUEUE_BASE + (id - 1) * 4 MiB: far above
@@ -181,6 +183,30 @@ static bool kt_q_next(struct kt_queue *q)
 	return false;
 }
 
+/* q->cur as an op of KTRACER_IOC_OP. */
+static void kt_q_op(const struct kt_queue *q, struct ktracer_op *op)
+{
+	const struct ktracer_qentry *e = &q->cur;
+
+	*op = (struct ktracer_op){
+		.size = sizeof(*op), .op = e->op, .flags = e->flags,
+		.event = e->event, .slot = e->slot, .value = e->value,
+		.ts = e->ts, .len = e->len,
+	};
+}
+
+/* q->cur was applied (@ret 0) or refused (-errno): the next one. */
+static void kt_q_done(struct kt_queue *q, int ret)
+{
+	if (ret) {
+		kt_q_refuse(q, ret);
+	} else {
+		q->applied++;
+		q->last_ts = q->cur.ts;
+	}
+	q->pos += q->size;
+}
+
 /*
  * Apply q->cur as an op of the queue's owner, with the queue's rules on
  * ts: not 0, not in the future (@now), not older than its previous entry.
@@ -189,26 +215,32 @@ static bool kt_q_next(struct kt_queue *q)
 static void kt_q_apply(struct kt_qset *qs, struct kt_queue *q, u64 now,
 		       u8 *bytes)
 {
-	const struct ktracer_qentry *e = &q->cur;
-	struct ktracer_op op = {
-		.size = sizeof(op), .op = e->op, .flags = e->flags,
-		.event = e->event, .slot = e->slot, .value = e->value,
-		.ts = e->ts, .len = e->len,
-	};
+	struct ktracer_op op;
 	int ret = -EINVAL;
 
+	kt_q_op(q, &op);
 	memcpy(bytes, q->ring + ((q->pos + KT_QENT) & (q->ring_size - 1)),
-	       kt_qentry_bytes(e));
+	       kt_qentry_bytes(&q->cur));
 	/* A LOG's message is inline: value has no meaning, and must be 0. */
 	if (op.ts && !(op.op == KTRACER_OP_LOG && op.value))
 		ret = kt_apply(qs->t, &op, q->last_ts, now, &q->who, bytes);
-	if (ret) {
-		kt_q_refuse(q, ret);
-	} else {
-		q->applied++;
-		q->last_ts = op.ts;
-	}
-	q->pos += q->size;
+	kt_q_done(q, ret);
+}
+
+/*
+ * Apply q->cur, a simple op (kt_opcode_simple()), into block @b; the same
+ * rules as kt_q_apply().
+ */
+static void kt_q_apply_block(struct kt_qset *qs, struct kt_queue *q,
+			     struct kt_block *b, u64 now)
+{
+	struct ktracer_op op;
+	int ret = -EINVAL;
+
+	kt_q_op(q, &op);
+	if (op.ts)
+		ret = kt_block_apply(qs->t, b, &op, q->last_ts, now, &q->who);
+	kt_q_done(q, ret);
 }
 
 /* Tell what the program dropped, and hand the space back to it. */
@@ -256,6 +288,24 @@ static void kt_heap_down(struct kt_queue **h, u32 n, u32 i)
 }
 
 /*
+ * The heap's top is done with its entry: its next one, or it leaves.
+ * Returns the queues left.
+ */
+static u32 kt_heap_next(struct kt_queue **h, u32 n)
+{
+	if (!kt_q_next(h[0]))
+		h[0] = h[--n];
+	kt_heap_down(h, n, 0);
+	return n;
+}
+
+/* Whether the drain takes @q's entry now: see kt_drain(). */
+static bool kt_q_due(const struct kt_queue *q, bool all, u64 cut, u64 now)
+{
+	return all || q->cur.ts <= cut || q->cur.ts > now;
+}
+
+/*
  * Drain every queue: the entries published when it began, of all queues
  * merged by ts. Under drain_lock. Adds what it applied and refused to
  * *@applied and *@refused.
@@ -274,6 +324,7 @@ static void kt_drain(struct kt_qset *qs, bool all, u64 *applied,
 	u32 i, n = 0, nr = kt_qset_nr(qs);
 	struct kt_queue **heap, *q;
 	u8 bytes[KTRACER_LOG_MAX];
+	struct kt_block b;
 	u64 cut, now;
 
 	static_assert(KTRACER_TEXT_MAX <= KTRACER_LOG_MAX);
@@ -294,15 +345,24 @@ static void kt_drain(struct kt_qset *qs, bool all, u64 *applied,
 			heap[n++] = qs->q[i];
 	for (i = n / 2; i-- > 0;)
 		kt_heap_down(heap, n, i);
-	while (n) {
+	/* The oldest left is newer than @cut: so are all the others. */
+	while (n && kt_q_due(heap[0], all, cut, now)) {
 		q = heap[0];
-		/* The oldest left is newer than @cut: so are all the others. */
-		if (!all && q->cur.ts > cut && q->cur.ts <= now)
-			break;
-		kt_q_apply(qs, q, now, bytes);
-		if (!kt_q_next(q))
-			heap[0] = heap[--n];
-		kt_heap_down(heap, n, 0);
+		/* Runs of simple entries go in blocks, one by one the others. */
+		if (!kt_opcode_simple(q->cur.op, q->cur.flags) ||
+		    !kt_block_begin(&b, KT_DRAIN_BLOCK)) {
+			kt_q_apply(qs, q, now, bytes);
+			n = kt_heap_next(heap, n);
+			cond_resched();
+			continue;
+		}
+		do {
+			kt_q_apply_block(qs, q, &b, now);
+			n = kt_heap_next(heap, n);
+			q = heap[0];
+		} while (n && b.left && kt_q_due(q, all, cut, now) &&
+			 kt_opcode_simple(q->cur.op, q->cur.flags));
+		kt_block_end(&b);
 		cond_resched();
 	}
 	for (i = 0; i < nr; i++) {

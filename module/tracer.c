@@ -385,13 +385,6 @@ static u64 kt_saturating_add(atomic64_t *total, u64 add)
 	return new;
 }
 
-/* Whether @op carries bytes: a LOG's message, a START's text. */
-static bool kt_op_has_bytes(const struct ktracer_op *op)
-{
-	return op->op == KTRACER_OP_LOG ||
-	       (op->op == KTRACER_OP_START && op->flags & KTRACER_OPF_TEXT);
-}
-
 /*
  * Check @op against this file's events and compute what it records,
  * without changing anything: the START time and the kind's rules.
@@ -492,9 +485,8 @@ static int kt_change(const struct kt_fevent *fe, const struct ktracer_op *op,
 
 /*
  * Whether kt_apply_block() can take these ops: all of this header's size
- * and each writing one record of a header only (CANCEL writes any number
- * of records, LOG and a START with text a long one). Unknown ops go there
- * too, to fail in order.
+ * and simple (kt_opcode_simple()). Unknown ops go there too, to fail in
+ * order.
  */
 static bool kt_ops_simple(const struct ktracer_op *ops, u32 n, u32 op_size)
 {
@@ -503,8 +495,8 @@ static bool kt_ops_simple(const struct ktracer_op *ops, u32 n, u32 op_size)
 	if (op_size != sizeof(*ops))
 		return false;
 	for (i = 0; i < n; i++)
-		if (ops[i].size != op_size || ops[i].op == KTRACER_OP_CANCEL ||
-		    kt_op_has_bytes(&ops[i]))
+		if (ops[i].size != op_size ||
+		    !kt_opcode_simple(ops[i].op, ops[i].flags))
 			return false;
 	return true;
 }
@@ -611,50 +603,92 @@ out:
 }
 
 /*
- * Apply @n simple ops (kt_ops_simple()) into one reservation of this CPU's
- * buffer, which saves a reservation and a publication per record. Stops
- * at the first failure, its errno in *@err; returns how many were
- * applied. Returns -1, having done nothing, if the records do not all fit
- * or tracing is off: kt_apply() then takes them one by one.
+ * Begin a block of @n records on this CPU: false, having done nothing, if
+ * they do not all fit (or records wait to be told lost) or tracing is
+ * off; the caller then applies its ops one by one with kt_apply().
+ */
+bool kt_block_begin(struct kt_block *b, u32 n)
+{
+	const unsigned int size = sizeof(struct ktracer_record);
+
+	if (!kt_is_enabled())
+		return false;
+	rcu_read_lock();	/* the slots: kt_slots_resize() */
+	preempt_disable_notrace();
+	b->r = kt_buf_reserve_block(&b->w, n * size, n);
+	if (!b->r) {
+		preempt_enable_notrace();
+		rcu_read_unlock();
+		return false;
+	}
+	b->left = n;
+	return true;
+}
+
+/*
+ * Apply simple op @op (kt_opcode_simple()) of thread @who into the next
+ * record of block @b, which must have one left: its errno, and nothing
+ * recorded or changed, if it fails.
+ */
+static __always_inline int kt_block_op(struct kt_tracer *t, struct kt_block *b,
+				       const struct ktracer_op *op, u64 bound,
+				       u64 now, const struct kt_who *who)
+{
+	struct kt_fevent *fe;
+	struct kt_step s;
+	struct kt_rec d;
+	int err;
+
+	fe = kt_check(t, op, bound, now, &s, &err);
+	if (!fe)
+		return err;
+	err = kt_change(fe, op, &s);
+	if (err)
+		return err;
+	kt_step_rec(&d, op->event, &s, who, NULL, 0);
+	kt_fill(b->r++, &d, sizeof(*b->r));
+	b->left--;
+	kt_trace(&d);
+	return 0;
+}
+
+int kt_block_apply(struct kt_tracer *t, struct kt_block *b,
+		   const struct ktracer_op *op, u64 bound, u64 now,
+		   const struct kt_who *who)
+{
+	return kt_block_op(t, b, op, bound, now, who);
+}
+
+/* Give back the records not filled, and publish the others. */
+void kt_block_end(struct kt_block *b)
+{
+	if (b->left)
+		kt_buf_shrink(&b->w, b->r, b->left * sizeof(*b->r), b->left);
+	kt_buf_commit(&b->w);
+	preempt_enable_notrace();
+	rcu_read_unlock();
+}
+
+/*
+ * Apply @n simple ops (kt_ops_simple()) in one block. Stops at the first
+ * failure, its errno in *@err; returns how many were applied. Returns -1,
+ * having done nothing, if kt_block_begin() could not begin it.
  */
 static int kt_apply_block(struct kt_tracer *t, const struct ktracer_op *ops,
 			  u32 n, u64 bound, u64 now, const struct kt_who *who,
 			  int *err)
 {
-	const unsigned int size = sizeof(struct ktracer_record);
-	struct ktracer_record *r;
-	struct kt_fevent *fe;
-	struct kt_wctx w;
-	struct kt_rec d;
-	struct kt_step s;
+	struct kt_block b;
 	u32 i;
 
-	if (!kt_is_enabled())
+	if (!kt_block_begin(&b, n))
 		return -1;
-	rcu_read_lock();	/* the slots: kt_slots_resize() */
-	preempt_disable_notrace();
-	r = kt_buf_reserve_block(&w, n * size, n);
-	if (!r) {
-		preempt_enable_notrace();
-		rcu_read_unlock();
-		return -1;
-	}
 	for (i = 0; i < n; i++) {
-		fe = kt_check(t, &ops[i], bound, now, &s, err);
-		if (!fe)
-			break;
-		*err = kt_change(fe, &ops[i], &s);
+		*err = kt_block_op(t, &b, &ops[i], bound, now, who);
 		if (*err)
 			break;
-		kt_step_rec(&d, ops[i].event, &s, who, NULL, 0);
-		kt_fill(&r[i], &d, size);
-		kt_trace(&d);
 	}
-	if (i < n)
-		kt_buf_shrink(&w, &r[i], (n - i) * size, n - i);
-	kt_buf_commit(&w);
-	preempt_enable_notrace();
-	rcu_read_unlock();
+	kt_block_end(&b);
 	return i;
 }
 
