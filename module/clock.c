@@ -62,23 +62,38 @@ bool kt_tsc_usable(void)
 	       !check_tsc_unstable() && tsc_khz && kt_tsc_mult;
 }
 
+/* A pair read within this is taken at once; else the tightest of a few. */
+#define KT_TSC_PAIR_NS		250
+#define KT_TSC_PAIR_TRIES	4
+
 /*
  * The TSC and CLOCK_MONOTONIC at the same moment: the TSC between two
  * reads of the clock, taken as their middle, with nothing in between
- * but their own cost. Not earlier than the first read: the drain's "now".
+ * but their own cost (interrupts off; an NMI, or a hypervisor that stops
+ * the CPU, can still come in between: then the tightest of a few tries).
+ * Not earlier than the first read of the clock: the drain's "now".
  */
 static u64 kt_tsc_read(u64 *ns)
 {
+	u64 tsc, ns1, ns2, best_tsc = 0, best = U64_MAX;
 	unsigned long flags;
-	u64 tsc, ns1, ns2;
+	int i;
 
-	local_irq_save(flags);
-	ns1 = ktime_get_ns();
-	tsc = rdtsc_ordered();
-	ns2 = ktime_get_ns();
-	local_irq_restore(flags);
-	*ns = ns1 + (ns2 - ns1) / 2;
-	return tsc;
+	for (i = 0; i < KT_TSC_PAIR_TRIES; i++) {
+		local_irq_save(flags);
+		ns1 = ktime_get_ns();
+		tsc = rdtsc_ordered();
+		ns2 = ktime_get_ns();
+		local_irq_restore(flags);
+		if (ns2 - ns1 < best) {
+			best = ns2 - ns1;
+			best_tsc = tsc;
+			*ns = ns1 + best / 2;
+		}
+		if (best <= KT_TSC_PAIR_NS)
+			break;
+	}
+	return best_tsc;
 }
 #else
 void kt_clock_init(void)
