@@ -9,6 +9,7 @@
 #include <linux/uidgid.h>
 #include <linux/compiler.h>
 #include <linux/irq_work.h>
+#include <linux/math64.h>
 #include <linux/mm_types.h>
 #include <linux/rcupdate.h>
 #include <linux/wait.h>
@@ -227,6 +228,50 @@ int kt_block_apply(struct kt_tracer *t, struct kt_block *b,
 		   const struct ktracer_op *op, u64 bound, u64 now,
 		   const struct kt_who *who);
 void kt_block_end(struct kt_block *b);
+
+/*
+ * clock.c: queues' TSC clock (KTRACER_QUEUE_TSC). A file's conversion
+ * state, under its drain_lock: a drain's two anchors (its cut, and once
+ * the heads are read), the rates it converts with, and the earlier
+ * anchor the older entries' rate was measured from.
+ */
+struct kt_tsc {
+	u64 cut_tsc;			/* the cut: the TSC... */
+	u64 cut_ns;			/* ...and CLOCK_MONOTONIC then */
+	u64 tsc;			/* after the heads */
+	u64 ns;
+	u64 max;			/* the oldest age before the cut */
+	u32 mult;			/* before the cut: age * mult >> shift */
+	u32 new_mult;			/* after it */
+	u32 shift;
+	u64 ref_tsc;			/* the reference anchor */
+	u64 ref_ns;
+};
+
+void kt_clock_init(void);
+bool kt_tsc_usable(void);
+u64 kt_tsc_cut(struct kt_tsc *c);
+u64 kt_tsc_anchor(struct kt_tsc *c);
+
+/*
+ * An entry's @tsc in CLOCK_MONOTONIC ns by the anchors of @c; 0 (which
+ * the queue's rules refuse) for 0, a tsc after the anchors, one too old.
+ */
+static inline u64 kt_tsc_ns(const struct kt_tsc *c, u64 tsc)
+{
+	u64 age;
+
+	if (tsc > c->cut_tsc) {
+		if (tsc > c->tsc)
+			return 0;
+		return c->ns - mul_u64_u32_shr(c->tsc - tsc, c->new_mult,
+					       c->shift);
+	}
+	age = c->cut_tsc - tsc;
+	if (!tsc || age > c->max)
+		return 0;
+	return c->cut_ns - mul_u64_u32_shr(age, c->mult, c->shift);
+}
 
 /* queue.c: the file's queues, drained into the buffers. */
 struct kt_qset *kt_qset_new(struct kt_tracer *t);

@@ -25,6 +25,7 @@ static int __init kt_mod_init(void)
 		goto err_events;
 	kt_kev_init();
 	kt_debugfs_init();
+	kt_clock_init();
 
 	/* Last: once the device exists, user space may call in. */
 	ret = kt_dev_init();

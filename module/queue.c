@@ -52,6 +52,8 @@ struct kt_queue {
 	u32 ring_size;
 	unsigned long nr_pages;		/* of the mapping */
 	struct pid *tgid;		/* the owner's process */
+	/* KTRACER_QUEUE_TSC: the file's conversion; NULL: CLOCK_MONOTONIC */
+	const struct kt_tsc *tsc;
 	/* Under drain_lock: the owner, and the kernel's own copies. */
 	struct kt_who who;
 	u64 tail;
@@ -75,6 +77,7 @@ struct kt_qset {
 	u32 interval_ms;
 	u32 nr;				/* queues, ids 1..nr: see below */
 	u64 opened;			/* the oldest ts of a first entry */
+	struct kt_tsc tsc;		/* under drain_lock: TSC queues' anchor */
 	struct kt_queue **q;		/* [id - 1], then the drain's heap */
 };
 
@@ -159,6 +162,9 @@ static bool kt_q_next(struct kt_queue *q)
 		off = q->pos & (q->ring_size - 1);
 		memcpy(&q->cur, q->ring + off, sizeof(q->cur));
 		if (q->cur.op) {
+			/* In ns from here on: the merge, the rules, records. */
+			if (q->tsc)
+				q->cur.ts = kt_tsc_ns(q->tsc, q->cur.ts);
 			q->size = KT_QENT + round_up(kt_qentry_bytes(&q->cur),
 						     KT_QENT);
 			if (off + q->size <= q->ring_size &&
@@ -331,15 +337,19 @@ static void kt_drain(struct kt_qset *qs, bool all, u64 *applied,
 	if (!nr)
 		return;
 	heap = qs->q + KTRACER_FILE_QUEUES_MAX;
-	cut = ktime_get_ns();
+	/* And the TSC queues' cut: see kt_tsc_cut(). */
+	cut = kt_tsc_cut(&qs->tsc);
 	for (i = 0; i < nr; i++) {
 		q = qs->q[i];
 		*applied -= q->applied;
 		*refused -= q->refused;
 		kt_q_begin(q);
 	}
-	/* After every head: nothing published before it is newer. */
-	now = ktime_get_ns();
+	/*
+	 * After every head: nothing published before it is newer; nor is
+	 * any TSC queue's entry newer than this anchor.
+	 */
+	now = kt_tsc_anchor(&qs->tsc);
 	for (i = 0; i < nr; i++)
 		if (kt_q_next(qs->q[i]))
 			heap[n++] = qs->q[i];
@@ -473,6 +483,10 @@ static int kt_queue_create(struct kt_qset *qs, struct ktracer_queue *a)
 	q->qr->magic = KTRACER_QUEUE_MAGIC;
 	q->qr->id = q->id;
 	q->qr->ring_size = q->ring_size;
+	if (a->flags & KTRACER_QUEUE_TSC) {
+		q->tsc = &qs->tsc;
+		q->qr->clock = KTRACER_QCLOCK_TSC;
+	}
 	qs->q[qs->nr] = q;
 	/* The queue before the count; pairs with kt_qset_nr(). */
 	smp_store_release(&qs->nr, qs->nr + 1);
@@ -533,8 +547,13 @@ long kt_ioc_queue(struct kt_qset *qs, void __user *uarg)
 	ret = kt_uarg_in(&a, sizeof(a), KTRACER_QUEUE_SIZE_VER0, uarg);
 	if (ret)
 		return ret;
-	if (a.flags & ~KTRACER_QUEUE_ADOPT)
+	if (a.flags & ~(KTRACER_QUEUE_ADOPT | KTRACER_QUEUE_TSC))
 		return -EINVAL;
+	/* A queue keeps the clock it was created with. */
+	if (a.flags == (KTRACER_QUEUE_ADOPT | KTRACER_QUEUE_TSC))
+		return -EINVAL;
+	if (a.flags & KTRACER_QUEUE_TSC && !kt_tsc_usable())
+		return -EOPNOTSUPP;
 	if (a.flags & KTRACER_QUEUE_ADOPT)
 		ret = kt_queue_adopt(qs, &a);
 	else

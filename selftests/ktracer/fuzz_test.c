@@ -105,7 +105,7 @@ static const int allowed[NR_CMDS][10] = {
 	[C_CONFIG]	= { ARGS_ERR, EBUSY, ENOMEM },
 	[C_RESET]	= { ARGS_ERR, EBUSY },
 	[C_KEVENTS]	= { ARGS_ERR, EOPNOTSUPP, ENOMEM, ESRCH },
-	[C_QUEUE]	= { ARGS_ERR, ENOENT, ENOSPC, ENOMEM },
+	[C_QUEUE]	= { ARGS_ERR, EOPNOTSUPP, ENOENT, ENOSPC, ENOMEM },
 	[C_FLUSH]	= { ARGS_ERR },
 	[C_UNKNOWN]	= { ENOTTY },
 	[C_MMAP]	= { EINVAL, EPERM, ENOMEM },
@@ -710,7 +710,8 @@ static void fuzz_queue(struct wctx *w)
 	int fd = pick_fd(w);
 	long ret;
 
-	q->flags = fuzz_flags(w, pct(w, 20) ? KTRACER_QUEUE_ADOPT : 0);
+	q->flags = fuzz_flags(w, pct(w, 20) ? KTRACER_QUEUE_ADOPT :
+			      pct(w, 25) ? KTRACER_QUEUE_TSC : 0);
 	/* Small rings: a file may hold KTRACER_FILE_QUEUES_MAX of them. */
 	if (!(q->flags & KTRACER_QUEUE_ADOPT) || pct(w, 5))
 		q->ring_size = pct(w, 90) ?

@@ -40,6 +40,27 @@ static inline int kt_queue_ioc(int fd, uint32_t flags, uint32_t id,
 	return ret;
 }
 
+/*
+ * The x86 TSC, as a program of a KTRACER_QUEUE_TSC queue reads it: the
+ * lfence keeps rdtsc from being done before the instructions before it.
+ */
+#if defined(__x86_64__) || defined(__i386__)
+#define KT_HAVE_TSC	1
+static inline uint64_t kt_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ __volatile__("lfence; rdtsc" : "=a" (lo), "=d" (hi) : : "memory");
+	return (uint64_t)hi << 32 | lo;
+}
+#else
+#define KT_HAVE_TSC	0
+static inline uint64_t kt_rdtsc(void)
+{
+	return 0;
+}
+#endif
+
 /* Map the queue @q->info describes. */
 static inline int kt_q_map(int fd, struct kt_q *q)
 {
@@ -61,6 +82,17 @@ static inline int kt_q_create(int fd, uint32_t ring_size, struct kt_q *q)
 
 	memset(q, 0, sizeof(*q));
 	ret = kt_queue_ioc(fd, 0, 0, ring_size, &q->info);
+	return ret ? ret : kt_q_map(fd, q);
+}
+
+/* As kt_q_create(), with KTRACER_IOC_QUEUE's @flags. */
+static inline int kt_q_create_flags(int fd, uint32_t flags, uint32_t ring_size,
+				    struct kt_q *q)
+{
+	int ret;
+
+	memset(q, 0, sizeof(*q));
+	ret = kt_queue_ioc(fd, flags, 0, ring_size, &q->info);
 	return ret ? ret : kt_q_map(fd, q);
 }
 

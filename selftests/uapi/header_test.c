@@ -23,6 +23,7 @@ KT_ASSERT(op_ver0, offsetof(struct ktracer_op, text) == KTRACER_OP_SIZE_VER0);
 KT_ASSERT(queue_size, sizeof(struct ktracer_queue) == KTRACER_QUEUE_SIZE_VER0);
 KT_ASSERT(flush_size, sizeof(struct ktracer_flush) == KTRACER_FLUSH_SIZE_VER0);
 KT_ASSERT(qentry_size, sizeof(struct ktracer_qentry) == KTRACER_QENTRY_SIZE);
+KT_ASSERT(qring_clock, offsetof(struct ktracer_qring, clock) == 16);
 KT_ASSERT(qring_head, offsetof(struct ktracer_qring, head) == 64);
 KT_ASSERT(qring_tail, offsetof(struct ktracer_qring, tail) == 128);
 KT_ASSERT(qring_size, sizeof(struct ktracer_qring) == 168);

@@ -44,6 +44,10 @@
  * and START records with text; and slot counts became the file's own (a
  * name registered again with another slot count is no longer EEXIST).
  *
+ * Minor 2 added queues whose entries carry the x86 TSC as their ts
+ * (KTRACER_QUEUE_TSC, struct ktracer_qring's member "clock"), converted
+ * by the kernel when it drains them.
+ *
  * How every command's argument is passed
  * --------------------------------------
  * Every argument is a struct whose first member is "__u32 size", set by
@@ -92,7 +96,7 @@
 #define KTRACER_DEVICE		"/dev/ktracer"
 
 #define KTRACER_ABI_MAJOR	2
-#define KTRACER_ABI_MINOR	1
+#define KTRACER_ABI_MINOR	2
 
 /*
  * No driver in Linux uses 0xBC: Documentation/userspace-api/ioctl/
@@ -357,8 +361,8 @@ struct ktracer_batch {
 #define KTRACER_BATCH_SIZE_VER0	32
 
 /*
- * Queues (minor 1)
- * ----------------
+ * Queues (minor 1; the TSC clock, minor 2)
+ * -----------------------------------------
  * A queue is a ring in memory shared with the kernel, as io_uring's
  * submission ring is: one thread of a program writes ops into it with
  * plain stores, no system call and no lock, and the kernel applies them
@@ -397,7 +401,9 @@ struct ktracer_batch {
  * KTRACER_IOC_QUEUE. Unprivileged. flags 0 creates a queue of ring_size
  * bytes (a power of two, KTRACER_QUEUE_RING_MIN..KTRACER_QUEUE_RING_MAX)
  * owned by the calling thread, with the next id (1, 2, ... in order of
- * creation; id must be 0 on input); KTRACER_QUEUE_ADOPT takes over queue "id"
+ * creation; id must be 0 on input), whose entries' ts is CLOCK_MONOTONIC
+ * ns; with KTRACER_QUEUE_TSC (minor 2) their ts is the TSC (below, "The
+ * TSC clock"). KTRACER_QUEUE_ADOPT takes over queue "id"
  * of this file for the calling thread, which must be of the same process
  * as its owner (a thread pool gives a new thread the queue of one that
  * exited): the queue is drained first, so its earlier entries keep their
@@ -409,7 +415,10 @@ struct ktracer_batch {
  *
  * Errors:
  *	EINVAL	unknown flags, reserved not 0; ring_size not a power of two
- *		in range (create) or not 0 (adopt)
+ *		in range (create) or not 0 (adopt); KTRACER_QUEUE_TSC with
+ *		KTRACER_QUEUE_ADOPT (a queue keeps its clock)
+ *	EOPNOTSUPP create with KTRACER_QUEUE_TSC: this kernel cannot
+ *		convert the TSC (below)
  *	ENOENT	adopt: no queue "id" on this file
  *	EACCES	adopt: the queue's owner is of another process
  *	ENOSPC	this file has KTRACER_FILE_QUEUES_MAX queues
@@ -466,6 +475,70 @@ struct ktracer_batch {
  * pid and tid, arg: how much "dropped" grew since the drain before).
  * A program may call KTRACER_IOC_FLUSH when its queue fills up, to have
  * it drained sooner.
+ *
+ * The TSC clock (minor 2)
+ *
+ * Reading CLOCK_MONOTONIC costs a program more than the rest of an op
+ * (clock_gettime() through the vDSO is some 70 instructions). A queue
+ * created with KTRACER_QUEUE_TSC takes instead, as each entry's ts, the
+ * x86 time-stamp counter, read with two instructions:
+ *
+ *	static inline __u64 tsc(void)
+ *	{
+ *		__u32 lo, hi;
+ *
+ *		asm volatile("lfence; rdtsc" : "=a" (lo), "=d" (hi) :: "memory");
+ *		return (__u64)hi << 32 | lo;
+ *	}
+ *
+ * The lfence is needed because rdtsc is not ordered with the
+ * instructions before it: without it the processor may read the counter
+ * before earlier work (an earlier op's stores, the code being timed) is
+ * done, and stamp an entry earlier than what it follows. The kernel
+ * converts each entry's ts to CLOCK_MONOTONIC ns when a drain copies it
+ * out of the ring, before anything else looks at it: the rules above
+ * (ts 0 is still refused, the order of the merge, "not older than the
+ * previous entry") and every record see nanoseconds, as for any queue.
+ * The queue's "clock" says which clock it has (KTRACER_QCLOCK_*); a
+ * queue keeps it for life (an adoption cannot change it).
+ *
+ * How the conversion works: a drain takes anchors, pairs of (the TSC,
+ * CLOCK_MONOTONIC) read together, one as it begins and one once it has
+ * read the heads, and converts an entry's tsc from the latest anchor
+ * before it: anchor_ns - (anchor_tsc - tsc) * rate. Between the drain's
+ * two anchors the rate is the one measured between them, so that an
+ * entry converts to after the drain's beginning exactly when its tsc is
+ * after it (the merge's rule above holds for TSC queues as it does for
+ * the others). Before them, the rate is the one measured between the
+ * previous drain's last anchor (at least 1 ms and at most 10 s older)
+ * and this drain's first, which is CLOCK_MONOTONIC's own rate against
+ * the TSC, NTP's adjustments included: an entry between the two is
+ * interpolated between two exact points, its error the anchors' own
+ * (tens of ns on hardware, a few us under emulation) plus how much the
+ * rate changed in between (NTP slews by at most 500 ppm; typically well
+ * under 1 ns a ms), and the ts of one queue do not go backwards from one
+ * drain to the next. Without such an anchor (the file's first drain, or
+ * drains further apart) the rate is the kernel's calibrated TSC
+ * frequency (tsc_khz), and the error grows with the entry's age at the
+ * drain: the calibration's error (a few ppm) times that age, 1 us for an
+ * entry 1 s old at 1 ppm.
+ *
+ * An entry whose tsc is after the drain's last anchor (in the future: a
+ * TSC value the program made up, or read on a CPU whose TSC is ahead) or
+ * so old that it would convert to before the kernel's CLOCK_MONOTONIC 0
+ * (or within the boot's first seconds) converts to 0, and is refused
+ * with EINVAL (counted in refused and error, as any refused entry); so
+ * is an entry whose tsc is 0.
+ *
+ * KTRACER_QUEUE_TSC is refused with EOPNOTSUPP where the kernel cannot
+ * convert: not x86, or a TSC that is not constant-rate and non-stop
+ * (/proc/cpuinfo's constant_tsc and nonstop_tsc), or one the kernel has
+ * marked unstable, or of unknown frequency. A kernel older than minor 2
+ * answers EINVAL (an unknown flag). Either way a library should create
+ * the queue again without the flag, and read CLOCK_MONOTONIC. The TSC
+ * must be read on the CPUs of the machine the queue's kernel runs on,
+ * and the kernel must not mark it unstable later (it then converts as
+ * before, with whatever error the TSC has).
  */
 #define KTRACER_QUEUE_MAGIC		0x6b74726163657203ULL	/* "ktracer\3" */
 #define KTRACER_QUEUE_RING_MIN		4096
@@ -476,10 +549,15 @@ struct ktracer_batch {
 
 /* KTRACER_IOC_QUEUE's flags */
 #define KTRACER_QUEUE_ADOPT	0x1	/* take over queue "id" */
+#define KTRACER_QUEUE_TSC	0x2	/* create: entries' ts is the TSC (minor 2) */
+
+/* struct ktracer_qring's clock: what the entries' ts is (minor 2) */
+#define KTRACER_QCLOCK_MONOTONIC	0	/* CLOCK_MONOTONIC ns */
+#define KTRACER_QCLOCK_TSC		1	/* the x86 TSC (rdtsc) */
 
 struct ktracer_queue {
 	__u32 size;		/* in/out: sizeof(struct ktracer_queue) */
-	__u32 flags;		/* in: 0 (create) or KTRACER_QUEUE_ADOPT */
+	__u32 flags;		/* in: 0 or QUEUE_TSC, or QUEUE_ADOPT */
 	__u32 id;		/* in (adopt) / out: the queue's id */
 	__u32 ring_size;	/* in (create) / out: bytes of entries */
 	__u64 offset;		/* out: mmap offset of the queue */
@@ -493,7 +571,9 @@ struct ktracer_qring {
 	__u64 magic;		/* KTRACER_QUEUE_MAGIC */
 	__u32 id;		/* the queue's id */
 	__u32 ring_size;	/* bytes of entries, a power of two */
-	__u64 __pad0[6];
+	__u32 clock;		/* KTRACER_QCLOCK_* (minor 2) */
+	__u32 __pad0;
+	__u64 __pad0b[5];
 	/* program-owned (the kernel only reads them) */
 	__u64 head;		/* end of the published entries */
 	__u64 dropped;		/* ops not queued: the queue was full */
@@ -515,7 +595,7 @@ struct ktracer_qentry {
 	__u32 slot;
 	__u32 len;		/* LOG, START with OPF_TEXT: inline bytes */
 	__u64 value;
-	__u64 ts;		/* CLOCK_MONOTONIC ns it happened, not 0 */
+	__u64 ts;		/* when, not 0: ns, or TSC (QCLOCK_TSC) */
 };
 
 #define KTRACER_QENTRY_SIZE	32

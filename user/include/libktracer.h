@@ -73,9 +73,11 @@
  *
  * Where the ops go, and when they reach the buffers
  * --------------------------------------------------
- * An op takes the time (clock_gettime(CLOCK_MONOTONIC), the clock of
- * every ktracer record) and writes the op into the calling thread's
- * queue, a ring of memory shared with the kernel (KTRACER_IOC_QUEUE):
+ * An op takes the time (on x86-64 the TSC, which the kernel converts to
+ * CLOCK_MONOTONIC, the clock of every ktracer record; elsewhere, or on a
+ * kernel that cannot convert it, clock_gettime(CLOCK_MONOTONIC)) and
+ * writes the op into the calling thread's queue, a ring of memory shared
+ * with the kernel (KTRACER_IOC_QUEUE):
  * no system call, no lock, no atomic read-modify-write, nothing that
  * waits for another thread. The thread's first op creates its queue
  * (a system call, and the tracer's mutex once); a thread that starts

@@ -90,6 +90,7 @@ struct ktl_thread {
 	uint32_t depth;			/* regions open */
 	uint32_t index;			/* in the table: the regions' slot */
 	uint32_t high;			/* ring_size * 3 / 4: FLUSH past it */
+	uint32_t tsc;			/* 1: q's clock is the TSC (x86-64) */
 	uint64_t tail;			/* q->tail, as last read */
 	uint64_t flush_at;		/* no FLUSH before head reaches it */
 
@@ -125,6 +126,8 @@ struct ktracer {
 	uint32_t flags;			/* KTRACER_LIB_* */
 	uint32_t ring_size;
 	uint32_t interval_ms;
+	/* 1 once the kernel refused a TSC queue: CLOCK_MONOTONIC ones only. */
+	_Atomic uint32_t no_tsc;
 	const char *device;
 	struct ktl_sys sys;
 	const struct ktracer_state *state;

@@ -5,9 +5,11 @@
  *
  * An op checks that tracing is on (one load), its event (one load of the
  * tracer's table), finds the calling thread's entry (the tracer's pthread
- * key), reads the clock and writes one struct ktracer_qentry, with its
- * inline text, into the thread's queue, then publishes the head with a
- * release store: no lock, no atomic read-modify-write, no system call.
+ * key), reads the clock (the queue's: rdtsc on x86-64 where the kernel
+ * converts the TSC, else clock_gettime()) and writes one struct
+ * ktracer_qentry, with its inline text, into the thread's queue, then
+ * publishes the head with a release store: no lock, no atomic
+ * read-modify-write, no system call.
  * The kernel drains the queue (uapi/linux/ktracer.h, "Queues"):
  *
  *	this thread (ktl_write)			the kernel (a drain)
@@ -158,16 +160,21 @@ struct ktl_thread *ktl_thread_get(struct ktracer *t, int *err)
 	return *err ? NULL : e;
 }
 
-/* Where a queue's entries start in its mapping: after its first page. */
+/*
+ * Where a queue's entries start in its mapping: after its first page. Its
+ * clock must be the one asked for (@tsc: KTRACER_QUEUE_TSC).
+ */
 static int ktl_queue_use(struct ktl_thread *e, struct ktracer_qring *q,
-			 const struct ktracer_queue *kq)
+			 const struct ktracer_queue *kq, bool tsc)
 {
 	uint32_t size = kq->ring_size;
 
 	if (q->magic != KTRACER_QUEUE_MAGIC || q->ring_size != size ||
 	    size < KTRACER_QUEUE_RING_MIN || (size & (size - 1)) ||
-	    kq->map_size <= size)
+	    kq->map_size <= size ||
+	    q->clock != (tsc ? KTRACER_QCLOCK_TSC : KTRACER_QCLOCK_MONOTONIC))
 		return -EPROTO;
+	e->tsc = tsc;
 	e->ring = (char *)q + (kq->map_size - size);
 	e->mask = size - 1;
 	e->high = size - size / 4;
@@ -178,14 +185,46 @@ static int ktl_queue_use(struct ktl_thread *e, struct ktracer_qring *q,
 }
 
 /*
+ * Create a queue: on x86-64 one of the TSC clock (an op then reads the
+ * clock with rdtsc, not clock_gettime()), unless this tracer's kernel
+ * refused one before. A kernel that cannot convert the TSC (EOPNOTSUPP)
+ * or does not know the flag (EINVAL, before ABI minor 2) gets asked again
+ * for a CLOCK_MONOTONIC queue, and is not asked for the TSC again.
+ * Whether the queue is of the TSC in *@tsc.
+ */
+static int ktl_queue_create(struct ktracer *t, struct ktl_thread *e,
+			    struct ktracer_queue *kq, bool *tsc)
+{
+	int err;
+
+	*tsc = false;
+#if defined(__x86_64__)
+	if (!atomic_load_explicit(&t->no_tsc, memory_order_relaxed)) {
+		err = ktl_sys_queue(&t->sys, KTRACER_QUEUE_TSC, 0, t->ring_size,
+				    kq);
+		if (err != -EINVAL && err != -EOPNOTSUPP) {
+			*tsc = !err;
+			return err;
+		}
+		atomic_store_explicit(&t->no_tsc, 1, memory_order_relaxed);
+		ktl_inc(&e->syscalls, 1);
+	}
+#else
+	(void)e;
+#endif
+	return ktl_sys_queue(&t->sys, 0, 0, t->ring_size, kq);
+}
+
+/*
  * Give @e's thread a queue: adopt the one an exited thread left in the
- * entry (the kernel drains it first: its entries keep their thread), or
- * create and map one.
+ * entry (the kernel drains it first: its entries keep their thread, and
+ * the queue its clock), or create and map one.
  */
 static int ktl_queue_setup(struct ktracer *t, struct ktl_thread *e)
 {
 	struct ktracer_queue kq;
 	struct ktracer_qring *q;
+	bool tsc;
 	int err;
 
 	ktl_inc(&e->syscalls, 1);
@@ -193,16 +232,17 @@ static int ktl_queue_setup(struct ktracer *t, struct ktl_thread *e)
 		err = ktl_sys_queue(&t->sys, KTRACER_QUEUE_ADOPT, e->qid, 0, &kq);
 		if (err)
 			return err;
+		/* Its ring, mask and clock (e->tsc) are still the entry's. */
 		q = e->parked;
 		e->parked = NULL;
 	} else {
-		err = ktl_sys_queue(&t->sys, 0, 0, t->ring_size, &kq);
+		err = ktl_queue_create(t, e, &kq, &tsc);
 		if (err)
 			return err;
 		q = t->sys.map(&t->sys, kq.map_size, kq.offset, &err);
 		if (!q)
 			return err;
-		err = ktl_queue_use(e, q, &kq);
+		err = ktl_queue_use(e, q, &kq, tsc);
 		if (err) {
 			t->sys.unmap(&t->sys, q, kq.map_size);
 			return err;
@@ -264,7 +304,7 @@ static int ktl_write(struct ktl_thread *e, uint16_t opcode, uint16_t flags,
 
 	if (!len)
 		return ktl_write0_now(e, opcode, flags, event, slot, value);
-	err = ktl_now(&ts);
+	err = ktl_clock(e, &ts);
 	if (ktl_unlikely(err))
 		return err;
 	off = e->head & e->mask;
@@ -372,16 +412,16 @@ ktl_op0(struct ktracer *t, uint16_t opcode, uint16_t flags, bool has_slot,
 	uint64_t ts = 0;
 	int err;
 
-	/* The clock first: fewer values to keep across the call. */
-	err = ktl_now(&ts);
-	if (ktl_unlikely(err))
-		return err;
 	err = ktl_check(t, opcode, event, has_slot, slot);
 	if (ktl_unlikely(err))
 		return err;
 	e = ktl_me_queued(t);
 	if (ktl_unlikely(!e))
 		return ktl_op_slow(t, opcode, flags, event, slot, value, NULL, 0);
+	/* The queue's clock: the TSC, or CLOCK_MONOTONIC. */
+	err = ktl_clock(e, &ts);
+	if (ktl_unlikely(err))
+		return err;
 	/* Dropped (1) or queued: 0 either way. */
 	(void)ktl_write0(e, ts, opcode, flags, event, slot, value);
 	return 0;

@@ -85,6 +85,35 @@ static inline int ktl_now(uint64_t *ns)
 	return 0;
 }
 
+#if defined(__x86_64__)
+/*
+ * The TSC, for a queue of clock KTRACER_QCLOCK_TSC (uapi/linux/ktracer.h,
+ * "The TSC clock"). rdtsc is not ordered with the instructions before
+ * it: lfence makes it wait for them, so that an op is not stamped before
+ * what the program did first. The kernel converts it to ns. Never 0 in
+ * practice (it counts from the machine's reset).
+ */
+static inline uint64_t ktl_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ __volatile__("lfence\n\trdtsc" : "=a" (lo), "=d" (hi) : : "memory");
+	return (uint64_t)hi << 32 | lo;
+}
+#endif
+
+/* The time for an entry of @e's queue, in the queue's clock. */
+static inline int ktl_clock(const struct ktl_thread *e, uint64_t *ts)
+{
+#if defined(__x86_64__)
+	if (ktl_likely(e->tsc)) {
+		*ts = ktl_rdtsc();
+		return 0;
+	}
+#endif
+	return ktl_now(ts);
+}
+
 /* Fill in the entry at @qe. */
 static inline void ktl_entry(struct ktracer_qentry *qe, uint16_t opcode,
 			     uint16_t flags, uint32_t event, uint32_t slot,
@@ -125,7 +154,7 @@ ktl_write0_now(struct ktl_thread *e, uint16_t opcode, uint16_t flags,
 	       uint32_t event, uint32_t slot, uint64_t value)
 {
 	uint64_t ts = 0;
-	int err = ktl_now(&ts);
+	int err = ktl_clock(e, &ts);
 
 	if (ktl_unlikely(err))
 		return err;

@@ -22,6 +22,38 @@ static uint64_t fake_now(void)
 	return (uint64_t)ts.tv_sec * KTL_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
+#if defined(__x86_64__)
+static uint64_t fake_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ __volatile__("lfence\n\trdtsc" : "=a" (lo), "=d" (hi) : : "memory");
+	return (uint64_t)hi << 32 | lo;
+}
+#else
+static uint64_t fake_rdtsc(void)
+{
+	return 0;
+}
+#endif
+
+/*
+ * A TSC queue's entry's @tsc (at or before the drain's cut, @tsc_a) in
+ * ns, by the cut's anchor (@tsc_a, @ns_a) and the rate between
+ * fake_init()'s anchor and it; 0 for 0.
+ */
+static uint64_t fake_tsc_ns(const struct fake *f, uint64_t tsc, uint64_t tsc_a,
+			    uint64_t ns_a)
+{
+	unsigned __int128 age;
+
+	if (!tsc || tsc_a <= f->tsc0)
+		return 0;
+	age = (unsigned __int128)(tsc_a - tsc) * (ns_a - f->ns0) /
+	      (tsc_a - f->tsc0);
+	return age < ns_a ? ns_a - (uint64_t)age : 0;
+}
+
 int fake_tid(void)
 {
 	return (int)syscall(SYS_gettid);
@@ -32,6 +64,9 @@ void fake_init(struct fake *f)
 	memset(f, 0, sizeof(*f));
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_mutex_init(&f->drain, NULL);
+	f->tsc_error = -EINVAL;
+	f->tsc0 = fake_rdtsc();
+	f->ns0 = fake_now();
 }
 
 void fake_fini(struct fake *f)
@@ -245,11 +280,12 @@ static void fake_refuse(struct fake *f, struct ktracer_qring *q, int err)
  * queue's drain ends (its new tail).
  */
 static uint64_t fake_take(struct fake *f, uint32_t id, uint64_t cutoff,
-			  struct fake_pending **p, size_t *n, size_t *cap)
+			  uint64_t tsc_cut, struct fake_pending **p, size_t *n,
+			  size_t *cap)
 {
 	struct fake_queue *fq = &f->queues[id];
 	struct ktracer_qring *q = fq->q;
-	uint64_t head, tail = q->tail, pos;
+	uint64_t head, tail = q->tail, pos, tsc_a = 0;
 	uint32_t size = fq->ring_size, off, need;
 	struct ktracer_qentry e;
 	static const struct ktracer_qentry zero;
@@ -259,6 +295,9 @@ static uint64_t fake_take(struct fake *f, uint32_t id, uint64_t cutoff,
 		fake_refuse(f, q, -EINVAL);
 		return tail;
 	}
+	/* After the head: every TSC entry published is before it. */
+	if (fq->tsc)
+		tsc_a = fake_rdtsc();
 	for (pos = tail; pos < head; pos += need) {
 		off = pos & (size - 1);
 		memcpy(&e, (char *)q + (fq->map_size - size) + off, sizeof(e));
@@ -270,6 +309,16 @@ static uint64_t fake_take(struct fake *f, uint32_t id, uint64_t cutoff,
 			}
 			continue;
 		}
+		/*
+		 * A TSC entry: in the future (refused as ts 0), after the
+		 * drain began (not yet, below), or converted.
+		 */
+		if (fq->tsc && e.ts > tsc_a)
+			e.ts = 0;
+		else if (fq->tsc && e.ts > tsc_cut)
+			return pos;
+		else if (fq->tsc)
+			e.ts = fake_tsc_ns(f, e.ts, tsc_cut, cutoff);
 		/*
 		 * Not yet: an entry time-stamped after the drain began may
 		 * follow one of another queue whose head this drain read
@@ -310,7 +359,7 @@ static uint64_t fake_take(struct fake *f, uint32_t id, uint64_t cutoff,
 static void fake_drain_locked(struct fake *f)
 {
 	struct fake_pending *p = NULL;
-	uint64_t ends[FAKE_QUEUES + 1], now, dropped;
+	uint64_t ends[FAKE_QUEUES + 1], now, tsc_cut, dropped;
 	size_t n = 0, cap = 0, i;
 	struct ktracer_qring *q;
 	struct fake_rec lost;
@@ -318,9 +367,10 @@ static void fake_drain_locked(struct fake *f)
 	int err;
 
 	pthread_mutex_lock(&f->lock);
+	tsc_cut = fake_rdtsc();
 	now = fake_now();	/* before the heads: see fake_take() */
 	for (id = 1; id <= f->nqueues; id++)
-		ends[id] = fake_take(f, id, now, &p, &n, &cap);
+		ends[id] = fake_take(f, id, now, tsc_cut, &p, &n, &cap);
 	if (n)
 		qsort(p, n, sizeof(*p), fake_pending_cmp);
 	for (i = 0; i < n; i++) {
@@ -404,8 +454,14 @@ static int fake_queue(struct fake *f, struct ktracer_queue *kq)
 	uint32_t size = kq->ring_size;
 
 	if (kq->size != sizeof(*kq) || kq->offset || kq->map_size ||
-	    (kq->flags & ~(uint32_t)KTRACER_QUEUE_ADOPT))
+	    (kq->flags & ~(uint32_t)(KTRACER_QUEUE_ADOPT | KTRACER_QUEUE_TSC)))
 		return -EINVAL;
+	if (kq->flags & KTRACER_QUEUE_TSC) {
+		if (f->tsc_error)
+			return f->tsc_error;
+		if (kq->flags & KTRACER_QUEUE_ADOPT)
+			return -EINVAL;
+	}
 	if (f->queue_error)
 		return f->queue_error;
 	if (kq->flags & KTRACER_QUEUE_ADOPT) {
@@ -438,6 +494,9 @@ static int fake_queue(struct fake *f, struct ktracer_queue *kq)
 		fq->q->id = ++f->nqueues;
 		fq->q->ring_size = size;
 		fq->ring_size = size;
+		fq->tsc = kq->flags & KTRACER_QUEUE_TSC;
+		if (fq->tsc && !f->tsc_lie)
+			fq->q->clock = KTRACER_QCLOCK_TSC;
 		fq->owner = fake_tid();
 		f->creates++;
 		kq->id = fq->q->id;

@@ -8,6 +8,14 @@
  * in ts order (equal ts: lower queue id first) and logs what it applied,
  * each with the queue's owner thread. Used from C (unit_test.c) and C++
  * (cxx_test.cpp).
+ *
+ * KTRACER_QUEUE_TSC: by default refused with EINVAL, as a kernel of ABI
+ * minor 1 does; with tsc_error 0 (x86-64 only) such queues are made and
+ * their entries' TSC converted to CLOCK_MONOTONIC at each drain, by the
+ * rate measured between fake_init() and the drain's beginning (an anchor
+ * pair of rdtsc and CLOCK_MONOTONIC at each end). As in the kernel, an
+ * entry after the drain's beginning waits for the next drain, one after
+ * the head was read (in the future) or 0 converts to 0, refused.
  */
 #ifndef KTL_FAKE_H
 #define KTL_FAKE_H
@@ -44,6 +52,7 @@ struct fake_queue {
 	int owner;		/* tid */
 	uint64_t dropped_seen;
 	bool mapped;
+	bool tsc;		/* KTRACER_QUEUE_TSC */
 };
 
 struct fake {
@@ -68,6 +77,12 @@ struct fake {
 	bool stuck;
 	/* QUEUE fails with this, if not 0. */
 	int queue_error;
+	/* QUEUE with KTRACER_QUEUE_TSC fails with this, if not 0 (-EINVAL). */
+	int tsc_error;
+	/* A TSC queue says KTRACER_QCLOCK_MONOTONIC (a kernel that lies). */
+	bool tsc_lie;
+	/* TSC queues: CLOCK_MONOTONIC and the TSC at fake_init(). */
+	uint64_t ns0, tsc0;
 };
 
 void fake_init(struct fake *f);

@@ -63,6 +63,17 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * KTL_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * QUEUE calls a tracer's first queue takes on the stand-in as it starts
+ * (a kernel of ABI minor 1): on x86-64 the library asks for a TSC queue
+ * first, is refused (EINVAL), and asks for a CLOCK_MONOTONIC one.
+ */
+#if defined(__x86_64__)
+#define FIRST_QUEUE_CALLS	2
+#else
+#define FIRST_QUEUE_CALLS	1
+#endif
+
 /* A tracer on the stand-in ----------------------------------------------- */
 
 struct rig {
@@ -339,7 +350,7 @@ static void test_disabled(void)
 	CHECK_RET(0, ktracer_region_end(r.t, r.span));	/* begun off: none */
 	CHECK_RET(-ENOENT, ktracer_region_end(r.t, r.span));
 	CHECK_EQ(1, r.f.creates);
-	CHECK_EQ(1, r.f.ioctls - r.f.registers);	/* that QUEUE only */
+	CHECK_EQ(FIRST_QUEUE_CALLS, r.f.ioctls - r.f.registers);	/* QUEUE only */
 	fake_drain(&r.f);
 	CHECK_EQ(2, r.f.nlog);
 	CHECK_EQ(KTRACER_OP_START, r.f.log[0].op);
@@ -489,7 +500,7 @@ static void test_full(void)
 	CHECK_EQ(0, st.applied);
 	CHECK_EQ(10, st.dropped);
 	CHECK_EQ(KTRACER_QUEUE_RING_MIN, st.pending);
-	CHECK_EQ(1, st.syscalls - 1);	/* the QUEUE, and one FLUSH */
+	CHECK_EQ(1, st.syscalls - FIRST_QUEUE_CALLS);	/* the QUEUE, and one FLUSH */
 
 	r.f.stuck = false;
 	fake_drain(&r.f);
@@ -999,7 +1010,8 @@ static void *stopper_run(void *arg)
 	return NULL;
 }
 
-static void test_handoff(void)
+/* @tsc_error: the stand-in's answer to a TSC queue (0: made). */
+static void handoff(int tsc_error)
 {
 	struct worker w = { 0 };
 	struct drainer d = { 0 };
@@ -1008,6 +1020,7 @@ static void test_handoff(void)
 	struct rig r;
 
 	REQUIRE(rig_open(&r, 0, 0) == 0, "rig");
+	r.f.tsc_error = tsc_error;
 	w.r = d.r = &r;
 	REQUIRE(!pthread_create(&dt, NULL, drainer_run, &d), "drainer");
 	REQUIRE(!pthread_create(&th, NULL, stopper_run, &w), "thread");
@@ -1025,6 +1038,195 @@ static void test_handoff(void)
 	CHECK_EQ(2 * HANDOFFS, rig_stats(&r).applied);
 	CHECK_EQ(0, rig_stats(&r).refused);
 	rig_close(&r);
+}
+
+static void test_handoff(void)
+{
+	handoff(-EINVAL);
+}
+
+/*
+ * The same with TSC queues (x86-64): a STOP converted from the TSC is
+ * never applied before its START, however close they are.
+ */
+static void test_handoff_tsc(void)
+{
+#if defined(__x86_64__)
+	handoff(0);
+#endif
+}
+
+/* The TSC clock ---------------------------------------------------------- */
+
+#if defined(__x86_64__)
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ __volatile__("lfence\n\trdtsc" : "=a" (lo), "=d" (hi) : : "memory");
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* Flush until @n ops are applied or refused (one may wait a drain). */
+static void flush_until(struct rig *r, uint64_t n)
+{
+	struct ktracer_lib_stats st;
+	int i;
+
+	for (i = 0; i < 10; i++) {
+		CHECK_RET(0, ktracer_flush(r->t));
+		st = rig_stats(r);
+		if (st.applied + st.refused >= n)
+			break;
+	}
+}
+
+/*
+ * How far a converted ts may be from the clock reads around its op: the
+ * stand-in's anchors (rdtsc, then clock_gettime()) may be a preemption
+ * apart on a loaded host under the sanitizers. A TSC value left
+ * unconverted would be off by orders of magnitude more.
+ */
+#define TSC_TOL_NS	(20 * 1000 * 1000ULL)
+#endif
+
+/*
+ * A kernel that converts the TSC: the thread's queue is of the TSC clock,
+ * the library stamps entries with rdtsc (one QUEUE call), and what the
+ * kernel records is in ns, at the calls' time, in order; a thread that
+ * exits leaves its queue, TSC clock and all, to the next one.
+ */
+static void test_tsc(void)
+{
+#if defined(__x86_64__)
+	struct exiter a = { 0 }, b = { 0 };
+	const struct ktracer_qentry *e;
+	struct ktl_thread *me;
+	uint64_t t0, t1, c0, c1, prev = 0;
+	struct rig r;
+	size_t i;
+
+	REQUIRE(rig_open(&r, 0, 0) == 0, "rig");
+	r.f.tsc_error = 0;
+	t0 = now_ns();
+	c0 = rdtsc();
+	CHECK_RET(0, ktracer_start(r.t, r.task, 1, 10));
+	CHECK_RET(0, ktracer_gauge(r.t, r.gauge, 2));
+	CHECK_RET(0, ktracer_log(r.t, r.log, "tsc", 3));
+	CHECK_RET(0, ktracer_region_begin(r.t, r.span, "text"));
+	CHECK_RET(0, ktracer_region_end(r.t, r.span));
+	CHECK_RET(0, ktracer_stop(r.t, r.task, 1, 11));
+	c1 = rdtsc();
+	t1 = now_ns();
+	me = rig_me(&r);
+	REQUIRE(me && me->q, "a queue");
+	CHECK_EQ(1, me->tsc);
+	CHECK_EQ(KTRACER_QCLOCK_TSC, me->q->clock);
+	CHECK_EQ(1, r.f.creates);
+	CHECK_EQ(1, r.f.ioctls - r.f.registers);	/* one QUEUE */
+	e = (const struct ktracer_qentry *)me->ring;
+	CHECK(e->ts >= c0 && e->ts <= c1, "entry ts %llu not the TSC [%llu, %llu]",
+	      (unsigned long long)e->ts, (unsigned long long)c0,
+	      (unsigned long long)c1);
+	flush_until(&r, 6);
+	REQUIRE(r.f.nlog == 6, "6 records, got %zu", r.f.nlog);
+	CHECK_EQ(0, rig_stats(&r).refused);
+	for (i = 0; i < r.f.nlog; i++) {
+		CHECK(r.f.log[i].ts + TSC_TOL_NS >= t0 &&
+		      r.f.log[i].ts <= t1 + TSC_TOL_NS,
+		      "record %zu: ts %llu not near [%llu, %llu]", i,
+		      (unsigned long long)r.f.log[i].ts, (unsigned long long)t0,
+		      (unsigned long long)t1);
+		CHECK(r.f.log[i].ts >= prev, "record %zu goes back in time", i);
+		prev = r.f.log[i].ts;
+	}
+	CHECK_EQ(KTRACER_OP_START, r.f.log[0].op);
+	CHECK_EQ(KTRACER_OP_LOG, r.f.log[2].op);
+	CHECK_EQ(KTRACER_OP_STOP, r.f.log[5].op);
+
+	/* Other threads: a TSC queue each, adopted with its clock. */
+	a.r = b.r = &r;
+	on_thread(exiter_run, &a);
+	on_thread(exiter_run, &b);
+	CHECK_RET(0, a.err);
+	CHECK_RET(0, b.err);
+	CHECK(a.q == b.q, "the same queue");
+	CHECK_EQ(1, r.f.queues[2].tsc);
+	CHECK_EQ(2, r.f.creates);
+	CHECK_EQ(1, r.f.adopts);
+	CHECK_EQ(1, r.t->shared->threads[1].tsc);
+	flush_until(&r, 6 + 2 * 5);
+	CHECK_EQ(6 + 2 * 5, rig_stats(&r).applied);
+	CHECK_EQ(0, rig_stats(&r).refused);
+	rig_close(&r);
+#endif
+}
+
+/*
+ * A kernel of ABI minor 1 (EINVAL: an unknown flag), or one that cannot
+ * convert this machine's TSC (EOPNOTSUPP): the library asks once per
+ * tracer, then makes CLOCK_MONOTONIC queues, and everything is recorded.
+ */
+static void tsc_fallback(int err)
+{
+	struct exiter a = { 0 };
+	struct ktl_thread *me;
+	uint64_t t0, t1;
+	struct rig r;
+	size_t i;
+
+	REQUIRE(rig_open(&r, 0, 0) == 0, "rig");
+	r.f.tsc_error = err;
+	t0 = now_ns();
+	CHECK_RET(0, ktracer_start(r.t, r.task, 1, 10));
+	CHECK_RET(0, ktracer_stop(r.t, r.task, 1, 11));
+	t1 = now_ns();
+	me = rig_me(&r);
+	REQUIRE(me && me->q, "a queue");
+	CHECK_EQ(0, me->tsc);
+	CHECK_EQ(KTRACER_QCLOCK_MONOTONIC, me->q->clock);
+	CHECK_EQ(FIRST_QUEUE_CALLS, r.f.ioctls - r.f.registers);
+	CHECK_EQ(FIRST_QUEUE_CALLS, rig_stats(&r).syscalls);
+	/* Another thread is not asked again. */
+	a.r = &r;
+	on_thread(exiter_run, &a);
+	CHECK_RET(0, a.err);
+	CHECK_EQ(FIRST_QUEUE_CALLS + 1, r.f.ioctls - r.f.registers);
+	CHECK_EQ(2, r.f.creates);
+	CHECK_EQ(0, r.f.queues[2].tsc);
+	CHECK_RET(0, ktracer_flush(r.t));
+	CHECK_EQ(2 + 5, rig_stats(&r).applied);
+	CHECK_EQ(0, rig_stats(&r).refused);
+	REQUIRE(r.f.nlog == 7, "7 records, got %zu", r.f.nlog);
+	for (i = 0; i < 2; i++)
+		CHECK(r.f.log[i].ts >= t0 && r.f.log[i].ts <= t1,
+		      "record %zu: ts %llu not in [%llu, %llu]", i,
+		      (unsigned long long)r.f.log[i].ts, (unsigned long long)t0,
+		      (unsigned long long)t1);
+	rig_close(&r);
+}
+
+static void test_tsc_fallback(void)
+{
+	tsc_fallback(-EINVAL);
+	tsc_fallback(-EOPNOTSUPP);
+}
+
+/* A TSC queue whose page says CLOCK_MONOTONIC: EPROTO, nothing queued. */
+static void test_tsc_eproto(void)
+{
+#if defined(__x86_64__)
+	struct rig r;
+
+	REQUIRE(rig_open(&r, 0, 0) == 0, "rig");
+	r.f.tsc_error = 0;
+	r.f.tsc_lie = true;
+	CHECK_RET(-EPROTO, ktracer_gauge(r.t, r.gauge, 1));
+	CHECK(!rig_me(&r) || !rig_me(&r)->q, "no queue");
+	CHECK_RET(0, ktracer_flush(r.t));
+	CHECK_EQ(0, r.f.nlog);
+	rig_close(&r);
+#endif
 }
 
 /* fork ------------------------------------------------------------------- */
@@ -1138,6 +1340,10 @@ static const struct {
 	{ "threads: task START on one, STOP on another", test_handoff },
 	{ "fork: the child gets ECHILD, a tracer of its own works", test_fork },
 	{ "a thread's first op without a queue: error, then retry", test_queue_error },
+	{ "TSC queues: entries stamped with rdtsc, records in ns, in order", test_tsc },
+	{ "TSC refused (EINVAL, EOPNOTSUPP): CLOCK_MONOTONIC queues", test_tsc_fallback },
+	{ "a TSC queue that says another clock: EPROTO", test_tsc_eproto },
+	{ "TSC queues: task START on one thread, STOP on another", test_handoff_tsc },
 };
 
 /* unit_test [N]: all the tests, or test N alone. */
