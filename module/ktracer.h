@@ -215,7 +215,8 @@ static inline bool kt_opcode_simple(u32 code, u32 flags)
 /*
  * A block: simple ops applied into one reservation of this CPU's buffer,
  * which saves a reservation and a publication per record. Between
- * kt_block_begin() and kt_block_end() preemption is disabled.
+ * kt_block_begin() and kt_block_end(), which follows it whatever it
+ * returned, preemption is disabled.
  */
 struct kt_block {
 	struct kt_wctx w;
@@ -223,11 +224,11 @@ struct kt_block {
 	u32 left;			/* records reserved, not filled */
 };
 
-bool kt_block_begin(struct kt_block *b, u32 n);
+bool kt_block_begin(struct kt_block *b, u32 n) __acquires(RCU);
 int kt_block_apply(struct kt_tracer *t, struct kt_block *b,
 		   const struct ktracer_op *op, u64 bound, u64 now,
 		   const struct kt_who *who);
-void kt_block_end(struct kt_block *b);
+void kt_block_end(struct kt_block *b) __releases(RCU);
 
 /*
  * clock.c: queues' TSC clock (KTRACER_QUEUE_TSC). A file's conversion

@@ -312,6 +312,31 @@ static bool kt_q_due(const struct kt_queue *q, bool all, u64 cut, u64 now)
 }
 
 /*
+ * Apply the run of due simple entries that begins at the heap's top, up
+ * to KT_DRAIN_BLOCK of them, in one block; the heap's new size in *@n.
+ * False, having applied nothing, if the block could not begin.
+ */
+static bool kt_drain_block(struct kt_qset *qs, struct kt_queue **heap,
+			   u32 *n, bool all, u64 cut, u64 now)
+{
+	struct kt_queue *q = heap[0];
+	struct kt_block b;
+	bool begun;
+
+	begun = kt_block_begin(&b, KT_DRAIN_BLOCK);
+	while (begun) {
+		kt_q_apply_block(qs, q, &b, now);
+		*n = kt_heap_next(heap, *n);
+		q = heap[0];
+		if (!*n || !b.left || !kt_q_due(q, all, cut, now) ||
+		    !kt_opcode_simple(q->cur.op, q->cur.flags))
+			break;
+	}
+	kt_block_end(&b);
+	return begun;
+}
+
+/*
  * Drain every queue: the entries published when it began, of all queues
  * merged by ts. Under drain_lock. Adds what it applied and refused to
  * *@applied and *@refused.
@@ -330,7 +355,6 @@ static void kt_drain(struct kt_qset *qs, bool all, u64 *applied,
 	u32 i, n = 0, nr = kt_qset_nr(qs);
 	struct kt_queue **heap, *q;
 	u8 bytes[KTRACER_LOG_MAX];
-	struct kt_block b;
 	u64 cut, now;
 
 	static_assert(KTRACER_TEXT_MAX <= KTRACER_LOG_MAX);
@@ -360,19 +384,10 @@ static void kt_drain(struct kt_qset *qs, bool all, u64 *applied,
 		q = heap[0];
 		/* Runs of simple entries go in blocks, one by one the others. */
 		if (!kt_opcode_simple(q->cur.op, q->cur.flags) ||
-		    !kt_block_begin(&b, KT_DRAIN_BLOCK)) {
+		    !kt_drain_block(qs, heap, &n, all, cut, now)) {
 			kt_q_apply(qs, q, now, bytes);
 			n = kt_heap_next(heap, n);
-			cond_resched();
-			continue;
 		}
-		do {
-			kt_q_apply_block(qs, q, &b, now);
-			n = kt_heap_next(heap, n);
-			q = heap[0];
-		} while (n && b.left && kt_q_due(q, all, cut, now) &&
-			 kt_opcode_simple(q->cur.op, q->cur.flags));
-		kt_block_end(&b);
 		cond_resched();
 	}
 	for (i = 0; i < nr; i++) {

@@ -603,26 +603,22 @@ out:
 }
 
 /*
- * Begin a block of @n records on this CPU: false, having done nothing, if
- * they do not all fit (or records wait to be told lost) or tracing is
- * off; the caller then applies its ops one by one with kt_apply().
+ * Begin a block of @n records on this CPU: false if they do not all fit
+ * (or records wait to be told lost) or tracing is off, and the caller
+ * then applies its ops one by one with kt_apply(). Either way the caller
+ * ends it with kt_block_end().
  */
-bool kt_block_begin(struct kt_block *b, u32 n)
+bool kt_block_begin(struct kt_block *b, u32 n) __acquires(RCU)
 {
 	const unsigned int size = sizeof(struct ktracer_record);
 
-	if (!kt_is_enabled())
-		return false;
 	rcu_read_lock();	/* the slots: kt_slots_resize() */
 	preempt_disable_notrace();
-	b->r = kt_buf_reserve_block(&b->w, n * size, n);
-	if (!b->r) {
-		preempt_enable_notrace();
-		rcu_read_unlock();
-		return false;
-	}
+	b->r = NULL;
 	b->left = n;
-	return true;
+	if (kt_is_enabled())
+		b->r = kt_buf_reserve_block(&b->w, n * size, n);
+	return b->r;
 }
 
 /*
@@ -660,11 +656,14 @@ int kt_block_apply(struct kt_tracer *t, struct kt_block *b,
 }
 
 /* Give back the records not filled, and publish the others. */
-void kt_block_end(struct kt_block *b)
+void kt_block_end(struct kt_block *b) __releases(RCU)
 {
-	if (b->left)
-		kt_buf_shrink(&b->w, b->r, b->left * sizeof(*b->r), b->left);
-	kt_buf_commit(&b->w);
+	if (b->r) {
+		if (b->left)
+			kt_buf_shrink(&b->w, b->r, b->left * sizeof(*b->r),
+				      b->left);
+		kt_buf_commit(&b->w);
+	}
 	preempt_enable_notrace();
 	rcu_read_unlock();
 }
@@ -681,8 +680,10 @@ static int kt_apply_block(struct kt_tracer *t, const struct ktracer_op *ops,
 	struct kt_block b;
 	u32 i;
 
-	if (!kt_block_begin(&b, n))
+	if (!kt_block_begin(&b, n)) {
+		kt_block_end(&b);
 		return -1;
+	}
 	for (i = 0; i < n; i++) {
 		*err = kt_block_op(t, &b, &ops[i], bound, now, who);
 		if (*err)
