@@ -32,6 +32,11 @@
  *	region_pair	a region's begin and end (START and STOP with
  *			KTRACER_OPF_REGION) queued, 32 pairs and the FLUSH
  *			that drains them, per pair
+ *	*_tsc		queue_write, queue_op and region_pair on a TSC
+ *			queue (ABI minor 2), whose ts is `lfence; rdtsc`
+ *			instead of clock_gettime(), as the library's queues
+ *			are wherever the kernel makes them; "n/a" where it
+ *			does not (no invariant TSC, and trust_tsc=0)
  *	disabled	what an instrumented program does while tracing is
  *			off: one load of ktracer_state.enabled and a branch
  *
@@ -91,15 +96,21 @@ static unsigned long disabled_taken;
 static char tracing_on_was = '1';
 static int restore_needed;
 
-/* The calling thread's queue, as a library would keep it. */
-static struct {
-	struct ktracer_qring *ring;	/* NULL: no queues (why: queue_why) */
+/* A queue of the calling thread, as a library would keep it. */
+struct bench_queue {
+	struct ktracer_qring *ring;	/* NULL: none (why: why) */
 	unsigned char *entries;
 	uint64_t head;			/* ours; published with [Q2] */
 	uint32_t mask;
 	uint64_t applied;		/* what FLUSH reported, in total */
-} q;
-static const char *queue_why = "not tried";
+	int tsc;			/* a KTRACER_QUEUE_TSC one: ts is rdtsc */
+	const char *why;
+};
+
+/* A CLOCK_MONOTONIC queue, a TSC one, and the one the loops write. */
+static struct bench_queue mono = { .why = "not tried" };
+static struct bench_queue tscq = { .why = "not tried", .tsc = 1 };
+static struct bench_queue *q = &mono;
 
 /* ------------------------------------------------------------------ */
 /* ktracer commands the benchmark needs around the timed loops         */
@@ -136,7 +147,7 @@ static int restore(void)
 	if (!restore_needed)
 		return 0;
 	restore_needed = 0;
-	if (q.ring)
+	if (mono.ring)
 		failed += restore_failed(kt_flush(&f, KTRACER_FLUSH_WAIT | KTRACER_FLUSH_INTERVAL,
 						  KTRACER_QUEUE_INTERVAL_DEFAULT),
 					 "the queues' drain interval");
@@ -151,6 +162,27 @@ static int restore(void)
 /* ------------------------------------------------------------------ */
 /* The queue, written as the ABI's "Queues (minor 1)" section says     */
 
+static inline uint64_t mono_read(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The TSC, as the header's "The TSC clock" reads it. */
+static inline uint64_t tsc_read(void)
+{
+#ifdef __x86_64__
+	uint32_t lo, hi;
+
+	__asm__ volatile("lfence; rdtsc" : "=a" (lo), "=d" (hi) :: "memory");
+	return (uint64_t)hi << 32 | lo;
+#else
+	return 0;	/* never called: no TSC queue is made */
+#endif
+}
+
 /*
  * Queue one op with the time it happened, as a library's op does: the
  * enabled check, the clock, room in the ring, the entry, the head.
@@ -161,63 +193,76 @@ static inline int queue_put(uint16_t op, uint16_t flags, uint32_t event,
 			    uint32_t slot)
 {
 	struct ktracer_qentry *e;
-	struct timespec ts;
-	uint64_t tail;
+	uint64_t tail, ts;
 
 	if (!__atomic_load_n(&state->enabled, __ATOMIC_RELAXED))
 		return 1;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts = q->tsc ? tsc_read() : mono_read();
 	/* [Q1] pairs with the kernel's [Q4]: it is done with the space before tail. */
-	tail = __atomic_load_n(&q.ring->tail, __ATOMIC_ACQUIRE);
-	if (q.head + KTRACER_QENTRY_SIZE - tail > q.mask + 1) {
-		q.ring->dropped++;
+	tail = __atomic_load_n(&q->ring->tail, __ATOMIC_ACQUIRE);
+	if (q->head + KTRACER_QENTRY_SIZE - tail > q->mask + 1) {
+		q->ring->dropped++;
 		return 1;
 	}
-	e = (struct ktracer_qentry *)(q.entries + (q.head & q.mask));
+	e = (struct ktracer_qentry *)(q->entries + (q->head & q->mask));
 	*e = (struct ktracer_qentry){
 		.op = op,
 		.flags = flags,
 		.event = event,
 		.slot = slot,
-		.ts = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec,
+		.ts = ts,
 	};
-	q.head += KTRACER_QENTRY_SIZE;
+	q->head += KTRACER_QENTRY_SIZE;
 	/* [Q2] pairs with the kernel's [Q3]: the entry is written before head moves. */
-	__atomic_store_n(&q.ring->head, q.head, __ATOMIC_RELEASE);
+	__atomic_store_n(&q->ring->head, q->head, __ATOMIC_RELEASE);
 	return 0;
 }
 
-/* Drain the queue now: how many of its entries were not applied. */
+/* Drain the queues now: how many of q's entries were not applied. */
 static unsigned long queue_drain(void)
 {
-	uint64_t want = q.head / KTRACER_QENTRY_SIZE - q.applied;
+	uint64_t want = q->head / KTRACER_QENTRY_SIZE - q->applied;
 	struct ktracer_flush f;
 	int err = kt_flush(&f, KTRACER_FLUSH_WAIT, 0);
 
 	if (err)
 		die("KTRACER_IOC_FLUSH: %s", strerror(-err));
-	q.applied += f.applied;
+	q->applied += f.applied;
 	return f.refused + (want - f.applied);
 }
 
 /*
- * Create and map a queue, and make the periodic drain rare: NULL if it
- * worked, else why queues cannot be measured. Dies on anything but the
- * module not knowing queues.
+ * Create and map queue @bq (a TSC one if bq->tsc), and make the periodic
+ * drain rare: NULL if it worked, else why it cannot be measured. Dies
+ * on anything but the module not knowing queues or TSC queues.
  */
-static const char *queue_open(const struct ktracer_version *v)
+static const char *queue_open(const struct ktracer_version *v,
+			      struct bench_queue *bq)
 {
-	struct ktracer_queue qc = { .size = sizeof(qc), .ring_size = QUEUE_RING };
+	struct ktracer_queue qc = {
+		.size = sizeof(qc),
+		.flags = bq->tsc ? KTRACER_QUEUE_TSC : 0,
+		.ring_size = QUEUE_RING,
+	};
 	struct ktracer_flush f;
 	int err;
 	void *p;
 
 	if (v->minor < 1)
 		return "needs ABI 2.1";
+	if (bq->tsc && v->minor < 2)
+		return "needs ABI 2.2";
+#ifndef __x86_64__
+	if (bq->tsc)
+		return "not x86-64";
+#endif
 	if (ioctl(kt_fd, KTRACER_IOC_QUEUE, &qc)) {
 		if (errno == ENOTTY)
 			return "needs ABI 2.1 (KTRACER_IOC_QUEUE: ENOTTY)";
-		die("KTRACER_IOC_QUEUE ring_size=%u: %s", QUEUE_RING, strerror(errno));
+		if (bq->tsc && errno == EOPNOTSUPP)
+			return "no TSC queues here (EOPNOTSUPP: no constant_tsc and nonstop_tsc; ktracer.trust_tsc=1 lifts it)";
+		die("KTRACER_IOC_QUEUE flags=%#x ring_size=%u: %s", qc.flags,
+		    QUEUE_RING, strerror(errno));
 	}
 	err = kt_flush(&f, KTRACER_FLUSH_WAIT | KTRACER_FLUSH_INTERVAL,
 		       KTRACER_QUEUE_INTERVAL_MAX);
@@ -235,15 +280,17 @@ static const char *queue_open(const struct ktracer_version *v)
 		die("mmap of queue %u (%llu bytes at %#llx): %s", qc.id,
 		    (unsigned long long)qc.map_size,
 		    (unsigned long long)qc.offset, strerror(errno));
-	q.ring = p;
-	if (q.ring->magic != KTRACER_QUEUE_MAGIC || q.ring->id != qc.id ||
-	    q.ring->ring_size != QUEUE_RING)
-		die("queue %u's first page: magic %#llx id %u ring_size %u",
-		    qc.id, (unsigned long long)q.ring->magic, q.ring->id,
-		    q.ring->ring_size);
-	q.entries = (unsigned char *)p + (qc.map_size - qc.ring_size);
-	q.mask = qc.ring_size - 1;
-	q.head = q.ring->head;
+	bq->ring = p;
+	if (bq->ring->magic != KTRACER_QUEUE_MAGIC || bq->ring->id != qc.id ||
+	    bq->ring->ring_size != QUEUE_RING ||
+	    bq->ring->clock != (bq->tsc ? KTRACER_QCLOCK_TSC :
+				KTRACER_QCLOCK_MONOTONIC))
+		die("queue %u's first page: magic %#llx id %u ring_size %u clock %u",
+		    qc.id, (unsigned long long)bq->ring->magic, bq->ring->id,
+		    bq->ring->ring_size, bq->ring->clock);
+	bq->entries = (unsigned char *)p + (qc.map_size - qc.ring_size);
+	bq->mask = qc.ring_size - 1;
+	bq->head = bq->ring->head;
 	return NULL;
 }
 
@@ -368,6 +415,33 @@ static unsigned long loop_region(unsigned long n)
 	return queue_flushed(n, region_id, KTRACER_OPF_REGION, BATCH_OPS);
 }
 
+/* @loop, writing the TSC queue. */
+static unsigned long on_tsc(unsigned long (*loop)(unsigned long),
+			    unsigned long n)
+{
+	unsigned long fails;
+
+	q = &tscq;
+	fails = loop(n);
+	q = &mono;
+	return fails;
+}
+
+static unsigned long loop_queue_write_tsc(unsigned long n)
+{
+	return on_tsc(loop_queue_write, n);
+}
+
+static unsigned long loop_queue_op_tsc(unsigned long n)
+{
+	return on_tsc(loop_queue_op, n);
+}
+
+static unsigned long loop_region_tsc(unsigned long n)
+{
+	return on_tsc(loop_region, n);
+}
+
 /* The instrumented program's fast path: a load and a branch per op. */
 static unsigned long loop_disabled(unsigned long n)
 {
@@ -389,6 +463,7 @@ static unsigned long loop_disabled(unsigned long n)
 enum needs {
 	NEEDS_NOTHING,
 	NEEDS_QUEUES,		/* ABI minor 1's queues */
+	NEEDS_TSC,		/* minor 2's TSC queues, which the CPU allows */
 	NEEDS_OFF,		/* tracing switched off */
 };
 
@@ -431,6 +506,12 @@ static struct bench benches[] = {
 	      loop_queue_long, LONG_OPS, 1, NEEDS_QUEUES),
 	BENCH("region_pair", "pair", "queued region begin+end + FLUSH share",
 	      loop_region, BATCH_OPS / 2, 2, NEEDS_QUEUES),
+	BENCH("queue_write_tsc", "op", "queue_write, TSC queue (rdtsc)",
+	      loop_queue_write_tsc, BATCH_OPS, 1, NEEDS_TSC),
+	BENCH("queue_op_tsc", "op", "queue_op, TSC queue (rdtsc)",
+	      loop_queue_op_tsc, BATCH_OPS, 1, NEEDS_TSC),
+	BENCH("region_pair_tsc", "pair", "region_pair, TSC queue (rdtsc)",
+	      loop_region_tsc, BATCH_OPS / 2, 2, NEEDS_TSC),
 	BENCH("disabled", "op", "tracing off: load + branch", loop_disabled, 1,
 	      0, NEEDS_OFF),
 };
@@ -514,10 +595,13 @@ static void open_ktracer(void)
 	if (!meta)
 		printf("# note: CPU 0's meta page cannot be mapped (%s): records are not counted\n",
 		       why);
-	queue_why = queue_open(&v);
+	mono.why = queue_open(&v, &mono);
+	tscq.why = mono.why ? mono.why : queue_open(&v, &tscq);
 	for (unsigned int i = 0; i < NBENCH; i++)
 		if (benches[i].needs == NEEDS_QUEUES)
-			benches[i].na = queue_why;
+			benches[i].na = mono.why;
+		else if (benches[i].needs == NEEDS_TSC)
+			benches[i].na = tscq.why;
 }
 
 static void open_marker(void)
@@ -571,6 +655,24 @@ static void set_up_ops(void)
 	};
 }
 
+/* A queued START and STOP of each event, drained, all applied. */
+static void warm_up_queue(struct bench_queue *bq)
+{
+	if (!bq->ring)
+		return;
+	q = bq;
+	if (queue_pairs(span_id, 0, BATCH_OPS) ||
+	    queue_pairs(region_id, KTRACER_OPF_REGION, BATCH_OPS))
+		die("warm-up: a queued op was not taken (%s queue, dropped %llu)",
+		    q->tsc ? "TSC" : "CLOCK_MONOTONIC",
+		    (unsigned long long)q->ring->dropped);
+	if (queue_drain())
+		die("warm-up: KTRACER_IOC_FLUSH did not apply every queued op (%s queue, refused %llu, error %d)",
+		    q->tsc ? "TSC" : "CLOCK_MONOTONIC",
+		    (unsigned long long)q->ring->refused, q->ring->error);
+	q = &mono;
+}
+
 static void warm_up(void)
 {
 	for (int i = 0; i < WARMUP; i++) {
@@ -593,15 +695,8 @@ static void warm_up(void)
 		if (batch.done != BATCH_OPS || batch.error)
 			die("warm-up: KTRACER_IOC_BATCH returned 0 with done=%u error=%d",
 			    batch.done, batch.error);
-		if (!q.ring)
-			continue;
-		if (queue_pairs(span_id, 0, BATCH_OPS) ||
-		    queue_pairs(region_id, KTRACER_OPF_REGION, BATCH_OPS))
-			die("warm-up: a queued op was not taken (dropped %llu)",
-			    (unsigned long long)q.ring->dropped);
-		if (queue_drain())
-			die("warm-up: KTRACER_IOC_FLUSH did not apply every queued op (refused %llu, error %d)",
-			    (unsigned long long)q.ring->refused, q.ring->error);
+		warm_up_queue(&mono);
+		warm_up_queue(&tscq);
 	}
 }
 

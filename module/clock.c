@@ -18,6 +18,7 @@
 #include <linux/clocksource.h>
 #include <linux/irqflags.h>
 #include <linux/math64.h>
+#include <linux/moduleparam.h>
 #include <linux/timekeeping.h>
 #ifdef CONFIG_X86
 #include <asm/cpufeature.h>
@@ -25,6 +26,10 @@
 #endif
 
 #include "ktracer.h"
+
+static bool trust_tsc;
+module_param(trust_tsc, bool, 0444);
+MODULE_PARM_DESC(trust_tsc, "make TSC queues without constant_tsc and nonstop_tsc (virtual machines that hide them; default N)");
 
 /* tsc_khz as a mult and shift of mul_u64_u32_shr(); 0: no TSC to use. */
 static u32 kt_tsc_mult, kt_tsc_shift;
@@ -54,11 +59,18 @@ void kt_clock_init(void)
 	kt_tsc_shift = shift;
 }
 
+/*
+ * Hypervisors often hide the invariant TSC's flags from their guests
+ * while giving them a TSC that is constant-rate and non-stop all the
+ * same: trust_tsc is the administrator's word for it. The kernel's own
+ * verdict (unstable, unknown frequency) still stands.
+ */
 bool kt_tsc_usable(void)
 {
-	return boot_cpu_has(X86_FEATURE_TSC) &&
-	       boot_cpu_has(X86_FEATURE_CONSTANT_TSC) &&
-	       boot_cpu_has(X86_FEATURE_NONSTOP_TSC) &&
+	bool invariant = boot_cpu_has(X86_FEATURE_CONSTANT_TSC) &&
+			 boot_cpu_has(X86_FEATURE_NONSTOP_TSC);
+
+	return boot_cpu_has(X86_FEATURE_TSC) && (invariant || trust_tsc) &&
 	       !check_tsc_unstable() && tsc_khz && kt_tsc_mult;
 }
 

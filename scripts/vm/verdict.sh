@@ -37,7 +37,7 @@ function flush_prog() {
 		if ($i ~ /^cpus=/ && substr($i, 6) + 0 < want_cpus)
 			fail("booted " $i ", not " want_cpus)
 }
-/^KT-INSMOD rc=0$/	{ insmod = 1 }
+/^KT-INSMOD rc=0( |$)/	{ insmod = 1 }
 /^KT-RUN /		{ prog = $2; plan = -1; nres = 0 }
 /^1\.\.[0-9]+$/		{ plan = substr($0, 4) + 0 }
 /^(not )?ok [0-9]+ /	{

@@ -653,13 +653,21 @@ static inline bool kt_module_loaded(void)
 	return !access("/sys/module/" KT_MODULE_NAME, F_OK);
 }
 
+/* The parameters the VM's /init loaded it with ("" if none). */
+#define KT_MODULE_PARAMS "/lib/modules/ktracer.params"
+
 static inline int kt_module_load(void)
 {
-	int fd = open(KT_MODULE_PATH, O_RDONLY | O_CLOEXEC), ret;
+	char params[256] = "";
+	int fd, ret;
 
+	ret = kt_read_text(KT_MODULE_PARAMS, params, sizeof(params));
+	if (ret && ret != -ENOENT)
+		return ret;
+	fd = open(KT_MODULE_PATH, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
 	close(fd);
 	return ret;
 }

@@ -890,10 +890,21 @@ static bool cpu_flag(const char *flag)
 }
 
 /* Why the kernel may have refused a TSC queue, for a SKIP's message. */
+/* Whether ktracer was loaded with trust_tsc=1. */
+static bool tsc_trusted(void)
+{
+	char v[8];
+
+	return !kt_read_text("/sys/module/ktracer/parameters/trust_tsc", v,
+			     sizeof(v)) && v[0] == 'Y';
+}
+
 static const char *tsc_why(void)
 {
 	if (!KT_HAVE_TSC)
 		return "not x86";
+	if (tsc_trusted())
+		return "trust_tsc=1, but the TSC is marked unstable, or of unknown frequency";
 	if (!cpu_flag("constant_tsc"))
 		return cpu_flag("nonstop_tsc") ? "no constant_tsc in /proc/cpuinfo" :
 		       "no constant_tsc nor nonstop_tsc in /proc/cpuinfo";
@@ -927,19 +938,22 @@ static int flush_all(int fd, const struct kt_q *q, uint64_t n)
 
 /*
  * EOPNOTSUPP exactly where the header says: not x86, or no constant_tsc
- * or nonstop_tsc (the other reasons, an unstable TSC or no tsc_khz, are
- * not visible from here: then EOPNOTSUPP is allowed too).
+ * or nonstop_tsc unless loaded with trust_tsc=1 (the other reasons, an
+ * unstable TSC or no tsc_khz, are not visible from here: then EOPNOTSUPP
+ * is allowed too).
  */
 TEST_F(queue, tsc_flag_matches_cpu)
 {
-	bool can = KT_HAVE_TSC && cpu_flag("constant_tsc") &&
-		   cpu_flag("nonstop_tsc");
+	bool trusted = tsc_trusted(), can = KT_HAVE_TSC &&
+		((cpu_flag("constant_tsc") && cpu_flag("nonstop_tsc")) ||
+		 trusted);
 	struct kt_q q;
 	int ret;
 
 	ret = kt_q_create_flags(self->fd, KTRACER_QUEUE_TSC, QRING, &q);
 	TH_LOG("TSC queue: %s (%s)", ret ? strerror(-ret) : "created",
-	       ret ? tsc_why() : "constant_tsc nonstop_tsc");
+	       ret ? tsc_why() : trusted ? "trust_tsc=1" :
+	       "constant_tsc nonstop_tsc");
 	if (!can) {
 		ASSERT_RET(-EOPNOTSUPP, ret);
 		return;

@@ -532,8 +532,10 @@ struct ktracer_batch {
  *
  * KTRACER_QUEUE_TSC is refused with EOPNOTSUPP where the kernel cannot
  * convert: not x86, or a TSC that is not constant-rate and non-stop
- * (/proc/cpuinfo's constant_tsc and nonstop_tsc), or one the kernel has
- * marked unstable, or of unknown frequency. A kernel older than minor 2
+ * (/proc/cpuinfo's constant_tsc and nonstop_tsc; the module parameter
+ * trust_tsc=1 takes the administrator's word for it, for virtual
+ * machines that hide the flags), or one the kernel has marked unstable,
+ * or of unknown frequency. A kernel older than minor 2
  * answers EINVAL (an unknown flag). Either way a library should create
  * the queue again without the flag, and read CLOCK_MONOTONIC. The TSC
  * must be read on the CPUs of the machine the queue's kernel runs on,
