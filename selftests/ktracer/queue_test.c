@@ -1233,4 +1233,138 @@ TEST_F(queue, blocked_call)
 	close(uffd);
 }
 
+/*
+ * A FLUSH that waits for a running drain (KTRACER_FLUSH_WAIT) returns
+ * EINTR when a signal comes meanwhile, and loses nothing: the running
+ * drain applies every entry, and the interrupted call applied none. The
+ * drain is made long (EINTR_QUEUES full rings), and the waiter is
+ * signalled only once it sleeps in the ioctl while the drain is still
+ * busy (all threads share one CPU: the waiter sleeps on the drain's
+ * lock, it cannot spin on it); if the drain ended first anyway, the
+ * round is tried again.
+ */
+#define EINTR_QUEUES	8
+#define EINTR_ROUNDS	5
+
+struct flusher {
+	int fd;
+	pid_t tid;
+	int state;		/* 1: about to call, 2: returned */
+	int ret;
+	struct ktracer_flush f;
+};
+
+static void *flusher_thread(void *arg)
+{
+	struct flusher *fl = arg;
+
+	fl->tid = kt_gettid();
+	__atomic_store_n(&fl->state, 1, __ATOMIC_RELEASE);
+	fl->ret = kt_flush(fl->fd, KTRACER_FLUSH_WAIT, 0, &fl->f);
+	__atomic_store_n(&fl->state, 2, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* The state letter of thread @tid ('?' if unknown). */
+static char thread_state(pid_t tid)
+{
+	char path[64], buf[512], *p;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	if (kt_read_text(path, buf, sizeof(buf)))
+		return '?';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+static void on_sigusr1(int sig)
+{
+	(void)sig;
+}
+
+TEST_F(queue, flush_wait_eintr)
+{
+	const int cap = KTRACER_QUEUE_RING_MAX / KTRACER_QENTRY_SIZE;
+	struct sigaction sa = { .sa_handler = on_sigusr1 };	/* no SA_RESTART */
+	struct kt_q q[EINTR_QUEUES];
+	struct flusher drain, waiter;
+	pthread_t dt, wt;
+	uint64_t queued = 0, applied = 0;
+	struct timespec ms = { .tv_nsec = 1000000 };
+	int i, j, round, interrupted = 0;
+	struct ktracer_flush f;
+
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	for (i = 0; i < EINTR_QUEUES; i++)
+		ASSERT_RET(0, kt_q_create(self->fd, KTRACER_QUEUE_RING_MAX,
+					  &q[i]));
+	for (round = 0; round < EINTR_ROUNDS && !interrupted; round++) {
+		for (i = 0; i < EINTR_QUEUES; i++) {
+			for (j = 0; j < cap; j++)
+				ASSERT_RET(0, put_gauge(&q[i], self->gauge, j,
+							kt_now()));
+			kt_q_publish(&q[i]);
+			queued += cap;
+		}
+		drain = (struct flusher){ .fd = self->fd };
+		waiter = (struct flusher){ .fd = self->fd };
+		ASSERT_EQ(0, pthread_create(&dt, NULL, flusher_thread, &drain));
+		while (__atomic_load_n(&drain.state, __ATOMIC_ACQUIRE) != 1)
+			sched_yield();
+		/*
+		 * Until the drain holds the lock (busy), or is done. A FLUSH
+		 * of ours that finds the lock free drains instead: counted.
+		 */
+		do {
+			nanosleep(&ms, NULL);
+			ASSERT_RET(0, kt_flush(self->fd, 0, 0, &f));
+			applied += f.applied;
+		} while (!f.busy &&
+			 __atomic_load_n(&drain.state, __ATOMIC_ACQUIRE) != 2);
+		if (f.busy) {
+			ASSERT_EQ(0, pthread_create(&wt, NULL, flusher_thread,
+						    &waiter));
+			while (__atomic_load_n(&waiter.state,
+					       __ATOMIC_ACQUIRE) != 1 ||
+			       thread_state(waiter.tid) != 'S')
+				if (__atomic_load_n(&waiter.state,
+						    __ATOMIC_ACQUIRE) == 2)
+					break;
+			/* Asleep in FLUSH: signal it, unless it returned. */
+			pthread_kill(wt, SIGUSR1);
+			ASSERT_EQ(0, pthread_join(wt, NULL));
+		}
+		ASSERT_EQ(0, pthread_join(dt, NULL));
+		ASSERT_RET(0, drain.ret);
+		applied += drain.f.applied;
+		EXPECT_EQ(0, drain.f.refused);
+		TH_LOG("round %d: drain applied %llu; waiter %s", round,
+		       (unsigned long long)drain.f.applied,
+		       !f.busy ? "not started (the drain ended first)" :
+		       waiter.ret == -EINTR ? "EINTR" : strerror(-waiter.ret));
+		if (!f.busy)
+			continue;
+		if (waiter.ret == -EINTR) {
+			interrupted = 1;
+			/* Interrupted before it drained: it took nothing. */
+			EXPECT_EQ(0, waiter.f.applied);
+		} else {
+			ASSERT_RET(0, waiter.ret);
+			applied += waiter.f.applied;
+		}
+	}
+	EXPECT_TRUE(interrupted) TH_LOG("no FLUSH was interrupted in %d rounds",
+					EINTR_ROUNDS);
+	/* Nothing lost: what is left drains now, every entry applied. */
+	ASSERT_RET(0, kt_flush(self->fd, KTRACER_FLUSH_WAIT, 0, &f));
+	applied += f.applied;
+	EXPECT_EQ(queued, applied);
+	for (i = 0; i < EINTR_QUEUES; i++) {
+		EXPECT_EQ(0, q[i].qr->refused);
+		EXPECT_EQ(q[i].qr->head, q[i].qr->tail);
+		kt_q_unmap(&q[i]);
+	}
+	signal(SIGUSR1, SIG_DFL);
+}
+
 TEST_HARNESS_MAIN
