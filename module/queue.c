@@ -240,12 +240,11 @@ static void kt_q_apply(struct kt_qset *qs, struct kt_queue *q, u64 now,
 static void kt_q_apply_block(struct kt_qset *qs, struct kt_queue *q,
 			     struct kt_block *b, u64 now)
 {
-	struct ktracer_op op;
 	int ret = -EINVAL;
 
-	kt_q_op(q, &op);
-	if (op.ts)
-		ret = kt_block_apply(qs->t, b, &op, q->last_ts, now, &q->who);
+	if (q->cur.ts)
+		ret = kt_block_apply(qs->t, b, &q->cur, q->last_ts, now,
+				     &q->who);
 	kt_q_done(q, ret);
 }
 

@@ -113,7 +113,7 @@ void kt_who_current(struct kt_who *who)
 }
 
 /* Fire ktracer's own tracepoint for a record (kt_trace.h). */
-static void kt_trace(const struct kt_rec *d)
+static void __kt_trace(const struct kt_rec *d)
 {
 	switch (d->type) {
 	case KTRACER_REC_START:
@@ -137,6 +137,32 @@ static void kt_trace(const struct kt_rec *d)
 		trace_log(d->event, d->pid, d->tid, d->msg, d->len);
 		break;
 	}
+}
+
+/* Whether any of ktracer's tracepoints has a probe: a nop each if not. */
+static __always_inline bool kt_tracing(void)
+{
+	return trace_span_start_enabled() || trace_span_stop_enabled() ||
+	       trace_span_cancel_enabled() || trace_gauge_enabled() ||
+	       trace_count_enabled() || trace_log_enabled();
+}
+
+static __always_inline void kt_trace(const struct kt_rec *d)
+{
+	if (kt_tracing())
+		__kt_trace(d);
+}
+
+/* The same for a record without bytes, from what it holds. */
+static noinline void kt_trace_record(const struct ktracer_record *r)
+{
+	const struct kt_rec d = {
+		.type = r->type, .flags = r->flags, .event = r->event,
+		.ts = r->ts, .pid = r->pid, .tid = r->tid, .slot = r->slot,
+		.arg = r->arg, .extra = r->extra,
+	};
+
+	__kt_trace(&d);
 }
 
 /* The record of what thread @who did to its file's event @id. */
@@ -392,9 +418,9 @@ static u64 kt_saturating_add(atomic64_t *total, u64 add)
  * previous call, or a queue's latest entry); @now the latest. Spans'
  * slots go to s->sl: called under RCU.
  */
-static struct kt_fevent *kt_check(struct kt_tracer *t,
-				  const struct ktracer_op *op, u64 bound,
-				  u64 now, struct kt_step *s, int *err)
+static __always_inline struct kt_fevent *
+kt_check(struct kt_tracer *t, const struct ktracer_op *op, u64 bound, u64 now,
+	 struct kt_step *s, int *err)
 {
 	struct kt_fevent *fe;
 	bool slotted;
@@ -453,8 +479,9 @@ static struct kt_fevent *kt_check(struct kt_tracer *t,
  * START, STOP, GAUGE, COUNT, which record one record each: change the
  * state @op changes and complete its record in @s.
  */
-static int kt_change(const struct kt_fevent *fe, const struct ktracer_op *op,
-		     struct kt_step *s)
+static __always_inline int kt_change(const struct kt_fevent *fe,
+				     const struct ktracer_op *op,
+				     struct kt_step *s)
 {
 	u64 start;
 
@@ -630,6 +657,7 @@ static __always_inline int kt_block_op(struct kt_tracer *t, struct kt_block *b,
 				       const struct ktracer_op *op, u64 bound,
 				       u64 now, const struct kt_who *who)
 {
+	struct ktracer_record *r;
 	struct kt_fevent *fe;
 	struct kt_step s;
 	struct kt_rec d;
@@ -642,17 +670,29 @@ static __always_inline int kt_block_op(struct kt_tracer *t, struct kt_block *b,
 	if (err)
 		return err;
 	kt_step_rec(&d, op->event, &s, who, NULL, 0);
-	kt_fill(b->r++, &d, sizeof(*b->r));
+	r = b->r++;
+	kt_fill(r, &d, sizeof(*r));
 	b->left--;
-	kt_trace(&d);
+	if (kt_tracing())
+		kt_trace_record(r);
 	return 0;
 }
 
+/*
+ * Apply the simple queue entry @e (kt_opcode_simple()), its ts already
+ * in ns and not 0, as kt_block_op() would the op it stands for.
+ */
 int kt_block_apply(struct kt_tracer *t, struct kt_block *b,
-		   const struct ktracer_op *op, u64 bound, u64 now,
+		   const struct ktracer_qentry *e, u64 bound, u64 now,
 		   const struct kt_who *who)
 {
-	return kt_block_op(t, b, op, bound, now, who);
+	const struct ktracer_op op = {
+		.size = sizeof(op), .op = e->op, .flags = e->flags,
+		.event = e->event, .slot = e->slot, .value = e->value,
+		.ts = e->ts, .len = e->len,
+	};
+
+	return kt_block_op(t, b, &op, bound, now, who);
 }
 
 /* Give back the records not filled, and publish the others. */
