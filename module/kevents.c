@@ -124,8 +124,8 @@ static u32 kt_comm(struct task_struct *t, char *buf)
 /* An instant about @t, its comm for message. */
 static void kt_instant(u32 ev, struct task_struct *t, u64 arg, u64 extra)
 {
-	char comm[KTRACER_COMM_MAX];
-	struct kt_rec d;
+	char comm[KTRACER_COMM_MAX] kt_no_autoinit;
+	struct kt_rec d kt_no_autoinit;
 
 	kt_krec(&d, ev, KTRACER_REC_LOG, t, ktime_get_mono_fast_ns());
 	d.arg = arg;
@@ -149,8 +149,8 @@ static void kt_probe_switch(void *data, bool preempt,
 	struct kt_kcpu *c = this_cpu_ptr(&kt_kcpu);
 	u32 cpu = smp_processor_id();
 	u64 now = ktime_get_mono_fast_ns();
-	char comm[KTRACER_COMM_MAX];
-	struct kt_rec d;
+	char comm[KTRACER_COMM_MAX] kt_no_autoinit;
+	struct kt_rec d kt_no_autoinit;
 
 	if (c->run_open && c->run_tid == prev->pid) {
 		kt_krec(&d, KTRACER_KEV_RUNNING, KTRACER_REC_STOP, prev, now);
@@ -211,7 +211,7 @@ static void kt_probe_exit(void *data, KT_SCHED_EXIT_PARAMS)
 static void kt_cpu_start(u32 ev, u64 arg, const char *msg, u32 len,
 			 u64 *start, bool *open)
 {
-	struct kt_rec d;
+	struct kt_rec d kt_no_autoinit;
 
 	kt_krec(&d, ev, KTRACER_REC_START, current, ktime_get_mono_fast_ns());
 	d.slot = smp_processor_id();
@@ -226,7 +226,7 @@ static void kt_cpu_start(u32 ev, u64 arg, const char *msg, u32 len,
 /* Close it, if it is the one open. */
 static void kt_cpu_stop(u32 ev, u64 arg, u64 start, bool *open)
 {
-	struct kt_rec d;
+	struct kt_rec d kt_no_autoinit;
 
 	if (!*open)
 		return;
@@ -280,7 +280,7 @@ static void kt_probe_softirq_exit(void *data, unsigned int vec)
 /* Every system call of every task comes here: the filter first. */
 static void kt_syscall(u8 type, long arg)
 {
-	struct kt_rec d;
+	struct kt_rec d kt_no_autoinit;
 
 	if (!kt_selected(current, true))
 		return;

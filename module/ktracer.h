@@ -298,6 +298,17 @@ struct kt_rec {
 	const void *msg;
 };
 
+/*
+ * For a variable of a hot path that is written whole before it is read
+ * (a kt_rec that kt_fill() copies field by field): spare it the clearing
+ * a kernel built with CONFIG_INIT_STACK_ALL_ZERO gives every local.
+ */
+#if __has_attribute(__uninitialized__)
+#define kt_no_autoinit	__attribute__((__uninitialized__))
+#else
+#define kt_no_autoinit
+#endif
+
 /* Every field of the header, so that no byte of it is left stale. */
 static __always_inline void kt_fill(struct ktracer_record *r,
 				    const struct kt_rec *d, unsigned int size)

@@ -73,16 +73,6 @@ static_assert(sizeof(struct ktracer_op) % 8 == 0);	/* kt_copy_words_in() */
 /* Ops of a batch read from user space at a time, on the stack. */
 #define KT_BATCH_CHUNK	16
 
-/*
- * The chunk is always written before it is read: spare it the clearing a
- * kernel built with CONFIG_INIT_STACK_ALL_ZERO gives every stack array.
- */
-#if __has_attribute(__uninitialized__)
-#define kt_no_autoinit	__attribute__((__uninitialized__))
-#else
-#define kt_no_autoinit
-#endif
-
 struct kt_tracer *kt_tracer_new(const struct file *file)
 {
 	struct kt_tracer *t = kzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
@@ -181,7 +171,7 @@ static void kt_step_rec(struct kt_rec *d, u32 id, const struct kt_step *s,
 static void kt_record(u32 id, const struct kt_step *s,
 		      const struct kt_who *who, const void *msg, u32 len)
 {
-	struct kt_rec d;
+	struct kt_rec d kt_no_autoinit;
 
 	kt_step_rec(&d, id, s, who, msg, len);
 	kt_trace(&d);
@@ -597,8 +587,8 @@ static noinline int kt_apply_user(struct kt_tracer *t,
 int kt_apply(struct kt_tracer *t, const struct ktracer_op *op, u64 bound,
 	     u64 now, const struct kt_who *who, const void *kbytes)
 {
+	struct kt_step s kt_no_autoinit;
 	struct kt_fevent *fe;
-	struct kt_step s;
 	int ret;
 
 	if (!kbytes && kt_op_has_bytes(op))
@@ -657,10 +647,10 @@ static __always_inline int kt_block_op(struct kt_tracer *t, struct kt_block *b,
 				       const struct ktracer_op *op, u64 bound,
 				       u64 now, const struct kt_who *who)
 {
+	struct kt_step s kt_no_autoinit;
+	struct kt_rec d kt_no_autoinit;
 	struct ktracer_record *r;
 	struct kt_fevent *fe;
-	struct kt_step s;
-	struct kt_rec d;
 	int err;
 
 	fe = kt_check(t, op, bound, now, &s, &err);
