@@ -62,11 +62,21 @@
  * "KT-RESULT <name> <value>" line, or "KT-RESULT <name> n/a <why>" for
  * one that this module cannot run; then a table for people. Exits 0 if
  * every available measurement was taken, 1 otherwise.
+ *
+ * "ops_bench NAME [UNITS]" profiles one measurement instead (scripts/prof.sh,
+ * bench/prof/): the same set-up and warm-up, then NAME's loop for UNITS ops
+ * (or pairs; default 65536, rounded to whole iterations) once to warm up and
+ * once between the two marker instructions of bench/prof/marker.h, where a
+ * qemu plugin counts the guest's instructions. It prints
+ * "KT-PROF <name> <unit> <units> <ns>", ns the CLOCK_MONOTONIC delta across
+ * the window (guest instructions under -icount), and "KT-PROF-MAP <start>
+ * <end> <name>" for the vDSO's mapping, whose code the profile meets.
  */
 #include <stdint.h>
 #include <sys/syscall.h>
 
 #include "bench.h"
+#include "prof/marker.h"
 
 #define RUN_MIN_NS	50e6	/* a timed run takes at least this */
 #define RUN_AIM_NS	75e6	/* and calibration aims here */
@@ -731,7 +741,70 @@ static void report(void)
 	       disabled_taken);
 }
 
-int main(void)
+/* ------------------------------------------------------------------ */
+/* One measurement's loop between the profiler's markers               */
+
+#define PROF_UNITS	65536	/* ops (or pairs) in the window by default */
+
+/* The vDSO's lines of /proc/self/maps, as KT-PROF-MAP lines. */
+static void print_vdso(void)
+{
+	unsigned long start, end;
+	char line[256], name[64];
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (!f)
+		die("/proc/self/maps: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %63s", &start, &end,
+			   name) == 3 && !strcmp(name, "[vdso]"))
+			printf("KT-PROF-MAP %lx %lx %s\n", start, end, name);
+	fclose(f);
+}
+
+static void profile(const char *name, const char *units_arg)
+{
+	unsigned long n, units = PROF_UNITS, fails;
+	struct bench *b = NULL;
+	double t0, t1;
+	char *end;
+
+	for (unsigned int i = 0; i < NBENCH; i++)
+		if (!strcmp(benches[i].name, name))
+			b = &benches[i];
+	if (!b)
+		die("no measurement named %s", name);
+	if (b->na)
+		die("%s cannot be measured here: %s", name, b->na);
+	if (units_arg) {
+		errno = 0;
+		units = strtoul(units_arg, &end, 0);
+		if (errno || *end || !units)
+			die("not a number of %ss: %s", b->unit, units_arg);
+	}
+	n = (units + b->units_per_iter - 1) / b->units_per_iter;
+	if (b->needs == NEEDS_OFF)
+		set_enabled(0);
+	fails = b->loop(n);
+#ifdef KT_PROF_MARK
+	t0 = now_ns();
+	KT_PROF_MARK(KT_PROF_START);
+	fails += b->loop(n);
+	KT_PROF_MARK(KT_PROF_STOP);
+	t1 = now_ns();
+#else
+	die("the profiler's markers are x86-64 instructions");
+#endif
+	if (b->needs == NEEDS_OFF)
+		set_enabled(1);
+	if (fails)
+		die("%s: %lu calls failed while profiled", name, fails);
+	print_vdso();
+	printf("KT-PROF %s %s %lu %.0f\n", name, b->unit, n * b->units_per_iter,
+	       t1 - t0);
+}
+
+int main(int argc, char **argv)
 {
 	int err;
 
@@ -751,9 +824,12 @@ int main(void)
 		    state->mode);
 	warm_up();
 
-	for (unsigned int i = 0; i < NBENCH; i++)
-		if (!benches[i].na)
-			measure(&benches[i]);
+	if (argc > 1)
+		profile(argv[1], argc > 2 ? argv[2] : NULL);
+	else
+		for (unsigned int i = 0; i < NBENCH; i++)
+			if (!benches[i].na)
+				measure(&benches[i]);
 	if (disabled_taken)
 		die("disabled: the state page said enabled while tracing was off");
 
@@ -762,6 +838,7 @@ int main(void)
 		die("KTRACER_IOC_CONFIG mode=DISCARD: %s", strerror(-err));
 	if (restore())
 		die("ktracer's and tracefs's settings were not all put back");
-	report();
+	if (argc == 1)
+		report();
 	return 0;
 }
