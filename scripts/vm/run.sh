@@ -13,7 +13,8 @@
 # guest instruction), which is what `make bench` counts with; qemu 7.2
 # hung at "Booting SMP configuration" with it and 2 vCPUs, so it goes
 # with KT_VM_SMP=1 (icount also needs the single-threaded TCG, the
-# default accel). qemu's exit status means nothing: it
+# default accel). KT_VM_PLUGIN (qemu -plugin, default none) loads a TCG
+# plugin: FILE.so,ARG=VALUE,... qemu's exit status means nothing: it
 # exits 0 after oopses and panics too. Only the logs decide.
 #
 # One host thread runs both vCPUs by default. With a thread per vCPU
@@ -33,9 +34,11 @@ rm -f "$out/console.log" "$out/results.log"
 start=$(date +%s.%N)
 icount=()
 [ -z "${KT_VM_ICOUNT:-}" ] || icount=(-icount "$KT_VM_ICOUNT")
+plugin=()
+[ -z "${KT_VM_PLUGIN:-}" ] || plugin=(-plugin "$KT_VM_PLUGIN")
 timeout -k 5 "${KT_VM_TIMEOUT:-2400}" qemu-system-x86_64 \
 	-accel "${KT_VM_ACCEL:-tcg,thread=single}" -cpu "${KT_VM_CPU:-max}" \
-	-smp "${KT_VM_SMP:-2}" "${icount[@]}" -m "${KT_VM_MEM:-1024}" \
+	-smp "${KT_VM_SMP:-2}" "${icount[@]}" "${plugin[@]}" -m "${KT_VM_MEM:-1024}" \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 tsc=reliable $*" \
 	-display none -monitor none -nic none -no-reboot \
