@@ -82,6 +82,11 @@ demo:
 bench:
 	scripts/bench.sh
 
+# where one of bench/ops_bench.c's ops spends its guest instructions,
+# function by function (a qemu plugin counts them): make prof OP=queue_op
+prof:
+	scripts/prof.sh $(OP) $(UNITS)
+
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf build
@@ -101,8 +106,9 @@ help:
 	@echo 'make lint          checkpatch --strict, sparse C=2, W=1'
 	@echo 'make bench         guest instructions (qemu -icount) and TCG ns per op of ktracer'"'"'s ops vs getppid,'
 	@echo '                   an unknown ioctl and trace_marker, and the scheduler'"'"'s tracing cost vs ftrace'"'"'s, in qemu'
+	@echo 'make prof OP=op    guest instructions per op of one of ops_bench'"'"'s ops, by function (kernel, ktracer.ko, program)'
 	@echo 'make selftests     build the kselftests into build/selftests'
 	@echo 'make setup         install and cache everything the above need'
 
 .PHONY: all module install selftests setup lint check check-debian check-debug \
-	check-user check-demo stress user install-user demo bench clean help
+	check-user check-demo stress user install-user demo bench prof clean help
