@@ -52,8 +52,12 @@
  * every timed loop counts failures and any makes the program exit 1,
  * every FLUSH must report all its entries applied and none refused, and
  * CPU 0's meta page (when it can be mapped) must show that the ops were
- * recorded, none lost. The ktracer buffers are put in OVERWRITE mode
- * while timing, so that they never fill up, and back in DISCARD after.
+ * recorded, none lost. The ktracer buffers are in DISCARD mode, the
+ * module's default, at their largest size (KTRACER_BUFFER_MAX), and a
+ * reader consumes everything before each timed run and after each
+ * untimed drain, so that a run never fills its buffer; size and mode are
+ * put back after. (OVERWRITE would add the walk that frees old records,
+ * about 40 instructions a record: make prof shows it in kt_claim.)
  *
  * Adding a measurement is one entry in benches[]: a loop, the ops one
  * iteration makes, the unit, and what it needs (tracing off, queues).
@@ -101,7 +105,9 @@ static struct ktracer_op span[2];		/* START, STOP */
 static struct ktracer_op batch_ops[BATCH_OPS];
 static struct ktracer_batch batch;
 static const struct ktracer_state *state;
-static const volatile struct ktracer_meta *meta;	/* CPU 0's, or NULL */
+static const volatile struct ktracer_meta *meta;	/* CPU 0's */
+static struct ktracer_reader *reader;			/* CPU 0's */
+static uint64_t buffer_size_was;
 static unsigned long disabled_taken;
 static char tracing_on_was = '1';
 static int restore_needed;
@@ -147,7 +153,32 @@ static int kt_flush(struct ktracer_flush *f, uint32_t flags, uint32_t interval_m
 	return ioctl(kt_fd, KTRACER_IOC_FLUSH, f) ? -errno : 0;
 }
 
-/* Recording on, DISCARD mode, tracing_on and the drain interval as they were. */
+/* KTRACER_IOC_CONFIG of @mode and @buffer_size: 0 or -errno. */
+static int kt_config(uint32_t mode, uint64_t buffer_size)
+{
+	struct ktracer_config c = {
+		.size = sizeof(c),
+		.flags = KTRACER_CONFIG_MODE | KTRACER_CONFIG_BUFFER_SIZE,
+		.mode = mode,
+		.buffer_size = buffer_size,
+	};
+
+	return ioctl(kt_fd, KTRACER_IOC_CONFIG, &c) ? -errno : 0;
+}
+
+/*
+ * Consume everything CPU 0's buffer holds, as a reader that keeps up
+ * would: never inside a timed part.
+ */
+static void consume(void)
+{
+	/* [R1]: the head after the records; [R4]: done with them. */
+	uint64_t head = __atomic_load_n(&meta->head, __ATOMIC_ACQUIRE);
+
+	__atomic_store_n(&reader->tail, head, __ATOMIC_RELEASE);
+}
+
+/* Recording on, DISCARD mode, the buffer size, tracing_on and the drain interval as they were. */
 static int restore(void)
 {
 	char on[2] = { tracing_on_was, '\0' };
@@ -163,8 +194,14 @@ static int restore(void)
 					 "the queues' drain interval");
 	if (!__atomic_load_n(&state->enabled, __ATOMIC_RELAXED))
 		failed += restore_failed(kt_enable(kt_fd, 1), "ktracer's enable");
-	failed += restore_failed(kt_mode(kt_fd, KTRACER_MODE_DISCARD),
-				 "ktracer's mode");
+	if (meta)
+		munmap((void *)meta, sysconf(_SC_PAGESIZE));
+	if (reader)
+		munmap(reader, sysconf(_SC_PAGESIZE));
+	meta = NULL;
+	reader = NULL;
+	failed += restore_failed(kt_config(KTRACER_MODE_DISCARD, buffer_size_was),
+				 "ktracer's mode and buffer size");
 	failed += restore_failed(tracefs_write("tracing_on", on), "tracing_on");
 	return failed;
 }
@@ -392,6 +429,7 @@ static unsigned long loop_queue_write(unsigned long n)
 		fails += queue_pairs(span_id, 0, BATCH_OPS);
 		t0 = now_ns();
 		fails += queue_drain();
+		consume();
 		untimed_ns += now_ns() - t0;
 	}
 	return fails;
@@ -536,6 +574,7 @@ static double timed_run(void *arg, unsigned long n)
 	double t0, t1;
 
 	untimed_ns = 0;
+	consume();
 	t0 = now_ns();
 	fails = b->loop(n);
 	t1 = now_ns();
@@ -600,11 +639,29 @@ static void open_ktracer(void)
 	struct ktracer_version v;
 	const char *why;
 
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+	int err;
+
 	kt_fd = kt_open(&state, &v);
-	meta = kt_meta(kt_fd, state, 0, &why);	/* optional */
+	buffer_size_was = state->data_size;
+	restore_needed = 1;
+	err = kt_config(KTRACER_MODE_DISCARD, KTRACER_BUFFER_MAX);
+	if (err)
+		die("KTRACER_IOC_CONFIG mode=DISCARD buffer_size=%u: %s",
+		    KTRACER_BUFFER_MAX, strerror(-err));
+	if (state->mode != KTRACER_MODE_DISCARD ||
+	    state->data_size != KTRACER_BUFFER_MAX)
+		die("KTRACER_IOC_CONFIG succeeded, but the state page says mode=%u data_size=%llu",
+		    state->mode, (unsigned long long)state->data_size);
+	meta = kt_meta(kt_fd, state, 0, &why);
 	if (!meta)
-		printf("# note: CPU 0's meta page cannot be mapped (%s): records are not counted\n",
-		       why);
+		die("CPU 0's meta page: %s", why);
+	p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, kt_fd,
+		 (off_t)page);
+	if (p == MAP_FAILED)
+		die("CPU 0's reader page: %s", strerror(errno));
+	reader = p;
 	mono.why = queue_open(&v, &mono);
 	tscq.why = mono.why ? mono.why : queue_open(&v, &tscq);
 	for (unsigned int i = 0; i < NBENCH; i++)
@@ -736,9 +793,8 @@ static void report(void)
 		       b->name, b->what, b->unit, b->ns, b->min, b->max, b->n,
 		       b->ns * b->n * b->units_per_iter / 1e6);
 	}
-	printf("(ns of CLOCK_MONOTONIC per op or pair, guest instructions under -icount shift=0: median of %d runs of N iterations past calibration and warm-up; pinned to CPU 0; ktracer records %s; disabled branch taken %lu times)\n",
-	       RUNS, meta ? "counted on CPU 0, none lost" : "not counted",
-	       disabled_taken);
+	printf("(ns of CLOCK_MONOTONIC per op or pair, guest instructions under -icount shift=0: median of %d runs of N iterations past calibration and warm-up; pinned to CPU 0; ktracer records counted on CPU 0, none lost, DISCARD mode; disabled branch taken %lu times)\n",
+	       RUNS, disabled_taken);
 }
 
 /* ------------------------------------------------------------------ */
@@ -786,6 +842,7 @@ static void profile(const char *name, const char *units_arg)
 	if (b->needs == NEEDS_OFF)
 		set_enabled(0);
 	fails = b->loop(n);
+	consume();
 #ifdef KT_PROF_MARK
 	t0 = now_ns();
 	KT_PROF_MARK(KT_PROF_START);
@@ -806,22 +863,13 @@ static void profile(const char *name, const char *units_arg)
 
 int main(int argc, char **argv)
 {
-	int err;
-
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	pin_cpu(0);
 	parent = getppid();
 	open_ktracer();
 	open_marker();
-	restore_needed = 1;
 	set_up_ops();
 	set_enabled(1);
-	err = kt_mode(kt_fd, KTRACER_MODE_OVERWRITE);
-	if (err)
-		die("KTRACER_IOC_CONFIG mode=OVERWRITE: %s", strerror(-err));
-	if (state->mode != KTRACER_MODE_OVERWRITE)
-		die("KTRACER_IOC_CONFIG mode=OVERWRITE succeeded, but the state page says mode=%u",
-		    state->mode);
 	warm_up();
 
 	if (argc > 1)
@@ -833,9 +881,6 @@ int main(int argc, char **argv)
 	if (disabled_taken)
 		die("disabled: the state page said enabled while tracing was off");
 
-	err = kt_mode(kt_fd, KTRACER_MODE_DISCARD);
-	if (err)
-		die("KTRACER_IOC_CONFIG mode=DISCARD: %s", strerror(-err));
 	if (restore())
 		die("ktracer's and tracefs's settings were not all put back");
 	if (argc == 1)
