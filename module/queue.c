@@ -154,7 +154,7 @@ static void kt_q_begin(struct kt_queue *q)
  * entry that runs past the head or the ring's end is refused and ends the
  * queue's drain: its tail moves to the head. Returns whether there is one.
  */
-static bool kt_q_next(struct kt_queue *q)
+static __always_inline bool kt_q_next(struct kt_queue *q)
 {
 	u64 off, pad_end;
 
@@ -296,11 +296,12 @@ static void kt_heap_down(struct kt_queue **h, u32 n, u32 i)
  * The heap's top is done with its entry: its next one, or it leaves.
  * Returns the queues left.
  */
-static u32 kt_heap_next(struct kt_queue **h, u32 n)
+static __always_inline u32 kt_heap_next(struct kt_queue **h, u32 n)
 {
 	if (!kt_q_next(h[0]))
 		h[0] = h[--n];
-	kt_heap_down(h, n, 0);
+	if (n > 1)
+		kt_heap_down(h, n, 0);
 	return n;
 }
 
@@ -353,7 +354,7 @@ static void kt_drain(struct kt_qset *qs, bool all, u64 *applied,
 {
 	u32 i, n = 0, nr = kt_qset_nr(qs);
 	struct kt_queue **heap, *q;
-	u8 bytes[KTRACER_LOG_MAX];
+	u8 bytes[KTRACER_LOG_MAX] kt_no_autoinit;	/* kt_q_apply() fills */
 	u64 cut, now;
 
 	static_assert(KTRACER_TEXT_MAX <= KTRACER_LOG_MAX);
