@@ -225,9 +225,6 @@ struct kt_block {
 };
 
 bool kt_block_begin(struct kt_block *b, u32 n) __acquires(RCU);
-int kt_block_apply(struct kt_tracer *t, struct kt_block *b,
-		   const struct ktracer_qentry *e, u64 bound, u64 now,
-		   const struct kt_who *who);
 void kt_block_end(struct kt_block *b) __releases(RCU);
 
 /*

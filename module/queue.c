@@ -28,6 +28,7 @@
 
 #include "compat.h"
 #include "ktracer.h"
+#include "op.h"
 
 #define KT_QENT		KTRACER_QENTRY_SIZE
 /* Records a drain reserves at once, in the time preemption is off. */
@@ -240,11 +241,13 @@ static void kt_q_apply(struct kt_qset *qs, struct kt_queue *q, u64 now,
 static void kt_q_apply_block(struct kt_qset *qs, struct kt_queue *q,
 			     struct kt_block *b, u64 now)
 {
+	struct ktracer_op op kt_no_autoinit;	/* kt_q_op() fills it */
 	int ret = -EINVAL;
 
-	if (q->cur.ts)
-		ret = kt_block_apply(qs->t, b, &q->cur, q->last_ts, now,
-				     &q->who);
+	if (q->cur.ts) {
+		kt_q_op(q, &op);
+		ret = kt_block_op(qs->t, b, &op, q->last_ts, now, &q->who);
+	}
 	kt_q_done(q, ret);
 }
 
