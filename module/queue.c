@@ -166,8 +166,15 @@ static __always_inline bool kt_q_next(struct kt_queue *q)
 			/* In ns from here on: the merge, the rules, records. */
 			if (q->tsc)
 				q->cur.ts = kt_tsc_ns(q->tsc, q->cur.ts);
-			q->size = KT_QENT + round_up(kt_qentry_bytes(&q->cur),
-						     KT_QENT);
+			/*
+			 * An entry without bytes is whole wherever it is:
+			 * pos, end and the ring's size are multiples of it.
+			 */
+			q->size = KT_QENT;
+			if (likely(!kt_opcode_has_bytes(q->cur.op,
+							q->cur.flags)))
+				return true;
+			q->size += round_up(kt_qentry_bytes(&q->cur), KT_QENT);
 			if (off + q->size <= q->ring_size &&
 			    q->size <= q->end - q->pos)
 				return true;
