@@ -150,6 +150,13 @@ static inline int kt_open(const struct ktracer_state **state,
 	return fd;
 }
 
+/* The file offset of page @k of CPU @cpu's buffer (0: reader, 1: meta). */
+static inline off_t kt_cpu_page(const struct ktracer_state *state,
+				unsigned int cpu, unsigned int k)
+{
+	return (1 + (off_t)cpu * state->cpu_pages + k) * state->page_size;
+}
+
 /*
  * Map CPU cpu's meta page (page 1 + cpu * cpu_pages + 1 of the file), or
  * return NULL and say why.
@@ -159,11 +166,11 @@ kt_meta(int fd, const struct ktracer_state *state, unsigned int cpu,
 	const char **why)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	off_t pg = 1 + (off_t)cpu * state->cpu_pages + 1;
 	const struct ktracer_meta *m;
 	void *p;
 
-	p = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, pg * state->page_size);
+	p = mmap(NULL, page, PROT_READ, MAP_SHARED, fd,
+		 kt_cpu_page(state, cpu, 1));
 	if (p == MAP_FAILED) {
 		*why = strerror(errno);
 		return NULL;
@@ -177,6 +184,21 @@ kt_meta(int fd, const struct ktracer_state *state, unsigned int cpu,
 	return m;
 }
 
+/* Map CPU cpu's reader page, writable, or return NULL and say why. */
+static inline struct ktracer_reader *
+kt_reader(int fd, const struct ktracer_state *state, unsigned int cpu,
+	  const char **why)
+{
+	void *p = mmap(NULL, sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE,
+		       MAP_SHARED, fd, kt_cpu_page(state, cpu, 0));
+
+	if (p == MAP_FAILED) {
+		*why = strerror(errno);
+		return NULL;
+	}
+	return p;
+}
+
 /* KTRACER_IOC_ENABLE: 0 or -errno. */
 static inline int kt_enable(int fd, unsigned int on)
 {
@@ -185,16 +207,24 @@ static inline int kt_enable(int fd, unsigned int on)
 	return ioctl(fd, KTRACER_IOC_ENABLE, &e) ? -errno : 0;
 }
 
-/* KTRACER_IOC_CONFIG of the mode: 0 or -errno. */
-static inline int kt_mode(int fd, unsigned int mode)
+/* KTRACER_IOC_CONFIG of what @flags name: 0 or -errno. */
+static inline int kt_config(int fd, unsigned int flags, unsigned int mode,
+			    uint64_t buffer_size)
 {
 	struct ktracer_config c = {
 		.size = sizeof(c),
-		.flags = KTRACER_CONFIG_MODE,
+		.flags = flags,
 		.mode = mode,
+		.buffer_size = buffer_size,
 	};
 
 	return ioctl(fd, KTRACER_IOC_CONFIG, &c) ? -errno : 0;
+}
+
+/* KTRACER_IOC_CONFIG of the mode: 0 or -errno. */
+static inline int kt_mode(int fd, unsigned int mode)
+{
+	return kt_config(fd, KTRACER_CONFIG_MODE, mode, 0);
 }
 
 /* ------------------------------------------------------------------ */

@@ -153,17 +153,11 @@ static int kt_flush(struct ktracer_flush *f, uint32_t flags, uint32_t interval_m
 	return ioctl(kt_fd, KTRACER_IOC_FLUSH, f) ? -errno : 0;
 }
 
-/* KTRACER_IOC_CONFIG of @mode and @buffer_size: 0 or -errno. */
-static int kt_config(uint32_t mode, uint64_t buffer_size)
+/* Mode @mode, @buffer_size bytes a CPU: 0 or -errno. */
+static int buffers_set(uint32_t mode, uint64_t buffer_size)
 {
-	struct ktracer_config c = {
-		.size = sizeof(c),
-		.flags = KTRACER_CONFIG_MODE | KTRACER_CONFIG_BUFFER_SIZE,
-		.mode = mode,
-		.buffer_size = buffer_size,
-	};
-
-	return ioctl(kt_fd, KTRACER_IOC_CONFIG, &c) ? -errno : 0;
+	return kt_config(kt_fd, KTRACER_CONFIG_MODE | KTRACER_CONFIG_BUFFER_SIZE,
+			 mode, buffer_size);
 }
 
 /*
@@ -200,7 +194,7 @@ static int restore(void)
 		munmap(reader, sysconf(_SC_PAGESIZE));
 	meta = NULL;
 	reader = NULL;
-	failed += restore_failed(kt_config(KTRACER_MODE_DISCARD, buffer_size_was),
+	failed += restore_failed(buffers_set(KTRACER_MODE_DISCARD, buffer_size_was),
 				 "ktracer's mode and buffer size");
 	failed += restore_failed(tracefs_write("tracing_on", on), "tracing_on");
 	return failed;
@@ -591,8 +585,6 @@ static struct {
 
 static void meta_snap(void)
 {
-	if (!meta)
-		return;
 	meta_before.written = meta->written;
 	meta_before.lost = meta->lost;
 }
@@ -602,7 +594,7 @@ static void meta_check(const struct bench *b)
 {
 	uint64_t written, lost;
 
-	if (!meta || !b->records_per_unit)
+	if (!b->records_per_unit)
 		return;
 	written = meta->written - meta_before.written;
 	lost = meta->lost - meta_before.lost;
@@ -637,16 +629,13 @@ static void measure(struct bench *b)
 static void open_ktracer(void)
 {
 	struct ktracer_version v;
-	const char *why;
-
-	long page = sysconf(_SC_PAGESIZE);
-	void *p;
+	const char *why = NULL;
 	int err;
 
 	kt_fd = kt_open(&state, &v);
 	buffer_size_was = state->data_size;
 	restore_needed = 1;
-	err = kt_config(KTRACER_MODE_DISCARD, KTRACER_BUFFER_MAX);
+	err = buffers_set(KTRACER_MODE_DISCARD, KTRACER_BUFFER_MAX);
 	if (err)
 		die("KTRACER_IOC_CONFIG mode=DISCARD buffer_size=%u: %s",
 		    KTRACER_BUFFER_MAX, strerror(-err));
@@ -657,11 +646,9 @@ static void open_ktracer(void)
 	meta = kt_meta(kt_fd, state, 0, &why);
 	if (!meta)
 		die("CPU 0's meta page: %s", why);
-	p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, kt_fd,
-		 (off_t)page);
-	if (p == MAP_FAILED)
-		die("CPU 0's reader page: %s", strerror(errno));
-	reader = p;
+	reader = kt_reader(kt_fd, state, 0, &why);
+	if (!reader)
+		die("CPU 0's reader page: %s", why);
 	mono.why = queue_open(&v, &mono);
 	tscq.why = mono.why ? mono.why : queue_open(&v, &tscq);
 	for (unsigned int i = 0; i < NBENCH; i++)

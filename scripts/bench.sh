@@ -46,8 +46,7 @@ quiet "building the modules" "$dir/modules.log" \
 for src in bench/*.c; do
 	prog=$(basename "$src" .c)
 	quiet "building $src" "$dir/$prog.log" \
-		gcc -O2 -static -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
-		-I"$KT_ROOT/uapi" -o "$dir/bin/$prog" "$src"
+		kt_bench_prog "$src" "$dir/bin/$prog"
 done
 
 "$KT_ROOT/scripts/vm/mkinitramfs.sh" "$dir/initramfs.cpio.gz" \
@@ -221,9 +220,9 @@ qop() {
 		echo "$1"
 	fi
 }
-for op in queue_op queue_write region_pair; do
-	declare "j_$op=$(qop $op)"
-done
+j_queue_op=$(qop queue_op)
+j_queue_write=$(qop queue_write)
+j_region_pair=$(qop region_pair)
 target "program op end to end ($j_queue_op: call, clock read, entry, drain and record), instructions" \
 	"$ik" "$(na_or icount "$j_queue_op")" 200
 target "program op, the program's part alone ($j_queue_write), instructions" \

@@ -50,6 +50,12 @@ kt_build_modules() {
 		kt_kbuild "$1" "$2/rig" selftests/rig/Kbuild selftests/rig/kt_splat.c --
 }
 
+# kt_bench_prog SRC OUT: one of bench/*.c, static, for the VM's /bench.
+kt_bench_prog() {
+	gcc -O2 -static -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+		-I"$KT_ROOT/uapi" -o "$2" "$1"
+}
+
 # extra_modules KMODULES OUTDIR MODULE...: MODULE.ko of the unpacked
 # kernel image whose /lib/modules/<kver> is KMODULES and every module it
 # depends on (its modules.dep), into OUTDIR, with the file load.order

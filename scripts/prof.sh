@@ -34,8 +34,7 @@ mkdir -p "$dir/bin" "$dir/no-tests"
 quiet "building the modules" "$dir/modules.log" \
 	kt_build_modules "$KT_KDIR" "$dir"
 quiet "building bench/ops_bench.c" "$dir/ops_bench.log" \
-	gcc -O2 -static -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
-	-I"$KT_ROOT/uapi" -o "$dir/bin/ops_bench" bench/ops_bench.c
+	kt_bench_prog bench/ops_bench.c "$dir/bin/ops_bench"
 quiet "building bench/prof/insn_prof.c" "$dir/insn_prof.log" \
 	gcc -O2 -shared -fPIC -fvisibility=hidden -std=gnu11 -Wall -Wextra -Werror \
 	-o "$dir/insn_prof.so" bench/prof/insn_prof.c
