@@ -9,14 +9,14 @@
  * heads, so that every entry published before is at or before it. It
  * converts each entry's tsc as ns - (tsc_anchor - tsc) * rate, from the
  * latest anchor before it: two compares, a subtraction and one
- * mul_u64_u32_shr() per entry (kt_tsc_ns()). Between the two anchors the
+ * mul_u64_u64_shr() by a constant shift per entry (kt_tsc_ns()). Between the two anchors the
  * rate is the one measured between them; before the cut, the one
  * measured from an earlier drain's anchor 1 ms to 10 s older, else the
  * kernel's calibrated tsc_khz.
  */
 
-#include <linux/clocksource.h>
 #include <linux/irqflags.h>
+#include <linux/ktime.h>
 #include <linux/math64.h>
 #include <linux/moduleparam.h>
 #include <linux/timekeeping.h>
@@ -31,8 +31,8 @@ static bool trust_tsc;
 module_param(trust_tsc, bool, 0444);
 MODULE_PARM_DESC(trust_tsc, "make TSC queues without constant_tsc and nonstop_tsc (virtual machines that hide them; default N)");
 
-/* tsc_khz as a mult and shift of mul_u64_u32_shr(); 0: no TSC to use. */
-static u32 kt_tsc_mult, kt_tsc_shift;
+/* tsc_khz as ns per cycle, KT_TSC_SHIFT fixed point; 0: no TSC to use. */
+static u64 kt_tsc_mult;
 
 /* The span a measured rate needs, and the oldest anchor it may use. */
 #define KT_TSC_REF_MIN	NSEC_PER_MSEC
@@ -41,22 +41,14 @@ static u32 kt_tsc_mult, kt_tsc_shift;
 #ifdef CONFIG_X86
 void kt_clock_init(void)
 {
-	u32 mult, shift;
-
-	if (!tsc_khz)
-		return;
 	/*
-	 * Cycles to ns, as the kernel's cyc2ns: kHz to ns per ms, no bound
-	 * on the span (mul_u64_u32_shr() multiplies in 128 bits).
+	 * ns per cycle: 10^6 ns a ms over tsc_khz cycles a ms. 32 bits of
+	 * fraction are as fine as the kernel's cyc2ns for any TSC above
+	 * 1 GHz, finer below; mul_u64_u64_shr() multiplies in 128 bits.
 	 */
-	clocks_calc_mult_shift(&mult, &shift, tsc_khz, NSEC_PER_MSEC, 0);
-	/* Room for a measured rate up to twice the calibrated one. */
-	while (mult > U32_MAX / 2 && shift) {
-		mult >>= 1;
-		shift--;
-	}
-	kt_tsc_mult = mult;
-	kt_tsc_shift = shift;
+	if (tsc_khz)
+		kt_tsc_mult = div_u64((u64)NSEC_PER_MSEC << KT_TSC_SHIFT,
+				      tsc_khz);
 }
 
 /*
@@ -125,19 +117,18 @@ static u64 kt_tsc_read(u64 *ns)
 #endif
 
 /*
- * The rate (mult, with kt_tsc_shift) between two anchors @dns ns and
+ * The rate (a mult, as kt_tsc_mult) between two anchors @dns ns and
  * @dtsc cycles apart, capped at @cap: a cap below the real rate keeps
  * every tsc after the first anchor converting to after it.
  */
-static u32 kt_tsc_rate(u64 dns, u64 dtsc, u32 cap)
+static u64 kt_tsc_rate(u64 dns, u64 dtsc, u64 cap)
 {
-	u64 est = mul_u64_u32_shr(dtsc, kt_tsc_mult, kt_tsc_shift);
+	u64 est = mul_u64_u64_shr(dtsc, kt_tsc_mult, KT_TSC_SHIFT);
 
-	/* cap <= 2 * kt_tsc_mult < U32_MAX: the quotient fits. */
+	/* dns < 2 * est: the quotient is below 2 * kt_tsc_mult, and fits. */
 	if (!dtsc || dns >= 2 * est)
 		return cap;
-	return min_t(u64, cap, mul_u64_u64_div_u64(dns, 1ULL << kt_tsc_shift,
-						    dtsc));
+	return min(cap, mul_u64_u64_div_u64(dns, 1ULL << KT_TSC_SHIFT, dtsc));
 }
 
 /*
@@ -167,20 +158,22 @@ u64 kt_tsc_cut(struct kt_tsc *c)
 	/* Within 1/64 of tsc_khz's rate, or something is wrong: tsc_khz. */
 	if (c->ref_ns && dns >= KT_TSC_REF_MIN && dns <= KT_TSC_REF_MAX &&
 	    tsc > c->ref_tsc) {
-		u64 est = mul_u64_u32_shr(tsc - c->ref_tsc, kt_tsc_mult,
-					  kt_tsc_shift);
+		u64 est = mul_u64_u64_shr(tsc - c->ref_tsc, kt_tsc_mult,
+					  KT_TSC_SHIFT);
 
 		if (dns < est + (est >> 6) && est < dns + (dns >> 6))
 			c->mult = kt_tsc_rate(dns, tsc - c->ref_tsc,
 					      2 * kt_tsc_mult);
 	}
-	c->shift = kt_tsc_shift;
 	/*
-	 * An age that converts to a ts of 1 or more: mul_u64_u32_shr(max,
-	 * mult, shift) <= ns - 1 (rounded down to 2^shift cycles, a second
-	 * or two: entries from the boot's first seconds convert to 0).
+	 * The oldest age that converts to a ts of 1 or more:
+	 * mul_u64_u64_shr(max, mult, KT_TSC_SHIFT) <= ns - 1 (the quotient
+	 * is ns in cycles, and fits). Below the cut's tsc, so that a tsc of
+	 * 0 is too old without a test of its own (a TSC read at a drain is
+	 * never 0: it has counted since the CPU's reset).
 	 */
-	c->max = div_u64(ns - 1, c->mult) << c->shift;
+	c->max = min(mul_u64_u64_div_u64(ns - 1, 1ULL << KT_TSC_SHIFT, c->mult),
+		     tsc - 1);
 	return ns;
 }
 

@@ -239,9 +239,8 @@ struct kt_tsc {
 	u64 tsc;			/* after the heads */
 	u64 ns;
 	u64 max;			/* the oldest age before the cut */
-	u32 mult;			/* before the cut: age * mult >> shift */
-	u32 new_mult;			/* after it */
-	u32 shift;
+	u64 mult;			/* before the cut: ns = age * mult >> 32 */
+	u64 new_mult;			/* after it */
 	u64 ref_tsc;			/* the reference anchor */
 	u64 ref_ns;
 };
@@ -251,9 +250,26 @@ bool kt_tsc_usable(void);
 u64 kt_tsc_cut(struct kt_tsc *c);
 u64 kt_tsc_anchor(struct kt_tsc *c);
 
+/* Rates are ns per cycle in 32.32 fixed point: exact to 2^-32 ns. */
+#define KT_TSC_SHIFT	32
+
+/* @a * @mul >> KT_TSC_SHIFT, in 128 bits. */
+static __always_inline u64 kt_tsc_mul(u64 a, u64 mul)
+{
+#ifdef CONFIG_X86_64
+	/* What gcc makes of mul_u64_u64_shr() spills the product's halves. */
+	asm ("mulq %1; shrdq $32, %%rdx, %%rax" : "+a" (a) : "rm" (mul)
+	     : "rdx", "cc");
+	return a;
+#else
+	return mul_u64_u64_shr(a, mul, KT_TSC_SHIFT);
+#endif
+}
+
 /*
  * An entry's @tsc in CLOCK_MONOTONIC ns by the anchors of @c; 0 (which
- * the queue's rules refuse) for 0, a tsc after the anchors, one too old.
+ * the queue's rules refuse) for a tsc after the anchors or one too old,
+ * 0 included (c->max is below the cut's tsc).
  */
 static inline u64 kt_tsc_ns(const struct kt_tsc *c, u64 tsc)
 {
@@ -262,13 +278,12 @@ static inline u64 kt_tsc_ns(const struct kt_tsc *c, u64 tsc)
 	if (tsc > c->cut_tsc) {
 		if (tsc > c->tsc)
 			return 0;
-		return c->ns - mul_u64_u32_shr(c->tsc - tsc, c->new_mult,
-					       c->shift);
+		return c->ns - kt_tsc_mul(c->tsc - tsc, c->new_mult);
 	}
 	age = c->cut_tsc - tsc;
-	if (!tsc || age > c->max)
+	if (age > c->max)
 		return 0;
-	return c->cut_ns - mul_u64_u32_shr(age, c->mult, c->shift);
+	return c->cut_ns - kt_tsc_mul(age, c->mult);
 }
 
 /* queue.c: the file's queues, drained into the buffers. */
