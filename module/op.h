@@ -63,12 +63,10 @@ struct kt_step {
 	u64 extra;
 };
 
-/* Whether any of ktracer's tracepoints has a probe: a nop each if not. */
+/* Whether any of ktracer's tracepoints has a probe: one nop if not. */
 static __always_inline bool kt_tracing(void)
 {
-	return trace_span_start_enabled() || trace_span_stop_enabled() ||
-	       trace_span_cancel_enabled() || trace_gauge_enabled() ||
-	       trace_count_enabled() || trace_log_enabled();
+	return static_branch_unlikely(&kt_tracing_key);
 }
 
 void kt_trace_record(const struct ktracer_record *r);
@@ -105,15 +103,21 @@ static inline u64 kt_slot_close(u64 *slot)
 	return v;
 }
 
-/* This file's entry for event @id, or NULL. Lock-free. */
-static inline struct kt_fevent *kt_fevent_get(struct kt_tracer *t, u32 id)
+/* The chunk of this file's events that holds @id, or NULL. Lock-free. */
+static __always_inline struct kt_fevent *kt_fevent_chunk(struct kt_tracer *t,
+							 u32 id)
 {
-	struct kt_fevent *c;
-
 	if (id == 0 || id > KTRACER_EVENT_ID_MAX)
 		return NULL;
 	/* Pairs with the release in kt_ioc_register(): the chunk is zeroed. */
-	c = smp_load_acquire(&t->chunk[id >> KT_CHUNK_SHIFT]);
+	return smp_load_acquire(&t->chunk[id >> KT_CHUNK_SHIFT]);
+}
+
+/* This file's entry for event @id, or NULL. Lock-free. */
+static inline struct kt_fevent *kt_fevent_get(struct kt_tracer *t, u32 id)
+{
+	struct kt_fevent *c = kt_fevent_chunk(t, id);
+
 	return c ? &c[id & (KT_CHUNK - 1)] : NULL;
 }
 
@@ -148,12 +152,13 @@ static inline u64 kt_saturating_add(atomic64_t *total, u64 add)
  * Check @op against this file's events and compute what it records,
  * without changing anything: the START time and the kind's rules.
  * @bound is the oldest ts an op may carry (the start of this file's
- * previous call, or a queue's latest entry); @now the latest. Spans'
- * slots go to s->sl: called under RCU.
+ * previous call, or a queue's latest entry); @now the latest. @simple:
+ * the caller knows @op is kt_opcode_simple(). Spans' slots go to s->sl:
+ * called under RCU.
  */
 static __always_inline struct kt_fevent *
 kt_check(struct kt_tracer *t, const struct ktracer_op *op, u64 bound, u64 now,
-	 struct kt_step *s, int *err)
+	 bool simple, struct kt_step *s, int *err)
 {
 	struct kt_fevent *fe;
 	bool slotted;
@@ -168,9 +173,10 @@ kt_check(struct kt_tracer *t, const struct ktracer_op *op, u64 bound, u64 now,
 					 : op->text)
 		return NULL;
 	*err = -ENOENT;
-	fe = kt_fevent_get(t, op->event);
+	fe = kt_fevent_chunk(t, op->event);
 	if (!fe)
 		return NULL;
+	fe += op->event & (KT_CHUNK - 1);
 	/* Pairs with the release in kt_ioc_register(): slots are there. */
 	kind = smp_load_acquire(&fe->kind);
 	if (!kind)
@@ -178,12 +184,13 @@ kt_check(struct kt_tracer *t, const struct ktracer_op *op, u64 bound, u64 now,
 	*err = -EINVAL;
 	if (kind != kt_op_kind[op->op])
 		return NULL;
-	if (op->len && !kt_op_has_bytes(op))
+	if (op->len && (simple || !kt_op_has_bytes(op)))
 		return NULL;
 	slotted = op->op == KTRACER_OP_START || op->op == KTRACER_OP_STOP ||
 		  op->flags & KTRACER_OPF_SLOT;
 	s->sl = NULL;
-	if (kind == KTRACER_KIND_SPAN)
+	/* A simple op (no CANCEL) names a slot exactly when it is a span's. */
+	if (simple ? slotted : kind == KTRACER_KIND_SPAN)
 		s->sl = rcu_dereference(fe->slots);
 	if (slotted) {
 		*err = -ERANGE;
@@ -258,8 +265,9 @@ static __always_inline int kt_block_op(struct kt_tracer *t, struct kt_block *b,
 	struct kt_fevent *fe;
 	int err;
 
-	fe = kt_check(t, op, bound, now, &s, &err);
-	if (!fe)
+	/* err, not fe: the compiler knows it is 0 exactly when fe is set. */
+	fe = kt_check(t, op, bound, now, true, &s, &err);
+	if (err)
 		return err;
 	err = kt_change(fe, op, &s);
 	if (err)

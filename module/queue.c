@@ -32,7 +32,7 @@
 
 #define KT_QENT		KTRACER_QENTRY_SIZE
 /* Records a drain reserves at once, in the time preemption is off. */
-#define KT_DRAIN_BLOCK	16
+#define KT_DRAIN_BLOCK	64
 
 /*
  * Queue id's mapping is at KT_QUEUE_BASE + (id - 1) * 4 MiB: far above
@@ -65,6 +65,7 @@ struct kt_queue {
 	s32 error;
 	/* A drain's cursor: the entry at pos, cur, is size bytes. */
 	u32 size;
+	bool simple;			/* cur is kt_opcode_simple() */
 	u64 pos;
 	u64 end;			/* the head the drain found */
 	struct ktracer_qentry cur;
@@ -158,6 +159,7 @@ static void kt_q_begin(struct kt_queue *q)
 static __always_inline bool kt_q_next(struct kt_queue *q)
 {
 	u64 off, pad_end;
+	bool has_bytes;
 
 	while (q->pos < q->end) {
 		off = q->pos & (q->ring_size - 1);
@@ -171,8 +173,9 @@ static __always_inline bool kt_q_next(struct kt_queue *q)
 			 * pos, end and the ring's size are multiples of it.
 			 */
 			q->size = KT_QENT;
-			if (likely(!kt_opcode_has_bytes(q->cur.op,
-							q->cur.flags)))
+			has_bytes = kt_opcode_has_bytes(q->cur.op, q->cur.flags);
+			q->simple = !has_bytes && q->cur.op != KTRACER_OP_CANCEL;
+			if (likely(!has_bytes))
 				return true;
 			q->size += round_up(kt_qentry_bytes(&q->cur), KT_QENT);
 			if (off + q->size <= q->ring_size &&
@@ -316,9 +319,9 @@ static __always_inline u32 kt_heap_next(struct kt_queue **h, u32 n)
 }
 
 /* Whether the drain takes @q's entry now: see kt_drain(). */
-static bool kt_q_due(const struct kt_queue *q, bool all, u64 cut, u64 now)
+static bool kt_q_due(const struct kt_queue *q, u64 cut, u64 now)
 {
-	return all || q->cur.ts <= cut || q->cur.ts > now;
+	return q->cur.ts <= cut || q->cur.ts > now;
 }
 
 /*
@@ -327,7 +330,7 @@ static bool kt_q_due(const struct kt_queue *q, bool all, u64 cut, u64 now)
  * False, having applied nothing, if the block could not begin.
  */
 static bool kt_drain_block(struct kt_qset *qs, struct kt_queue **heap,
-			   u32 *n, bool all, u64 cut, u64 now)
+			   u32 *n, u64 cut, u64 now)
 {
 	struct kt_queue *q = heap[0];
 	struct kt_block b;
@@ -336,10 +339,17 @@ static bool kt_drain_block(struct kt_qset *qs, struct kt_queue **heap,
 	begun = kt_block_begin(&b, KT_DRAIN_BLOCK);
 	while (begun) {
 		kt_q_apply_block(qs, q, &b, now);
-		*n = kt_heap_next(heap, *n);
-		q = heap[0];
-		if (!*n || !b.left || !kt_q_due(q, all, cut, now) ||
-		    !kt_opcode_simple(q->cur.op, q->cur.flags))
+		if (*n == 1) {
+			/* One queue: no merge, and heap[0] stays q. */
+			if (!kt_q_next(q)) {
+				*n = 0;
+				break;
+			}
+		} else {
+			*n = kt_heap_next(heap, *n);
+			q = heap[0];
+		}
+		if (!b.left || !q->simple || !kt_q_due(q, cut, now))
 			break;
 	}
 	kt_block_end(&b);
@@ -384,17 +394,19 @@ static void kt_drain(struct kt_qset *qs, bool all, u64 *applied,
 	 * any TSC queue's entry newer than this anchor.
 	 */
 	now = kt_tsc_anchor(&qs->tsc);
+	if (all)
+		cut = U64_MAX;	/* every entry is due */
 	for (i = 0; i < nr; i++)
 		if (kt_q_next(qs->q[i]))
 			heap[n++] = qs->q[i];
 	for (i = n / 2; i-- > 0;)
 		kt_heap_down(heap, n, i);
 	/* The oldest left is newer than @cut: so are all the others. */
-	while (n && kt_q_due(heap[0], all, cut, now)) {
+	while (n && kt_q_due(heap[0], cut, now)) {
 		q = heap[0];
 		/* Runs of simple entries go in blocks, one by one the others. */
-		if (!kt_opcode_simple(q->cur.op, q->cur.flags) ||
-		    !kt_drain_block(qs, heap, &n, all, cut, now)) {
+		if (!q->simple ||
+		    !kt_drain_block(qs, heap, &n, cut, now)) {
 			kt_q_apply(qs, q, now, bytes);
 			n = kt_heap_next(heap, n);
 		}

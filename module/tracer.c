@@ -343,7 +343,7 @@ static noinline int kt_apply_user(struct kt_tracer *t,
 	int ret;
 
 	rcu_read_lock();
-	ok = kt_check(t, op, bound, now, &s, &ret);
+	ok = kt_check(t, op, bound, now, false, &s, &ret);
 	rcu_read_unlock();
 	if (!ok)
 		return ret;
@@ -373,7 +373,7 @@ int kt_apply(struct kt_tracer *t, const struct ktracer_op *op, u64 bound,
 		return kt_apply_user(t, op, bound, now, who);
 	/* The slots stay while we look at them: kt_slots_resize(). */
 	rcu_read_lock();
-	fe = kt_check(t, op, bound, now, &s, &ret);
+	fe = kt_check(t, op, bound, now, false, &s, &ret);
 	if (!fe)
 		goto out;
 	if (op->op == KTRACER_OP_CANCEL) {
