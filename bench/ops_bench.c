@@ -32,11 +32,12 @@
  *	region_pair	a region's begin and end (START and STOP with
  *			KTRACER_OPF_REGION) queued, 32 pairs and the FLUSH
  *			that drains them, per pair
- *	*_tsc		queue_write, queue_op and region_pair on a TSC
- *			queue (ABI minor 2), whose ts is `lfence; rdtsc`
- *			instead of clock_gettime(), as the library's queues
- *			are wherever the kernel makes them; "n/a" where it
- *			does not (no invariant TSC, and trust_tsc=0)
+ *	*_tsc		queue_write, queue_op(_1k) and region_pair (_1k:
+ *			512 pairs a FLUSH) on a TSC queue (ABI minor 2),
+ *			whose ts is `lfence; rdtsc` instead of
+ *			clock_gettime(), as the library's queues are
+ *			wherever the kernel makes them; "n/a" where it does
+ *			not (no invariant TSC, and trust_tsc=0)
  *	disabled	what an instrumented program does while tracing is
  *			off: one load of ktracer_state.enabled and a branch
  *
@@ -457,6 +458,11 @@ static unsigned long loop_region(unsigned long n)
 	return queue_flushed(n, region_id, KTRACER_OPF_REGION, BATCH_OPS);
 }
 
+static unsigned long loop_region_long(unsigned long n)
+{
+	return queue_flushed(n, region_id, KTRACER_OPF_REGION, LONG_OPS);
+}
+
 /* @loop, writing the TSC queue. */
 static unsigned long on_tsc(unsigned long (*loop)(unsigned long),
 			    unsigned long n)
@@ -479,9 +485,19 @@ static unsigned long loop_queue_op_tsc(unsigned long n)
 	return on_tsc(loop_queue_op, n);
 }
 
+static unsigned long loop_queue_long_tsc(unsigned long n)
+{
+	return on_tsc(loop_queue_long, n);
+}
+
 static unsigned long loop_region_tsc(unsigned long n)
 {
 	return on_tsc(loop_region, n);
+}
+
+static unsigned long loop_region_long_tsc(unsigned long n)
+{
+	return on_tsc(loop_region_long, n);
 }
 
 /* The instrumented program's fast path: a load and a branch per op. */
@@ -552,8 +568,12 @@ static struct bench benches[] = {
 	      loop_queue_write_tsc, BATCH_OPS, 1, NEEDS_TSC),
 	BENCH("queue_op_tsc", "op", "queue_op, TSC queue (rdtsc)",
 	      loop_queue_op_tsc, BATCH_OPS, 1, NEEDS_TSC),
+	BENCH("queue_op_1k_tsc", "op", "queue_op_1k, TSC queue (rdtsc)",
+	      loop_queue_long_tsc, LONG_OPS, 1, NEEDS_TSC),
 	BENCH("region_pair_tsc", "pair", "region_pair, TSC queue (rdtsc)",
 	      loop_region_tsc, BATCH_OPS / 2, 2, NEEDS_TSC),
+	BENCH("region_pair_1k_tsc", "pair", "region_pair_tsc, 512 pairs a FLUSH",
+	      loop_region_long_tsc, LONG_OPS / 2, 2, NEEDS_TSC),
 	BENCH("disabled", "op", "tracing off: load + branch", loop_disabled, 1,
 	      0, NEEDS_OFF),
 };
