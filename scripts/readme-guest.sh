@@ -25,6 +25,7 @@ root:x:0:0:root:/root:/bin/sh
 tracer:x:1000:1000:tracer:/tmp:/bin/sh
 nobody:x:65534:65534:nobody:/tmp:/bin/sh
 EOF
+echo '127.0.0.1 localhost' > /etc/hosts
 cat > /etc/group <<EOF
 root:x:0:
 tracer:x:1000:
