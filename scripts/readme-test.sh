@@ -25,7 +25,7 @@
 # A ```sh block with another tag fails.
 set -uo pipefail
 . "$(dirname "$0")/env.sh"
-cd "$KT_ROOT"
+cd "$KT_ROOT" || exit 1
 
 readme=$(realpath "${1:-README.md}")
 name=${readme##*/}
