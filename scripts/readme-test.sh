@@ -121,8 +121,8 @@ done
 # place of the staged programs.
 [ -n "$host_ok" ] || { echo "not ok readme: the VM's blocks # a host block failed"; exit 0; }
 g=$dir/guest
-# The objects of the README's `make -C user/read`, linked again.
-cp -a "$src/user/read/build" "$dir/static"
+# The objects of the README's `make user`, linked again.
+cp -a "$src/build/read" "$dir/static"
 find "$dir/static" -maxdepth 1 -type f -delete
 if ! make -C "$src/user/read" B="$dir/static" LDFLAGS=-static > "$dir/static.log" 2>&1; then
 	echo "not ok readme: the programs built static for the VM"
