@@ -28,7 +28,7 @@ module:
 
 install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
-	depmod -a $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' \
+	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) -a $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' \
 		$(KDIR)/include/generated/utsrelease.h)
 
 selftests:
@@ -75,6 +75,11 @@ install-user: user
 demo:
 	scripts/demo.sh
 
+# docs/timeline.png: demo/trace.json in the Chrome DevTools Performance
+# panel, headless Chromium; not part of make check
+screenshot:
+	scripts/screenshot.sh
+
 # guest instructions (qemu -icount) and TCG time per op of ktracer's ops
 # next to getppid(), an unknown ioctl and trace_marker, and what recording
 # the scheduler adds to a pipe round trip next to ftrace, in qemu; not
@@ -107,8 +112,9 @@ help:
 	@echo 'make bench         guest instructions (qemu -icount) and TCG ns per op of ktracer'"'"'s ops vs getppid,'
 	@echo '                   an unknown ioctl and trace_marker, and the scheduler'"'"'s tracing cost vs ftrace'"'"'s, in qemu'
 	@echo 'make prof OP=op    guest instructions per op of one of ops_bench'"'"'s ops, by function (kernel, ktracer.ko, program)'
+	@echo 'make screenshot    docs/timeline.png: demo/trace.json in the DevTools Performance panel (headless Chromium)'
 	@echo 'make selftests     build the kselftests into build/selftests'
 	@echo 'make setup         install and cache everything the above need'
 
 .PHONY: all module install selftests setup lint check check-debian check-debug \
-	check-user check-demo stress user install-user demo bench prof clean help
+	check-user check-demo stress user install-user demo screenshot bench prof clean help

@@ -18,6 +18,8 @@
 #            use-after-free and a planted leak must each turn it red
 #   demo     make demo in the VM, its trace checked by the Chrome DevTools
 #            trace engine and its StatsD lines by the reference daemon
+#   readme   every command of README.md, run as the README says: on the
+#            host, and in a VM booting Debian's kernel (scripts/readme-test.sh)
 #   stress   (not in the default list; `make stress`) the full-length
 #            stress, fuzz and load/unload kselftests on Debian's kernel,
 #            which `debian` and `debug` run shortened
@@ -32,7 +34,7 @@ set -uo pipefail
 cd "$KT_ROOT"
 
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(lint uapi user debian debian612 sid debug demo)
+[ ${#stages[@]} -gt 0 ] || stages=(lint uapi user debian debian612 sid debug demo readme)
 case " ${stages[*]} " in
 *" debian "* | *" debian612 "* | *" sid "* | *" debug "* | *" stress "*)
 	stages=(selftests "${stages[@]}") ;;
@@ -215,6 +217,11 @@ stage_demo() {
 		"$KT_ROOT/scripts/trace-check/run.sh" "$KT_ROOT/demo/trace.json"
 }
 
+# Every command of README.md (scripts/readme-test.sh prints the results).
+stage_readme() {
+	"$KT_ROOT/scripts/readme-test.sh"
+}
+
 # The kselftests are the same programs for every kernel: built once.
 stage_selftests() {
 	step "build kselftests" build_selftests
@@ -278,8 +285,8 @@ stage_debug() {
 
 for s in "${stages[@]}"; do
 	case "$s" in
-	lint|uapi|selftests|user|debian|debian612|sid|debug|demo|stress) ;;
-	*) echo "check.sh: unknown stage '$s' (lint, uapi, user, debian, debian612, sid, debug, demo, stress)" >&2; exit 2 ;;
+	lint|uapi|selftests|user|debian|debian612|sid|debug|demo|readme|stress) ;;
+	*) echo "check.sh: unknown stage '$s' (lint, uapi, user, debian, debian612, sid, debug, demo, readme, stress)" >&2; exit 2 ;;
 	esac
 	echo "# == $s =="
 	ts=$(date +%s)
