@@ -10,7 +10,9 @@
 #	trace.json	the Chrome trace: open it in ui.perfetto.dev
 #	statsd.txt	the StatsD lines ktracer sent, as received
 #	trace.txt	debugfs "trace" after the recording
-#	record.txt	ktracer record's messages and summary
+#	record.txt	ktracer record's messages and summary, and PROG's
+#			stderr
+#	output.txt	PROG's stdout
 #	status.txt	PROG's exit status
 # PROG runs in a busybox initramfs without libc: link it statically.
 # Exits non-zero if something did not build, the VM run was not clean
@@ -44,7 +46,7 @@ quiet "building ktracer.ko" "$dir/modules.log" \
 	kt_kbuild "$kdir" "$dir/ktracer" Kbuild module uapi --
 quiet "building ktracer" "$dir/read.log" \
 	make -C user/read B="$KT_BUILD/read-static" LDFLAGS=-static
-quiet "building statsd-sink" "$dir/sink.log" gcc -std=c11 -O2 -static \
+quiet "building statsd-sink" "$dir/sink.log" gcc -std=c11 -O2 -static -pthread \
 	-Wall -Wextra -Werror -o "$dir/guest/statsd-sink" user/demo/statsd-sink.c
 cp "$KT_BUILD/read-static/ktracer" "$dir/guest/"
 cp "$prog" "$dir/guest/$name"
@@ -65,7 +67,7 @@ if ! scripts/vm/verdict.sh "$dir/vm" run; then
 	tr -d '\r' < "$dir/vm/console.log" | tail -n 25 | sed 's/^/#   /'
 	exit 1
 fi
-for f in trace.json statsd.txt trace.txt record.txt status.txt; do
+for f in trace.json statsd.txt trace.txt record.txt output.txt status.txt; do
 	awk -v f="$f" '$1 == "KT-FILE-END" && $2 == f { on = 0 }
 		       on { print }
 		       $1 == "KT-FILE-BEGIN" && $2 == f { on = 1 }' "$results" |
@@ -73,8 +75,10 @@ for f in trace.json statsd.txt trace.txt record.txt status.txt; do
 		{ echo "make run: $f did not come back from the VM" >&2; exit 1; }
 done
 
+echo "# $name's output:"
+sed 's/^/#   /' "$out/output.txt"
 echo "# $name exited with status $(cat "$out/status.txt")"
 sed 's/^/# /' "$out/record.txt"
 echo "# $(grep -c . "$out/statsd.txt") StatsD lines, $(grep -c . "$out/trace.txt") lines of debugfs trace"
 echo "$out/trace.json: $(stat -c %s "$out/trace.json") bytes: open it in https://ui.perfetto.dev"
-echo "$out/statsd.txt $out/trace.txt $out/record.txt"
+echo "$out/: statsd.txt trace.txt record.txt output.txt status.txt"

@@ -77,17 +77,6 @@ static int rec_run(const char *const *args)
 	return rec_wait(rec_start(args, false));
 }
 
-static size_t rec_count(const char *hay, const char *needle)
-{
-	size_t n = 0, l = strlen(needle);
-
-	while ((hay = strstr(hay, needle))) {
-		n++;
-		hay += l;
-	}
-	return n;
-}
-
 /* The recorder's stderr holds @needle. */
 #define ASSERT_SAID(needle) do {					\
 	char *__err = kt_read_file(REC_ERR, NULL);			\
@@ -175,7 +164,7 @@ TEST(command_tree)
 		ASSERT_SAID("cannot follow the processes a command starts");
 	}
 	/* exit_group ends at the task's exit: not open at the end */
-	ASSERT_EQ(0u, rec_count(doc, "\"name\":\"exit_group\",\"cat\":\"syscall\",\"args\":{\"nr\":231,\"open\":true}"));
+	ASSERT_EQ(0u, kt_count(doc, "\"name\":\"exit_group\",\"cat\":\"syscall\",\"args\":{\"nr\":231,\"open\":true}"));
 	free(doc);
 }
 
@@ -358,7 +347,7 @@ TEST(duration)
 	ASSERT_LE(KT_NSEC_PER_SEC, dt);
 	ASSERT_GT(60 * KT_NSEC_PER_SEC, dt);
 	ASSERT_JSON(doc);
-	ASSERT_LT(0u, rec_count(doc, "\"cat\":\"sched\""));
+	ASSERT_LT(0u, kt_count(doc, "\"cat\":\"sched\""));
 	free(doc);
 }
 

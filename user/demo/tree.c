@@ -7,6 +7,7 @@
  *
  *	tree [N]	(default 20)
  */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,8 @@
  * ktracer-read: the device. Opening /dev/ktracer, checking its ABI,
  * mapping the state page and every CPU's buffer (see "mmap" in
  * uapi/linux/ktracer.h), and reading the names the records refer to:
- * KTRACER_IOC_NAMES or debugfs "events" for event ids, /proc for threads' comms.
+ * KTRACER_IOC_NAMES or debugfs "events" for event ids, /proc for
+ * threads' comms.
  */
 #ifndef KR_DEVICE_H
 #define KR_DEVICE_H

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ktracer-read: reads ktracer's per-CPU buffers as they fill and streams
- * them out as a Chrome trace (JSON) and as StatsD metrics, until it is
- * interrupted or its --duration ends. `ktracer-read --help` says how.
+ * The reader of ktracer-read (`ktracer read`) and `ktracer record`: reads
+ * ktracer's per-CPU buffers as they fill and streams them out as a Chrome
+ * trace (JSON) and as StatsD metrics, until it is interrupted, its
+ * --duration ends or its caller's event comes. `ktracer-read --help`
+ * says how.
  *
  * The pipeline: each CPU's buffer is consumed into a FIFO (ring.c), the
  * FIFOs are merged in timestamp order (merge.c), records become trace
  * events and metrics (model.c), which the Chrome writer (json.c) and the
- * StatsD aggregator (statsd.c) format. This file is the command line,
- * the loop around poll(), and the wiring.
+ * StatsD aggregator (statsd.c) format. This file is the command line
+ * both commands share, the loop around poll(), and the wiring.
  */
 
 #include <errno.h>
@@ -177,8 +179,11 @@ int kr_parse(int argc, char **argv, struct kr_opts *o)
 		/* Options end at the command: "record -q ls -l". */
 		optstring = "+:o:d:qhVe:p:m:b:";
 	} else {
+		/* the table ends, for ktracer-read, at record's own */
 		memcpy(read_opts, opts, sizeof(opts));
-		memset(&read_opts[11], 0, sizeof(read_opts[11]));
+		for (c = 0; strcmp(read_opts[c].name, "pid"); c++)
+			;
+		memset(&read_opts[c], 0, sizeof(read_opts[c]));
 		longopts = read_opts;
 	}
 	opterr = 0;
@@ -528,8 +533,8 @@ static void kr_status(struct kr_reader *rd, uint64_t now, bool last)
 		return;
 	}
 	kr_totals(rd, &read, &lost);
-	n = fprintf(stderr, "\rktracer-read: %.0f events/s, %llu lost, %.1f MiB written ",
-		    secs > 0 ? (double)(read - rd->status_records) / secs : 0.0,
+	n = fprintf(stderr, "\r%s: %.0f events/s, %llu lost, %.1f MiB written ",
+		    rd->o.prog, secs > 0 ? (double)(read - rd->status_records) / secs : 0.0,
 		    (unsigned long long)lost, (double)bytes / (1 << 20));
 	if (n < rd->status_len)
 		fprintf(stderr, "%*s", rd->status_len - n, "");
