@@ -57,7 +57,24 @@ scripts/vm/mkinitramfs.sh -p "$dir/guest" "$dir/initramfs.cpio.gz" \
 	"$dir/ktracer/ktracer.ko"
 
 echo "# booting $kver in qemu (TCG), recording $name ${ARGS:-}..."
-scripts/vm/run.sh "$image" "$dir/initramfs.cpio.gz" "$dir/vm" kt.run=prog
+scripts/vm/run.sh "$image" "$dir/initramfs.cpio.gz" "$dir/vm" kt.run=prog &
+vm=$!
+# The VM's progress as it comes: boot, module, recording, the end.
+seen=0
+while kill -0 $vm 2>/dev/null; do
+	sleep 1
+	[ -f "$dir/vm/results.log" ] || continue
+	n=$(wc -l < "$dir/vm/results.log")
+	[ "$n" -gt "$seen" ] || continue
+	sed -n "$((seen + 1)),${n}p" "$dir/vm/results.log" | tr -d '\r' |
+		grep -E '^(KT-BEGIN|KT-INSMOD|KT-PROG|KT-DEMO|KT-END)' |
+		sed -e 's/^KT-BEGIN /#   booted: /' \
+		    -e 's/^KT-INSMOD /#   insmod ktracer.ko: /' \
+		    -e 's/^KT-PROG /#   /' -e 's/^KT-DEMO run /#   recorded: /' \
+		    -e 's/^KT-END$/#   the VM is done/' || true
+	seen=$n
+done
+wait $vm
 echo "# $(cat "$dir/vm/vm.info")"
 results=$dir/vm/results.clean
 tr -d '\r' < "$dir/vm/results.log" > "$results"
