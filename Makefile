@@ -70,6 +70,7 @@ user:
 install-user: user
 	$(MAKE) -C user/lib O=$(CURDIR)/build/lib PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) install
 	install -D -m 755 build/read/ktracer-read $(DESTDIR)$(PREFIX)/bin/ktracer-read
+	ln -f $(DESTDIR)$(PREFIX)/bin/ktracer-read $(DESTDIR)$(PREFIX)/bin/ktracer
 
 # the whole thing in the VM: trace.json and the StatsD lines in demo/
 demo:
@@ -79,6 +80,11 @@ demo:
 # panel, headless Chromium; not part of make check
 screenshot:
 	scripts/screenshot.sh
+
+# a program of yours recorded in the VM: make run PROG=path/to/static-binary
+# ARGS="..." [KVER=...] [OUT=dir]; the files in build/run/<prog>-<time>/
+run:
+	scripts/run.sh
 
 # guest instructions (qemu -icount) and TCG time per op of ktracer's ops
 # next to getppid(), an unknown ioctl and trace_marker, and what recording
@@ -97,6 +103,7 @@ clean:
 	rm -rf build
 
 help:
+	@echo 'make run PROG=...  record a static program in qemu: trace.json, StatsD, trace text in build/run/'
 	@echo 'make demo          build all, run a demo app under ktracer in qemu: demo/trace.json + StatsD lines'
 	@echo 'make               build ktracer.ko (KDIR=... for another kernel)'
 	@echo 'make user          libktracer and ktracer-read (build/lib, build/read)'
@@ -116,5 +123,5 @@ help:
 	@echo 'make selftests     build the kselftests into build/selftests'
 	@echo 'make setup         install and cache everything the above need'
 
-.PHONY: all module install selftests setup lint check check-debian check-debug \
+.PHONY: all module install selftests setup lint check check-debian check-debug run \
 	check-user check-demo stress user install-user demo screenshot bench prof clean help

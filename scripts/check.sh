@@ -211,10 +211,30 @@ fuzz_read() {
 # The demo, and what it brought back checked by node tools.
 stage_demo() {
 	step "demo: make demo in the VM" "$KT_ROOT/scripts/demo.sh"
-	[ -f "$KT_ROOT/demo/trace.json" ] || return 0
-	"$KT_ROOT/scripts/demo-check/run.sh" "$KT_ROOT/demo"
-	step "demo: speedscope 1.25 imports trace.json with no warning" \
-		"$KT_ROOT/scripts/trace-check/run.sh" "$KT_ROOT/demo/trace.json"
+	if [ -f "$KT_ROOT/demo/trace.json" ]; then
+		"$KT_ROOT/scripts/demo-check/run.sh" "$KT_ROOT/demo"
+		step "demo: speedscope 1.25 imports trace.json with no warning" \
+			"$KT_ROOT/scripts/trace-check/run.sh" "$KT_ROOT/demo/trace.json"
+	fi
+	step "demo: make run records user/demo/tree (fork, exec) in the VM" run_check
+	[ -f "$KT_BUILD/run-check/trace.json" ] || return 0
+	step "demo: make run's trace.json imports with no warning" \
+		"$KT_ROOT/scripts/trace-check/run.sh" "$KT_BUILD/run-check/trace.json"
+}
+
+# make run on a small static program that forks a child that execs: the
+# files come back, the program exited 0, its system calls are in the trace.
+run_check() {
+	local out=$KT_BUILD/run-check
+	rm -rf "$out" && mkdir -p "$KT_BUILD/tree" &&
+	gcc -std=c11 -O2 -static -Wall -Wextra -Werror \
+		-o "$KT_BUILD/tree/tree" "$KT_ROOT/user/demo/tree.c" &&
+	make -C "$KT_ROOT" run PROG="$KT_BUILD/tree/tree" ARGS=5 OUT="$out" &&
+	[ "$(cat "$out/status.txt")" = 0 ] &&
+	grep -q '^tree: child [0-9]* wrote 5 lines$' "$out/output.txt" &&
+	grep -q '"name":"process_name","args":{"name":"tree"}' "$out/trace.json" &&
+	grep -q '"name":"exit_group","cat":"syscall","args":{"nr":231,"exited":true}' "$out/trace.json" &&
+	grep -q '^ktracer record: [0-9]* records' "$out/record.txt"
 }
 
 # Every command of README.md (scripts/readme-test.sh prints the results).

@@ -105,6 +105,18 @@ static inline int kt_write_text(const char *path, const char *text)
 	return err;
 }
 
+/* How many times @needle occurs in @hay. */
+static inline size_t kt_count(const char *hay, const char *needle)
+{
+	size_t n = 0, l = strlen(needle);
+
+	while ((hay = strstr(hay, needle))) {
+		n++;
+		hay += l;
+	}
+	return n;
+}
+
 /*
  * Read a whole file, however long, into a NUL-terminated buffer the
  * caller frees. NULL with errno set on failure.

@@ -125,17 +125,6 @@ static pid_t rd_run(const char *const *args, const int *pipe_fds,
 	return pid;
 }
 
-static size_t rd_count(const char *hay, const char *needle)
-{
-	size_t n = 0, l = strlen(needle);
-
-	while ((hay = strstr(hay, needle))) {
-		n++;
-		hay += l;
-	}
-	return n;
-}
-
 /* Stop @pid with @sig: its wait status. */
 static int rd_stop(pid_t pid, int sig)
 {
@@ -158,7 +147,7 @@ static int rd_stop(pid_t pid, int sig)
 	size_t __len;							\
 	err = kt_read_file(RD_ERR, &__len);				\
 	ASSERT_NE(NULL, err);						\
-	ASSERT_EQ((size_t)(n), rd_count(err, needle))			\
+	ASSERT_EQ((size_t)(n), kt_count(err, needle))			\
 		TH_LOG("stderr: %s", err);				\
 } while (0)
 
@@ -171,9 +160,9 @@ static int rd_stop(pid_t pid, int sig)
 	ASSERT_TRUE(kt_json_check(doc, __len, &__off, &__why))		\
 		TH_LOG("%s: not JSON at byte %zu of %zu: %s", path,	\
 		       __off, __len, __why);				\
-	ASSERT_LE((size_t)(spans), rd_count(doc, "\"name\":\"rd.span\""))	\
+	ASSERT_LE((size_t)(spans), kt_count(doc, "\"name\":\"rd.span\""))	\
 		TH_LOG("%s: %zu spans, want %u", path,			\
-		       rd_count(doc, "\"name\":\"rd.span\""), (spans));	\
+		       kt_count(doc, "\"name\":\"rd.span\""), (spans));	\
 } while (0)
 
 static void rd_signal(struct __test_metadata *_metadata, int sig)
@@ -298,7 +287,7 @@ TEST(statsd_refused)
 	ASSERT_STDERR(err, "not sent: Connection refused", 1);
 	ASSERT_NE(NULL, strstr(err, "datagrams to 127.0.0.1:9 ("))
 		TH_LOG("stderr: %s", err);
-	ASSERT_EQ(0, rd_count(err, "datagrams to 127.0.0.1:9 (0 not sent)"))
+	ASSERT_EQ(0, kt_count(err, "datagrams to 127.0.0.1:9 (0 not sent)"))
 		TH_LOG("stderr: %s", err);
 	free(err);
 	ASSERT_TRACE(RD_OUT, 200u, doc);

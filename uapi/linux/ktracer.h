@@ -808,6 +808,9 @@ enum ktracer_kernel_event {
 /* flags */
 #define KTRACER_KEVENTS_SOURCES	0x01	/* set the sources on */
 #define KTRACER_KEVENTS_PIDS	0x02	/* set the pid filter */
+#define KTRACER_KEVENTS_FOLLOW	0x04	/* with PIDS: follow their children (minor 3) */
+
+#define KTRACER_FOLLOW_MAX	1024	/* processes followed, in all */
 
 struct ktracer_kevents {
 	__u32 size;		/* in/out: sizeof(struct ktracer_kevents) */
@@ -1027,5 +1030,25 @@ struct ktracer_meta {
 #define KTRACER_IOC_KEVENTS	_IOWR(KTRACER_IOC_MAGIC, 0x07, struct ktracer_kevents)
 #define KTRACER_IOC_QUEUE	_IOWR(KTRACER_IOC_MAGIC, 0x08, struct ktracer_queue)
 #define KTRACER_IOC_FLUSH	_IOWR(KTRACER_IOC_MAGIC, 0x09, struct ktracer_flush)
+
+/* KTRACER_IOC_NAMES (minor 3): the name table, in id order. */
+struct ktracer_name {
+	__u32 id;
+	__u8  kind;		/* enum ktracer_kind */
+	__u8  __pad[3];		/* out: 0 */
+	__u32 slots;		/* as debugfs "events" shows */
+	__u32 uid;		/* owner, in the caller's user namespace */
+	char  name[KTRACER_NAME_MAX];	/* NUL-terminated */
+};
+
+struct ktracer_names {
+	__u32 size;		/* in/out: sizeof(struct ktracer_names) */
+	__u32 flags;		/* in: 0 */
+	__u32 start;		/* in: lowest id wanted; out: next, 0: none left */
+	__u32 count;		/* in: entries buf holds (max 4096); out: written */
+	__u64 buf;		/* in: address of struct ktracer_name[count] */
+};
+
+#define KTRACER_IOC_NAMES	_IOWR(KTRACER_IOC_MAGIC, 0x0A, struct ktracer_names)
 
 #endif /* _UAPI_LINUX_KTRACER_H */

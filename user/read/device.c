@@ -12,6 +12,8 @@
 
 #include "device.h"
 
+#define KR_NAMES_BATCH	256	/* names one KTRACER_IOC_NAMES reads */
+
 static const char *kr_open_hint(int err)
 {
 	switch (err) {
@@ -137,7 +139,7 @@ fail:
 	return -1;
 }
 
-void kr_device_close(struct kr_device *d)
+void kr_device_unmap(struct kr_device *d)
 {
 	unsigned int cpu;
 
@@ -149,6 +151,11 @@ void kr_device_close(struct kr_device *d)
 	}
 	free(d->map);
 	d->map = NULL;
+}
+
+void kr_device_close(struct kr_device *d)
+{
+	kr_device_unmap(d);
 	if (d->state)
 		munmap((void *)d->state, d->page_size);
 	d->state = NULL;
@@ -222,6 +229,51 @@ int kr_load_names(struct kr_names *names, const char *path, char *err,
 	}
 	free(text);
 	return 0;
+}
+
+/* The name table through KTRACER_IOC_NAMES (minor 3): 0, or an errno. */
+static int kr_ioc_names(struct kr_device *d, struct kr_names *names)
+{
+	struct ktracer_name *buf = calloc(KR_NAMES_BATCH, sizeof(*buf));
+	struct ktracer_names req = { .size = sizeof(req), .start = 1 };
+	uint32_t i;
+	int err = 0;
+
+	if (!buf)
+		return ENOMEM;
+	do {
+		req.count = KR_NAMES_BATCH;
+		req.buf = (uintptr_t)buf;
+		if (ioctl(d->fd, KTRACER_IOC_NAMES, &req)) {
+			err = errno;
+			break;
+		}
+		for (i = 0; i < req.count && i < KR_NAMES_BATCH; i++)
+			kr_names_set(names, buf[i].id, buf[i].kind,
+				     buf[i].slots, buf[i].name,
+				     strnlen(buf[i].name, KTRACER_NAME_MAX));
+	} while (req.start);
+	free(buf);
+	return err;
+}
+
+int kr_device_names(struct kr_device *d, struct kr_names *names,
+		    const char *events, char *err, size_t errlen)
+{
+	int e;
+
+	if (d->fd >= 0 && d->abi_minor >= 3) {
+		e = kr_ioc_names(d, names);
+		if (!e)
+			return 0;
+		if (e != ENOTTY && e != EINVAL) {
+			snprintf(err, errlen, "%s: KTRACER_IOC_NAMES: %s%s",
+				 d->path, strerror(e),
+				 e == EPERM ? ": it needs root or CAP_PERFMON" : "");
+			return -1;
+		}
+	}
+	return kr_load_names(names, events, err, errlen);
 }
 
 int kr_proc_comm(uint32_t pid, uint32_t tid, char buf[KTRACER_COMM_MAX])

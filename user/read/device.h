@@ -3,7 +3,8 @@
  * ktracer-read: the device. Opening /dev/ktracer, checking its ABI,
  * mapping the state page and every CPU's buffer (see "mmap" in
  * uapi/linux/ktracer.h), and reading the names the records refer to:
- * debugfs "events" for event ids, /proc for threads' comms.
+ * KTRACER_IOC_NAMES or debugfs "events" for event ids, /proc for
+ * threads' comms.
  */
 #ifndef KR_DEVICE_H
 #define KR_DEVICE_H
@@ -40,7 +41,16 @@ int kr_device_open(struct kr_device *d, const char *path, char *err,
 /* Map every CPU's buffer into @rings (ncpu of them); as above. */
 int kr_device_map(struct kr_device *d, struct kr_ring *rings, char *err,
 		  size_t errlen);
+/* Unmap the buffers, keep the device open. */
+void kr_device_unmap(struct kr_device *d);
 void kr_device_close(struct kr_device *d);
+/*
+ * The name table into @names: KTRACER_IOC_NAMES on a module of minor 3 or
+ * later, else (or if it is refused as unknown) the events file @events.
+ * 0, or -1 with @err set.
+ */
+int kr_device_names(struct kr_device *d, struct kr_names *names,
+		    const char *events, char *err, size_t errlen);
 
 /* A whole (small) file into a new NUL-terminated buffer; NULL, errno set. */
 char *kr_read_file(const char *path, size_t max, size_t *len);

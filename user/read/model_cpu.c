@@ -181,6 +181,8 @@ void kr_task_instant(struct kr_model *m, const struct ktracer_record *r)
 		return;
 	}
 	kr_set_comm(m, r->pid, r->tid, kr_rec_msg(r), r->len);
+	if (r->event == KTRACER_KEV_EXIT)
+		kr_sys_exited(m, r->tid, r->ts);
 	if (!m->trace)
 		return;
 	kr_name_thread(m, r->pid, r->tid);

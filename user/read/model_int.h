@@ -233,6 +233,8 @@ void kr_cpu_finish(struct kr_model *m);
 void kr_syscall(struct kr_model *m, const struct ktracer_record *r);
 void kr_sys_evicted(void *ctx, uint64_t key, void *val);
 void kr_sys_finish(struct kr_model *m);
+/* Thread @tid exited at @ts: its exit() or exit_group() ends there. */
+void kr_sys_exited(struct kr_model *m, uint32_t tid, uint64_t ts);
 
 /* model_block.c */
 void kr_block(struct kr_model *m, const struct ktracer_record *r);

@@ -48,6 +48,24 @@ static void kr_sys_emit(struct kr_model *m, uint32_t tid, struct kr_sys *s,
 	kr_emit_pair(m, &ev);
 }
 
+/* exit() and exit_group() never return: no STOP ends them. */
+static bool kr_sys_noreturn(uint64_t nr)
+{
+	const char *name;
+	char buf[32];
+
+	kr_syscall_name(nr, buf, sizeof(buf), &name);
+	return !strcmp(name, "exit") || !strcmp(name, "exit_group");
+}
+
+void kr_sys_exited(struct kr_model *m, uint32_t tid, uint64_t ts)
+{
+	struct kr_sys *s = kr_map_get(&m->sys, tid);
+
+	if (s && s->open && kr_sys_noreturn(s->nr))
+		kr_sys_emit(m, tid, s, ts, NULL, "exited");
+}
+
 /*
  * A thread's call dropped from a full table is not drawn: its track is the
  * thread's own, where a call read later might overlap it.
@@ -106,6 +124,11 @@ static void kr_sys_open_at_end(void *ctx, uint64_t key, void *val)
 
 	if (!s->open)
 		return;
+	if (kr_sys_noreturn(s->nr)) {
+		/* its task.exit was not recorded: an instant where it began */
+		kr_sys_emit(m, (uint32_t)key, s, s->start, NULL, "no_return");
+		return;
+	}
 	m->st.open_at_end++;
 	kr_sys_emit(m, (uint32_t)key, s, m->last_ts, NULL, "open");
 }

@@ -8,10 +8,11 @@
 
 #include "tests.h"
 
-/* Run ktracer-read with @args; its exit status, its stderr in @err. */
-static int ku_cli(const char *args, char *err, size_t errlen)
+/* Run @bin with @args; its exit status, its stderr in @err. */
+static int ku_cli_bin(const char *bin, const char *args, char *err,
+		      size_t errlen)
 {
-	const char *bin = getenv("KR_READ_BIN"), *dir = getenv("KR_TEST_OUT");
+	const char *dir = getenv("KR_TEST_OUT");
 	char cmd[1024], path[512];
 	FILE *f;
 	size_t n;
@@ -19,7 +20,7 @@ static int ku_cli(const char *args, char *err, size_t errlen)
 
 	snprintf(path, sizeof(path), "%s/cli.err", dir ? dir : ".");
 	snprintf(cmd, sizeof(cmd), "%s %s >/dev/null 2>%s",
-		 bin ? bin : "build/ktracer-read", args, path);
+		 bin, args, path);
 	st = ku_run(cmd);
 	f = fopen(path, "r");
 	n = f ? fread(err, 1, errlen - 1, f) : 0;
@@ -27,6 +28,22 @@ static int ku_cli(const char *args, char *err, size_t errlen)
 	if (f)
 		fclose(f);
 	return st;
+}
+
+/* ktracer-read with @args. */
+static int ku_cli(const char *args, char *err, size_t errlen)
+{
+	const char *bin = getenv("KR_READ_BIN");
+
+	return ku_cli_bin(bin ? bin : "build/ktracer-read", args, err, errlen);
+}
+
+/* ktracer with @args. */
+static int ku_kt(const char *args, char *err, size_t errlen)
+{
+	const char *bin = getenv("KR_BIN");
+
+	return ku_cli_bin(bin ? bin : "build/ktracer", args, err, errlen);
 }
 
 void cli_usage_and_errors(void)
@@ -71,4 +88,67 @@ void cli_usage_and_errors(void)
 	CHECK_EQ(ku_cli("--statsd no-such-host.invalid:8125 --device /dev/null",
 			err, sizeof(err)), 1);
 	CHECK_EQ(ku_count(err, "\n"), 1);	/* one message */
+}
+
+/* ktracer and ktracer record: every usage error exits 2 with its message. */
+void cli_record_usage(void)
+{
+	static const struct {
+		const char *args, *msg;
+	} bad[] = {
+		{ "", "ktracer: a command is needed: record or read" },
+		{ "bogus", "ktracer: unknown command 'bogus'" },
+		{ "record -e bogus", "-e 'bogus': not a source (sched, task, syscall, irq, softirq, block, all)" },
+		{ "record -e sched,", "-e '': not a source" },
+		{ "record -e syscall", "-e syscall needs processes to record: a command or --pid" },
+		{ "record -e all -d 1", "-e syscall needs processes to record" },
+		{ "record -p 1 -- true", "--pid and a command: give one or the other" },
+		{ "record -p 0", "--pid '0': want PID[,PID...], each above 0" },
+		{ "record -p 1,x", "--pid '1,x': want PID[,PID...]" },
+		{ "record -p 1,", "--pid '1,': want PID[,PID...]" },
+		{ "record -m fast", "--mode 'fast': want discard or overwrite" },
+		{ "record -b 3K", "--buffer-size '3K': want a power of two from 8K to 64M" },
+		{ "record -b 4K", "--buffer-size '4K'" },
+		{ "record -b 128M", "--buffer-size '128M'" },
+		{ "record -b 1X", "--buffer-size '1X'" },
+		{ "record -d 0", "--duration '0': want a number of seconds above 0" },
+		{ "record --tags", "--tags needs --statsd" },
+		{ "record --prefix x.", "--prefix needs --statsd" },
+		{ "record --statsd nohost", "--statsd 'nohost': want HOST:PORT" },
+		{ "record -o ''", "--output: an empty file name" },
+		{ "record --bogus", "unknown option '--bogus'" },
+		{ "record -x", "unknown option '-x'" },
+		{ "record -e", "option '-e' needs a value" },
+		{ "read -e sched", "unknown option '-e'" },
+		{ "read --pid 1 -o x", "unknown option '--pid'" },
+	};
+	char err[4096], args[600];
+	const char *dir = getenv("KR_TEST_OUT");
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK_EQ(ku_kt(bad[i].args, err, sizeof(err)), 2);
+		CHECK_HAS(err, bad[i].msg);
+		CHECK_HAS(err, "--help'.");
+	}
+	CHECK_EQ(ku_kt("--help", err, sizeof(err)), 0);
+	CHECK_EQ(ku_kt("record --help", err, sizeof(err)), 0);
+	CHECK_EQ(ku_kt("read --help", err, sizeof(err)), 0);
+	/* runtime, no module: exit 1, "is ktracer.ko loaded?", no trace */
+	snprintf(args, sizeof(args),
+		 "record -o %s/rec.json --device %s/none -- true", dir, dir);
+	CHECK_EQ(ku_kt(args, err, sizeof(err)), 1);
+	CHECK_HAS(err, "ktracer record: ");
+	CHECK_HAS(err, "is ktracer.ko loaded?");
+	snprintf(args, sizeof(args), "%s/rec.json", dir);
+	CHECK(fopen(args, "r") == NULL);
+	CHECK_EQ(ku_kt("record -o /no/such/dir/t.json -- true", err,
+		       sizeof(err)), 1);
+	CHECK_HAS(err, "ktracer record: cannot write /no/such/dir/t.json");
+	CHECK_EQ(ku_kt("record -o - --device /dev/null -- true", err,
+		       sizeof(err)), 1);
+	CHECK_HAS(err, "not a ktracer device");
+	/* `ktracer read` is ktracer-read */
+	CHECK_EQ(ku_kt("read", err, sizeof(err)), 2);
+	CHECK_HAS(err, "ktracer-read: nothing to do");
 }

@@ -11,6 +11,8 @@
 
 #include "sysfs.h"
 
+#include <asm/unistd.h>
+
 #include "tests.h"
 
 #define EV_QUERY	20	/* span, 4 slots */
@@ -279,6 +281,32 @@ void model_syscalls_and_tasks(void)
 	/* exec renamed process 80: its name follows */
 	CHECK_HAS(doc, "\"pid\":80,\"tid\":80,\"name\":\"process_name\",\"args\":{\"name\":\"server\"}}");
 	CHECK_HAS(doc, "\"pid\":80,\"tid\":80,\"name\":\"process_name\",\"args\":{\"name\":\"sh\"}}");
+	ku_pipe_free(&p);
+}
+
+/*
+ * exit() and exit_group() never return: they end at the thread's
+ * task.exit, or without one are an instant, never a bar to the end.
+ */
+void model_exit_syscalls(void)
+{
+	struct ku_pipe p;
+	struct ku_pipe_cfg cfg = { .ncpu = 1 };
+	const char *doc;
+
+	ku_start(&p, &cfg);
+	ku_kput(&p, 0, KTRACER_REC_START, KTRACER_KEV_SYSCALL, US(100), 70, 71, 0, __NR_exit_group, 0, NULL);
+	ku_kput(&p, 0, KTRACER_REC_LOG, KTRACER_KEV_EXIT, US(130), 70, 71, 0, 3, 0, "app");
+	ku_kput(&p, 0, KTRACER_REC_START, KTRACER_KEV_SYSCALL, US(200), 70, 72, 0, __NR_exit, 0, NULL);
+	ku_kput(&p, 0, KTRACER_REC_START, KTRACER_KEV_SYSCALL, US(210), 70, 73, 0, __NR_read, 0, NULL);
+	ku_kput(&p, 0, KTRACER_REC_LOG, KTRACER_KEV_WAKEUP, US(900), 70, 73, 0, 1, 0, "app");
+	doc = ku_pipe_end(&p);
+	CHECK(ku_json_valid("model_exit_syscalls", doc, strlen(doc)));
+	CHECK_HAS(doc, "{\"ph\":\"E\",\"pid\":70,\"tid\":71,\"ts\":30.000,\"name\":\"exit_group\",\"cat\":\"syscall\",\"args\":{\"nr\":231,\"exited\":true}}");
+	CHECK_HAS(doc, "{\"ph\":\"i\",\"s\":\"t\",\"pid\":70,\"tid\":72,\"ts\":100.000,\"name\":\"exit\",\"cat\":\"syscall\",\"args\":{\"nr\":60,\"no_return\":true}}");
+	/* a call that returns, left open, still runs to the end */
+	CHECK_HAS(doc, "{\"ph\":\"E\",\"pid\":70,\"tid\":73,\"ts\":800.000,\"name\":\"read\",\"cat\":\"syscall\",\"args\":{\"nr\":0,\"open\":true}}");
+	CHECK_EQ(kr_model_stats(p.model)->open_at_end, 1);
 	ku_pipe_free(&p);
 }
 

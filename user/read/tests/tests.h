@@ -89,6 +89,7 @@ void ku_pipe_free(struct ku_pipe *p);
 	X(model_gauges_counters_logs)	\
 	X(model_kernel_cpu_tracks)	\
 	X(model_syscalls_and_tasks)	\
+	X(model_exit_syscalls)		\
 	X(model_block_devices)	\
 	X(model_block_names)	\
 	X(model_lost_markers)	\
@@ -117,7 +118,8 @@ void ku_pipe_free(struct ku_pipe *p);
 	X(robust_statsd_refused)	\
 	X(robust_disk_full)	\
 	X(robust_broken_pipe)	\
-	X(cli_usage_and_errors)
+	X(cli_usage_and_errors)		\
+	X(cli_record_usage)
 
 #define KU_DECLARE(fn)	void fn(void);
 KU_TESTS(KU_DECLARE)
