@@ -44,23 +44,8 @@ echo "# booting $KT_KVER in qemu (TCG) with kt.run=demo ..."
 scripts/vm/run.sh "$KT_KIMAGE" "$dir/initramfs.cpio.gz" "$dir/vm" kt.run=demo
 echo "# $(cat "$dir/vm/vm.info")"
 
-results=$dir/vm/results.clean
-tr -d '\r' < "$dir/vm/results.log" > "$results"
-if ! scripts/vm/verdict.sh "$dir/vm" demo; then
-	grep -v -e '^KT-' -e '^[A-Za-z0-9+/=]*$' "$results" | sed 's/^/# /' || true
-	echo "# last lines of $dir/vm/console.log:"
-	tr -d '\r' < "$dir/vm/console.log" | tail -n 25 | sed 's/^/#   /'
-	exit 1
-fi
-
-# The files, gzipped and in base64 between KT-FILE-BEGIN/END lines.
-for f in trace.json statsd.txt demo.txt reader.txt; do
-	awk -v f="$f" '$1 == "KT-FILE-END" && $2 == f { on = 0 }
-		       on { print }
-		       $1 == "KT-FILE-BEGIN" && $2 == f { on = 1 }' "$results" |
-		base64 -d | gunzip > "$out/$f" ||
-		{ echo "demo: $f did not come back from the VM" >&2; exit 1; }
-done
+kt_vm_results "$dir/vm" demo || exit 1
+kt_vm_files "$dir/vm" "$out" demo trace.json statsd.txt demo.txt reader.txt || exit 1
 
 echo
 echo "# what the demo did (demo/demo.txt):"

@@ -102,3 +102,30 @@ quiet() {
 		exit 1
 	fi
 }
+
+# kt_vm_results VMDIR MODE: the guest's results with \r stripped, in
+# VMDIR/results.clean; fails, showing what the guest said and the
+# console's last lines, unless verdict.sh judges the MODE run clean.
+kt_vm_results() {
+	tr -d '\r' < "$1/results.log" > "$1/results.clean"
+	"$KT_ROOT/scripts/vm/verdict.sh" "$1" "$2" && return 0
+	grep -v -e '^KT-' -e '^[A-Za-z0-9+/=]*$' "$1/results.clean" | sed 's/^/# /' || true
+	echo "# last lines of $1/console.log:"
+	tr -d '\r' < "$1/console.log" | tail -n 25 | sed 's/^/#   /'
+	return 1
+}
+
+# kt_vm_files VMDIR OUT WHO FILE...: the FILEs the guest sent, gzipped and
+# in base64 between KT-FILE-BEGIN/END lines, into OUT; WHO names the
+# caller in the error if one did not come back.
+kt_vm_files() {
+	local vm=$1 out=$2 who=$3 f
+	shift 3
+	for f in "$@"; do
+		awk -v f="$f" '$1 == "KT-FILE-END" && $2 == f { on = 0 }
+			       on { print }
+			       $1 == "KT-FILE-BEGIN" && $2 == f { on = 1 }' \
+			"$vm/results.clean" | base64 -d | gunzip > "$out/$f" ||
+			{ echo "$who: $f did not come back from the VM" >&2; return 1; }
+	done
+}

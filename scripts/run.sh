@@ -76,21 +76,9 @@ while kill -0 $vm 2>/dev/null; do
 done
 wait $vm
 echo "# $(cat "$dir/vm/vm.info")"
-results=$dir/vm/results.clean
-tr -d '\r' < "$dir/vm/results.log" > "$results"
-if ! scripts/vm/verdict.sh "$dir/vm" run; then
-	grep -v -e '^KT-' -e '^[A-Za-z0-9+/=]*$' "$results" | sed 's/^/# /' || true
-	echo "# last lines of $dir/vm/console.log:"
-	tr -d '\r' < "$dir/vm/console.log" | tail -n 25 | sed 's/^/#   /'
-	exit 1
-fi
-for f in trace.json statsd.txt trace.txt record.txt output.txt status.txt; do
-	awk -v f="$f" '$1 == "KT-FILE-END" && $2 == f { on = 0 }
-		       on { print }
-		       $1 == "KT-FILE-BEGIN" && $2 == f { on = 1 }' "$results" |
-		base64 -d | gunzip > "$out/$f" ||
-		{ echo "make run: $f did not come back from the VM" >&2; exit 1; }
-done
+kt_vm_results "$dir/vm" run || exit 1
+kt_vm_files "$dir/vm" "$out" "make run" trace.json statsd.txt trace.txt record.txt \
+	output.txt status.txt || exit 1
 
 echo "# $name's output:"
 sed 's/^/#   /' "$out/output.txt"
