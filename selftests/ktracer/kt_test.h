@@ -536,7 +536,8 @@ struct kt_kevents_file {
 	uint32_t on;		/* KTRACER_SRC_* */
 	uint32_t available;
 	int npids;		/* -1: "pids all" */
-	int32_t pids[KTRACER_PIDS_MAX];
+	int32_t pids[KTRACER_FOLLOW_MAX];
+	unsigned long long follow, follow_full;
 	unsigned long long block_unmatched, block_table_full;
 	unsigned long long block_replaced, block_inflight;
 };
@@ -558,8 +559,8 @@ static inline int kt_counter_line(const char *line, const char *name,
 /*
  * Parse debugfs' kevents file into @f: 0, or -EBADMSG if it is not
  * exactly one "NAME on|off|unavailable" line per source in order, then
- * "pids all" or "pids" and up to KTRACER_PIDS_MAX pids, then the four
- * block counters.
+ * "pids all" or "pids" and up to KTRACER_FOLLOW_MAX pids, then "follow"
+ * 0 or 1 and "follow_full", then the four block counters.
  */
 static inline int kt_kevents_read(struct kt_kevents_file *f)
 {
@@ -600,13 +601,20 @@ static inline int kt_kevents_read(struct kt_kevents_file *f)
 			long pid = strtol(tok, &end, 10);
 
 			if (*end || pid <= 0 || pid > INT32_MAX ||
-			    f->npids == KTRACER_PIDS_MAX)
+			    f->npids == KTRACER_FOLLOW_MAX)
 				goto bad;
 			f->pids[f->npids++] = pid;
 		}
 		if (!f->npids)
 			goto bad;
 	}
+	why = "bad follow lines";
+	line = strtok_r(NULL, "\n", &save);
+	if (kt_counter_line(line, "follow", &f->follow) || f->follow > 1)
+		goto bad;
+	line = strtok_r(NULL, "\n", &save);
+	if (kt_counter_line(line, "follow_full", &f->follow_full))
+		goto bad;
 	why = "bad block counter lines";
 	line = strtok_r(NULL, "\n", &save);
 	if (kt_counter_line(line, "block_unmatched", &f->block_unmatched))
