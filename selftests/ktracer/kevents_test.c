@@ -1822,16 +1822,23 @@ TEST_F(kev, trace_file_mixed)
 	for (i = 0; i < self->recs.n; i++) {
 		const struct kt_rec *r = &self->recs.v[i];
 		const struct ktracer_record *h = &r->hdr;
+		char task[KTRACER_COMM_MAX];
 		int n;
 
 		if (h->type != KTRACER_REC_START && h->type != KTRACER_REC_STOP)
 			continue;
 		if (h->event != span && h->event != KTRACER_KEV_RUNNING)
 			continue;
-		n = snprintf(want, sizeof(want), "[%03u] %llu.%06llu %u/%u %s %s slot=%u arg=%llu",
+		/* The START's own comm; the task's, looked up, otherwise. */
+		if (h->event == KTRACER_KEV_RUNNING &&
+		    h->type == KTRACER_REC_START)
+			snprintf(task, sizeof(task), "%.15s", (const char *)r->msg);
+		else
+			kt_trace_comm(h->tid, task);
+		n = snprintf(want, sizeof(want), "[%03u] %llu.%06llu %s-%u/%u %s %s slot=%u arg=%llu",
 			     r->cpu, (unsigned long long)(h->ts / KT_NSEC_PER_SEC),
 			     (unsigned long long)(h->ts % KT_NSEC_PER_SEC / 1000),
-			     h->pid, h->tid, h->event == span ? name :
+			     task, h->pid, h->tid, h->event == span ? name :
 			     "sched.running", h->type == KTRACER_REC_START ?
 			     "start" : "stop", h->slot,
 			     (unsigned long long)h->arg);
@@ -1863,6 +1870,76 @@ TEST_F(kev, trace_file_mixed)
 		lines++;
 	}
 	EXPECT_EQ(self->recs.n, lines);
+	free(text);
+}
+
+/* The numbers trace_file_syscalls calls, and the names it must show. */
+#define NO_SYSCALL	1000	/* none on x86-64 */
+
+/*
+ * debugfs' trace with SYSCALL on: a START names its system call (a
+ * number the kernel has no name for as "syscall#N"), a STOP shows the
+ * return value and no duration; every line has the thread's comm, the
+ * header the records in the buffer.
+ */
+TEST_F(kev, trace_file_syscalls)
+{
+	char comm[KTRACER_COMM_MAX], want[256], *text, *line, *save = NULL;
+	int32_t pid = getpid(), ppid = getppid();
+	size_t starts = 0, stops = 0, getppids = 0, nosys = 0, lines = 0;
+	struct kt_trace_head head;
+	struct kt_trace_line l;
+	int i;
+
+	if (!(self->available & KTRACER_SRC_SYSCALL))
+		SKIP(return, "SYSCALL is not available");
+	ASSERT_RET(0, kt_pin_cpu(0));
+	kt_trace_comm(kt_gettid(), comm);
+	ASSERT_RET(0, kt_kevents(self->fd, SRC_SET, KTRACER_SRC_SYSCALL, &pid,
+				 1, NULL));
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(ppid, syscall(SYS_getppid));
+		ASSERT_EQ(-1, syscall(NO_SYSCALL));
+	}
+	ASSERT_RET(0, kt_kevents(self->fd, KTRACER_KEVENTS_SOURCES, 0, NULL, 0,
+				 NULL));
+	text = kt_read_file(KT_DEBUGFS "/trace", NULL);
+	ASSERT_NE(NULL, text);
+	ASSERT_EQ(0, kt_trace_head(text, &head)) TH_LOG("%.300s", text);
+
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (*line == '#')
+			continue;
+		lines++;
+		ASSERT_EQ(0, kt_trace_line(line, &l)) TH_LOG("'%s'", line);
+		EXPECT_EQ(pid, l.pid) TH_LOG("'%s'", line);
+		EXPECT_STREQ(comm, l.comm) TH_LOG("'%s'", line);
+		EXPECT_EQ(NULL, strstr(l.rest, "dur_ns")) TH_LOG("'%s'", line);
+		if (!strncmp(l.rest, "syscall start slot=0 name=", 26)) {
+			starts++;
+			getppids += !strcmp(l.rest + 26, "getppid");
+			snprintf(want, sizeof(want), "syscall#%d", NO_SYSCALL);
+			nosys += !strcmp(l.rest + 26, want);
+			/* A name, never a bare number. */
+			EXPECT_FALSE(l.rest[26] >= '0' && l.rest[26] <= '9')
+				TH_LOG("'%s'", line);
+		} else if (!strncmp(l.rest, "syscall stop slot=0 ret=", 24)) {
+			stops++;
+			snprintf(want, sizeof(want), "syscall stop slot=0 ret=%d",
+				 -ENOSYS);
+			nosys += !strcmp(l.rest, want);
+		} else {
+			EXPECT_TRUE(false) TH_LOG("not a syscall line: '%s'",
+						  line);
+		}
+	}
+	EXPECT_EQ(3, getppids);
+	/* Three STARTs named syscall#1000, three STOPs of -ENOSYS. */
+	EXPECT_EQ(6, nosys);
+	EXPECT_LE(6, starts);
+	EXPECT_LE(6, stops);
+	EXPECT_EQ(lines, head.records);
 	free(text);
 }
 
@@ -2300,43 +2377,50 @@ static void *tree_thread(void *arg)
 	return NULL;
 }
 
-/* follow_tree's child: a thread, a grandchild forked, one exec'd. */
+/*
+ * follow_tree's child: a thread, a grandchild forked, one exec'd. What
+ * goes into @t (shared with the grandchildren too) is written by the
+ * child only.
+ */
 static int tree_child(struct tree *t)
 {
-	pthread_t th;
-	char env[64];
+	char comm[KTRACER_COMM_MAX + 1], env[64];
+	pid_t thread = 0, fork_only, exec;
 	int rp[2], status;
-	char comm[KTRACER_COMM_MAX + 1];
+	pthread_t th;
 
 	syscall(SYS_getppid);
-	if (pthread_create(&th, NULL, tree_thread, &t->thread) ||
+	if (pthread_create(&th, NULL, tree_thread, &thread) ||
 	    pthread_join(th, NULL))
 		return 1;
-	t->fork_only = fork();
-	if (t->fork_only < 0)
+	t->thread = thread;
+	fork_only = fork();
+	if (fork_only < 0)
 		return 2;
-	if (!t->fork_only) {
+	if (!fork_only) {
 		syscall(SYS_getppid);
 		_exit(0);
 	}
-	if (waitpid(t->fork_only, &status, 0) != t->fork_only || status)
+	t->fork_only = fork_only;
+	if (waitpid(fork_only, &status, 0) != fork_only || status)
 		return 3;
 	if (pipe(rp))
 		return 4;
-	t->exec = fork();
-	if (t->exec < 0)
+	exec = fork();
+	if (exec < 0)
 		return 5;
-	if (!t->exec) {
+	if (!exec) {
 		close(rp[0]);
 		snprintf(env, sizeof(env), EXEC_CHILD_ENV "=%d", rp[1]);
 		putenv(env);
 		execl("/proc/self/exe", "kevents_test", (char *)NULL);
 		_exit(101);
 	}
+	t->exec = exec;
 	close(rp[1]);
 	if (read(rp[0], comm, sizeof(comm)) <= 0)
 		return 6;
-	if (waitpid(t->exec, &status, 0) != t->exec ||
+	if (waitpid(exec, &status, 0) != exec ||
 	    !WIFEXITED(status) || WEXITSTATUS(status) != EXEC_CHILD_CODE)
 		return 7;
 	return 0;
@@ -2420,20 +2504,21 @@ TEST_F_TIMEOUT(kev, follow_tree, 60)
 	ASSERT_EQ(1, write(go[1], &c, 1));
 	close(go[1]);
 	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_EQ(0, status) TH_LOG("the child failed at step %d",
+				    WEXITSTATUS(status));
 	ASSERT_EQ(outsider, waitpid(outsider, &status, 0));
 	ASSERT_EQ(0, status);
 	ASSERT_RET(0, kt_kevents_read(&f));
 	ASSERT_RET(0, kt_kevents(self->fd, KTRACER_KEVENTS_SOURCES, 0, NULL, 0,
 				 NULL));
-	ASSERT_TRUE(WIFEXITED(status));
 
 	/* The file: following, this process and the three that joined. */
 	EXPECT_EQ(1, f.follow);
 	EXPECT_EQ(0, f.follow_full);
-	ASSERT_EQ(4, f.npids);
 	procs[0] = child;
 	procs[1] = t->fork_only;
 	procs[2] = t->exec;
+	ASSERT_EQ(4, f.npids);
 	for (i = 0; i < 3; i++) {
 		for (j = 0; j < f.npids && f.pids[j] != procs[i]; j++)
 			;
@@ -2445,11 +2530,12 @@ TEST_F_TIMEOUT(kev, follow_tree, 60)
 	for (i = 0; i < 3; i++) {
 		pid_t p = procs[i];
 
+		/* (by tid: the child's thread has its own) */
 		EXPECT_EQ(1, count_about(&self->recs, KTRACER_KEV_FORK,
-					 KTRACER_REC_LOG, p, false))
+					 KTRACER_REC_LOG, p, true))
 			TH_LOG("task.fork of %d", p);
 		EXPECT_EQ(1, count_about(&self->recs, KTRACER_KEV_EXIT,
-					 KTRACER_REC_LOG, p, false))
+					 KTRACER_REC_LOG, p, true))
 			TH_LOG("task.exit of %d", p);
 		EXPECT_LT(0, count_about(&self->recs, KTRACER_KEV_RUNNING,
 					 KTRACER_REC_START, p, false))
