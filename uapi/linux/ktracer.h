@@ -254,11 +254,12 @@ struct ktracer_register {
  *	} while (n.start);
  *
  * An entry's uid is its owner as the caller's user namespace sees it
- * (the overflow uid, 65534, if it is not mapped there); the kernel's
- * own events have uid 0. Its slots are as debugfs "events" shows them
- * (the kernel's spans on CPUs: one per possible CPU). The table may
- * change between two calls (a name registered, an idle one reclaimed):
- * each call shows it as it was while that call read it. Errors:
+ * (the overflow uid, 65534 by default, if it is not mapped there); the
+ * kernel's own events have uid 0. Its slots are as debugfs "events"
+ * shows them (the kernel's spans on CPUs: one per possible CPU). The
+ * table may change between two calls (a name registered, an idle one
+ * reclaimed): each call shows it as it was while that call read it.
+ * Errors:
  *	EPERM	no CAP_PERFMON (or CAP_SYS_ADMIN)
  *	EINVAL	flags not 0; count above KTRACER_NAMES_MAX; start above
  *		KTRACER_EVENT_ID_MAX
@@ -834,13 +835,14 @@ struct ktracer_record {
  * most KTRACER_FOLLOW_MAX processes in all, the listed ones included; a
  * process created beyond that is not followed, and is counted: debugfs
  * "kevents" shows "follow 1" while the filter follows, and "follow_full"
- * the processes it could not take. A process stays in the filter, listed
- * on the "pids" line, until the filter is replaced, also once it has
- * exited (and, as above, its pid given to another process never selects
- * that one). The flag is valid only with KTRACER_KEVENTS_PIDS and npids
- * above 0; setting the filter without it (through the ioctl or debugfs)
- * stops following. A module older than minor 3 answers EINVAL (an
- * unknown flag): a program then falls back to the listed processes.
+ * the processes it could not take (0 again with a new filter). A
+ * process stays in the filter, listed on the "pids" line, until the
+ * filter is replaced, also once it has exited (and, as above, its pid
+ * given to another process never selects that one). The flag is valid
+ * only with KTRACER_KEVENTS_PIDS and npids above 0; setting the filter
+ * without it (through the ioctl or debugfs) stops following. A module
+ * older than minor 3 answers EINVAL (an unknown flag): a program then
+ * falls back to the listed processes.
  *
  * A kernel without one of the tracepoints (a kernel without a block
  * layer, say) cannot have that source on: "available" says which it has.
