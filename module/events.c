@@ -331,7 +331,7 @@ void kt_event_put(struct kt_event *ev)
 }
 
 /* Entries KTRACER_IOC_NAMES gathers under RCU before copying them out. */
-#define KT_NAMES_CHUNK	16
+#define KT_NAMES_CHUNK	16U
 
 /*
  * Fill @out with up to @max entries from id *@id on, in id order, and
