@@ -118,9 +118,12 @@ static long kt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case KT_IOC_CMD(KTRACER_IOC_CONFIG):
 	case KT_IOC_CMD(KTRACER_IOC_RESET):
 	case KT_IOC_CMD(KTRACER_IOC_KEVENTS):
+	case KT_IOC_CMD(KTRACER_IOC_NAMES):
 		/* Privilege first: no probing of the arguments without it. */
 		if (!perfmon_capable())
 			return -EPERM;
+		if (cmd == KT_IOC_CMD(KTRACER_IOC_NAMES))
+			return kt_ioc_names(uarg);
 		if (cmd == KT_IOC_CMD(KTRACER_IOC_ENABLE))
 			return kt_ioc_enable(uarg);
 		if (cmd == KT_IOC_CMD(KTRACER_IOC_CONFIG))

@@ -27,6 +27,8 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/stringhash.h>
+#include <linux/uaccess.h>
+#include <linux/user_namespace.h>
 #include <linux/xarray.h>
 
 #include "ktracer.h"
@@ -326,4 +328,86 @@ void kt_event_put(struct kt_event *ev)
 	if (!--ev->users)
 		list_add_tail(&ev->idle, &kt_idle);
 	mutex_unlock(&kt_events_lock);
+}
+
+/* Entries KTRACER_IOC_NAMES gathers under RCU before copying them out. */
+#define KT_NAMES_CHUNK	16U
+
+/*
+ * Fill @out with up to @max entries from id *@id on, in id order, and
+ * leave *@id at the id after the last one; returns how many.
+ */
+static u32 kt_names_gather(struct ktracer_name *out, u32 max,
+			   unsigned long *id)
+{
+	struct user_namespace *ns = current_user_ns();
+	struct kt_event *ev;
+	u32 n = 0;
+
+	rcu_read_lock();
+	for (; n < max; n++) {
+		ev = xa_find(&kt_events_xa, id, KTRACER_EVENT_ID_MAX,
+			     XA_PRESENT);
+		if (!ev)
+			break;
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].id = *id;
+		out[n].kind = ev->kind;
+		out[n].slots = ev->slots;
+		/* The kernel's own are everybody's: 0 in any namespace. */
+		out[n].uid = *id <= KTRACER_KEV_LAST ? 0 :
+			     from_kuid_munged(ns, ev->owner);
+		strscpy(out[n].name, ev->name, sizeof(out[n].name));
+		(*id)++;
+	}
+	rcu_read_unlock();
+	return n;
+}
+
+/*
+ * KTRACER_IOC_NAMES: the name table from n.start on, copied out a chunk
+ * at a time (a name reclaimed meanwhile is simply not there, or there
+ * with its new name, as debugfs "events" would show it).
+ */
+long kt_ioc_names(void __user *uarg)
+{
+	struct ktracer_name __user *ubuf;
+	struct ktracer_names n;
+	struct ktracer_name *chunk;
+	unsigned long id;
+	u32 done = 0, got;
+	int ret;
+
+	ret = kt_uarg_in(&n, sizeof(n), KTRACER_NAMES_SIZE_VER0, uarg);
+	if (ret)
+		return ret;
+	if (n.flags || n.count > KTRACER_NAMES_MAX ||
+	    n.start > KTRACER_EVENT_ID_MAX)
+		return -EINVAL;
+	chunk = kmalloc_array(KT_NAMES_CHUNK, sizeof(*chunk), GFP_KERNEL);
+	if (!chunk)
+		return -ENOMEM;
+	ubuf = u64_to_user_ptr(n.buf);
+	id = max(n.start, 1U);
+	while (done < n.count) {
+		got = kt_names_gather(chunk, min(n.count - done, KT_NAMES_CHUNK),
+				      &id);
+		if (!got)
+			break;
+		if (copy_to_user(ubuf + done, chunk, got * sizeof(*chunk))) {
+			ret = -EFAULT;
+			goto out;
+		}
+		done += got;
+	}
+	/* The next id there is, if any. */
+	rcu_read_lock();
+	n.start = xa_find(&kt_events_xa, &id, KTRACER_EVENT_ID_MAX,
+			  XA_PRESENT) ? id : 0;
+	rcu_read_unlock();
+	n.count = done;
+	ret = kt_uarg_out(uarg, &n, sizeof(n));
+out:
+	kfree(chunk);
+	return ret;
 }

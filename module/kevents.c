@@ -48,6 +48,9 @@ static_assert(TASK_COMM_LEN == KTRACER_COMM_MAX);
 
 #define KT_IRQ_NAME_MAX	32	/* bytes of a handler's name recorded */
 
+/* In kt_sources_on, never reported: the follow probe is attached. */
+#define KT_SRC_FOLLOW	0x80000000u
+
 struct kt_kcpu {
 	u64 run_start;			/* sched.running: START's ts */
 	u64 irq_start;
@@ -67,10 +70,22 @@ static DEFINE_PER_CPU(struct kt_kcpu, kt_kcpu);
  * struct pids, found in the pid namespace of the task that set it: a
  * process is told from another by its struct pid, never by a number a
  * later process may be given once it has exited.
+ *
+ * A filter that follows (KTRACER_KEVENTS_FOLLOW) is allocated with room
+ * for KTRACER_FOLLOW_MAX processes, and the fork probe, in atomic
+ * context, appends the processes its processes create: under @lock, the
+ * entry first, then @n with a release that pairs with the acquire of
+ * every reader of @n (kt_pids_has(), kt_kev_show()), so a reader that
+ * sees a count sees the entries it covers. Entries are never removed or
+ * changed: the filter is replaced as a whole.
  */
 struct kt_pids {
 	struct rcu_head rcu;
-	u32 n;
+	raw_spinlock_t lock;		/* appending */
+	u32 n;				/* entries published */
+	u32 cap;			/* entries allocated */
+	bool follow;
+	u64 full;			/* processes not followed: no room */
 	struct pid *pid[];
 };
 
@@ -88,20 +103,26 @@ static atomic64_t kt_block_replaced = ATOMIC64_INIT(0);
  * reference on each of its own, so none is freed and reused for another
  * process while a probe may see the filter (kt_pids_free_rcu()).
  */
-static bool kt_selected(struct task_struct *t, bool need_filter)
+static bool kt_pids_has(struct kt_pids *f, struct task_struct *t)
 {
-	struct kt_pids *f = rcu_dereference_sched(kt_filter);
-	struct pid *tgid;
-	u32 i;
-
-	if (!f)
-		return !need_filter;
 	/* NULL once the process is gone: no filter entry is NULL. */
-	tgid = READ_ONCE(t->signal->pids[PIDTYPE_TGID]);
-	for (i = 0; i < f->n; i++)
+	struct pid *tgid = READ_ONCE(t->signal->pids[PIDTYPE_TGID]);
+	/* Pairs with the release in kt_probe_follow(). */
+	u32 n = smp_load_acquire(&f->n), i;
+
+	for (i = 0; i < n; i++)
 		if (f->pid[i] == tgid)
 			return true;
 	return false;
+}
+
+static bool kt_selected(struct task_struct *t, bool need_filter)
+{
+	struct kt_pids *f = rcu_dereference_sched(kt_filter);
+
+	if (!f)
+		return !need_filter;
+	return kt_pids_has(f, t);
 }
 
 /* A record about task @t from a kernel source; the caller adds the rest. */
@@ -203,6 +224,35 @@ static void kt_probe_exit(void *data, KT_SCHED_EXIT_PARAMS)
 {
 	if (kt_selected(p, false))
 		kt_instant(KTRACER_KEV_EXIT, p, p->exit_code, 0);
+}
+
+/*
+ * Following: a process a selected process creates joins the filter here,
+ * in kernel_clone() before the child is first woken, so that none of its
+ * records is missed. Threads are selected already (the filter holds their
+ * process). Attached while the filter follows, whatever TASK is.
+ */
+static void kt_probe_follow(void *data, struct task_struct *parent,
+			    struct task_struct *child)
+{
+	struct kt_pids *f = rcu_dereference_sched(kt_filter);
+	unsigned long flags;
+	u32 n;
+
+	if (!f || !f->follow || !thread_group_leader(child) ||
+	    !kt_pids_has(f, parent))
+		return;
+	raw_spin_lock_irqsave(&f->lock, flags);
+	n = f->n;
+	if (n < f->cap) {
+		/* The filter's reference, put when it is freed. */
+		f->pid[n] = get_pid(task_tgid(child));
+		/* Pairs with the acquire in kt_pids_has() and kt_kev_show(). */
+		smp_store_release(&f->n, n + 1);
+	} else {
+		WRITE_ONCE(f->full, f->full + 1);
+	}
+	raw_spin_unlock_irqrestore(&f->lock, flags);
 }
 
 /* ---- IRQ, SOFTIRQ --------------------------------------------------- */
@@ -520,7 +570,13 @@ static struct kt_source kt_sources[] = {
 #else
 	{ "block", KTRACER_SRC_BLOCK, { } },
 #endif
+	/* Not a source: the probe of a filter that follows, kept last. */
+	{ "follow", KT_SRC_FOLLOW, {
+		KT_PROBE("sched_process_fork", kt_probe_follow) } },
 };
+
+/* The sources a user names, without "follow". */
+#define KT_NR_SOURCES	(ARRAY_SIZE(kt_sources) - 1)
 
 /*
  * Each probe against the kernel's own declaration of its tracepoint: a
@@ -536,6 +592,7 @@ static inline void kt_probe_types(void)
 	KT_PROBE_TYPE(sched_waking, kt_probe_wakeup);
 	KT_PROBE_TYPE(sched_wakeup_new, kt_probe_wakeup);
 	KT_PROBE_TYPE(sched_process_fork, kt_probe_fork);
+	KT_PROBE_TYPE(sched_process_fork, kt_probe_follow);
 	KT_PROBE_TYPE(sched_process_exec, kt_probe_exec);
 	KT_PROBE_TYPE(sched_process_exit, kt_probe_exit);
 	KT_PROBE_TYPE(irq_handler_entry, kt_probe_irq_entry);
@@ -562,8 +619,11 @@ static void kt_find_tracepoint(struct tracepoint *tp, void *priv)
 				p->tp = tp;
 }
 
-/* The sources whose tracepoints this kernel has, all of them. */
-u32 kt_kev_available(void)
+/*
+ * The sources whose tracepoints this kernel has, all of them (and
+ * KT_SRC_FOLLOW: callers outside this file mask it off).
+ */
+static u32 kt_kev_have(void)
 {
 	struct kt_probe *p;
 	u32 i, avail = 0;
@@ -578,6 +638,11 @@ u32 kt_kev_available(void)
 			avail |= kt_sources[i].bit;
 	}
 	return avail;
+}
+
+u32 kt_kev_available(void)
+{
+	return kt_kev_have() & KTRACER_SRC_ALL;
 }
 
 /* Detach the probes from @from on (all: @from NULL). */
@@ -679,7 +744,7 @@ static void kt_pids_free(struct kt_pids *f)
 
 	for (i = 0; i < f->n; i++)
 		put_pid(f->pid[i]);
-	kfree(f);
+	kvfree(f);
 }
 
 static void kt_pids_free_cb(struct rcu_head *rcu)
@@ -696,26 +761,32 @@ static void kt_pids_free_rcu(struct kt_pids *f)
 
 /*
  * The filter of the @n processes @nr names in the caller's pid namespace
- * (@n 0: NULL). -EINVAL for a pid <= 0, -ESRCH for one that names no
- * process there (the tid of a thread other than its process's first
- * names none either).
+ * (@n 0: NULL), following if @follow (with room for KTRACER_FOLLOW_MAX).
+ * -EINVAL for a pid <= 0, -ESRCH for one that names no process there
+ * (the tid of a thread other than its process's first names none either).
  */
-static int kt_pids_get(const s32 *nr, u32 n, struct kt_pids **out)
+static int kt_pids_get(const s32 *nr, u32 n, bool follow,
+		       struct kt_pids **out)
 {
+	u32 cap = follow ? KTRACER_FOLLOW_MAX : n;
 	struct kt_pids *f;
 	struct pid *pid;
 	bool alive;
 	u32 i;
 
+	static_assert(KTRACER_PIDS_MAX <= KTRACER_FOLLOW_MAX);
 	*out = NULL;
 	for (i = 0; i < n; i++)
 		if (nr[i] <= 0)
 			return -EINVAL;
 	if (!n)
 		return 0;
-	f = kzalloc(struct_size(f, pid, n), GFP_KERNEL_ACCOUNT);
+	f = kvzalloc(struct_size(f, pid, cap), GFP_KERNEL_ACCOUNT);
 	if (!f)
 		return -ENOMEM;
+	raw_spin_lock_init(&f->lock);
+	f->cap = cap;
+	f->follow = follow;
 	for (i = 0; i < n; i++) {
 		pid = find_get_pid(nr[i]);
 		if (!pid)
@@ -736,7 +807,7 @@ srch:
 
 /* Read and check @npids pids from user space; NULL and 0 for none. */
 static int kt_pids_from_user(const s32 __user *upids, u32 npids,
-			     struct kt_pids **out)
+			     bool follow, struct kt_pids **out)
 {
 	s32 nr[KTRACER_PIDS_MAX];
 
@@ -745,7 +816,7 @@ static int kt_pids_from_user(const s32 __user *upids, u32 npids,
 		return -EINVAL;
 	if (copy_from_user(nr, upids, npids * sizeof(*upids)))
 		return -EFAULT;
-	return kt_pids_get(nr, npids, out);
+	return kt_pids_get(nr, npids, follow, out);
 }
 
 /*
@@ -764,13 +835,19 @@ static int kt_kev_apply(u32 flags, u32 set, u32 clear, struct kt_pids *f)
 	want = kt_sources_on;
 	if (flags & KTRACER_KEVENTS_SOURCES)
 		want = (want & ~clear) | set;
+	if (flags & KTRACER_KEVENTS_PIDS) {
+		/* The follow probe goes with the filter that follows. */
+		want &= ~KT_SRC_FOLLOW;
+		if (f && f->follow)
+			want |= KT_SRC_FOLLOW;
+	}
 	has_filter = flags & KTRACER_KEVENTS_PIDS ? !!f :
 		     !!rcu_access_pointer(kt_filter);
 	ret = -EINVAL;
 	if (want & KTRACER_SRC_SYSCALL && !has_filter)
 		goto out;
 	ret = -EOPNOTSUPP;
-	if (want & ~kt_kev_available())
+	if (want & ~kt_kev_have())
 		goto out;
 
 	/* The filter first: a source switched on starts with it. */
@@ -802,7 +879,8 @@ static int kt_kev_set(u32 flags, u32 sources, struct kt_pids *f)
 
 long kt_ioc_kevents(void __user *uarg)
 {
-	const u32 known = KTRACER_KEVENTS_SOURCES | KTRACER_KEVENTS_PIDS;
+	const u32 known = KTRACER_KEVENTS_SOURCES | KTRACER_KEVENTS_PIDS |
+			  KTRACER_KEVENTS_FOLLOW;
 	struct ktracer_kevents k;
 	struct kt_pids *f = NULL;
 	int ret;
@@ -817,8 +895,13 @@ long kt_ioc_kevents(void __user *uarg)
 	if ((!(k.flags & KTRACER_KEVENTS_SOURCES) && k.sources) ||
 	    (!(k.flags & KTRACER_KEVENTS_PIDS) && (k.pids || k.npids)))
 		return -EINVAL;
+	/* Following needs processes to follow. */
+	if (k.flags & KTRACER_KEVENTS_FOLLOW &&
+	    (!(k.flags & KTRACER_KEVENTS_PIDS) || !k.npids))
+		return -EINVAL;
 	if (k.flags & KTRACER_KEVENTS_PIDS) {
-		ret = kt_pids_from_user(u64_to_user_ptr(k.pids), k.npids, &f);
+		ret = kt_pids_from_user(u64_to_user_ptr(k.pids), k.npids,
+					k.flags & KTRACER_KEVENTS_FOLLOW, &f);
 		if (ret)
 			return ret;
 	}
@@ -827,7 +910,7 @@ long kt_ioc_kevents(void __user *uarg)
 		if (ret)
 			return ret;
 	}
-	k.sources = READ_ONCE(kt_sources_on);
+	k.sources = READ_ONCE(kt_sources_on) & KTRACER_SRC_ALL;
 	k.available = kt_kev_available();
 	return kt_uarg_out(uarg, &k, sizeof(k));
 }
@@ -836,16 +919,19 @@ long kt_ioc_kevents(void __user *uarg)
 
 /*
  * The filter's pids as the reader's pid namespace sees them (0: not
- * there), and the block counters; "block_inflight" is how many entries
- * of the table are open.
+ * there), the processes it follows among them; whether it follows and
+ * how many processes it could not take ("follow_full"); and the block
+ * counters ("block_inflight" is how many entries of the table are open).
  */
 void kt_kev_show(struct seq_file *m)
 {
-	u32 avail = kt_kev_available(), i;
+	u32 avail = kt_kev_available(), i, n = 0;
+	bool follow = false;
+	u64 full = 0;
 	struct kt_pids *f;
 
 	mutex_lock(&kt_kev_lock);
-	for (i = 0; i < ARRAY_SIZE(kt_sources); i++) {
+	for (i = 0; i < KT_NR_SOURCES; i++) {
 		u32 bit = kt_sources[i].bit;
 
 		seq_printf(m, "%s %s\n", kt_sources[i].name,
@@ -853,12 +939,19 @@ void kt_kev_show(struct seq_file *m)
 			   kt_sources_on & bit ? "on" : "off");
 	}
 	f = rcu_dereference_protected(kt_filter, lockdep_is_held(&kt_kev_lock));
+	if (f) {
+		/* Pairs with the release in kt_probe_follow(). */
+		n = smp_load_acquire(&f->n);
+		follow = f->follow;
+		full = READ_ONCE(f->full);
+	}
 	seq_puts(m, "pids");
 	if (!f)
 		seq_puts(m, " all");
-	for (i = 0; f && i < f->n; i++)
+	for (i = 0; i < n; i++)
 		seq_printf(m, " %d", pid_vnr(f->pid[i]));
 	mutex_unlock(&kt_kev_lock);
+	seq_printf(m, "\nfollow %d\nfollow_full %llu", follow, full);
 	seq_printf(m, "\nblock_unmatched %lld\nblock_table_full %lld\n",
 		   atomic64_read(&kt_block_unmatched),
 		   atomic64_read(&kt_block_table_full));
@@ -914,10 +1007,10 @@ int kt_kev_write(char *buf)
 			flags |= KTRACER_KEVENTS_PIDS;
 			continue;
 		}
-		for (i = 0; i < ARRAY_SIZE(kt_sources); i++)
+		for (i = 0; i < KT_NR_SOURCES; i++)
 			if (!strcmp(tok, kt_sources[i].name))
 				break;
-		if (i == ARRAY_SIZE(kt_sources) ||
+		if (i == KT_NR_SOURCES ||
 		    (strcmp(val, "0") && strcmp(val, "1")))
 			return -EINVAL;
 		set &= ~kt_sources[i].bit;
@@ -929,7 +1022,7 @@ int kt_kev_write(char *buf)
 	if (!flags)
 		return -EINVAL;
 	if (flags & KTRACER_KEVENTS_PIDS) {
-		ret = kt_pids_get(nr, npids, &f);
+		ret = kt_pids_get(nr, npids, false, &f);
 		if (ret)
 			return ret;
 	}

@@ -164,6 +164,7 @@ void kt_events_exit(void);
 int kt_event_register(kuid_t owner, const char *name, u32 kind, u32 slots,
 		      struct kt_event **evp);
 void kt_event_put(struct kt_event *ev);
+long kt_ioc_names(void __user *uarg);
 struct kt_event *kt_event_get(u32 id);
 const char *kt_event_name(u32 id);
 struct xarray *kt_event_xa(void);

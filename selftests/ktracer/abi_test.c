@@ -136,7 +136,7 @@ TEST_F(dev, unknown_ioctl)
 	uint64_t word = 0;
 
 	ASSERT_ERRNO(ENOTTY, ioctl(self->fd, _IO(KTRACER_IOC_MAGIC, 0x7f)));
-	ASSERT_ERRNO(ENOTTY, ioctl(self->fd, _IOWR(KTRACER_IOC_MAGIC, 0x0a,
+	ASSERT_ERRNO(ENOTTY, ioctl(self->fd, _IOWR(KTRACER_IOC_MAGIC, 0x0b,
 						   struct ktracer_version), &v));
 	/* Known number, other direction: another command. */
 	ASSERT_ERRNO(ENOTTY, ioctl(self->fd, _IOR(KTRACER_IOC_MAGIC, 0x00,
@@ -174,6 +174,7 @@ static const struct cmd_case cmd_cases[] = {
 	{ "KEVENTS", KTRACER_IOC_KEVENTS, sizeof(struct ktracer_kevents) },
 	{ "QUEUE", KTRACER_IOC_QUEUE, sizeof(struct ktracer_queue) },
 	{ "FLUSH", KTRACER_IOC_FLUSH, sizeof(struct ktracer_flush) },
+	{ "NAMES", KTRACER_IOC_NAMES, sizeof(struct ktracer_names) },
 };
 
 /* A valid argument of command @i in @buf, of @size bytes. */

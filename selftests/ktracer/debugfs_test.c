@@ -69,14 +69,12 @@ static struct ktracer_record fake_header(uint32_t event, uint16_t size,
 	return f;
 }
 
-/* The number in "# ktracer: N records, mode M"; -1 if no such line. */
+/* The records in buffer the header counts; -1 if it is not there. */
 static long long header_records(const char *text)
 {
-	long long n;
+	struct kt_trace_head h;
 
-	if (sscanf(text, "# ktracer: %lld records, mode ", &n) != 1)
-		return -1;
-	return n;
+	return kt_trace_head(text, &h) ? -1 : (long long)h.records;
 }
 
 /* Record lines (not comments) of @text. */
@@ -185,20 +183,23 @@ static void hammer(int fd, uint32_t event, int cpu, volatile int *stop)
 static int check_line(const char *line, const char (*want)[512],
 		      const pid_t *pids, int nr)
 {
-	unsigned int cpu, pid, tid;
+	static const char prefix[] = LOG_NAME " log msg=\"";
+	unsigned int cpu;
 	unsigned long long sec, usec, lost;
-	char rest[600];
+	struct kt_trace_line l;
+	const char *rest;
 	int i, n = 0;
 
 	if (sscanf(line, "[%u] %llu.%llu [LOST %llu EVENTS]%n", &cpu, &sec,
 		   &usec, &lost, &n) == 4 && !line[n])
 		return 0;
-	if (sscanf(line, "[%u] %llu.%llu %u/%u " LOG_NAME " log msg=\"%599[^\n]",
-		   &cpu, &sec, &usec, &pid, &tid, rest) != 6)
+	if (kt_trace_line(line, &l) ||
+	    strncmp(l.rest, prefix, strlen(prefix)))
 		return -1;
-	for (i = 0; i < nr && pids[i] != (pid_t)pid; i++)
+	rest = l.rest + strlen(prefix);
+	for (i = 0; i < nr && pids[i] != (pid_t)l.pid; i++)
 		;
-	if (i == nr || pid != tid)
+	if (i == nr || l.pid != l.tid)
 		return -1;
 	for (i = 0; i < NR_MSGS; i++)
 		if (!strncmp(rest, want[i], strlen(want[i])) &&

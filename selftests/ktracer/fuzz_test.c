@@ -50,12 +50,14 @@
 /* What the fuzzer does, as the histogram names it. */
 enum cmd {
 	C_VERSION, C_ENABLE, C_REGISTER, C_OP, C_BATCH, C_CONFIG, C_RESET,
-	C_KEVENTS, C_QUEUE, C_FLUSH, C_UNKNOWN, C_MMAP, C_MPROTECT, NR_CMDS
+	C_KEVENTS, C_QUEUE, C_FLUSH, C_NAMES, C_UNKNOWN, C_MMAP, C_MPROTECT,
+	NR_CMDS
 };
 
 static const char *const cmd_names[NR_CMDS] = {
 	"VERSION", "ENABLE", "REGISTER", "OP", "BATCH", "CONFIG", "RESET",
-	"KEVENTS", "QUEUE", "FLUSH", "unknown-ioctl", "mmap", "mprotect",
+	"KEVENTS", "QUEUE", "FLUSH", "NAMES", "unknown-ioctl", "mmap",
+	"mprotect",
 };
 
 /* A command is its number without the size bits. */
@@ -65,7 +67,7 @@ static const unsigned long ioc_of[C_UNKNOWN] = {
 	KTRACER_IOC_VERSION, KTRACER_IOC_ENABLE, KTRACER_IOC_REGISTER,
 	KTRACER_IOC_OP, KTRACER_IOC_BATCH, KTRACER_IOC_CONFIG,
 	KTRACER_IOC_RESET, KTRACER_IOC_KEVENTS, KTRACER_IOC_QUEUE,
-	KTRACER_IOC_FLUSH,
+	KTRACER_IOC_FLUSH, KTRACER_IOC_NAMES,
 };
 
 /* Kernel's sizeof() of each command's struct. */
@@ -75,6 +77,7 @@ static const uint32_t ksize_of[C_UNKNOWN] = {
 	sizeof(struct ktracer_batch), sizeof(struct ktracer_config),
 	sizeof(struct ktracer_reset), sizeof(struct ktracer_kevents),
 	sizeof(struct ktracer_queue), sizeof(struct ktracer_flush),
+	sizeof(struct ktracer_names),
 };
 
 static const uint32_t ver0_of[C_UNKNOWN] = {
@@ -83,6 +86,7 @@ static const uint32_t ver0_of[C_UNKNOWN] = {
 	KTRACER_BATCH_SIZE_VER0, KTRACER_CONFIG_SIZE_VER0,
 	KTRACER_RESET_SIZE_VER0, KTRACER_KEVENTS_SIZE_VER0,
 	KTRACER_QUEUE_SIZE_VER0, KTRACER_FLUSH_SIZE_VER0,
+	KTRACER_NAMES_SIZE_VER0,
 };
 
 /*
@@ -107,6 +111,7 @@ static const int allowed[NR_CMDS][10] = {
 	[C_KEVENTS]	= { ARGS_ERR, EOPNOTSUPP, ENOMEM, ESRCH },
 	[C_QUEUE]	= { ARGS_ERR, EOPNOTSUPP, ENOENT, ENOSPC, ENOMEM },
 	[C_FLUSH]	= { ARGS_ERR },
+	[C_NAMES]	= { ARGS_ERR },
 	[C_UNKNOWN]	= { ENOTTY },
 	[C_MMAP]	= { EINVAL, EPERM, ENOMEM },
 	[C_MPROTECT]	= { EACCES, ENOMEM },
@@ -738,6 +743,22 @@ static void fuzz_flush(struct wctx *w)
 		 fuzz_size(w, C_FLUSH, w->arg));
 }
 
+/* The name table, a few entries from anywhere, into good or bad memory. */
+static void fuzz_names(struct wctx *w)
+{
+	struct ktracer_names *n = (void *)w->arg;
+
+	n->flags = fuzz_flags(w, 0);
+	n->start = pct(w, 90) ? below(w, 64) : rnd(w);
+	/* Never more than opbuf holds, unless too many to be accepted. */
+	n->count = pct(w, 90) ? below(w, BATCH_OPS * 64 /
+					sizeof(struct ktracer_name)) :
+		   KTRACER_NAMES_MAX + 1 + below(w, 1 << 20);
+	n->buf = pct(w, 95) ? (uintptr_t)w->opbuf : bad_ptr(w);
+	do_ioctl(w, C_NAMES, KTRACER_IOC_NAMES, w->arg,
+		 fuzz_size(w, C_NAMES, w->arg));
+}
+
 /* A number in ktracer's range that is none of its commands. */
 static void fuzz_unknown(struct wctx *w)
 {
@@ -825,8 +846,10 @@ static void *worker(void *p)
 			fuzz_version(w);
 		else if (r < 7800)
 			fuzz_queue(w);
-		else if (r < 8000)
+		else if (r < 7950)
 			fuzz_flush(w);
+		else if (r < 8000)
+			fuzz_names(w);
 		else if (r < 9000)
 			fuzz_unknown(w);
 		else if (r < 9400)

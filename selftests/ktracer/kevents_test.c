@@ -277,7 +277,7 @@ TEST_F(kev, ioctl_errors)
 	expect_state(_metadata, self->fd, st.on, st.pids, st.npids);
 
 	k = valid(&st, st.on);
-	k.flags = 0x4;
+	k.flags = 0x8;
 	fails(_metadata, self->fd, EINVAL, &k, &st);
 	k.flags = 0x80000000u;
 	fails(_metadata, self->fd, EINVAL, &k, &st);
@@ -1822,16 +1822,23 @@ TEST_F(kev, trace_file_mixed)
 	for (i = 0; i < self->recs.n; i++) {
 		const struct kt_rec *r = &self->recs.v[i];
 		const struct ktracer_record *h = &r->hdr;
+		char task[KTRACER_COMM_MAX];
 		int n;
 
 		if (h->type != KTRACER_REC_START && h->type != KTRACER_REC_STOP)
 			continue;
 		if (h->event != span && h->event != KTRACER_KEV_RUNNING)
 			continue;
-		n = snprintf(want, sizeof(want), "[%03u] %llu.%06llu %u/%u %s %s slot=%u arg=%llu",
+		/* The START's own comm; the task's, looked up, otherwise. */
+		if (h->event == KTRACER_KEV_RUNNING &&
+		    h->type == KTRACER_REC_START)
+			snprintf(task, sizeof(task), "%.15s", (const char *)r->msg);
+		else
+			kt_trace_comm(h->tid, task);
+		n = snprintf(want, sizeof(want), "[%03u] %llu.%06llu %s-%u/%u %s %s slot=%u arg=%llu",
 			     r->cpu, (unsigned long long)(h->ts / KT_NSEC_PER_SEC),
 			     (unsigned long long)(h->ts % KT_NSEC_PER_SEC / 1000),
-			     h->pid, h->tid, h->event == span ? name :
+			     task, h->pid, h->tid, h->event == span ? name :
 			     "sched.running", h->type == KTRACER_REC_START ?
 			     "start" : "stop", h->slot,
 			     (unsigned long long)h->arg);
@@ -1863,6 +1870,76 @@ TEST_F(kev, trace_file_mixed)
 		lines++;
 	}
 	EXPECT_EQ(self->recs.n, lines);
+	free(text);
+}
+
+/* The numbers trace_file_syscalls calls, and the names it must show. */
+#define NO_SYSCALL	1000	/* none on x86-64 */
+
+/*
+ * debugfs' trace with SYSCALL on: a START names its system call (a
+ * number the kernel has no name for as "syscall#N"), a STOP shows the
+ * return value and no duration; every line has the thread's comm, the
+ * header the records in the buffer.
+ */
+TEST_F(kev, trace_file_syscalls)
+{
+	char comm[KTRACER_COMM_MAX], want[256], *text, *line, *save = NULL;
+	int32_t pid = getpid(), ppid = getppid();
+	size_t starts = 0, stops = 0, getppids = 0, nosys = 0, lines = 0;
+	struct kt_trace_head head;
+	struct kt_trace_line l;
+	int i;
+
+	if (!(self->available & KTRACER_SRC_SYSCALL))
+		SKIP(return, "SYSCALL is not available");
+	ASSERT_RET(0, kt_pin_cpu(0));
+	kt_trace_comm(kt_gettid(), comm);
+	ASSERT_RET(0, kt_kevents(self->fd, SRC_SET, KTRACER_SRC_SYSCALL, &pid,
+				 1, NULL));
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(ppid, syscall(SYS_getppid));
+		ASSERT_EQ(-1, syscall(NO_SYSCALL));
+	}
+	ASSERT_RET(0, kt_kevents(self->fd, KTRACER_KEVENTS_SOURCES, 0, NULL, 0,
+				 NULL));
+	text = kt_read_file(KT_DEBUGFS "/trace", NULL);
+	ASSERT_NE(NULL, text);
+	ASSERT_EQ(0, kt_trace_head(text, &head)) TH_LOG("%.300s", text);
+
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (*line == '#')
+			continue;
+		lines++;
+		ASSERT_EQ(0, kt_trace_line(line, &l)) TH_LOG("'%s'", line);
+		EXPECT_EQ(pid, l.pid) TH_LOG("'%s'", line);
+		EXPECT_STREQ(comm, l.comm) TH_LOG("'%s'", line);
+		EXPECT_EQ(NULL, strstr(l.rest, "dur_ns")) TH_LOG("'%s'", line);
+		if (!strncmp(l.rest, "syscall start slot=0 name=", 26)) {
+			starts++;
+			getppids += !strcmp(l.rest + 26, "getppid");
+			snprintf(want, sizeof(want), "syscall#%d", NO_SYSCALL);
+			nosys += !strcmp(l.rest + 26, want);
+			/* A name, never a bare number. */
+			EXPECT_FALSE(l.rest[26] >= '0' && l.rest[26] <= '9')
+				TH_LOG("'%s'", line);
+		} else if (!strncmp(l.rest, "syscall stop slot=0 ret=", 24)) {
+			stops++;
+			snprintf(want, sizeof(want), "syscall stop slot=0 ret=%d",
+				 -ENOSYS);
+			nosys += !strcmp(l.rest, want);
+		} else {
+			EXPECT_TRUE(false) TH_LOG("not a syscall line: '%s'",
+						  line);
+		}
+	}
+	EXPECT_EQ(3, getppids);
+	/* Three STARTs named syscall#1000, three STOPs of -ENOSYS. */
+	EXPECT_EQ(6, nosys);
+	EXPECT_LE(6, starts);
+	EXPECT_LE(6, stops);
+	EXPECT_EQ(lines, head.records);
 	free(text);
 }
 
@@ -2281,6 +2358,296 @@ TEST_F_TIMEOUT(kev, pids_reused, 60)
 	EXPECT_EQ(1, mine);
 	EXPECT_EQ(0, reused) TH_LOG("the process given pid %d was recorded",
 				    pids[1]);
+}
+
+#define FOLLOW_SET	(SRC_SET | KTRACER_KEVENTS_FOLLOW)
+#define FOLLOW_EXTRA	7	/* processes forked past KTRACER_FOLLOW_MAX */
+
+/* What follow_tree's child tells its parent. */
+struct tree {
+	pid_t fork_only;	/* a grandchild that only forked */
+	pid_t exec;		/* one that exec'd this program */
+	pid_t thread;		/* a thread of the child */
+};
+
+static void *tree_thread(void *arg)
+{
+	*(pid_t *)arg = kt_gettid();
+	syscall(SYS_getppid);
+	return NULL;
+}
+
+/*
+ * follow_tree's child: a thread, a grandchild forked, one exec'd. What
+ * goes into @t (shared with the grandchildren too) is written by the
+ * child only.
+ */
+static int tree_child(struct tree *t)
+{
+	char comm[KTRACER_COMM_MAX + 1], env[64];
+	pid_t thread = 0, fork_only, exec;
+	int rp[2], status;
+	pthread_t th;
+
+	syscall(SYS_getppid);
+	if (pthread_create(&th, NULL, tree_thread, &thread) ||
+	    pthread_join(th, NULL))
+		return 1;
+	t->thread = thread;
+	fork_only = fork();
+	if (fork_only < 0)
+		return 2;
+	if (!fork_only) {
+		syscall(SYS_getppid);
+		_exit(0);
+	}
+	t->fork_only = fork_only;
+	if (waitpid(fork_only, &status, 0) != fork_only || status)
+		return 3;
+	if (pipe(rp))
+		return 4;
+	exec = fork();
+	if (exec < 0)
+		return 5;
+	if (!exec) {
+		close(rp[0]);
+		snprintf(env, sizeof(env), EXEC_CHILD_ENV "=%d", rp[1]);
+		putenv(env);
+		execl("/proc/self/exe", "kevents_test", (char *)NULL);
+		_exit(101);
+	}
+	t->exec = exec;
+	close(rp[1]);
+	if (read(rp[0], comm, sizeof(comm)) <= 0)
+		return 6;
+	if (waitpid(exec, &status, 0) != exec ||
+	    !WIFEXITED(status) || WEXITSTATUS(status) != EXEC_CHILD_CODE)
+		return 7;
+	return 0;
+}
+
+/* The records of @ev and @type whose pid (tid if @by_tid) is @id. */
+static size_t count_about(const struct kt_recs *recs, uint32_t ev,
+			  uint8_t type, pid_t id, bool by_tid)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < recs->n; i++) {
+		const struct ktracer_record *h = &recs->v[i].hdr;
+
+		n += h->event == ev && h->type == type &&
+		     (by_tid ? h->tid : h->pid) == (uint32_t)id;
+	}
+	return n;
+}
+
+/* The first SYSCALL record of thread @tid, by ts, or NULL. */
+static const struct ktracer_record *first_syscall(const struct kt_recs *recs,
+						  pid_t tid)
+{
+	const struct ktracer_record *first = NULL;
+	size_t i;
+
+	for (i = 0; i < recs->n; i++) {
+		const struct ktracer_record *h = &recs->v[i].hdr;
+
+		if (h->event == KTRACER_KEV_SYSCALL &&
+		    h->tid == (uint32_t)tid && (!first || h->ts < first->ts))
+			first = h;
+	}
+	return first;
+}
+
+/*
+ * With KTRACER_KEVENTS_FOLLOW on this process, its child, the child's
+ * thread and its grandchildren (one forked, one forked and exec'd) have
+ * their SCHED, TASK and SYSCALL records, from their very first: the
+ * return of fork() in each new process or thread is its first SYSCALL
+ * record, a STOP of 0. A process forked before, outside the tree, has
+ * none. debugfs shows the processes that joined.
+ */
+TEST_F_TIMEOUT(kev, follow_tree, 60)
+{
+	const uint32_t want = KTRACER_SRC_SCHED | KTRACER_SRC_TASK |
+			      KTRACER_SRC_SYSCALL;
+	int32_t pid = getpid();
+	struct kt_kevents_file f;
+	const struct ktracer_record *h;
+	pid_t child, outsider, procs[3];
+	struct tree *t;
+	int go[2], status, i, j;
+	char c = 0;
+
+	if ((self->available & want) != want)
+		SKIP(return, "SCHED, TASK or SYSCALL is not available");
+	ASSERT_RET(0, kt_rings_map(self->fd, &self->rings));
+	t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, t);
+	ASSERT_EQ(0, pipe(go));
+	/* Outside the tree: forked before following began. */
+	outsider = fork();
+	ASSERT_LE(0, outsider);
+	if (!outsider) {
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		syscall(SYS_getppid);
+		_exit(0);
+	}
+	close(go[0]);
+	ASSERT_RET(0, kt_kevents(self->fd, FOLLOW_SET, want, &pid, 1, NULL));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child)
+		_exit(tree_child(t));
+	ASSERT_EQ(1, write(go[1], &c, 1));
+	close(go[1]);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_EQ(0, status) TH_LOG("the child failed at step %d",
+				    WEXITSTATUS(status));
+	ASSERT_EQ(outsider, waitpid(outsider, &status, 0));
+	ASSERT_EQ(0, status);
+	ASSERT_RET(0, kt_kevents_read(&f));
+	ASSERT_RET(0, kt_kevents(self->fd, KTRACER_KEVENTS_SOURCES, 0, NULL, 0,
+				 NULL));
+
+	/* The file: following, this process and the three that joined. */
+	EXPECT_EQ(1, f.follow);
+	EXPECT_EQ(0, f.follow_full);
+	procs[0] = child;
+	procs[1] = t->fork_only;
+	procs[2] = t->exec;
+	ASSERT_EQ(4, f.npids);
+	for (i = 0; i < 3; i++) {
+		for (j = 0; j < f.npids && f.pids[j] != procs[i]; j++)
+			;
+		EXPECT_LT(j, f.npids) TH_LOG("pid %d not in the filter",
+					     procs[i]);
+	}
+
+	KT_COLLECT(&self->rings, &self->recs);
+	for (i = 0; i < 3; i++) {
+		pid_t p = procs[i];
+
+		/* (by tid: the child's thread has its own) */
+		EXPECT_EQ(1, count_about(&self->recs, KTRACER_KEV_FORK,
+					 KTRACER_REC_LOG, p, true))
+			TH_LOG("task.fork of %d", p);
+		EXPECT_EQ(1, count_about(&self->recs, KTRACER_KEV_EXIT,
+					 KTRACER_REC_LOG, p, true))
+			TH_LOG("task.exit of %d", p);
+		EXPECT_LT(0, count_about(&self->recs, KTRACER_KEV_RUNNING,
+					 KTRACER_REC_START, p, false))
+			TH_LOG("sched.running of %d", p);
+		EXPECT_LT(0, count_about(&self->recs, KTRACER_KEV_SYSCALL,
+					 KTRACER_REC_START, p, false))
+			TH_LOG("syscalls of %d", p);
+		h = first_syscall(&self->recs, p);
+		ASSERT_NE(NULL, h);
+		EXPECT_EQ(KTRACER_REC_STOP, h->type)
+			TH_LOG("%d's first syscall record is not fork()'s return",
+			       p);
+		EXPECT_EQ(0, h->arg);
+	}
+	EXPECT_EQ(1, count_about(&self->recs, KTRACER_KEV_EXEC,
+				 KTRACER_REC_LOG, t->exec, false));
+	/* The child's thread: selected with its process. */
+	EXPECT_LT(0, count_about(&self->recs, KTRACER_KEV_SYSCALL,
+				 KTRACER_REC_START, t->thread, true));
+	h = first_syscall(&self->recs, t->thread);
+	ASSERT_NE(NULL, h);
+	EXPECT_EQ(KTRACER_REC_STOP, h->type);
+	EXPECT_EQ(child, h->pid);
+	/* Nothing about the process outside the tree. */
+	for (i = 0; i < (int)self->recs.n; i++)
+		EXPECT_NE((uint32_t)outsider, self->recs.v[i].hdr.pid)
+			TH_LOG("event %u about the outsider",
+			       self->recs.v[i].hdr.event);
+	munmap(t, sizeof(*t));
+}
+
+/*
+ * KTRACER_KEVENTS_FOLLOW needs a filter to follow: EINVAL without
+ * KTRACER_KEVENTS_PIDS or with npids 0, changing nothing. It follows
+ * with no source on; setting the filter without it, by ioctl or by file,
+ * stops following.
+ */
+TEST_F(kev, follow_rules)
+{
+	int32_t pid = getpid();
+	struct kt_kevents_file f;
+	pid_t a, b;
+	char text[64];
+
+	ASSERT_RET(-EINVAL, kt_kevents(self->fd, KTRACER_KEVENTS_SOURCES |
+				       KTRACER_KEVENTS_FOLLOW, 0, NULL, 0,
+				       NULL));
+	ASSERT_RET(-EINVAL, kt_kevents(self->fd, KTRACER_KEVENTS_FOLLOW, 0,
+				       NULL, 0, NULL));
+	ASSERT_RET(-EINVAL, kt_kevents(self->fd, FOLLOW_SET, 0, &pid, 0, NULL));
+	ASSERT_RET(0, kt_kevents_read(&f));
+	EXPECT_EQ(0, f.follow);
+	EXPECT_EQ(-1, f.npids);
+
+	/* No source on: the filter follows all the same. */
+	ASSERT_RET(0, kt_kevents(self->fd, FOLLOW_SET, 0, &pid, 1, NULL));
+	ASSERT_RET(0, fork_reaped(&a));
+	ASSERT_RET(0, kt_kevents_read(&f));
+	EXPECT_EQ(1, f.follow);
+	ASSERT_EQ(2, f.npids);
+	EXPECT_EQ(pid, f.pids[0]);
+	EXPECT_EQ(a, f.pids[1]);
+	expect_state(_metadata, self->fd, 0, f.pids, 2);
+
+	/* PIDS without FOLLOW: the listed processes only. */
+	ASSERT_RET(0, kt_kevents(self->fd, KTRACER_KEVENTS_PIDS, 0, &pid, 1,
+				 NULL));
+	ASSERT_RET(0, fork_reaped(&b));
+	ASSERT_RET(0, kt_kevents_read(&f));
+	EXPECT_EQ(0, f.follow);
+	EXPECT_EQ(0, f.follow_full);
+	expect_state(_metadata, self->fd, 0, &pid, 1);
+
+	/* And by file. */
+	ASSERT_RET(0, kt_kevents(self->fd, FOLLOW_SET, 0, &pid, 1, NULL));
+	snprintf(text, sizeof(text), "pids=%d", pid);
+	ASSERT_RET(0, kt_write_text(KEVENTS_FILE, text));
+	ASSERT_RET(0, fork_reaped(&b));
+	ASSERT_RET(0, kt_kevents_read(&f));
+	EXPECT_EQ(0, f.follow);
+	expect_state(_metadata, self->fd, 0, &pid, 1);
+}
+
+/*
+ * The filter holds KTRACER_FOLLOW_MAX processes: this one and the first
+ * KTRACER_FOLLOW_MAX - 1 it forks; the FOLLOW_EXTRA after them are not
+ * followed, and counted.
+ */
+TEST_F_TIMEOUT(kev, follow_full, 120)
+{
+	int32_t pid = getpid();
+	struct kt_kevents_file f;
+	uint64_t t0 = kt_now();
+	pid_t last = 0;
+	int i;
+
+	ASSERT_RET(0, kt_kevents(self->fd, FOLLOW_SET, 0, &pid, 1, NULL));
+	for (i = 0; i < KTRACER_FOLLOW_MAX - 1 + FOLLOW_EXTRA; i++)
+		ASSERT_RET(0, fork_reaped(&last));
+	TH_LOG("%d forks in %llu ms", KTRACER_FOLLOW_MAX - 1 + FOLLOW_EXTRA,
+	       (unsigned long long)(kt_now() - t0) / 1000000);
+	ASSERT_RET(0, kt_kevents_read(&f));
+	EXPECT_EQ(1, f.follow);
+	EXPECT_EQ(FOLLOW_EXTRA, f.follow_full);
+	ASSERT_EQ(KTRACER_FOLLOW_MAX, f.npids);
+	EXPECT_EQ(pid, f.pids[0]);
+	EXPECT_NE(last, f.pids[KTRACER_FOLLOW_MAX - 1]);
+	/* A new filter starts with none. */
+	ASSERT_RET(0, kt_kevents(self->fd, FOLLOW_SET, 0, &pid, 1, NULL));
+	ASSERT_RET(0, kt_kevents_read(&f));
+	EXPECT_EQ(0, f.follow_full);
+	EXPECT_EQ(1, f.npids);
 }
 
 TEST_HARNESS_MAIN

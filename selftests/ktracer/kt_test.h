@@ -248,6 +248,92 @@ kt_events_find(const struct kt_event_line *v, int n, const char *name)
 	return NULL;
 }
 
+/* debugfs "trace": its header, three lines, parsed. */
+struct kt_trace_head {
+	unsigned int cpus;
+	char mode[16];
+	unsigned long long records, written, read, lost, overwritten;
+};
+
+#define KT_TRACE_COLUMNS "# [CPU] SECONDS.USECS COMM-PID/TID EVENT PHASE FIELDS\n"
+
+/* @text's header into @h: 0, or -EBADMSG if it is not exactly that. */
+static inline int kt_trace_head(const char *text, struct kt_trace_head *h)
+{
+	char again[256];
+	int n = -1;
+
+	memset(h, 0, sizeof(*h));
+	if (sscanf(text, "# ktracer: %u CPUs, mode %15[a-z]%n", &h->cpus,
+		   h->mode, &n) != 2 || n < 0)
+		return -EBADMSG;
+	snprintf(again, sizeof(again), "# ktracer: %u CPUs, mode %s\n",
+		 h->cpus, h->mode);
+	if (strncmp(text, again, strlen(again)))
+		return -EBADMSG;
+	text += strlen(again);
+	if (sscanf(text, "# records: %llu in buffer, %llu written, %llu read, %llu lost, %llu overwritten",
+		   &h->records, &h->written, &h->read, &h->lost,
+		   &h->overwritten) != 5)
+		return -EBADMSG;
+	snprintf(again, sizeof(again), "# records: %llu in buffer, %llu written, %llu read, %llu lost, %llu overwritten\n",
+		 h->records, h->written, h->read, h->lost, h->overwritten);
+	if (strncmp(text, again, strlen(again)))
+		return -EBADMSG;
+	text += strlen(again);
+	return strncmp(text, KT_TRACE_COLUMNS, strlen(KT_TRACE_COLUMNS)) ?
+	       -EBADMSG : 0;
+}
+
+/* One record line of debugfs "trace" (not a LOST line), parsed. */
+struct kt_trace_line {
+	unsigned int cpu;
+	unsigned long long sec, usec;
+	char comm[KTRACER_COMM_MAX];
+	unsigned int pid, tid;
+	const char *rest;	/* "EVENT PHASE FIELDS" */
+};
+
+/* "[CPU] SEC.USEC COMM-PID/TID rest": 0, or -EBADMSG. */
+static inline int kt_trace_line(const char *line, struct kt_trace_line *l)
+{
+	char task[64];
+	const char *dash;
+	int n = -1;
+
+	memset(l, 0, sizeof(*l));
+	if (sscanf(line, "[%u] %llu.%6llu %63s %n", &l->cpu, &l->sec,
+		   &l->usec, task, &n) != 4 || n < 0)
+		return -EBADMSG;
+	/* The comm may hold a '-': the pid is after the last. */
+	dash = strrchr(task, '-');
+	if (!dash || dash == task || dash - task >= KTRACER_COMM_MAX ||
+	    sscanf(dash + 1, "%u/%u", &l->pid, &l->tid) != 2)
+		return -EBADMSG;
+	memcpy(l->comm, task, dash - task);
+	l->rest = line + n;
+	return 0;
+}
+
+/*
+ * The comm "trace" shows for thread @tid when it looks it up: its comm,
+ * blanks and unprintable bytes as '_'; "<idle>" for 0, "<...>" if gone.
+ */
+static inline void kt_trace_comm(pid_t tid, char *buf)
+{
+	char path[64];
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", tid);
+	if (!tid)
+		strcpy(buf, "<idle>");
+	else if (kt_read_text(path, buf, KTRACER_COMM_MAX))
+		strcpy(buf, "<...>");
+	for (i = 0; buf[i]; i++)
+		if (buf[i] <= 0x20 || buf[i] > 0x7e)
+			buf[i] = '_';
+}
+
 /* Drop to an unprivileged uid/gid for the rest of this (forked) test. */
 static inline int kt_drop_privileges(void)
 {
@@ -548,7 +634,8 @@ struct kt_kevents_file {
 	uint32_t on;		/* KTRACER_SRC_* */
 	uint32_t available;
 	int npids;		/* -1: "pids all" */
-	int32_t pids[KTRACER_PIDS_MAX];
+	int32_t pids[KTRACER_FOLLOW_MAX];
+	unsigned long long follow, follow_full;
 	unsigned long long block_unmatched, block_table_full;
 	unsigned long long block_replaced, block_inflight;
 };
@@ -570,8 +657,8 @@ static inline int kt_counter_line(const char *line, const char *name,
 /*
  * Parse debugfs' kevents file into @f: 0, or -EBADMSG if it is not
  * exactly one "NAME on|off|unavailable" line per source in order, then
- * "pids all" or "pids" and up to KTRACER_PIDS_MAX pids, then the four
- * block counters.
+ * "pids all" or "pids" and up to KTRACER_FOLLOW_MAX pids, then "follow"
+ * 0 or 1 and "follow_full", then the four block counters.
  */
 static inline int kt_kevents_read(struct kt_kevents_file *f)
 {
@@ -612,13 +699,20 @@ static inline int kt_kevents_read(struct kt_kevents_file *f)
 			long pid = strtol(tok, &end, 10);
 
 			if (*end || pid <= 0 || pid > INT32_MAX ||
-			    f->npids == KTRACER_PIDS_MAX)
+			    f->npids == KTRACER_FOLLOW_MAX)
 				goto bad;
 			f->pids[f->npids++] = pid;
 		}
 		if (!f->npids)
 			goto bad;
 	}
+	why = "bad follow lines";
+	line = strtok_r(NULL, "\n", &save);
+	if (kt_counter_line(line, "follow", &f->follow) || f->follow > 1)
+		goto bad;
+	line = strtok_r(NULL, "\n", &save);
+	if (kt_counter_line(line, "follow_full", &f->follow_full))
+		goto bad;
 	why = "bad block counter lines";
 	line = strtok_r(NULL, "\n", &save);
 	if (kt_counter_line(line, "block_unmatched", &f->block_unmatched))

@@ -11,7 +11,9 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <stdint.h>
+#include <linux/capability.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include "kselftest_harness.h"
@@ -527,6 +529,325 @@ TEST_F(perm, other_files_spans)
 	}
 	EXPECT_EQ(15, mask);
 	kt_recs_free(&recs);
+}
+
+/* ---- KTRACER_IOC_NAMES ---------------------------------------------- */
+
+#define NAMES_ALL	KTRACER_NAMES_MAX
+
+/* KTRACER_IOC_NAMES from @start, up to @count into @buf: 0 or -errno. */
+static int names(int fd, uint32_t start, uint32_t count,
+		 struct ktracer_name *buf, struct ktracer_names *out)
+{
+	struct ktracer_names n = {
+		.size = sizeof(n), .start = start, .count = count,
+		.buf = (uintptr_t)buf,
+	};
+	int ret = ioctl(fd, KTRACER_IOC_NAMES, &n) ? -errno : 0;
+
+	if (out)
+		*out = n;
+	return ret;
+}
+
+static uint8_t kind_of(const char *word)
+{
+	static const char *const kinds[] = { "", "span", "gauge", "counter",
+					     "log" };
+	uint8_t k;
+
+	for (k = 1; k < 5; k++)
+		if (!strcmp(word, kinds[k]))
+			return k;
+	return 0;
+}
+
+/* Entry @e is line @l of debugfs "events", its padding 0. */
+static void expect_line(struct __test_metadata *_metadata,
+			const struct ktracer_name *e,
+			const struct kt_event_line *l)
+{
+	EXPECT_EQ(l->id, e->id);
+	EXPECT_EQ(kind_of(l->kind), e->kind) TH_LOG("id %u", e->id);
+	EXPECT_EQ(l->slots, e->slots) TH_LOG("id %u", e->id);
+	EXPECT_EQ(l->uid, e->uid) TH_LOG("id %u", e->id);
+	EXPECT_STREQ(l->name, e->name);
+	EXPECT_EQ(0, e->__pad[0] | e->__pad[1] | e->__pad[2]);
+}
+
+/*
+ * One call with room for every entry gives the table debugfs "events"
+ * shows, in id order, the kernel's events first with uid 0; nothing is
+ * left after it (start 0).
+ */
+TEST_F(perm, names_match_events)
+{
+	struct ktracer_name *v = calloc(NAMES_ALL, sizeof(*v));
+	struct kt_event_line *lines = NULL;
+	struct ktracer_names n;
+	int nl, i;
+
+	ASSERT_NE(NULL, v);
+	ASSERT_NE(0, kt_register_id(self->fd, KTRACER_KIND_SPAN, 3,
+				    "perm.names.span"));
+	ASSERT_NE(0, kt_register_id(self->fd, KTRACER_KIND_COUNTER, 0,
+				    "perm.names.count"));
+	memset(v, 0xa5, NAMES_ALL * sizeof(*v));
+	ASSERT_RET(0, names(self->fd, 0, NAMES_ALL, v, &n));
+	nl = kt_events_read(&lines);
+	ASSERT_LT(0, nl) TH_LOG("events: %s", strerror(-nl));
+	EXPECT_EQ(sizeof(n), n.size);
+	EXPECT_EQ(0, n.start);
+	ASSERT_EQ((uint32_t)nl, n.count);
+	for (i = 0; i < nl; i++)
+		expect_line(_metadata, &v[i], &lines[i]);
+	for (i = 0; i < KTRACER_KEV_LAST; i++) {
+		EXPECT_EQ((uint32_t)i + 1, v[i].id);
+		EXPECT_EQ(0, v[i].uid);
+	}
+	EXPECT_STREQ("sched.running", v[0].name);
+	EXPECT_STREQ("block.rq", v[KTRACER_KEV_LAST - 1].name);
+	/* Past the last entry: untouched. */
+	EXPECT_EQ(0xa5a5a5a5u, v[nl].id);
+	free(lines);
+	free(v);
+}
+
+/*
+ * Pages of 3, each call's start the last one's: the same entries as one
+ * call. A start in the middle begins there; count 0 writes nothing and
+ * says where the next entry is.
+ */
+TEST_F(perm, names_paging)
+{
+	struct ktracer_name *all = calloc(NAMES_ALL, sizeof(*all));
+	struct ktracer_name page[3];
+	struct ktracer_names n;
+	uint32_t total, got = 0, start = 0, calls = 0, i;
+
+	ASSERT_NE(NULL, all);
+	ASSERT_RET(0, names(self->fd, 0, NAMES_ALL, all, &n));
+	total = n.count;
+	ASSERT_LT(KTRACER_KEV_LAST, total);
+	do {
+		ASSERT_RET(0, names(self->fd, start, 3, page, &n));
+		ASSERT_GE(3, n.count);
+		ASSERT_GE(total, got + n.count);
+		for (i = 0; i < n.count; i++) {
+			EXPECT_EQ(all[got + i].id, page[i].id);
+			EXPECT_STREQ(all[got + i].name, page[i].name);
+		}
+		got += n.count;
+		start = n.start;
+		if (start) {
+			ASSERT_EQ(3, n.count) TH_LOG("a short page, not the last");
+			EXPECT_EQ(all[got].id, start);
+		}
+		ASSERT_GT(1000, ++calls);
+	} while (start);
+	EXPECT_EQ(total, got);
+
+	/* From id 5 (a kernel event): it first, then the next. */
+	ASSERT_RET(0, names(self->fd, 5, 2, page, &n));
+	ASSERT_EQ(2, n.count);
+	EXPECT_EQ(5, page[0].id);
+	EXPECT_EQ(6, page[1].id);
+	EXPECT_EQ(7, n.start);
+	/* start 1 is start 0; count 0 only tells where to begin. */
+	ASSERT_RET(0, names(self->fd, 1, 1, page, &n));
+	EXPECT_EQ(1, page[0].id);
+	EXPECT_EQ(2, n.start);
+	ASSERT_RET(0, names(self->fd, 0, 0, NULL, &n));
+	EXPECT_EQ(0, n.count);
+	EXPECT_EQ(1, n.start);
+	ASSERT_RET(0, names(self->fd, all[total - 1].id + 1, 3, page, &n));
+	EXPECT_EQ(0, n.count);
+	EXPECT_EQ(0, n.start);
+	free(all);
+}
+
+static void register_other(int unused)
+{
+	int fd = open(KTRACER_DEVICE, O_RDWR);
+
+	CHILD_CHECK(1, fd >= 0);
+	CHILD_CHECK(2, kt_register(fd, KTRACER_KIND_GAUGE, 0,
+				   "perm.names.both") > 0);
+	close(fd);
+}
+
+/* Another user's name is there, with its uid, beside root's own. */
+TEST_F(perm, names_other_user)
+{
+	struct ktracer_name *v = calloc(NAMES_ALL, sizeof(*v));
+	struct ktracer_names n;
+	uint32_t i, mask = 0;
+
+	ASSERT_NE(NULL, v);
+	ASSERT_NE(0, kt_register_id(self->fd, KTRACER_KIND_LOG, 0,
+				    "perm.names.both"));
+	ASSERT_EQ(0, kt_run_unprivileged(register_other, -1));
+	ASSERT_RET(0, names(self->fd, 0, NAMES_ALL, v, &n));
+	for (i = 0; i < n.count; i++) {
+		if (strcmp(v[i].name, "perm.names.both"))
+			continue;
+		if (v[i].uid == 0 && v[i].kind == KTRACER_KIND_LOG)
+			mask |= 1;
+		else if (v[i].uid == 65534 && v[i].kind == KTRACER_KIND_GAUGE)
+			mask |= 2;
+		else
+			mask |= 4;
+	}
+	EXPECT_EQ(3, mask);
+	free(v);
+}
+
+static void names_unprivileged(int fd)
+{
+	struct ktracer_name v[2];
+	int own = open(KTRACER_DEVICE, O_RDWR);
+
+	CHILD_CHECK(1, own >= 0);
+	CHILD_CHECK(2, names(own, 0, 2, v, NULL) == -EPERM);
+	/* Before the argument is looked at. */
+	CHILD_CHECK(3, ioctl(own, KTRACER_IOC_NAMES, NULL) == -1 &&
+		       errno == EPERM);
+	CHILD_CHECK(4, names(fd, 0, 2, v, NULL) == -EPERM);
+	close(own);
+}
+
+TEST_F(perm, names_eperm)
+{
+	ASSERT_EQ(0, kt_run_unprivileged(names_unprivileged, self->fd));
+}
+
+/*
+ * Drop to uid 65534 keeping CAP_PERFMON alone: 0, or the step that
+ * failed.
+ */
+static int perfmon_only(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof(d));
+	d[CAP_PERFMON / 32].permitted = 1u << (CAP_PERFMON % 32);
+	d[CAP_PERFMON / 32].effective = 1u << (CAP_PERFMON % 32);
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0))
+		return 1;
+	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+	    setresuid(65534, 65534, 65534))
+		return 2;
+	if (syscall(SYS_capset, &h, d))
+		return 3;
+	return geteuid() == 0 ? 4 : 0;
+}
+
+/* CAP_PERFMON without root reads the table, as it reads the buffers. */
+TEST_F(perm, names_perfmon)
+{
+	struct ktracer_name v[KTRACER_KEV_LAST];
+	struct ktracer_names n;
+	int status, fd, ret;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		ret = perfmon_only();
+		if (ret)
+			_exit(100 + ret);
+		fd = open(KTRACER_DEVICE, O_RDWR);
+		CHILD_CHECK(1, fd >= 0);
+		CHILD_CHECK(2, names(fd, 0, KTRACER_KEV_LAST, v, &n) == 0);
+		CHILD_CHECK(3, n.count == KTRACER_KEV_LAST);
+		CHILD_CHECK(4, !strcmp(v[0].name, "sched.running"));
+		CHILD_CHECK(5, v[KTRACER_KEV_LAST - 1].id == KTRACER_KEV_LAST);
+		/* Its privilege is CAP_PERFMON's: KEVENTS too. */
+		CHILD_CHECK(6, kt_kevents(fd, 0, 0, NULL, 0, NULL) == 0);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("exit %d (101..104: dropping to CAP_PERFMON failed)",
+		       WEXITSTATUS(status));
+}
+
+/* A call refused with @err: the caller's struct unchanged. */
+static void names_fail(struct __test_metadata *_metadata, int fd, int err,
+		       struct ktracer_names *n)
+{
+	struct ktracer_names before = *n;
+
+	ASSERT_ERRNO(err, ioctl(fd, KTRACER_IOC_NAMES, n));
+	EXPECT_EQ(0, memcmp(&before, n, sizeof(before)));
+}
+
+/*
+ * EINVAL for flags, count, start and size; E2BIG; EFAULT for the struct
+ * and for buf, where the entries before the fault stay written and the
+ * struct is not.
+ */
+TEST_F(perm, names_errors)
+{
+	struct ktracer_name good[4], *v;
+	struct {
+		struct ktracer_names n;
+		uint64_t tail;
+	} big;
+	struct ktracer_names n;
+	long ps = sysconf(_SC_PAGESIZE);
+	unsigned char *map;
+	int i;
+
+	memset(good, 0, sizeof(good));
+	ASSERT_RET(0, names(self->fd, 0, 4, good, NULL));
+	n = (struct ktracer_names){ .size = sizeof(n), .count = 4,
+				    .buf = (uintptr_t)good };
+	n.flags = 1;
+	names_fail(_metadata, self->fd, EINVAL, &n);
+	n.flags = 0x80000000u;
+	names_fail(_metadata, self->fd, EINVAL, &n);
+	n.flags = 0;
+	n.count = KTRACER_NAMES_MAX + 1;
+	names_fail(_metadata, self->fd, EINVAL, &n);
+	n.count = 4;
+	n.start = KTRACER_EVENT_ID_MAX + 1;
+	names_fail(_metadata, self->fd, EINVAL, &n);
+	n.start = 0;
+	n.size = KTRACER_NAMES_SIZE_VER0 - 8;
+	names_fail(_metadata, self->fd, EINVAL, &n);
+	n.size = KTRACER_ARG_SIZE_MAX + 1;
+	names_fail(_metadata, self->fd, EINVAL, &n);
+	n.size = sizeof(n);
+	big.n = n;
+	big.n.size = sizeof(big);
+	big.tail = 1;
+	names_fail(_metadata, self->fd, E2BIG, &big.n);
+	/* The largest start and count are fine. */
+	n.start = KTRACER_EVENT_ID_MAX;
+	n.count = 0;
+	ASSERT_EQ(0, ioctl(self->fd, KTRACER_IOC_NAMES, &n));
+
+	ASSERT_ERRNO(EFAULT, ioctl(self->fd, KTRACER_IOC_NAMES, NULL));
+	n = (struct ktracer_names){ .size = sizeof(n), .count = 4 };
+	names_fail(_metadata, self->fd, EFAULT, &n);
+	/* Two entries fit before a page that cannot be written. */
+	map = mmap(NULL, 2 * ps, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, mprotect(map + ps, ps, PROT_READ));
+	v = (struct ktracer_name *)(map + ps - 2 * sizeof(*v));
+	n.buf = (uintptr_t)v;
+	names_fail(_metadata, self->fd, EFAULT, &n);
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(good[i].id, v[i].id);
+		EXPECT_STREQ(good[i].name, v[i].name);
+	}
+	munmap(map, 2 * ps);
 }
 
 TEST_HARNESS_MAIN

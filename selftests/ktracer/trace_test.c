@@ -26,6 +26,8 @@ FIXTURE(trace) {
 	char *text;
 	char **line;
 	int nlines;
+	struct kt_trace_head head;	/* the text's header */
+	int head_err;
 };
 
 FIXTURE_SETUP(trace)
@@ -79,6 +81,7 @@ static int read_trace(FIXTURE_DATA(trace) *self)
 	self->text = kt_read_file(KT_DEBUGFS "/trace", NULL);
 	if (!self->text)
 		return -errno;
+	self->head_err = kt_trace_head(self->text, &self->head);
 	for (p = self->text; *p; p = nl + 1) {
 		nl = strchr(p, '\n');
 		if (!nl)
@@ -146,6 +149,7 @@ static void expected_line(FIXTURE_DATA(trace) *self, const struct kt_rec *rec,
 	const struct ktracer_record *h = &rec->hdr;
 	unsigned long long sec = h->ts / KT_NSEC_PER_SEC;
 	unsigned long long usec = h->ts % KT_NSEC_PER_SEC / 1000;
+	char comm[KTRACER_COMM_MAX];
 	int n;
 
 	if (h->type == KTRACER_REC_LOST) {
@@ -153,8 +157,10 @@ static void expected_line(FIXTURE_DATA(trace) *self, const struct kt_rec *rec,
 			sec, usec, (unsigned long long)h->arg);
 		return;
 	}
-	n = sprintf(out, "[%03u] %llu.%06llu %u/%u %s ", rec->cpu, sec, usec,
-		    h->pid, h->tid, event_name(self, h->event));
+	/* The program's threads: their comm when the trace was read. */
+	kt_trace_comm(h->tid, comm);
+	n = sprintf(out, "[%03u] %llu.%06llu %s-%u/%u %s ", rec->cpu, sec,
+		    usec, comm, h->pid, h->tid, event_name(self, h->event));
 	out += n;
 	switch (h->type) {
 	case KTRACER_REC_START:
@@ -256,6 +262,12 @@ TEST_F(trace, empty)
 {
 	ASSERT_RET(0, read_trace(self));
 	EXPECT_EQ(0, self->nlines) TH_LOG("first line: %s", self->line[0]);
+	ASSERT_EQ(0, self->head_err) TH_LOG("header: %.300s", self->text);
+	EXPECT_EQ(kt_nr_cpus(), (int)self->head.cpus);
+	EXPECT_STREQ("discard", self->head.mode);
+	EXPECT_EQ(0, self->head.records);
+	EXPECT_EQ(0, self->head.written);
+	EXPECT_EQ(0, self->head.lost);
 }
 
 TEST_F(trace, workload)
@@ -300,6 +312,15 @@ TEST_F(trace, workload)
 		  st[self->cpu].lost + st[self->cpu].overwritten +
 		  st[self->cpu].unread);
 
+	/* The header's totals, over every CPU, as stats has them. */
+	ASSERT_EQ(0, self->head_err) TH_LOG("header: %.300s", self->text);
+	EXPECT_EQ(5, self->head.records);
+	EXPECT_EQ(5, self->head.written);
+	EXPECT_EQ(0, self->head.read);
+	EXPECT_EQ(0, self->head.lost);
+	EXPECT_EQ(0, self->head.overwritten);
+	EXPECT_EQ(self->rings.nr, (int)self->head.cpus);
+
 	ASSERT_EQ(5, self->nlines);
 	EXPECT_TRUE(ends_with(self->line[0],
 			      " trace.test.span start slot=1 arg=7"))
@@ -323,9 +344,13 @@ TEST_F(trace, workload)
 	EXPECT_EQ(KTRACER_REC_STOP, self->recs.v[4].hdr.type);
 	EXPECT_EQ(3, self->recs.v[2].hdr.extra);
 
-	/* Consumed now: the trace shows nothing. */
+	/* Consumed now: the trace shows nothing, the header says so. */
 	ASSERT_RET(0, read_trace(self));
 	EXPECT_EQ(0, self->nlines);
+	ASSERT_RET(0, self->head_err);
+	EXPECT_EQ(0, self->head.records);
+	EXPECT_EQ(5, self->head.written);
+	EXPECT_EQ(5, self->head.read);
 }
 
 /* '"' and '\' escaped, bytes outside 0x20-0x7e as \xNN. */
@@ -407,6 +432,7 @@ TEST_F(trace, order_across_cpus)
 TEST_F(trace, lost)
 {
 	struct ktracer_op ops[100];
+	struct kt_trace_head head;
 	const struct kt_ring *r;
 	uint64_t lost;
 	char want[64];
@@ -435,6 +461,17 @@ TEST_F(trace, lost)
 
 	ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_GAUGE, self->gauge, 0, 9999));
 	ASSERT_RET(0, read_trace(self));
+	ASSERT_RET(0, self->head_err);
+	head = self->head;
+	/* The totals: the records read, the lost ones, the new one. */
+	EXPECT_EQ(1, head.records);
+	EXPECT_EQ(i + 1, head.written);
+	EXPECT_EQ(i - lost, head.read);
+	EXPECT_EQ(lost, head.lost);
+	EXPECT_EQ(0, head.overwritten);
+	EXPECT_EQ(head.written, head.read + head.lost + head.overwritten +
+		  head.records);
+	EXPECT_STREQ("discard", head.mode);
 	ASSERT_EQ(2, self->nlines);
 	snprintf(want, sizeof(want), " [LOST %llu EVENTS]",
 		 (unsigned long long)lost);

@@ -31,6 +31,11 @@ KT_ASSERT(batch_size, sizeof(struct ktracer_batch) == KTRACER_BATCH_SIZE_VER0);
 KT_ASSERT(config_size, sizeof(struct ktracer_config) == KTRACER_CONFIG_SIZE_VER0);
 KT_ASSERT(reset_size, sizeof(struct ktracer_reset) == KTRACER_RESET_SIZE_VER0);
 KT_ASSERT(kevents_size, sizeof(struct ktracer_kevents) == KTRACER_KEVENTS_SIZE_VER0);
+KT_ASSERT(names_size, sizeof(struct ktracer_names) == KTRACER_NAMES_SIZE_VER0);
+KT_ASSERT(names_size_24, KTRACER_NAMES_SIZE_VER0 == 24);
+KT_ASSERT(name_size, sizeof(struct ktracer_name) == 80);
+KT_ASSERT(name_name, offsetof(struct ktracer_name, name) == 16);
+KT_ASSERT(names_buf, offsetof(struct ktracer_names, buf) == 16);
 KT_ASSERT(block_size, sizeof(struct ktracer_block) == 24);
 KT_ASSERT(kernel_events, KTRACER_KEV_LAST == 9);
 KT_ASSERT(record_size, sizeof(struct ktracer_record) == 48);
@@ -65,6 +70,7 @@ int main(void)
 	bad |= check("KTRACER_IOC_KEVENTS", KTRACER_IOC_KEVENTS, 0xc020bc07UL);
 	bad |= check("KTRACER_IOC_QUEUE", KTRACER_IOC_QUEUE, 0xc020bc08UL);
 	bad |= check("KTRACER_IOC_FLUSH", KTRACER_IOC_FLUSH, 0xc020bc09UL);
+	bad |= check("KTRACER_IOC_NAMES", KTRACER_IOC_NAMES, 0xc018bc0aUL);
 	bad |= check("offsetof(ktracer_record, ts)",
 		     offsetof(struct ktracer_record, ts), 8);
 	bad |= check("offsetof(ktracer_record, extra)",

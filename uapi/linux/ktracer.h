@@ -48,6 +48,9 @@
  * (KTRACER_QUEUE_TSC, struct ktracer_qring's member "clock"), converted
  * by the kernel when it drains them.
  *
+ * Minor 3 added following a process tree (KTRACER_KEVENTS_FOLLOW) and
+ * reading the name table through the device (KTRACER_IOC_NAMES).
+ *
  * How every command's argument is passed
  * --------------------------------------
  * Every argument is a struct whose first member is "__u32 size", set by
@@ -96,7 +99,7 @@
 #define KTRACER_DEVICE		"/dev/ktracer"
 
 #define KTRACER_ABI_MAJOR	2
-#define KTRACER_ABI_MINOR	2
+#define KTRACER_ABI_MINOR	3
 
 /*
  * No driver in Linux uses 0xBC: Documentation/userspace-api/ioctl/
@@ -227,6 +230,69 @@ struct ktracer_register {
 };
 
 #define KTRACER_REGISTER_SIZE_VER0	88
+
+/*
+ * KTRACER_IOC_NAMES (minor 3) - read the name table, as debugfs "events"
+ * shows it, through the device. Privileged exactly as reading the
+ * buffers is (CAP_PERFMON or CAP_SYS_ADMIN): whoever may read the
+ * records may name them, debugfs or not.
+ *
+ * Writes up to count entries, in id order, of the events whose id is at
+ * least start (0 or 1: from the first), the kernel's own included, into
+ * the array at buf; sets count to the entries written and start to the
+ * id to pass next, 0 when no event is left after them. A whole table:
+ *
+ *	struct ktracer_name v[256];
+ *	struct ktracer_names n = { .size = sizeof(n) };
+ *
+ *	do {
+ *		n.buf = (__u64)(uintptr_t)v;
+ *		n.count = 256;
+ *		if (ioctl(fd, KTRACER_IOC_NAMES, &n) < 0)
+ *			fail;
+ *		use v[0..n.count-1];
+ *	} while (n.start);
+ *
+ * An entry's uid is its owner as the caller's user namespace sees it
+ * (the overflow uid, 65534 by default, if it is not mapped there); the
+ * kernel's own events have uid 0. Its slots are as debugfs "events"
+ * shows them (the kernel's spans on CPUs: one per possible CPU). The
+ * table may change between two calls (a name registered, an idle one
+ * reclaimed): each call shows it as it was while that call read it.
+ * Errors:
+ *	EPERM	no CAP_PERFMON (or CAP_SYS_ADMIN)
+ *	EINVAL	flags not 0; count above KTRACER_NAMES_MAX; start above
+ *		KTRACER_EVENT_ID_MAX
+ *	EFAULT	buf cannot be written: the entries before the one that
+ *		could not be stay written, nothing else (count, start)
+ *		is
+ * A module older than minor 3 answers ENOTTY: a reader then falls back
+ * to debugfs "events".
+ */
+#define KTRACER_NAMES_MAX	4096	/* entries one call writes */
+
+struct ktracer_name {
+	__u32 id;
+	__u8 kind;		/* enum ktracer_kind */
+	__u8 __pad[3];		/* out: 0 */
+	__u32 slots;		/* as debugfs "events" shows */
+	__u32 uid;		/* owner in the caller's user ns; kernel's: 0 */
+	char name[KTRACER_NAME_MAX];	/* NUL-terminated */
+};
+
+struct ktracer_names {
+	__u32 size;		/* in/out: sizeof(struct ktracer_names) */
+	__u32 flags;		/* in: none defined, must be 0 */
+	__u32 start;		/* in: lowest id wanted (0, 1: the first);
+				 * out: the id to pass next, 0: none left
+				 */
+	__u32 count;		/* in: entries buf holds, at most
+				 * KTRACER_NAMES_MAX; out: entries written
+				 */
+	__u64 buf;		/* in: address of struct ktracer_name[count] */
+};
+
+#define KTRACER_NAMES_SIZE_VER0		24
 
 /*
  * Operations
@@ -759,6 +825,25 @@ struct ktracer_record {
  * even if its pid is given to another process. IRQ, SOFTIRQ and BLOCK
  * are about CPUs and devices, not processes, and are not filtered.
  *
+ * Following a process tree (minor 3): with KTRACER_KEVENTS_FOLLOW the
+ * filter also takes in every process a process of it creates (fork(),
+ * vfork(), clone() without CLONE_THREAD), and theirs in turn, whatever
+ * sources are on: a new process joins the filter when it is created,
+ * before it first runs, so none of its SCHED, TASK and SYSCALL records
+ * is missed (its task.fork record, with TASK on, included). Its threads
+ * are selected already: the filter holds processes. The filter holds at
+ * most KTRACER_FOLLOW_MAX processes in all, the listed ones included; a
+ * process created beyond that is not followed, and is counted: debugfs
+ * "kevents" shows "follow 1" while the filter follows, and "follow_full"
+ * the processes it could not take (0 again with a new filter). A
+ * process stays in the filter, listed on the "pids" line, until the
+ * filter is replaced, also once it has exited (and, as above, its pid
+ * given to another process never selects that one). The flag is valid
+ * only with KTRACER_KEVENTS_PIDS and npids above 0; setting the filter
+ * without it (through the ioctl or debugfs) stops following. A module
+ * older than minor 3 answers EINVAL (an unknown flag): a program then
+ * falls back to the listed processes.
+ *
  * A kernel without one of the tracepoints (a kernel without a block
  * layer, say) cannot have that source on: "available" says which it has.
  *
@@ -769,7 +854,8 @@ struct ktracer_record {
  *			above KTRACER_PIDS_MAX; a pid <= 0; SYSCALL on with
  *			an empty filter; sources without
  *			KTRACER_KEVENTS_SOURCES, or pids or npids without
- *			KTRACER_KEVENTS_PIDS, not 0
+ *			KTRACER_KEVENTS_PIDS, not 0; KTRACER_KEVENTS_FOLLOW
+ *			without KTRACER_KEVENTS_PIDS, or with npids 0
  *	ESRCH		a pid names no process in the caller's pid namespace
  *	EOPNOTSUPP	a source asked for is not available
  *	EFAULT		pids cannot be read
@@ -802,15 +888,14 @@ enum ktracer_kernel_event {
 #define KTRACER_SRC_ALL		0x3f
 
 #define KTRACER_PIDS_MAX	64	/* processes in the pid filter */
+#define KTRACER_FOLLOW_MAX	1024	/* ... once it follows (minor 3) */
 #define KTRACER_BLOCK_INFLIGHT	256	/* block requests matched at once */
 #define KTRACER_COMM_MAX	16	/* bytes of a comm, as TASK_COMM_LEN */
 
 /* flags */
 #define KTRACER_KEVENTS_SOURCES	0x01	/* set the sources on */
 #define KTRACER_KEVENTS_PIDS	0x02	/* set the pid filter */
-#define KTRACER_KEVENTS_FOLLOW	0x04	/* with PIDS: follow their children (minor 3) */
-
-#define KTRACER_FOLLOW_MAX	1024	/* processes followed, in all */
+#define KTRACER_KEVENTS_FOLLOW	0x04	/* ... and follow it (minor 3) */
 
 struct ktracer_kevents {
 	__u32 size;		/* in/out: sizeof(struct ktracer_kevents) */
@@ -1030,25 +1115,6 @@ struct ktracer_meta {
 #define KTRACER_IOC_KEVENTS	_IOWR(KTRACER_IOC_MAGIC, 0x07, struct ktracer_kevents)
 #define KTRACER_IOC_QUEUE	_IOWR(KTRACER_IOC_MAGIC, 0x08, struct ktracer_queue)
 #define KTRACER_IOC_FLUSH	_IOWR(KTRACER_IOC_MAGIC, 0x09, struct ktracer_flush)
-
-/* KTRACER_IOC_NAMES (minor 3): the name table, in id order. */
-struct ktracer_name {
-	__u32 id;
-	__u8  kind;		/* enum ktracer_kind */
-	__u8  __pad[3];		/* out: 0 */
-	__u32 slots;		/* as debugfs "events" shows */
-	__u32 uid;		/* owner, in the caller's user namespace */
-	char  name[KTRACER_NAME_MAX];	/* NUL-terminated */
-};
-
-struct ktracer_names {
-	__u32 size;		/* in/out: sizeof(struct ktracer_names) */
-	__u32 flags;		/* in: 0 */
-	__u32 start;		/* in: lowest id wanted; out: next, 0: none left */
-	__u32 count;		/* in: entries buf holds (max 4096); out: written */
-	__u64 buf;		/* in: address of struct ktracer_name[count] */
-};
-
 #define KTRACER_IOC_NAMES	_IOWR(KTRACER_IOC_MAGIC, 0x0A, struct ktracer_names)
 
 #endif /* _UAPI_LINUX_KTRACER_H */
