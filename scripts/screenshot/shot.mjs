@@ -4,18 +4,30 @@
 // DevTools front end that a headless Chromium serves on its remote
 // debugging port (DEVTOOLS_URL, http://127.0.0.1:PORT), load TRACE into
 // its Performance panel as "Load profile" does, expand the program's
-// process and threads and the kernel's tracks, zoom in on the middle of
-// the run, and save the panel as OUT.png.
+// process and threads and the kernel's tracks, and save the panel as
+// OUT.png. The panel opens on the whole trace: it is given the stretch
+// from the first demo.request to the last (2 ms either side), so that the
+// picture shows the requests whatever the run's timing.
 //
 // The tracks are drawn on a canvas: they are clicked at the places the
 // panel draws them in a 1600x1000 window (the process, then its five
 // threads from the last up, then "kernel" below them).
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
-const [modules, devtools, trace, out] = process.argv.slice(2);
+const [modules, devtools, whole, out] = process.argv.slice(2);
 const { chromium } = createRequire(join(modules, 'x.js'))('playwright-core');
 
+const doc = JSON.parse(readFileSync(whole, 'utf8'));
+const req = doc.traceEvents.filter((e) => e.name === 'demo.request').map((e) => Number(e.ts));
+if (!req.length)
+	throw new Error(`${whole}: no demo.request in it`);
+const from = Math.min(...req) - 2000, to = Math.max(...req) + 2000;
+doc.traceEvents = doc.traceEvents.filter((e) => e.ph === 'M' ||
+	(Number(e.ts) >= from && Number(e.ts) <= to));
+const trace = `${out}.trace.json`;
+writeFileSync(trace, JSON.stringify(doc));
 const browser = await chromium.launch({
 	executablePath: process.env.KT_CHROMIUM || '/usr/bin/chromium',
 	args: ['--no-sandbox'],
@@ -43,14 +55,10 @@ try {
 	}
 	await page.mouse.click(8, 471);
 	await wait(700);
-	await page.mouse.move(560, 300);
-	for (let i = 0; i < 3; i++) {
-		await page.mouse.wheel(0, -100);
-		await wait(400);
-	}
 	await page.mouse.move(1590, 990);
 	await wait(1000);
 	await page.screenshot({ path: out, clip: { x: 0, y: 0, width: 1600, height: 600 } });
 } finally {
 	await browser.close();
+	rmSync(trace, { force: true });
 }
