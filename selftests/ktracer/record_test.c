@@ -30,10 +30,11 @@
 
 static char rec_bin[4096];
 
-/* Start `ktracer record ARGS...` (NULL-terminated), stderr to REC_ERR. */
-static pid_t rec_start(const char *const *args, bool unprivileged)
+/* Start `ktracer CMD ARGS...` (NULL-terminated), stderr to REC_ERR. */
+static pid_t rec_start_cmd(const char *cmd, const char *const *args,
+			   bool unprivileged)
 {
-	const char *argv[24] = { "ktracer", "record" };
+	const char *argv[24] = { "ktracer", cmd };
 	unsigned int i;
 	pid_t pid;
 	int fd;
@@ -60,6 +61,12 @@ static pid_t rec_start(const char *const *args, bool unprivileged)
 		_exit(100);
 	execv(rec_bin, (char *const *)argv);
 	_exit(99);
+}
+
+/* The same for `ktracer record ARGS...`. */
+static pid_t rec_start(const char *const *args, bool unprivileged)
+{
+	return rec_start_cmd("record", args, unprivileged);
 }
 
 /* Its exit status, as a shell shows it (128 + N: killed by N). */
@@ -234,6 +241,11 @@ TEST(second_recording_refused)
 	ASSERT_EQ(1, rec_run(second));
 	snprintf(want, sizeof(want),
 		 "ktracer record: another recording is running (pid %d)", pid);
+	ASSERT_SAID(want);
+	/* Nor may a reader take a part of the records meanwhile. */
+	ASSERT_EQ(1, rec_wait(rec_start_cmd("read", second, false)));
+	snprintf(want, sizeof(want),
+		 "ktracer-read: another recording is running (pid %d)", pid);
 	ASSERT_SAID(want);
 	kill(pid, SIGINT);
 	ASSERT_EQ(0, rec_wait(pid));

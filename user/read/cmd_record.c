@@ -5,10 +5,7 @@
  * buffers as `ktracer read` does until the command exits, -d ends or
  * SIGINT/SIGTERM, and put back every setting it changed.
  *
- * One recording at a time: a POSIX record lock (fcntl F_SETLK, F_WRLCK)
- * on /dev/ktracer, held on the descriptor the recording reads through
- * and released by the kernel however the recorder ends; F_GETLK names
- * the holder's pid to a second recording, which is refused.
+ * One recording at a time, as one reader at a time (kr_reader_open()).
  *
  * What is put back, and where it is read before: the mode, the buffer
  * size and "enabled" from the state page (mmap offset 0); the sources
@@ -286,7 +283,6 @@ static int kr_save(struct kr_rec *r)
 	const struct ktracer_state *st = r->rd->dev.state;
 	const struct kr_record_opts *ro = &r->rd->o.rec;
 	struct ktracer_kevents k;
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	uint32_t missing;
 	size_t i;
 	int err;
@@ -296,19 +292,6 @@ static int kr_save(struct kr_rec *r)
 		return kr_fail(r, "%s: KTRACER_IOC_KEVENTS: %s%s",
 			       r->rd->o.device, strerror(err),
 			       kr_perm_hint(err));
-	if (fcntl(r->rd->dev.fd, F_SETLK, &fl)) {
-		err = errno;
-		if (err == EAGAIN || err == EACCES) {
-			fl = (struct flock){ .l_type = F_WRLCK,
-					     .l_whence = SEEK_SET };
-			if (!fcntl(r->rd->dev.fd, F_GETLK, &fl) &&
-			    fl.l_type != F_UNLCK)
-				return kr_fail(r, "another recording is running (pid %d)",
-					       (int)fl.l_pid);
-		}
-		return kr_fail(r, "locking %s: %s", r->rd->o.device,
-			       strerror(err));
-	}
 	missing = ro->sources & ~k.available;
 	for (i = 0; missing && i < sizeof(kr_srcs) / sizeof(kr_srcs[0]); i++)
 		if (missing & kr_srcs[i].bit)

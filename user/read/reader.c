@@ -425,6 +425,31 @@ static int kr_output_check(const struct kr_reader *rd, const char *path)
 	return ok;
 }
 
+/*
+ * One reader (`ktracer read` or `ktracer record`) at a time: two would
+ * each consume a part of the records. A POSIX record lock on the device,
+ * held on the descriptor we read through and dropped by the kernel
+ * however we end; F_GETLK names the holder to the second, refused.
+ */
+static int kr_lock(struct kr_reader *rd)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int err;
+
+	if (!fcntl(rd->dev.fd, F_SETLK, &fl))
+		return 0;
+	err = errno;
+	fl = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	if ((err == EAGAIN || err == EACCES) &&
+	    !fcntl(rd->dev.fd, F_GETLK, &fl) && fl.l_type != F_UNLCK)
+		fprintf(stderr, "%s: another recording is running (pid %d)\n",
+			rd->o.prog, (int)fl.l_pid);
+	else
+		fprintf(stderr, "%s: locking %s: %s\n", rd->o.prog,
+			rd->o.device, strerror(err));
+	return -1;
+}
+
 int kr_reader_open(struct kr_reader *rd)
 {
 	char err[512];
@@ -435,7 +460,7 @@ int kr_reader_open(struct kr_reader *rd)
 		fprintf(stderr, "%s: %s\n", rd->o.prog, err);
 		return -1;
 	}
-	return 0;
+	return kr_lock(rd);
 }
 
 int kr_reader_setup(struct kr_reader *rd)
