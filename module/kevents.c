@@ -371,9 +371,18 @@ struct kt_inflight {
 	bool requeued;
 };
 
+/*
+ * No lock: an issuer claims a free entry with a cmpxchg of rq from NULL
+ * to KT_RQ_CLAIMED, fills it and publishes it with a release of rq; the
+ * request's completion (or requeue), which the block layer orders after
+ * its issue, finds it by an acquire of rq, and frees it with a release of
+ * NULL once it has read it. A request is issued, requeued and completed
+ * one step at a time, so only one probe at a time works on its entry.
+ */
+#define KT_RQ_CLAIMED	((const struct request *)1)
+
 static struct kt_inflight kt_inflight[KTRACER_BLOCK_INFLIGHT];
-static u32 kt_inflight_used;
-static DEFINE_RAW_SPINLOCK(kt_inflight_lock);
+static atomic_t kt_inflight_used = ATOMIC_INIT(0);
 
 static_assert((KTRACER_BLOCK_INFLIGHT & (KTRACER_BLOCK_INFLIGHT - 1)) == 0);
 
@@ -383,10 +392,9 @@ static u32 kt_rq_dev(struct request *rq)
 }
 
 /*
- * The entry of @rq (@rq NULL: a free one), and its index in *@slot; NULL
- * if there is none. Linear probing from the request's hash, over the
- * whole table: entries are freed in any order. Called with
- * kt_inflight_lock held.
+ * The entry of @rq, and its index in *@slot; NULL if there is none.
+ * Linear probing from the request's hash, over the whole table: entries
+ * are freed in any order.
  */
 static struct kt_inflight *kt_inflight_find(const struct request *rq,
 					    u32 hash, u32 *slot)
@@ -397,7 +405,23 @@ static struct kt_inflight *kt_inflight_find(const struct request *rq,
 	for (i = 0; i < KTRACER_BLOCK_INFLIGHT; i++) {
 		*slot = (hash + i) & (KTRACER_BLOCK_INFLIGHT - 1);
 		e = &kt_inflight[*slot];
-		if (e->rq == rq)
+		/* Pairs with the release in kt_probe_rq_issue(): filled. */
+		if (smp_load_acquire(&e->rq) == rq)
+			return e;
+	}
+	return NULL;
+}
+
+/* A free entry, claimed (KT_RQ_CLAIMED), from @hash on; NULL if full. */
+static struct kt_inflight *kt_inflight_claim(u32 hash, u32 *slot)
+{
+	struct kt_inflight *e;
+	u32 i;
+
+	for (i = 0; i < KTRACER_BLOCK_INFLIGHT; i++) {
+		*slot = (hash + i) & (KTRACER_BLOCK_INFLIGHT - 1);
+		e = &kt_inflight[*slot];
+		if (!READ_ONCE(e->rq) && !cmpxchg(&e->rq, NULL, KT_RQ_CLAIMED))
 			return e;
 	}
 	return NULL;
@@ -431,38 +455,35 @@ static void kt_probe_rq_issue(void *data, struct request *rq)
 {
 	u32 hash = hash_ptr(rq, ilog2(KTRACER_BLOCK_INFLIGHT)), slot;
 	struct kt_inflight *e;
-	unsigned long flags;
-	bool stale = false;
 	u64 now;
 
-	raw_spin_lock_irqsave(&kt_inflight_lock, flags);
-	now = ktime_get_mono_fast_ns();
 	e = kt_inflight_find(rq, hash, &slot);
-	if (e && e->requeued) {
-		e->requeued = false;
-		goto out;
+	if (e && READ_ONCE(e->requeued)) {
+		WRITE_ONCE(e->requeued, false);
+		return;
 	}
-	if (e)
-		stale = true;
-	else
-		e = kt_inflight_find(NULL, hash, &slot);
-	if (!e)
-		goto out;
-	if (!stale)
-		kt_inflight_used++;
-	*e = (struct kt_inflight){
-		.rq = rq, .sector = blk_rq_pos(rq), .start = now,
-		.dev = kt_rq_dev(rq), .op = (__force u32)req_op(rq),
-		.bytes = blk_rq_bytes(rq), .pid = current->tgid,
-		.tid = current->pid,
-	};
-	kt_block_rec(KTRACER_REC_START, now, slot, e, 0);
-out:
-	raw_spin_unlock_irqrestore(&kt_inflight_lock, flags);
-	if (!e)
-		atomic64_inc(&kt_block_table_full);
-	if (stale)
+	if (e) {
 		atomic64_inc(&kt_block_replaced);
+	} else {
+		e = kt_inflight_claim(hash, &slot);
+		if (!e) {
+			atomic64_inc(&kt_block_table_full);
+			return;
+		}
+		atomic_inc(&kt_inflight_used);
+	}
+	now = ktime_get_mono_fast_ns();
+	e->sector = blk_rq_pos(rq);
+	e->start = now;
+	e->dev = kt_rq_dev(rq);
+	e->op = (__force u32)req_op(rq);
+	e->bytes = blk_rq_bytes(rq);
+	e->pid = current->tgid;
+	e->tid = current->pid;
+	e->requeued = false;
+	/* Filled: pairs with the acquire in kt_inflight_find(). */
+	smp_store_release(&e->rq, rq);
+	kt_block_rec(KTRACER_REC_START, now, slot, e, 0);
 }
 
 /* Put back on a queue, to be issued again: its entry stays open. */
@@ -470,13 +491,10 @@ static void kt_probe_rq_requeue(void *data, struct request *rq)
 {
 	u32 hash = hash_ptr(rq, ilog2(KTRACER_BLOCK_INFLIGHT)), slot;
 	struct kt_inflight *e;
-	unsigned long flags;
 
-	raw_spin_lock_irqsave(&kt_inflight_lock, flags);
 	e = kt_inflight_find(rq, hash, &slot);
 	if (e)
-		e->requeued = true;
-	raw_spin_unlock_irqrestore(&kt_inflight_lock, flags);
+		WRITE_ONCE(e->requeued, true);
 }
 
 /*
@@ -490,32 +508,31 @@ static void kt_probe_rq_complete(void *data, struct request *rq,
 {
 	u32 hash = hash_ptr(rq, ilog2(KTRACER_BLOCK_INFLIGHT)), slot;
 	struct kt_inflight *e;
-	unsigned long flags;
 
 	if (nr_bytes < blk_rq_bytes(rq))
 		return;
-	raw_spin_lock_irqsave(&kt_inflight_lock, flags);
 	e = kt_inflight_find(rq, hash, &slot);
-	if (e) {
-		kt_block_rec(KTRACER_REC_STOP, ktime_get_mono_fast_ns(), slot,
-			     e, blk_status_to_errno(error));
-		e->rq = NULL;
-		kt_inflight_used--;
-	}
-	raw_spin_unlock_irqrestore(&kt_inflight_lock, flags);
-	if (!e)
+	if (!e) {
 		atomic64_inc(&kt_block_unmatched);
+		return;
+	}
+	kt_block_rec(KTRACER_REC_STOP, ktime_get_mono_fast_ns(), slot, e,
+		     blk_status_to_errno(error));
+	atomic_dec(&kt_inflight_used);
+	/* Read: free for the next issuer, whose cmpxchg orders after this. */
+	smp_store_release(&e->rq, NULL);
 }
 
 static u32 kt_block_inflight(void)
 {
-	return READ_ONCE(kt_inflight_used);
+	return atomic_read(&kt_inflight_used);
 }
 
+/* The source is off: no probe runs. */
 static void kt_block_reset(void)
 {
 	memset(kt_inflight, 0, sizeof(kt_inflight));
-	kt_inflight_used = 0;
+	atomic_set(&kt_inflight_used, 0);
 }
 #else
 static void kt_block_reset(void)
