@@ -131,6 +131,33 @@ static void kt_wake_check(struct kt_cpu_buf *cb, u64 head, u64 at)
 }
 
 /*
+ * The outermost writer, done with @head: ends its write. False if an
+ * interrupt that came after we read head published nothing (nor the
+ * counters of a record it dropped): the write goes on, to publish again.
+ */
+static __always_inline bool kt_publish_done(struct kt_cpu_buf *cb, u64 head)
+{
+	barrier();
+	local_set(&cb->nest, 0);
+	barrier();
+	if (likely(head == local64_read(&cb->head) &&
+		   !READ_ONCE(cb->meta_dirty)))
+		return true;
+	local_set(&cb->nest, 1);
+	return false;
+}
+
+static void kt_publish(struct kt_cpu_buf *cb);
+
+/* kt_publish() at a wake_at: out of line, to keep its fast path lean. */
+static noinline void kt_publish_wake(struct kt_cpu_buf *cb, u64 head, u64 at)
+{
+	kt_wake_check(cb, head, at);
+	if (!kt_publish_done(cb, head))
+		kt_publish(cb);
+}
+
+/*
  * Publish head and counters if this is the outermost writer; otherwise
  * leave it to that writer, which is suspended under us and publishes when
  * it resumes. Ends the write begun by local_inc(&cb->nest).
@@ -159,19 +186,9 @@ again:
 	smp_store_release(&meta->head, head);
 	at = READ_ONCE(cb->wake_at);
 	if (unlikely(head >= at))
-		kt_wake_check(cb, head, at);
-	barrier();
-	local_set(&cb->nest, 0);
-	barrier();
-	/*
-	 * An interrupt that came after we read head published nothing, nor
-	 * the counters of a record it dropped.
-	 */
-	if (unlikely(head != local64_read(&cb->head) ||
-		     READ_ONCE(cb->meta_dirty))) {
-		local_set(&cb->nest, 1);
+		kt_publish_wake(cb, head, at);	/* still nested */
+	else if (unlikely(!kt_publish_done(cb, head)))
 		goto again;
-	}
 }
 
 /*
