@@ -84,6 +84,79 @@ static u64 kt_watermark(struct kt_cpu_buf *cb)
 	return wm && wm <= cb->mask + 1 ? wm : (cb->mask + 1) / 2;
 }
 
+/* Counters that move only when records are lost: to be published. */
+static void kt_meta_dirty(struct kt_cpu_buf *cb)
+{
+	WRITE_ONCE(cb->meta_dirty, true);
+}
+
+/*
+ * Wake-ups are edge-triggered: a writer looks at the reader's page and
+ * for waiters only once its head reaches cb->wake_at, the position where
+ * the unread bytes cross the watermark, and wakes the waiters at most
+ * once per crossing: not again until the reader has consumed something.
+ * Below the watermark, or with a reader that does not read, a waiter
+ * costs the writers nothing.
+ *
+ * Called by the outermost writer, still nested (no other writer of this
+ * CPU runs it meanwhile), after it published @head; @at is the wake_at
+ * it found reached. wake_at only moves forward here, with a cmpxchg from
+ * @at: kt_buf_poll() may have lowered it meanwhile for a waiter whose
+ * crossing comes earlier (a lowered watermark, a tail that moved since
+ * we looked), and that one must stay.
+ */
+static void kt_wake_check(struct kt_cpu_buf *cb, u64 head, u64 at)
+{
+	u64 tail, wm, next;
+
+	/*
+	 * Our head is published before we read the tail, watermark and
+	 * kt_wait; pairs with the smp_mb() in kt_buf_poll() after
+	 * poll_wait(): either its poll() sees our head or we see it waiting.
+	 */
+	smp_mb();
+	tail = READ_ONCE(cb->reader->tail);
+	wm = kt_watermark(cb);
+	if (head - tail < wm) {
+		next = tail + wm;	/* the crossing for this tail */
+	} else {
+		next = head + wm;
+		/* Ordered after our head by the smp_mb() above. */
+		if (tail != cb->woken_tail && waitqueue_active(&kt_wait)) {
+			cb->woken_tail = tail;
+			irq_work_queue(&cb->wake);
+		}
+	}
+	cmpxchg_relaxed(&cb->wake_at, at, next);
+}
+
+/*
+ * The outermost writer, done with @head: ends its write. False if an
+ * interrupt that came after we read head published nothing (nor the
+ * counters of a record it dropped): the write goes on, to publish again.
+ */
+static __always_inline bool kt_publish_done(struct kt_cpu_buf *cb, u64 head)
+{
+	barrier();
+	local_set(&cb->nest, 0);
+	barrier();
+	if (likely(head == local64_read(&cb->head) &&
+		   !READ_ONCE(cb->meta_dirty)))
+		return true;
+	local_set(&cb->nest, 1);
+	return false;
+}
+
+static void kt_publish(struct kt_cpu_buf *cb);
+
+/* kt_publish() at a wake_at: out of line, to keep its fast path lean. */
+static noinline void kt_publish_wake(struct kt_cpu_buf *cb, u64 head, u64 at)
+{
+	kt_wake_check(cb, head, at);
+	if (!kt_publish_done(cb, head))
+		kt_publish(cb);
+}
+
 /*
  * Publish head and counters if this is the outermost writer; otherwise
  * leave it to that writer, which is suspended under us and publishes when
@@ -92,7 +165,7 @@ static u64 kt_watermark(struct kt_cpu_buf *cb)
 static void kt_publish(struct kt_cpu_buf *cb)
 {
 	struct ktracer_meta *meta = cb->meta;
-	u64 head;
+	u64 head, at;
 
 	if (local_read(&cb->nest) > 1) {
 		local_dec(&cb->nest);
@@ -102,28 +175,20 @@ again:
 	head = local64_read(&cb->head);
 	WRITE_ONCE(meta->written, local64_read(&cb->written));
 	WRITE_ONCE(meta->bytes, local64_read(&cb->bytes));
-	WRITE_ONCE(meta->lost, local64_read(&cb->lost));
-	WRITE_ONCE(meta->overwritten, local64_read(&cb->overwritten));
-	WRITE_ONCE(meta->tail_resets, local64_read(&cb->tail_resets));
+	if (unlikely(READ_ONCE(cb->meta_dirty))) {
+		WRITE_ONCE(cb->meta_dirty, false);
+		barrier();	/* an interrupt's loss after this sets it again */
+		WRITE_ONCE(meta->lost, local64_read(&cb->lost));
+		WRITE_ONCE(meta->overwritten, local64_read(&cb->overwritten));
+		WRITE_ONCE(meta->tail_resets, local64_read(&cb->tail_resets));
+	}
 	/* [K2]: the records and counters before the head; pairs with [R1]. */
 	smp_store_release(&meta->head, head);
-	barrier();
-	local_set(&cb->nest, 0);
-	barrier();
-	/* An interrupt that came after we read head published nothing. */
-	if (unlikely(head != local64_read(&cb->head))) {
-		local_set(&cb->nest, 1);
+	at = READ_ONCE(cb->wake_at);
+	if (unlikely(head >= at))
+		kt_publish_wake(cb, head, at);	/* still nested */
+	else if (unlikely(!kt_publish_done(cb, head)))
 		goto again;
-	}
-
-	/*
-	 * The watermark first: wq_has_sleeper() is a full barrier, after the
-	 * head is published and before kt_wait is read; pairs with the
-	 * smp_mb() in kt_buf_poll() after poll_wait().
-	 */
-	if (head - READ_ONCE(cb->reader->tail) >= kt_watermark(cb) &&
-	    wq_has_sleeper(&kt_wait))
-		irq_work_queue(&cb->wake);
 }
 
 /*
@@ -142,8 +207,10 @@ static bool kt_overwrite(struct kt_cpu_buf *cb, u64 head, u64 new)
 	for (tries = 0; tries < KT_TAIL_RETRIES; tries++) {
 		tail = READ_ONCE(cb->reader->tail);
 		if (!kt_tail_valid(cb, tail, published)) {
-			if (cmpxchg(&cb->reader->tail, tail, published) == tail)
+			if (cmpxchg(&cb->reader->tail, tail, published) == tail) {
 				local64_inc(&cb->tail_resets);
+				kt_meta_dirty(cb);
+			}
 			continue;
 		}
 		if (new - tail <= size)
@@ -169,26 +236,44 @@ static bool kt_overwrite(struct kt_cpu_buf *cb, u64 head, u64 new)
 				return false;
 			continue;
 		}
-		/* [K3]: full barrier before we overwrite; pairs with [R4]. */
+		/*
+		 * [K3]: full barrier before we overwrite; pairs with [R4].
+		 * Not cached as DISCARD's tail is: the reader consumes up to
+		 * a tail it read, with a cmpxchg, so only a cmpxchg that sees
+		 * the tail it read tells whether the reader is copying out
+		 * the records we are about to free.
+		 */
 		if (cmpxchg(&cb->reader->tail, tail, t) == tail) {
 			local64_add(freed, &cb->overwritten);
+			kt_meta_dirty(cb);
 			return true;
 		}
 	}
 	return false;
 }
 
-/* Room for [head, new)? [K1]: the tail is read before any data write. */
+/*
+ * Room for [head, new)? DISCARD checks against cb->tail_cache, a tail
+ * the reader has already passed, and reads the reader's page only when
+ * that says no. [K1]: the tail is read with acquire, which orders every
+ * later data write on this CPU after it (those of later records that
+ * reuse the cached value too, which a control dependency would not);
+ * pairs with the reader's [R3]. Only a valid tail is cached, and the
+ * cache is behind the reader's tail unless the reader moved it back,
+ * over bytes it had consumed: nothing unread is written over.
+ */
 static bool kt_make_room(struct kt_cpu_buf *cb, u64 head, u64 new)
 {
-	u64 tail;
+	u64 size = cb->mask + 1, tail;
 
 	if (READ_ONCE(kt_state->mode) == KTRACER_MODE_OVERWRITE)
 		return kt_overwrite(cb, head, new);
-	tail = READ_ONCE(cb->reader->tail);
-	if (!kt_tail_valid(cb, tail, head) || new - tail > cb->mask + 1)
+	if (likely(new - READ_ONCE(cb->tail_cache) <= size))
+		return true;
+	tail = smp_load_acquire(&cb->reader->tail);	/* [K1] */
+	if (!kt_tail_valid(cb, tail, head) || new - tail > size)
 		return false;
-	smp_mb();	/* [K1]: pairs with the reader's [R3] */
+	WRITE_ONCE(cb->tail_cache, tail);
 	return true;
 }
 
@@ -281,6 +366,7 @@ struct ktracer_record *kt_buf_reserve(struct kt_wctx *w, unsigned int size,
 drop:
 	local64_inc(&cb->lost);
 	local64_inc(&cb->lost_pending);
+	kt_meta_dirty(cb);
 	kt_publish(cb);
 	return NULL;
 }
@@ -393,6 +479,7 @@ static struct kt_buffers *kt_buffers_alloc(u64 data_size)
 		cb->meta->magic = KTRACER_META_MAGIC;
 		cb->meta->cpu = cpu;
 		cb->meta->data_size = data_size;
+		cb->woken_tail = U64_MAX;	/* not a tail: not 8-aligned */
 	}
 	return b;
 err:
@@ -573,21 +660,39 @@ out:
 	return ret;
 }
 
+/*
+ * A waiter's crossing is at @at: make the writers look for waiters there
+ * at the latest. Only ever lowers wake_at, so that it cannot undo what a
+ * writer or another waiter needs; see kt_wake_check().
+ */
+static void kt_wake_lower(struct kt_cpu_buf *cb, u64 at)
+{
+	u64 old = READ_ONCE(cb->wake_at), prev;
+
+	while (at < old) {
+		prev = cmpxchg_relaxed(&cb->wake_at, old, at);
+		if (prev == old)
+			break;
+		old = prev;
+	}
+}
+
 __poll_t kt_buf_poll(struct file *file, struct poll_table_struct *wait)
 {
 	struct kt_buffers *b;
 	struct kt_cpu_buf *cb;
 	__poll_t mask = 0;
 	unsigned int cpu;
+	u64 head, tail, wm;
 
 	poll_wait(file, &kt_wait, wait);
 	/*
-	 * Pairs with the smp_mb() of wq_has_sleeper() in kt_publish(), which
-	 * the writer calls after publishing the head: our wait queue entry is
-	 * visible before we read the heads and tails, so either we see the
-	 * writer's head or it sees us on kt_wait and wakes us. Without it
-	 * both can read the other's old value, and poll() sleeps through
-	 * data above the watermark (as ring_buffer_poll_wait() and
+	 * Pairs with the smp_mb() in kt_wake_check(), which a writer runs
+	 * after publishing a head that reaches its wake_at: our wait queue
+	 * entry is visible before we read the heads and tails, so either we
+	 * see the writer's head or it sees us on kt_wait and wakes us.
+	 * Without it both can read the other's old value, and poll() sleeps
+	 * through data above the watermark (as ring_buffer_poll_wait() and
 	 * sock_poll_wait() know).
 	 */
 	smp_mb();
@@ -596,9 +701,13 @@ __poll_t kt_buf_poll(struct file *file, struct poll_table_struct *wait)
 	for (cpu = 0; cpu < b->nr_cpus && !mask; cpu++) {
 		cb = &b->cpu[cpu];
 		/* Pairs with [K2] in kt_publish(). */
-		if (smp_load_acquire(&cb->meta->head) -
-		    READ_ONCE(cb->reader->tail) >= kt_watermark(cb))
+		head = smp_load_acquire(&cb->meta->head);
+		tail = READ_ONCE(cb->reader->tail);
+		wm = kt_watermark(cb);
+		if (head - tail >= wm)
 			mask = EPOLLIN | EPOLLRDNORM;
+		else
+			kt_wake_lower(cb, tail + wm);
 	}
 	rcu_read_unlock();
 	return mask;

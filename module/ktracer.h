@@ -46,6 +46,14 @@ struct kt_cpu_buf {
 	local64_t lost_pending;		/* lost, not yet told by a LOST record */
 	local64_t overwritten;
 	local64_t tail_resets;
+	/*
+	 * Writer-private, touched by this CPU's outermost writer only (and
+	 * wake_at lowered by poll(), with a cmpxchg): see buffer.c.
+	 */
+	u64 tail_cache;			/* DISCARD: a tail the reader passed */
+	u64 wake_at;			/* look for waiters at this head */
+	u64 woken_tail;			/* the tail at the last wake-up */
+	bool meta_dirty;		/* lost, overwritten, tail_resets moved */
 	struct irq_work wake;
 };
 

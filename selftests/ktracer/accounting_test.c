@@ -350,9 +350,11 @@ TEST_F_TIMEOUT(acct, overflow, 120)
 }
 
 /*
- * A tail the kernel cannot make sense of: DISCARD drops new records,
- * OVERWRITE moves the tail to head and counts a tail_reset. Either way
- * the buffer keeps working once the reader is sane again.
+ * A tail the kernel cannot make sense of: DISCARD drops new records once
+ * they no longer fit before the last tail it read (it reads the tail
+ * again only then), OVERWRITE moves the tail to head and counts a
+ * tail_reset. Either way the buffer keeps working once the reader is
+ * sane again.
  */
 TEST_F(acct, corrupt_tail)
 {
@@ -361,7 +363,7 @@ TEST_F(acct, corrupt_tail)
 	const struct ktracer_meta *m;
 	struct kt_ring *r;
 	uint32_t gauge, log;
-	uint64_t head, bad[2];
+	uint64_t head, bad[2], lost, n, max;
 	int i;
 
 	ASSERT_RET(0, kt_writer_events(self->fd, "acct", cpu, &gauge, &log));
@@ -381,16 +383,29 @@ TEST_F(acct, corrupt_tail)
 		bad[0] = head + 3;	/* not a multiple of 8 */
 		bad[1] = head + 8;	/* ahead of head */
 		__atomic_store_n(&r->reader->tail, bad[i], __ATOMIC_RELEASE);
-		ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_GAUGE, gauge, 0,
-				    10 * i + 1));
 		if (variant->mode == KTRACER_MODE_DISCARD) {
-			/* Dropped: nothing was written. */
-			EXPECT_EQ(head, m->head);
+			/*
+			 * Written while they fit after the last good tail,
+			 * then one dropped: never past a full buffer.
+			 */
+			lost = m->lost;
+			max = r->data_size / KT_REC_HDR + 1;
+			for (n = 0; m->lost == lost && n < max; n++)
+				ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_GAUGE,
+						    gauge, 0, 10 * i + 1));
+			EXPECT_EQ(lost + 1, m->lost) TH_LOG("%llu written",
+							    (unsigned long long)n);
+			EXPECT_LT(head, m->head);
+			EXPECT_GE(head + r->data_size, m->head);
 			EXPECT_EQ(bad[i], r->reader->tail);
 			EXPECT_EQ(0, m->tail_resets);
 			__atomic_store_n(&r->reader->tail, head,
 					 __ATOMIC_RELEASE);
+			KT_COLLECT(&self->rings, &recs);
+			EXPECT_EQ(n - 1, recs.n);
 		} else {
+			ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_GAUGE, gauge,
+					    0, 10 * i + 1));
 			/* Tail moved to head, then the record written. */
 			EXPECT_EQ(i + 1, m->tail_resets);
 			EXPECT_EQ(head, r->reader->tail);

@@ -1041,12 +1041,17 @@ struct ktracer_state {
  *
  *	kernel (writer)			reader
  *	---------------			------
- *	[K1] tail = READ_ONCE(tail)	[R1] head = load_acquire(&meta->head)
- *	     smp_mb()   pairs with R3	     (pairs with K2)
+ *	[K1] tail = load_acquire(&tail)	[R1] head = load_acquire(&meta->head)
+ *	     (pairs with R3)		     (pairs with K2)
  *	     write the records		     read records in [tail, head)
  *	[K2] smp_store_release(		[R3] store_release(&reader->tail, t)
  *	       &meta->head, head)	     (pairs with K1: the kernel writes
  *	     (pairs with R1)		     no byte the reader is still reading)
+ *
+ * In DISCARD mode the kernel keeps the last tail it read and reads the
+ * reader's tail again ([K1]) only when a record does not fit before that
+ * one: it may write over bytes the reader consumed even after the reader
+ * moves its tail back over them, never over bytes not yet consumed.
  *
  * In OVERWRITE mode the kernel also advances the tail, past the oldest
  * records, to make room, and only then overwrites them:
@@ -1070,21 +1075,29 @@ struct ktracer_state {
  *
  * A tail the kernel cannot make sense of (not a multiple of 8, behind
  * head - data_size or ahead of head) is the reader's bug: the kernel
- * drops new records (DISCARD) or moves the tail to head and counts a
- * tail_reset (OVERWRITE); it never reads or writes outside the buffer.
+ * drops new records once they do not fit before the last tail it could
+ * use (DISCARD) or moves the tail to head and counts a tail_reset
+ * (OVERWRITE); it never reads or writes outside the buffer.
  *
  * Accounting, per CPU, at any moment when no writer is mid-record:
  *	written == reader->read + lost + overwritten + records in [tail, head)
- * where PAD and LOST records count nowhere.
+ * where PAD and LOST records count nowhere. The kernel publishes written
+ * and bytes with every head, lost, overwritten and tail_resets with the
+ * first head after they change: all are exact once a head is published.
  *
  * poll() on the file (a privileged reader) reports EPOLLIN when some
  * CPU's unread bytes reach its reader->watermark (0, or more than
- * data_size: data_size / 2). A reader that starts waiting just as a
- * writer reaches the watermark is never left asleep: either its poll()
- * sees the new head or the writer sees it waiting and wakes it (a full
- * barrier in poll() after it queues itself, before it reads the heads,
- * pairs with one in the writer after it publishes a head, before it looks
- * for waiters).
+ * data_size: data_size / 2). Wake-ups are edge-triggered: the writer
+ * that crosses a watermark wakes the waiters, and nobody wakes them
+ * again for that CPU until its reader has consumed something (with
+ * epoll's EPOLLET, one event per crossing). A reader that starts waiting
+ * just as a writer crosses the watermark is never left asleep: either
+ * its poll() sees the new head or the writer sees it waiting and wakes
+ * it (a full barrier in poll() after it queues itself, before it reads
+ * the heads, pairs with one in the writer after it publishes the head
+ * that crosses, before it looks for waiters). A reader that lowers its
+ * watermark, or consumes only part of what it was woken for, is woken
+ * by a record published after its next poll() finds too little to read.
  */
 struct ktracer_reader {
 	__u64 tail;		/* reader-owned: first byte not consumed */
