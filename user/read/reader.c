@@ -440,13 +440,21 @@ static int kr_lock(struct kr_reader *rd)
 		return 0;
 	err = errno;
 	fl = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	if ((err == EAGAIN || err == EACCES) &&
-	    !fcntl(rd->dev.fd, F_GETLK, &fl) && fl.l_type != F_UNLCK)
+	if (fcntl(rd->dev.fd, F_GETLK, &fl)) {
+		/*
+		 * A kernel without file locks (CONFIG_FILE_LOCKING=n)
+		 * answers F_SETLK with EACCES and F_GETLK with EINVAL:
+		 * there is no lock to take, and readers are not kept out.
+		 */
+		if (err == EACCES && errno == EINVAL)
+			return 0;
+	} else if ((err == EAGAIN || err == EACCES) && fl.l_type != F_UNLCK) {
 		fprintf(stderr, "%s: another recording is running (pid %d)\n",
 			rd->o.prog, (int)fl.l_pid);
-	else
-		fprintf(stderr, "%s: locking %s: %s\n", rd->o.prog,
-			rd->o.device, strerror(err));
+		return -1;
+	}
+	fprintf(stderr, "%s: locking %s: %s\n", rd->o.prog, rd->o.device,
+		strerror(err));
 	return -1;
 }
 
