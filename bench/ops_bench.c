@@ -32,8 +32,9 @@
  *	region_pair	a region's begin and end (START and STOP with
  *			KTRACER_OPF_REGION) queued, 32 pairs and the FLUSH
  *			that drains them, per pair
- *	*_tsc		queue_write, queue_op(_1k) and region_pair (_1k:
- *			512 pairs a FLUSH) on a TSC queue (ABI minor 2),
+ *	region_pair_1k	the same with 512 pairs per FLUSH
+ *	*_tsc		queue_write, queue_op(_1k) and region_pair(_1k)
+ *			on a TSC queue (ABI minor 2),
  *			whose ts is `lfence; rdtsc` instead of
  *			clock_gettime(), as the library's queues are
  *			wherever the kernel makes them; "n/a" where it does
@@ -564,6 +565,8 @@ static struct bench benches[] = {
 	      loop_queue_long, LONG_OPS, 1, NEEDS_QUEUES),
 	BENCH("region_pair", "pair", "queued region begin+end + FLUSH share",
 	      loop_region, BATCH_OPS / 2, 2, NEEDS_QUEUES),
+	BENCH("region_pair_1k", "pair", "region_pair, 512 pairs a FLUSH",
+	      loop_region_long, LONG_OPS / 2, 2, NEEDS_QUEUES),
 	BENCH("queue_write_tsc", "op", "queue_write, TSC queue (rdtsc)",
 	      loop_queue_write_tsc, BATCH_OPS, 1, NEEDS_TSC),
 	BENCH("queue_op_tsc", "op", "queue_op, TSC queue (rdtsc)",
@@ -572,7 +575,7 @@ static struct bench benches[] = {
 	      loop_queue_long_tsc, LONG_OPS, 1, NEEDS_TSC),
 	BENCH("region_pair_tsc", "pair", "region_pair, TSC queue (rdtsc)",
 	      loop_region_tsc, BATCH_OPS / 2, 2, NEEDS_TSC),
-	BENCH("region_pair_1k_tsc", "pair", "region_pair_tsc, 512 pairs a FLUSH",
+	BENCH("region_pair_1k_tsc", "pair", "region_pair_1k, TSC queue (rdtsc)",
 	      loop_region_long_tsc, LONG_OPS / 2, 2, NEEDS_TSC),
 	BENCH("disabled", "op", "tracing off: load + branch", loop_disabled, 1,
 	      0, NEEDS_OFF),

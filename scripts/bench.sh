@@ -224,6 +224,7 @@ j_queue_op=$(qop queue_op)
 j_queue_op_1k=$(qop queue_op_1k)
 j_queue_write=$(qop queue_write)
 j_region_pair=$(qop region_pair)
+j_region_1k=$(qop region_pair_1k)
 # End to end, an op pays its share of the FLUSH that drains it. A busy
 # thread's queue is drained 1024 entries or more at a time (the periodic
 # drain, or the library's FLUSH at 3/4 of its 2048-entry ring): the
@@ -234,8 +235,6 @@ target "the same with a FLUSH every 64 ops ($j_queue_op), instructions" \
 	"$ik" "$(na_or icount "$j_queue_op")" 200
 target "program op, the program's part alone ($j_queue_write), instructions" \
 	"$ik" "$(na_or icount "$j_queue_write")" 60
-j_region_1k=region_pair_1k_tsc
-[ -z "${na[region_pair_1k_tsc]:-}" ] || j_region_1k=$j_region_pair
 target "region begin+end pair end to end, a busy thread's cadence ($j_region_1k, two ops), instructions" \
 	"$ik" "$(na_or icount "$j_region_1k")" 400
 target "the same with a FLUSH every 32 pairs ($j_region_pair), instructions" \
