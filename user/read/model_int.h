@@ -195,7 +195,7 @@ static inline void kr_emit_pair(struct kr_model *m, struct kr_ev *ev)
 /* The event's name; an id the table does not know has it read again once. */
 static inline const struct kr_evname *kr_evname(struct kr_model *m, uint32_t id)
 {
-	struct kr_evname *e = &m->cfg.names->ev[id];
+	struct kr_evname *e = kr_names_get(m->cfg.names, id);
 
 	if (__builtin_expect(!e->known && !e->asked, 0) && m->cfg.reload_names) {
 		m->cfg.reload_names(m->cfg.ctx, m->cfg.names);

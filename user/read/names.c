@@ -2,6 +2,7 @@
 /* ktracer-read: the table of event names. */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "names.h"
@@ -33,34 +34,77 @@ void kr_names_init(struct kr_names *n)
 		[KTRACER_KEV_SYSCALL]	= { "syscall", KTRACER_KIND_SPAN },
 		[KTRACER_KEV_BLOCK]	= { "block.rq", KTRACER_KIND_SPAN },
 	};
-	char buf[32];
 	uint32_t id;
-	int len;
 
 	memset(n, 0, sizeof(*n));
-	for (id = 0; id <= KTRACER_EVENT_ID_MAX; id++) {
-		if (id && id <= KTRACER_KEV_LAST) {
-			kr_names_set(n, id, kev[id].kind, 0, kev[id].name,
-				     strlen(kev[id].name));
-			continue;
-		}
-		len = snprintf(buf, sizeof(buf), "event#%u", id);
-		kr_name_fill(&n->ev[id], buf, (size_t)len);
-	}
+	n->none.asked = true;
+	kr_name_fill(&n->none, "event#?", 7);
+	for (id = 1; id <= KTRACER_KEV_LAST; id++)
+		kr_names_set(n, id, kev[id].kind, 0, kev[id].name,
+			     strlen(kev[id].name));
 }
 
-void kr_names_set(struct kr_names *n, uint32_t id, uint32_t kind,
+void kr_names_free(struct kr_names *n)
+{
+	unsigned int b;
+
+	for (b = 0; b < KR_NAMES_BLOCKS; b++)
+		free(n->blk[b]);
+	memset(n->blk, 0, sizeof(n->blk));
+}
+
+/* Allocate @id's block, every id in it unknown; NULL without memory. */
+static struct kr_evname *kr_names_block(struct kr_names *n, uint32_t id)
+{
+	uint32_t b = id / KR_NAMES_BLOCK, i;
+	struct kr_evname *blk;
+	char buf[32];
+	int len;
+
+	blk = calloc(KR_NAMES_BLOCK, sizeof(*blk));
+	if (!blk) {
+		n->nomem++;
+		return NULL;
+	}
+	for (i = 0; i < KR_NAMES_BLOCK; i++) {
+		len = snprintf(buf, sizeof(buf), "event#%u",
+			       b * KR_NAMES_BLOCK + i);
+		kr_name_fill(&blk[i], buf, (size_t)len);
+	}
+	n->blk[b] = blk;
+	return blk;
+}
+
+struct kr_evname *kr_names_get(struct kr_names *n, uint32_t id)
+{
+	struct kr_evname *blk;
+
+	if (id > KTRACER_EVENT_ID_MAX)
+		id = 0;
+	blk = n->blk[id / KR_NAMES_BLOCK];
+	if (__builtin_expect(!blk, 0)) {
+		blk = kr_names_block(n, id);
+		if (!blk)
+			return &n->none;
+	}
+	return &blk[id % KR_NAMES_BLOCK];
+}
+
+bool kr_names_set(struct kr_names *n, uint32_t id, uint32_t kind,
 		  uint32_t slots, const char *name, size_t len)
 {
 	struct kr_evname *e;
 
 	if (id == 0 || id > KTRACER_EVENT_ID_MAX)
-		return;
-	e = &n->ev[id];
+		return false;
+	e = kr_names_get(n, id);
+	if (e == &n->none)
+		return false;
 	e->known = true;
 	e->kind = kind <= KTRACER_KIND_LOG ? (uint8_t)kind : 0;
 	e->slots = slots;
 	kr_name_fill(e, name, len);
+	return true;
 }
 
 static uint32_t kr_kind_of(const char *s, size_t len)
@@ -109,10 +153,7 @@ static bool kr_line(struct kr_names *n, const char *s, const char *end)
 	    s == end || *s++ != ' ' || !kr_num(&s, end, &uid) ||
 	    s == end || *s++ != ' ' || s == end)
 		return false;
-	if (id == 0 || id > KTRACER_EVENT_ID_MAX)
-		return false;
-	kr_names_set(n, id, kind, slots, s, (size_t)(end - s));
-	return true;
+	return kr_names_set(n, id, kind, slots, s, (size_t)(end - s));
 }
 
 int kr_names_parse(struct kr_names *n, const char *text, size_t len)

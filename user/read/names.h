@@ -32,15 +32,29 @@ struct kr_evname {
 	char json[KTRACER_NAME_MAX * 6 + 2];	/* as a JSON string */
 };
 
+/*
+ * Ids come in blocks of KR_NAMES_BLOCK entries, each allocated when one of
+ * its ids is first named or looked up: a trace names a few ids of the
+ * 16383, and the whole table would be 7 MiB.
+ */
+#define KR_NAMES_BLOCK	64
+#define KR_NAMES_BLOCKS	(KTRACER_EVENT_ID_MAX / KR_NAMES_BLOCK + 1)
+
 struct kr_names {
-	struct kr_evname ev[KTRACER_EVENT_ID_MAX + 1];
+	struct kr_evname *blk[KR_NAMES_BLOCKS];
 	uint64_t lines_bad;	/* lines of the file that could not be read */
+	uint64_t nomem;		/* ids left unnamed: no memory for a block */
+	struct kr_evname none;	/* what an id of a block not allocated gets */
 };
 
 /* Every id unknown ("event#ID") but the kernel's own. */
 void kr_names_init(struct kr_names *n);
-/* Name @id (1..KTRACER_EVENT_ID_MAX); a longer name is cut. */
-void kr_names_set(struct kr_names *n, uint32_t id, uint32_t kind,
+void kr_names_free(struct kr_names *n);
+/*
+ * Name @id (1..KTRACER_EVENT_ID_MAX); a longer name is cut. False (and
+ * counted in nomem) if its block could not be allocated.
+ */
+bool kr_names_set(struct kr_names *n, uint32_t id, uint32_t kind,
 		  uint32_t slots, const char *name, size_t len);
 /*
  * Read the events file's text: the ids it lists become known. Returns the
@@ -48,10 +62,11 @@ void kr_names_set(struct kr_names *n, uint32_t id, uint32_t kind,
  */
 int kr_names_parse(struct kr_names *n, const char *text, size_t len);
 
-static inline const struct kr_evname *kr_names_get(const struct kr_names *n,
-						   uint32_t id)
-{
-	return &n->ev[id <= KTRACER_EVENT_ID_MAX ? id : 0];
-}
+/*
+ * @id's entry ("event#ID" if it was never named; ids past the table are
+ * id 0's). Never NULL: without memory for its block, n->none, named
+ * "event#?" and marked asked, so that nobody reads the names again for it.
+ */
+struct kr_evname *kr_names_get(struct kr_names *n, uint32_t id);
 
 #endif /* KR_NAMES_H */

@@ -741,6 +741,7 @@ void kr_reader_free(struct kr_reader *rd)
 	if (rd->sock >= 0)
 		close(rd->sock);
 	kr_model_free(rd->model);
+	kr_names_free(&rd->names);
 	kr_merge_free(&rd->merge);
 	free(rd->ringp);
 	free(rd->rings);

@@ -68,7 +68,6 @@ struct kf {
 	struct kr_ring *ringp[KF_CPUS];
 	struct kr_merge merge;
 	struct kr_names *names;
-	const struct kr_names *names_init;	/* kr_names_init()'s, once */
 	struct kr_model *model;
 	struct kf_buf doc;
 	struct kr_out out;
@@ -271,7 +270,7 @@ static void kf_setup(struct kf *f, struct kf_in *in)
 	if (kr_merge_init(&f->merge, f->ncpu, (size_t)1024 << (b2 % 4),
 			  1000))
 		abort();
-	memcpy(f->names, f->names_init, sizeof(*f->names));
+	kr_names_init(f->names);
 	if (trace) {
 		if (kr_out_init(&f->out, 4096, kf_write, &f->doc))
 			abort();
@@ -305,6 +304,7 @@ static void kf_teardown(struct kf *f)
 
 	kr_model_free(f->model);
 	kr_merge_free(&f->merge);
+	kr_names_free(f->names);
 	if (f->outs.json)
 		kr_out_free(&f->out);
 	if (f->outs.statsd)
@@ -424,9 +424,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct kr_names names, names_init;
+	static struct kr_names names;
 	static struct kf_buf doc;	/* kept: only its length is reset */
-	static bool once;
 	struct kf_in in = { .p = data, .n = size };
 	struct kf f = { 0 };
 	struct kr_arg sum[] = {
@@ -434,12 +433,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		  .v.str = "fuzz" },
 	};
 
-	if (!once) {
-		kr_names_init(&names_init);
-		once = true;
-	}
 	f.names = &names;
-	f.names_init = &names_init;
 	doc.len = 0;
 	f.doc = doc;
 	kf_setup(&f, &in);

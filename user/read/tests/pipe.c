@@ -152,6 +152,7 @@ void ku_pipe_free(struct ku_pipe *p)
 		fake_free(&p->fr[i]);
 	kr_merge_free(&p->merge);
 	kr_model_free(p->model);
+	kr_names_free(p->names);
 	kr_out_free(&p->out);
 	if (p->metrics)
 		kr_statsd_free(&p->statsd);

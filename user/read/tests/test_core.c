@@ -26,23 +26,37 @@ void names_parse(void)
 		"17 log 0 0 last, no newline";
 
 	kr_names_init(n);
-	CHECK(!strcmp(n->ev[KTRACER_KEV_SYSCALL].name, "syscall"));
-	CHECK(n->ev[KTRACER_KEV_BLOCK].known);
-	CHECK(!n->ev[10].known);
-	CHECK(!strcmp(n->ev[10].name, "event#10"));
+	CHECK(!strcmp(kr_names_get(n, KTRACER_KEV_SYSCALL)->name, "syscall"));
+	CHECK(kr_names_get(n, KTRACER_KEV_BLOCK)->known);
+	CHECK(!kr_names_get(n, 10)->known);
+	CHECK(!strcmp(kr_names_get(n, 10)->name, "event#10"));
 	CHECK_EQ(kr_names_parse(n, text, strlen(text)), 8);
 	CHECK_EQ(n->lines_bad, 4);
-	CHECK(!strcmp(n->ev[10].name, "db query"));
-	CHECK_EQ(n->ev[10].kind, KTRACER_KIND_SPAN);
-	CHECK_EQ(n->ev[10].slots, 4);
-	CHECK_EQ(n->ev[11].kind, KTRACER_KIND_GAUGE);
-	CHECK(!strcmp(n->ev[13].json, "\"audit \\\"log\\\"\""));
-	CHECK(n->ev[14].known && n->ev[14].kind == 0);
-	CHECK(!n->ev[15].known);
-	CHECK_EQ(n->ev[16].len, KTRACER_NAME_MAX - 1);
-	CHECK(!strcmp(n->ev[17].name, "last, no newline"));
+	CHECK(!strcmp(kr_names_get(n, 10)->name, "db query"));
+	CHECK_EQ(kr_names_get(n, 10)->kind, KTRACER_KIND_SPAN);
+	CHECK_EQ(kr_names_get(n, 10)->slots, 4);
+	CHECK_EQ(kr_names_get(n, 11)->kind, KTRACER_KIND_GAUGE);
+	CHECK(!strcmp(kr_names_get(n, 13)->json, "\"audit \\\"log\\\"\""));
+	CHECK(kr_names_get(n, 14)->known && kr_names_get(n, 14)->kind == 0);
+	CHECK(!kr_names_get(n, 15)->known);
+	CHECK_EQ(kr_names_get(n, 16)->len, KTRACER_NAME_MAX - 1);
+	CHECK(!strcmp(kr_names_get(n, 17)->name, "last, no newline"));
 	CHECK_EQ(kr_names_parse(n, "# id kind slots uid nam\n", 24), -1);
 	CHECK_EQ(kr_names_parse(n, "", 0), -1);
+	/* Blocks only where an id was named or looked up. */
+	CHECK(n->blk[0] && !n->blk[1] && !n->blk[KR_NAMES_BLOCKS - 1]);
+	CHECK(!strcmp(kr_names_get(n, KTRACER_EVENT_ID_MAX)->name,
+		      "event#16383"));
+	CHECK(n->blk[KR_NAMES_BLOCKS - 1] && !n->blk[1]);
+	CHECK(kr_names_get(n, KTRACER_EVENT_ID_MAX + 1) == kr_names_get(n, 0));
+	CHECK(kr_names_set(n, KTRACER_EVENT_ID_MAX, KTRACER_KIND_LOG, 0,
+			   "last.id", 7));
+	CHECK_EQ(kr_names_get(n, KTRACER_EVENT_ID_MAX)->json_len, 9);
+	CHECK(!memcmp(kr_names_get(n, KTRACER_EVENT_ID_MAX)->json,
+		      "\"last.id\"", 9));
+	CHECK(!kr_names_set(n, 0, KTRACER_KIND_LOG, 0, "zero", 4));
+	CHECK_EQ(n->nomem, 0);
+	kr_names_free(n);
 	free(n);
 }
 
