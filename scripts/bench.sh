@@ -276,6 +276,16 @@ rss1=$(field json 1000000 RSS 1)
 rss10=$(field json 10000000 RSS 1)
 echo "target: reader >= 20 M records/s per core (JSON, 10 M) [host CPU time]: ${rate} M" \
 	"$(awk -v a="$rate" 'BEGIN { print (a >= 20) ? "met" : "MISSED" }')"
+# Instructions per record, which do not move with the host's load:
+# valgrind's count of a 1 M-record JSON run minus the writer's alone.
+irefs() {
+	valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+		"$KT_BUILD/read-bench/read_bench" 1000000 "$1" 2>&1 >/dev/null |
+		awk '/Collected :/ { print $NF }'
+}
+ipr=$(awk -v a="$(irefs json)" -v b="$(irefs gen)" \
+	'BEGIN { if (a > 0 && b > 0) printf("%.0f\n", (a - b) / 1e6); else print "-" }')
+echo "reader: $ipr instructions per record (JSON, 1 M records, valgrind --tool=callgrind; the writer's own taken out)"
 echo "target: reader peak RSS < 32 MiB, the same for 1 M and 10 M records [host]:" \
 	"${rss1} and ${rss10} MiB $(awk -v a="$rss1" -v b="$rss10" \
 	'BEGIN { print (b < 32 && b - a < 1) ? "met" : "MISSED" }')"

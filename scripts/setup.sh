@@ -32,7 +32,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 PKGS=(linux-headers-amd64 linux-source-6.12 debootstrap qemu-system-x86 busybox-static
       cpio sparse gcc make libc6-dev bc flex bison libelf-dev libssl-dev
-      xz-utils perl python3 pkg-config nodejs clang libclang-rt-14-dev)
+      xz-utils perl python3 pkg-config nodejs clang libclang-rt-14-dev valgrind)
 
 die() { echo "setup: error: $*" >&2; exit 1; }
 say() { echo "setup: $*" >&2; }
