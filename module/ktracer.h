@@ -138,7 +138,50 @@ struct ktracer_record *kt_buf_reserve_block(struct kt_wctx *w,
 void kt_buf_shrink(struct kt_wctx *w, void *unused, unsigned int size,
 		   unsigned int nrec);
 void kt_buf_uncount(struct kt_wctx *w);
-void kt_buf_commit(struct kt_wctx *w);
+void kt_publish(struct kt_cpu_buf *cb);
+
+/*
+ * The outermost writer, done with @head: ends its write. False if an
+ * interrupt that came after we read head published nothing (nor the
+ * counters of a record it dropped): the write goes on, to publish again.
+ */
+static __always_inline bool kt_publish_done(struct kt_cpu_buf *cb, u64 head)
+{
+	barrier();
+	local_set(&cb->nest, 0);
+	barrier();
+	if (likely(head == local64_read(&cb->head) &&
+		   !READ_ONCE(cb->meta_dirty)))
+		return true;
+	local_set(&cb->nest, 1);
+	return false;
+}
+
+/*
+ * Finish the write begun by kt_buf_reserve() or kt_buf_reserve_block():
+ * the outermost writer publishes head and counters. Inline, the common
+ * case: the outermost writer, no loss to tell, below wake_at, no
+ * interrupt meanwhile. Anything else is kt_publish()'s, which publishes
+ * (again) from the start.
+ */
+static __always_inline void kt_buf_commit(struct kt_wctx *w)
+{
+	struct kt_cpu_buf *cb = w->cb;
+	struct ktracer_meta *meta = cb->meta;
+	u64 head;
+
+	if (unlikely(local_read(&cb->nest) > 1 || READ_ONCE(cb->meta_dirty)))
+		goto slow;
+	head = local64_read(&cb->head);
+	WRITE_ONCE(meta->written, local64_read(&cb->written));
+	WRITE_ONCE(meta->bytes, local64_read(&cb->bytes));
+	/* [K2]: the records and counters before the head; pairs with [R1]. */
+	smp_store_release(&meta->head, head);
+	if (likely(head < READ_ONCE(cb->wake_at) && kt_publish_done(cb, head)))
+		return;
+slow:
+	kt_publish(cb);
+}
 int kt_buf_init(u64 data_size);
 void kt_buf_exit(void);
 int kt_buf_resize(u64 data_size);
