@@ -265,21 +265,6 @@ static inline bool kt_opcode_simple(u32 code, u32 flags)
 }
 
 /*
- * A block: simple ops applied into one reservation of this CPU's buffer,
- * which saves a reservation and a publication per record. Between
- * kt_block_begin() and kt_block_end(), which follows it whatever it
- * returned, preemption is disabled.
- */
-struct kt_block {
-	struct kt_wctx w;
-	struct ktracer_record *r;	/* the next record to fill */
-	u32 left;			/* records reserved, not filled */
-};
-
-bool kt_block_begin(struct kt_block *b, u32 n) __acquires(RCU);
-void kt_block_end(struct kt_block *b) __releases(RCU);
-
-/*
  * clock.c: queues' TSC clock (KTRACER_QUEUE_TSC). A file's conversion
  * state, under its drain_lock: a drain's two anchors (its cut, and once
  * the heads are read), the rates it converts with, and the earlier
