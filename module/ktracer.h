@@ -182,6 +182,7 @@ static __always_inline void kt_buf_commit(struct kt_wctx *w)
 slow:
 	kt_publish(cb);
 }
+
 int kt_buf_init(u64 data_size);
 void kt_buf_exit(void);
 int kt_buf_resize(u64 data_size);
