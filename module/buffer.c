@@ -131,38 +131,15 @@ static void kt_wake_check(struct kt_cpu_buf *cb, u64 head, u64 at)
 }
 
 /*
- * The outermost writer, done with @head: ends its write. False if an
- * interrupt that came after we read head published nothing (nor the
- * counters of a record it dropped): the write goes on, to publish again.
+ * The general publication, out of line: kt_buf_commit() (ktracer.h) comes
+ * here when the write is nested, counters moved that move only when
+ * records are lost, the head reached wake_at, or an interrupt wrote
+ * after it read head. Publish head and counters if this is the
+ * outermost writer; otherwise leave it to that writer, which is
+ * suspended under us and publishes when it resumes. Ends the write
+ * begun by local_inc(&cb->nest).
  */
-static __always_inline bool kt_publish_done(struct kt_cpu_buf *cb, u64 head)
-{
-	barrier();
-	local_set(&cb->nest, 0);
-	barrier();
-	if (likely(head == local64_read(&cb->head) &&
-		   !READ_ONCE(cb->meta_dirty)))
-		return true;
-	local_set(&cb->nest, 1);
-	return false;
-}
-
-static void kt_publish(struct kt_cpu_buf *cb);
-
-/* kt_publish() at a wake_at: out of line, to keep its fast path lean. */
-static noinline void kt_publish_wake(struct kt_cpu_buf *cb, u64 head, u64 at)
-{
-	kt_wake_check(cb, head, at);
-	if (!kt_publish_done(cb, head))
-		kt_publish(cb);
-}
-
-/*
- * Publish head and counters if this is the outermost writer; otherwise
- * leave it to that writer, which is suspended under us and publishes when
- * it resumes. Ends the write begun by local_inc(&cb->nest).
- */
-static void kt_publish(struct kt_cpu_buf *cb)
+void kt_publish(struct kt_cpu_buf *cb)
 {
 	struct ktracer_meta *meta = cb->meta;
 	u64 head, at;
@@ -185,10 +162,13 @@ again:
 	/* [K2]: the records and counters before the head; pairs with [R1]. */
 	smp_store_release(&meta->head, head);
 	at = READ_ONCE(cb->wake_at);
-	if (unlikely(head >= at))
-		kt_publish_wake(cb, head, at);	/* still nested */
-	else if (unlikely(!kt_publish_done(cb, head)))
+	if (unlikely(head >= at)) {
+		kt_wake_check(cb, head, at);	/* still nested */
+		if (!kt_publish_done(cb, head))
+			goto again;
+	} else if (unlikely(!kt_publish_done(cb, head))) {
 		goto again;
+	}
 }
 
 /*
@@ -252,31 +232,6 @@ static bool kt_overwrite(struct kt_cpu_buf *cb, u64 head, u64 new)
 	return false;
 }
 
-/*
- * Room for [head, new)? DISCARD checks against cb->tail_cache, a tail
- * the reader has already passed, and reads the reader's page only when
- * that says no. [K1]: the tail is read with acquire, which orders every
- * later data write on this CPU after it (those of later records that
- * reuse the cached value too, which a control dependency would not);
- * pairs with the reader's [R3]. Only a valid tail is cached, and the
- * cache is behind the reader's tail unless the reader moved it back,
- * over bytes it had consumed: nothing unread is written over.
- */
-static bool kt_make_room(struct kt_cpu_buf *cb, u64 head, u64 new)
-{
-	u64 size = cb->mask + 1, tail;
-
-	if (READ_ONCE(kt_state->mode) == KTRACER_MODE_OVERWRITE)
-		return kt_overwrite(cb, head, new);
-	if (likely(new - READ_ONCE(cb->tail_cache) <= size))
-		return true;
-	tail = smp_load_acquire(&cb->reader->tail);	/* [K1] */
-	if (!kt_tail_valid(cb, tail, head) || new - tail > size)
-		return false;
-	WRITE_ONCE(cb->tail_cache, tail);
-	return true;
-}
-
 static void kt_fill_pad(void *p, unsigned int size)
 {
 	struct ktracer_record *r = p;
@@ -287,34 +242,97 @@ static void kt_fill_pad(void *p, unsigned int size)
 }
 
 /*
- * Claim [head, head + pad + @need) on this CPU, with pad the bytes left
- * before the end of the data if @need does not fit there. A nested
- * writer that claims space meanwhile makes us retry after it.
+ * Where a claim of @need bytes at @head ends: after the bytes left
+ * before the end of the data, if @need does not fit there (they become a
+ * PAD record), and @need.
  */
-static bool kt_claim(struct kt_cpu_buf *cb, unsigned int need, u64 *headp,
-		     u64 *padp, u64 *endp)
+static __always_inline u64 kt_claim_end(const struct kt_cpu_buf *cb,
+					u64 head, unsigned int need)
 {
-	u64 head, off, pad, new;
+	u64 off = head & cb->mask;
 
-	do {
-		head = local64_read(&cb->head);
-		off = head & cb->mask;
-		pad = off + need > cb->mask + 1 ? cb->mask + 1 - off : 0;
-		new = head + pad + need;
-		if (!kt_make_room(cb, head, new))
-			return false;
-	} while (local64_cmpxchg(&cb->head, head, new) != head);
+	if (unlikely(off + need > cb->mask + 1))
+		return head + (cb->mask + 1 - off) + need;
+	return head + need;
+}
 
-	if (pad)
-		kt_fill_pad(cb->data + (head & cb->mask), pad);
-	*headp = head;
-	*padp = pad;
-	*endp = new;
+/*
+ * The claim [head, @end) took the bytes before the end of the data (it
+ * ends @need bytes from the start): make them a PAD record.
+ */
+static __always_inline void kt_claim_pad(struct kt_cpu_buf *cb, u64 head,
+					 u64 end, unsigned int need)
+{
+	if (unlikely(end - need != head))
+		kt_fill_pad(cb->data + (head & cb->mask), end - need - head);
+}
+
+/*
+ * DISCARD: room for [head, new) once the cached tail says no? [K1]: the
+ * reader's tail is read with acquire, which orders every later data
+ * write on this CPU after it (those of later records that reuse the
+ * cached value too, which a control dependency would not); pairs with
+ * the reader's [R3]. Only a valid tail is cached, and the cache is
+ * behind the reader's tail unless the reader moved it back, over bytes
+ * it had consumed: nothing unread is written over.
+ */
+static noinline bool kt_discard_room(struct kt_cpu_buf *cb, u64 head, u64 new)
+{
+	u64 tail = smp_load_acquire(&cb->reader->tail);	/* [K1] */
+
+	if (!kt_tail_valid(cb, tail, head) || new - tail > cb->mask + 1)
+		return false;
+	WRITE_ONCE(cb->tail_cache, tail);
 	return true;
 }
 
-/* Begin a write on this CPU's buffer; kt_publish() ends it. */
-static struct kt_cpu_buf *kt_begin(struct kt_wctx *w)
+/*
+ * OVERWRITE's claim, out of line: kt_claim() with the oldest records
+ * freed to make room (kt_overwrite()).
+ */
+static noinline u64 kt_claim_overwrite(struct kt_cpu_buf *cb,
+				       unsigned int need)
+{
+	u64 head, new;
+
+	do {
+		head = local64_read(&cb->head);
+		new = kt_claim_end(cb, head, need);
+		if (!kt_overwrite(cb, head, new))
+			return 0;
+	} while (local64_cmpxchg(&cb->head, head, new) != head);
+	kt_claim_pad(cb, head, new, need);
+	return new;
+}
+
+/*
+ * Claim @need bytes on this CPU, after a PAD record to the end of the
+ * data if they do not fit before it: returns the new head (the claim's
+ * end, @need bytes after the start of its space), 0 if there is no room.
+ * A nested writer that claims space meanwhile makes us retry after it.
+ * DISCARD checks the room against cb->tail_cache, a tail the reader has
+ * already passed, and reads the reader's page only when that says no
+ * (kt_discard_room()); OVERWRITE frees the oldest records, out of line.
+ */
+static __always_inline u64 kt_claim(struct kt_cpu_buf *cb, unsigned int need)
+{
+	u64 head, new;
+
+	if (unlikely(READ_ONCE(kt_state->mode) == KTRACER_MODE_OVERWRITE))
+		return kt_claim_overwrite(cb, need);
+	do {
+		head = local64_read(&cb->head);
+		new = kt_claim_end(cb, head, need);
+		if (unlikely(new - READ_ONCE(cb->tail_cache) > cb->mask + 1) &&
+		    !kt_discard_room(cb, head, new))
+			return 0;
+	} while (unlikely(local64_cmpxchg(&cb->head, head, new) != head));
+	kt_claim_pad(cb, head, new, need);
+	return new;
+}
+
+/* Begin a write on this CPU's buffer; kt_buf_commit() ends it. */
+static __always_inline struct kt_cpu_buf *kt_begin(struct kt_wctx *w)
 {
 	struct kt_buffers *b = rcu_dereference_sched(kt_bufs);
 	struct kt_cpu_buf *cb = &b->cpu[smp_processor_id()];
@@ -337,22 +355,27 @@ struct ktracer_record *kt_buf_reserve(struct kt_wctx *w, unsigned int size,
 {
 	struct kt_cpu_buf *cb = kt_begin(w);
 	struct ktracer_record *r;
-	u64 head, pad, lost;
+	unsigned int need = size;
+	u64 lost;
 
 	local64_inc(&cb->written);
 	if (unlikely(local_read(&cb->nest) > KT_NEST_MAX))
 		goto drop;
 
 	lost = local64_read(&cb->lost_pending);
-	if (unlikely(lost))
+	if (unlikely(lost)) {
 		lost = local64_xchg(&cb->lost_pending, 0);
-	if (!kt_claim(cb, size + (lost ? sizeof(*r) : 0), &head, &pad, &w->end)) {
+		if (lost)
+			need += sizeof(*r);
+	}
+	w->end = kt_claim(cb, need);
+	if (unlikely(!w->end)) {
 		local64_add(lost, &cb->lost_pending);
 		goto drop;
 	}
 
-	r = (struct ktracer_record *)(cb->data + ((head + pad) & cb->mask));
-	if (lost) {
+	r = (struct ktracer_record *)(cb->data + ((w->end - need) & cb->mask));
+	if (unlikely(lost)) {
 		memset(r, 0, sizeof(*r));
 		r->size = sizeof(*r);
 		r->type = KTRACER_REC_LOST;
@@ -375,25 +398,31 @@ drop:
  * Reserve @size bytes for @nrec records at once, as a batch writes them;
  * they must all be filled, or the unused end given back with
  * kt_buf_shrink(), before kt_buf_commit(). Returns NULL, having counted
- * nothing, if they do not all fit or records are waiting to be told lost:
- * the caller then writes them one by one with kt_buf_reserve().
+ * nothing and begun no write, if recording is off, they do not all fit
+ * or records are waiting to be told lost: the caller then writes them
+ * one by one with kt_buf_reserve().
  */
 struct ktracer_record *kt_buf_reserve_block(struct kt_wctx *w,
 					    unsigned int size,
 					    unsigned int nrec)
 {
-	struct kt_cpu_buf *cb = kt_begin(w);
-	u64 head, pad;
+	struct kt_cpu_buf *cb;
 
-	if (unlikely(local_read(&cb->nest) > KT_NEST_MAX ||
-		     local64_read(&cb->lost_pending)) ||
-	    !kt_claim(cb, size, &head, &pad, &w->end)) {
-		kt_publish(cb);
+	if (unlikely(!READ_ONCE(kt_state->enabled)))
 		return NULL;
-	}
+	cb = kt_begin(w);
+	if (unlikely(local_read(&cb->nest) > KT_NEST_MAX ||
+		     local64_read(&cb->lost_pending)))
+		goto fail;
+	w->end = kt_claim(cb, size);
+	if (unlikely(!w->end))
+		goto fail;
 	local64_add(nrec, &cb->written);
 	local64_add(size, &cb->bytes);
-	return (struct ktracer_record *)(cb->data + ((head + pad) & cb->mask));
+	return (struct ktracer_record *)(cb->data + ((w->end - size) & cb->mask));
+fail:
+	kt_publish(cb);
+	return NULL;
 }
 
 /*
@@ -415,11 +444,6 @@ void kt_buf_shrink(struct kt_wctx *w, void *unused, unsigned int size,
 void kt_buf_uncount(struct kt_wctx *w)
 {
 	local64_dec(&w->cb->written);
-}
-
-void kt_buf_commit(struct kt_wctx *w)
-{
-	kt_publish(w->cb);
 }
 
 /* Records (not PAD or LOST) in [from, to) of a buffer; bounded walk. */

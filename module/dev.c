@@ -95,7 +95,8 @@ static long kt_ioc_reset(void __user *uarg)
 #define KT_IOC_SIZE_BITS	(_IOC_SIZEMASK << _IOC_SIZESHIFT)
 #define KT_IOC_CMD(nr)		((nr) & ~KT_IOC_SIZE_BITS)
 
-static long kt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+static noinline long kt_ioctl_cmd(struct file *file, unsigned int cmd,
+				  unsigned long arg)
 {
 	struct kt_tracer *t = file->private_data;
 	void __user *uarg = (void __user *)arg;
@@ -133,6 +134,17 @@ static long kt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return kt_ioc_reset(uarg);
 	}
 	return -ENOTTY;
+}
+
+/*
+ * KTRACER_IOC_OP of this header's size, the command a program makes
+ * most, first: before anything else is looked at or put on the stack.
+ */
+static long kt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	if (likely(cmd == KTRACER_IOC_OP))
+		return kt_ioc_op(file->private_data, (void __user *)arg);
+	return kt_ioctl_cmd(file, cmd, arg);
 }
 
 static int kt_open(struct inode *inode, struct file *file)

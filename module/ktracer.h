@@ -138,7 +138,51 @@ struct ktracer_record *kt_buf_reserve_block(struct kt_wctx *w,
 void kt_buf_shrink(struct kt_wctx *w, void *unused, unsigned int size,
 		   unsigned int nrec);
 void kt_buf_uncount(struct kt_wctx *w);
-void kt_buf_commit(struct kt_wctx *w);
+void kt_publish(struct kt_cpu_buf *cb);
+
+/*
+ * The outermost writer, done with @head: ends its write. False if an
+ * interrupt that came after we read head published nothing (nor the
+ * counters of a record it dropped): the write goes on, to publish again.
+ */
+static __always_inline bool kt_publish_done(struct kt_cpu_buf *cb, u64 head)
+{
+	barrier();
+	local_set(&cb->nest, 0);
+	barrier();
+	if (likely(head == local64_read(&cb->head) &&
+		   !READ_ONCE(cb->meta_dirty)))
+		return true;
+	local_set(&cb->nest, 1);
+	return false;
+}
+
+/*
+ * Finish the write begun by kt_buf_reserve() or kt_buf_reserve_block():
+ * the outermost writer publishes head and counters. Inline, the common
+ * case: the outermost writer, no loss to tell, below wake_at, no
+ * interrupt meanwhile. Anything else is kt_publish()'s, which publishes
+ * (again) from the start.
+ */
+static __always_inline void kt_buf_commit(struct kt_wctx *w)
+{
+	struct kt_cpu_buf *cb = w->cb;
+	struct ktracer_meta *meta = cb->meta;
+	u64 head;
+
+	if (unlikely(local_read(&cb->nest) > 1 || READ_ONCE(cb->meta_dirty)))
+		goto slow;
+	head = local64_read(&cb->head);
+	WRITE_ONCE(meta->written, local64_read(&cb->written));
+	WRITE_ONCE(meta->bytes, local64_read(&cb->bytes));
+	/* [K2]: the records and counters before the head; pairs with [R1]. */
+	smp_store_release(&meta->head, head);
+	if (likely(head < READ_ONCE(cb->wake_at) && kt_publish_done(cb, head)))
+		return;
+slow:
+	kt_publish(cb);
+}
+
 int kt_buf_init(u64 data_size);
 void kt_buf_exit(void);
 int kt_buf_resize(u64 data_size);
@@ -220,21 +264,6 @@ static inline bool kt_opcode_simple(u32 code, u32 flags)
 {
 	return code != KTRACER_OP_CANCEL && !kt_opcode_has_bytes(code, flags);
 }
-
-/*
- * A block: simple ops applied into one reservation of this CPU's buffer,
- * which saves a reservation and a publication per record. Between
- * kt_block_begin() and kt_block_end(), which follows it whatever it
- * returned, preemption is disabled.
- */
-struct kt_block {
-	struct kt_wctx w;
-	struct ktracer_record *r;	/* the next record to fill */
-	u32 left;			/* records reserved, not filled */
-};
-
-bool kt_block_begin(struct kt_block *b, u32 n) __acquires(RCU);
-void kt_block_end(struct kt_block *b) __releases(RCU);
 
 /*
  * clock.c: queues' TSC clock (KTRACER_QUEUE_TSC). A file's conversion

@@ -4,11 +4,18 @@
  * thousand: BATCH (tracer.c) and the queues' drain (queue.c). A file's
  * events, their slots, the checks an op passes and the change it makes,
  * and the record it fills in a block (kt_block_op()).
+ *
+ * Ops read a span's slots, which kt_slots_resize() replaces and frees
+ * after a grace period, under RCU: in rcu_read_lock() (kt_apply()), or
+ * in a block, whose section with preemption disabled is a read-side
+ * critical section of RCU as well (synchronize_rcu() and kfree_rcu()
+ * wait for those too), and costs no call.
  */
 #ifndef KT_OP_H
 #define KT_OP_H
 
 #include <linux/atomic.h>
+#include <linux/preempt.h>
 #include <linux/rcupdate.h>
 
 #include "ktracer.h"
@@ -34,6 +41,12 @@ struct kt_slots {
 	u32 n;
 	u64 v[];
 };
+
+/* @fe's slots, in any of the RCU read-side sections above. */
+static __always_inline struct kt_slots *kt_fevent_slots(struct kt_fevent *fe)
+{
+	return rcu_dereference_check(fe->slots, rcu_read_lock_any_held());
+}
 
 /*
  * A file's events by id, in chunks of KT_CHUNK allocated as it registers:
@@ -148,56 +161,65 @@ static inline u64 kt_saturating_add(atomic64_t *total, u64 add)
 	return new;
 }
 
-/*
- * Check @op against this file's events and compute what it records,
- * without changing anything: the START time and the kind's rules.
- * @bound is the oldest ts an op may carry (the start of this file's
- * previous call, or a queue's latest entry); @now the latest. @simple:
- * the caller knows @op is kt_opcode_simple(). Spans' slots go to s->sl:
- * called under RCU.
- */
-static __always_inline struct kt_fevent *
-kt_check(struct kt_tracer *t, const struct ktracer_op *op, u64 bound, u64 now,
-	 bool simple, struct kt_step *s, int *err)
+/* The checks of @op's own members, which come first: 0 or -EINVAL. */
+static __always_inline int kt_check_members(const struct ktracer_op *op)
 {
-	struct kt_fevent *fe;
-	bool slotted;
-	u32 kind;
-
-	*err = -EINVAL;
 	if (op->op < KTRACER_OP_START || op->op > KTRACER_OP_LOG ||
 	    op->flags & ~kt_op_flags[op->op] || op->__reserved)
-		return NULL;
+		return -EINVAL;
 	/* A struct without "text" cannot carry one. */
 	if (op->flags & KTRACER_OPF_TEXT ? op->size < KTRACER_OP_SIZE_VER1
 					 : op->text)
-		return NULL;
-	*err = -ENOENT;
-	fe = kt_fevent_chunk(t, op->event);
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * This file's event @id, registered: NULL if it is not (ENOENT), else
+ * its entry, its kind in *@kind. Lock-free.
+ */
+static __always_inline struct kt_fevent *kt_fevent_lookup(struct kt_tracer *t,
+							  u32 id, u32 *kind)
+{
+	struct kt_fevent *fe = kt_fevent_chunk(t, id);
+
 	if (!fe)
 		return NULL;
-	fe += op->event & (KT_CHUNK - 1);
+	fe += id & (KT_CHUNK - 1);
 	/* Pairs with the release in kt_ioc_register(): slots are there. */
-	kind = smp_load_acquire(&fe->kind);
-	if (!kind)
-		return NULL;
-	*err = -EINVAL;
+	*kind = smp_load_acquire(&fe->kind);
+	return *kind ? fe : NULL;
+}
+
+/*
+ * The checks of @op that need its event, of @kind, and what it records,
+ * without changing anything: the START time and the kind's rules. @sl:
+ * the event's slots (NULL unless it is a span). @bound is the oldest ts
+ * an op may carry (the start of this file's previous call, or a queue's
+ * latest entry); @now the latest. @simple: the caller knows @op is
+ * kt_opcode_simple(). 0 or the op's errno.
+ */
+static __always_inline int kt_check_event(const struct ktracer_op *op,
+					  u32 kind, struct kt_slots *sl,
+					  u64 bound, u64 now, bool simple,
+					  struct kt_step *s)
+{
+	bool slotted;
+
 	if (kind != kt_op_kind[op->op])
-		return NULL;
+		return -EINVAL;
 	if (op->len && (simple || !kt_op_has_bytes(op)))
-		return NULL;
-	slotted = op->op == KTRACER_OP_START || op->op == KTRACER_OP_STOP ||
-		  op->flags & KTRACER_OPF_SLOT;
-	s->sl = NULL;
+		return -EINVAL;
 	/* A simple op (no CANCEL) names a slot exactly when it is a span's. */
-	if (simple ? slotted : kind == KTRACER_KIND_SPAN)
-		s->sl = rcu_dereference(fe->slots);
+	slotted = simple ? kind == KTRACER_KIND_SPAN :
+		  op->op == KTRACER_OP_START || op->op == KTRACER_OP_STOP ||
+		  op->flags & KTRACER_OPF_SLOT;
+	s->sl = sl;
 	if (slotted) {
-		*err = -ERANGE;
-		if (op->slot >= s->sl->n)
-			return NULL;
+		if (op->slot >= sl->n)
+			return -ERANGE;
 	} else if (op->slot) {
-		return NULL;
+		return -EINVAL;
 	}
 	s->slot = op->slot;
 	s->arg = op->value;
@@ -205,14 +227,38 @@ kt_check(struct kt_tracer *t, const struct ktracer_op *op, u64 bound, u64 now,
 	s->flags = op->flags & KTRACER_OPF_REGION ? KTRACER_RECF_REGION : 0;
 	s->ts = now;	/* when the call began: one clock read a call */
 	if (op->ts) {
-		*err = -EINVAL;
 		if (op->ts > now || op->ts < bound)
-			return NULL;
+			return -EINVAL;
 		s->ts = op->ts;
 		s->flags |= KTRACER_RECF_USER_TS;
 	}
-	*err = 0;
-	return fe;
+	return 0;
+}
+
+/*
+ * Check @op against this file's events and compute what it records,
+ * without changing anything (see kt_check_event()). Spans' slots go to
+ * s->sl: called under RCU. Returns the event's entry, or NULL with the
+ * op's errno in *@err.
+ */
+static __always_inline struct kt_fevent *
+kt_check(struct kt_tracer *t, const struct ktracer_op *op, u64 bound, u64 now,
+	 bool simple, struct kt_step *s, int *err)
+{
+	struct kt_fevent *fe;
+	u32 kind;
+
+	*err = kt_check_members(op);
+	if (*err)
+		return NULL;
+	fe = kt_fevent_lookup(t, op->event, &kind);
+	if (!fe) {
+		*err = -ENOENT;
+		return NULL;
+	}
+	*err = kt_check_event(op, kind, kt_fevent_slots(fe), bound, now,
+			      simple, s);
+	return *err ? NULL : fe;
 }
 
 /*
@@ -251,9 +297,56 @@ static __always_inline int kt_change(const struct kt_fevent *fe,
 }
 
 /*
+ * A block: simple ops applied into one reservation of this CPU's buffer,
+ * which saves a reservation and a publication per record. Between
+ * kt_block_begin() and kt_block_end(), which follows it whatever it
+ * returned, preemption is disabled: an RCU read-side section, for the
+ * slots. The block remembers the last event its ops looked up (its
+ * entry, kind and slots, which stay while the section lasts), so that
+ * a run of ops on one event looks it up once.
+ */
+struct kt_block {
+	struct kt_wctx w;
+	struct ktracer_record *r;	/* the next record to fill */
+	u32 left;			/* records reserved, not filled */
+	u32 id;				/* the event looked up last, or 0 */
+	u32 kind;			/* its kind, entry and slots */
+	struct kt_fevent *fe;
+	struct kt_slots *sl;
+};
+
+/*
+ * Begin a block of @n records on this CPU: false if they do not all fit
+ * (or records wait to be told lost) or recording is off, and the caller
+ * then applies its ops one by one with kt_apply(). Either way the caller
+ * ends it with kt_block_end().
+ */
+static __always_inline bool kt_block_begin(struct kt_block *b, u32 n)
+{
+	preempt_disable_notrace();
+	b->left = n;
+	b->id = 0;
+	b->r = kt_buf_reserve_block(&b->w, n * sizeof(*b->r), n);
+	return b->r;
+}
+
+/* Give back the records not filled, and publish the others. */
+static __always_inline void kt_block_end(struct kt_block *b)
+{
+	if (b->r) {
+		if (b->left)
+			kt_buf_shrink(&b->w, b->r, b->left * sizeof(*b->r),
+				      b->left);
+		kt_buf_commit(&b->w);
+	}
+	preempt_enable_notrace();
+}
+
+/*
  * Apply simple op @op (kt_opcode_simple()) of thread @who into the next
  * record of block @b, which must have one left: its errno, and nothing
- * recorded or changed, if it fails.
+ * recorded or changed, if it fails. The same checks in the same order
+ * as kt_check(), the event looked up only if it is not the block's last.
  */
 static __always_inline int kt_block_op(struct kt_tracer *t, struct kt_block *b,
 				       const struct ktracer_op *op, u64 bound,
@@ -263,13 +356,25 @@ static __always_inline int kt_block_op(struct kt_tracer *t, struct kt_block *b,
 	struct kt_rec d kt_no_autoinit;
 	struct ktracer_record *r;
 	struct kt_fevent *fe;
+	u32 kind;
 	int err;
 
-	/* err, not fe: the compiler knows it is 0 exactly when fe is set. */
-	fe = kt_check(t, op, bound, now, true, &s, &err);
+	err = kt_check_members(op);
 	if (err)
 		return err;
-	err = kt_change(fe, op, &s);
+	if (op->event != b->id) {
+		fe = kt_fevent_lookup(t, op->event, &kind);
+		if (!fe)
+			return -ENOENT;
+		b->id = op->event;
+		b->kind = kind;
+		b->fe = fe;
+		b->sl = kt_fevent_slots(fe);
+	}
+	err = kt_check_event(op, b->kind, b->sl, bound, now, true, &s);
+	if (err)
+		return err;
+	err = kt_change(b->fe, op, &s);
 	if (err)
 		return err;
 	kt_step_rec(&d, op->event, &s, who, NULL, 0);

@@ -23,6 +23,8 @@ static_assert(sizeof(struct ktracer_op) % 8 == 0);	/* kt_copy_words_in() */
 
 /* Ops of a batch read from user space at a time, on the stack. */
 #define KT_BATCH_CHUNK	16
+/* Records of a batch's blocks, at most (kt_batch_fast()). */
+#define KT_BATCH_BLOCK	64
 
 struct kt_tracer *kt_tracer_new(const struct file *file)
 {
@@ -107,6 +109,15 @@ static void kt_record(u32 id, const struct kt_step *s,
 	kt_step_rec(&d, id, s, who, msg, len);
 	kt_trace(&d);
 	kt_write(&d);
+}
+
+/*
+ * kt_record() out of line, from copies: the caller's @s and @who, never
+ * taken by address, stay in its registers.
+ */
+static noinline void kt_record_copy(u32 id, struct kt_step s, struct kt_who who)
+{
+	kt_record(id, &s, &who, NULL, 0);
 }
 
 /*
@@ -267,7 +278,7 @@ long kt_ioc_register(struct kt_tracer *t, void __user *uarg)
 	RCU_INIT_POINTER(fe->slots, slots);	/* published by the kind */
 	slots = NULL;
 	t->nslots += reg.slots;
-	/* The rest before the kind; pairs with kt_check()'s acquire. */
+	/* The rest before the kind; pairs with kt_fevent_lookup()'s acquire. */
 	smp_store_release(&fe->kind, ev->kind);
 out:
 	mutex_unlock(&t->lock);
@@ -398,38 +409,6 @@ out:
 }
 
 /*
- * Begin a block of @n records on this CPU: false if they do not all fit
- * (or records wait to be told lost) or tracing is off, and the caller
- * then applies its ops one by one with kt_apply(). Either way the caller
- * ends it with kt_block_end().
- */
-bool kt_block_begin(struct kt_block *b, u32 n) __acquires(RCU)
-{
-	const unsigned int size = sizeof(struct ktracer_record);
-
-	rcu_read_lock();	/* the slots: kt_slots_resize() */
-	preempt_disable_notrace();
-	b->r = NULL;
-	b->left = n;
-	if (kt_is_enabled())
-		b->r = kt_buf_reserve_block(&b->w, n * size, n);
-	return b->r;
-}
-
-/* Give back the records not filled, and publish the others. */
-void kt_block_end(struct kt_block *b) __releases(RCU)
-{
-	if (b->r) {
-		if (b->left)
-			kt_buf_shrink(&b->w, b->r, b->left * sizeof(*b->r),
-				      b->left);
-		kt_buf_commit(&b->w);
-	}
-	preempt_enable_notrace();
-	rcu_read_unlock();
-}
-
-/*
  * Apply @n simple ops (kt_ops_simple()) in one block. Stops at the first
  * failure, its errno in *@err; returns how many were applied. Returns -1,
  * having done nothing, if kt_block_begin() could not begin it.
@@ -483,7 +462,41 @@ static void kt_call_end(struct kt_tracer *t, u64 now)
 	} while (!atomic64_try_cmpxchg(&t->last_call, &old, (s64)now));
 }
 
-long kt_ioc_op(struct kt_tracer *t, void __user *uarg)
+/*
+ * Read op @u, of this header's size, member by member: 0, or -EFAULT if
+ * a byte of it cannot be read. With page faults disabled, a page that
+ * is not there is such a byte.
+ */
+static __always_inline int kt_op_read(struct ktracer_op *op,
+				      const struct ktracer_op __user *u)
+{
+	if (!user_access_begin(u, sizeof(*u)))
+		return -EFAULT;
+	unsafe_get_user(op->size, &u->size, efault);
+	unsafe_get_user(op->op, &u->op, efault);
+	unsafe_get_user(op->flags, &u->flags, efault);
+	unsafe_get_user(op->event, &u->event, efault);
+	unsafe_get_user(op->slot, &u->slot, efault);
+	unsafe_get_user(op->value, &u->value, efault);
+	unsafe_get_user(op->ts, &u->ts, efault);
+	unsafe_get_user(op->len, &u->len, efault);
+	unsafe_get_user(op->__reserved, &u->__reserved, efault);
+	unsafe_get_user(op->text, &u->text, efault);
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
+/* Whether op @op, just read, is one the fast paths take. */
+static __always_inline bool kt_op_fast(const struct ktracer_op *op)
+{
+	return op->size == sizeof(*op) && kt_opcode_simple(op->op, op->flags);
+}
+
+/* KTRACER_IOC_OP in general: any size of struct, any op. */
+static noinline long kt_ioc_op_any(struct kt_tracer *t, void __user *uarg)
 {
 	struct ktracer_op op;
 	struct kt_who who;
@@ -496,6 +509,57 @@ long kt_ioc_op(struct kt_tracer *t, void __user *uarg)
 	kt_who_current(&who);
 	bound = kt_call_begin(t, &now);
 	ret = kt_apply(t, &op, bound, now, &who, NULL);
+	if (!ret)
+		kt_call_end(t, now);
+	return ret;
+}
+
+/*
+ * KTRACER_IOC_OP. The common case, a simple op (kt_opcode_simple()) in
+ * a struct of this header's size, has a path of its own: the op read
+ * member by member, then checked, applied and written into a record
+ * reserved in place, with preemption disabled (the RCU read-side section
+ * the slots need). kt_check() and kt_change() are kt_apply()'s, so its
+ * errors are too. Anything else goes to kt_ioc_op_any(), which reads the
+ * op again: another size, an op with bytes or CANCEL, an op that cannot
+ * be read (EFAULT there).
+ */
+long kt_ioc_op(struct kt_tracer *t, void __user *uarg)
+{
+	struct ktracer_op op kt_no_autoinit;
+	struct kt_step s kt_no_autoinit;
+	struct kt_rec d kt_no_autoinit;
+	struct kt_wctx w kt_no_autoinit;
+	struct ktracer_record *r;
+	struct kt_fevent *fe;
+	struct kt_who who;
+	u64 bound, now;
+	int ret;
+
+	if (unlikely(kt_op_read(&op, uarg) || !kt_op_fast(&op)))
+		return kt_ioc_op_any(t, uarg);
+	kt_who_current(&who);
+	bound = kt_call_begin(t, &now);
+	preempt_disable_notrace();
+	fe = kt_check(t, &op, bound, now, true, &s, &ret);
+	if (ret)
+		goto out;
+	ret = kt_change(fe, &op, &s);
+	if (ret)
+		goto out;
+	r = kt_buf_reserve_block(&w, sizeof(*r), 1);
+	if (likely(r)) {
+		kt_step_rec(&d, op.event, &s, &who, NULL, 0);
+		kt_fill(r, &d, sizeof(*r));
+		if (kt_tracing())
+			kt_trace_record(r);
+		kt_buf_commit(&w);
+	} else {
+		/* Recording off, no room, or losses to tell first. */
+		kt_record_copy(op.event, s, who);
+	}
+out:
+	preempt_enable_notrace();
 	if (!ret)
 		kt_call_end(t, now);
 	return ret;
@@ -535,6 +599,49 @@ static u32 kt_ops_in(struct ktracer_op *ops, const u8 __user *src, u32 n,
 	return n;
 }
 
+/*
+ * A batch's fast path, for ops of this header's size: from op @i on, the
+ * simple ones are read straight from user memory into blocks of up to
+ * KT_BATCH_BLOCK records, with page faults disabled (preemption is), so
+ * that an op costs its reads, its checks, its change and its record.
+ * Returns the index of the first op not applied (@count if all were):
+ * with its errno in *@err if it failed, else with *@err 0 for the
+ * general path to take it: an op of another size, not simple, or not
+ * readable without a page fault. *@noblock: no block could begin
+ * (recording off, no room, losses to tell), and none will for a while.
+ */
+static u32 kt_batch_fast(struct kt_tracer *t, const struct ktracer_op __user *u,
+			 u32 i, u32 count, u64 bound, u64 now,
+			 const struct kt_who *who, int *err, bool *noblock)
+{
+	struct ktracer_op op kt_no_autoinit;
+	struct kt_block b;
+	u32 end;
+
+	*err = 0;
+	while (i < count) {
+		end = i + min_t(u32, count - i, KT_BATCH_BLOCK);
+		if (!kt_block_begin(&b, end - i)) {
+			kt_block_end(&b);
+			*noblock = true;
+			break;
+		}
+		pagefault_disable();
+		for (; i < end; i++) {
+			if (kt_op_read(&op, &u[i]) || !kt_op_fast(&op))
+				break;
+			*err = kt_block_op(t, &b, &op, bound, now, who);
+			if (*err)
+				break;
+		}
+		pagefault_enable();
+		kt_block_end(&b);
+		if (i < end)
+			break;
+	}
+	return i;
+}
+
 long kt_ioc_batch(struct kt_tracer *t, void __user *uarg)
 {
 	struct ktracer_op ops[KT_BATCH_CHUNK] kt_no_autoinit;
@@ -543,6 +650,7 @@ long kt_ioc_batch(struct kt_tracer *t, void __user *uarg)
 	struct kt_who who;
 	u32 i, n, done = 0;
 	u64 bound, now;
+	bool fast, noblock = false;
 	int ret, rerr, k;
 
 	ret = kt_uarg_in(&b, sizeof(b), KTRACER_BATCH_SIZE_VER0, uarg);
@@ -555,12 +663,25 @@ long kt_ioc_batch(struct kt_tracer *t, void __user *uarg)
 	kt_who_current(&who);
 
 	bound = kt_call_begin(t, &now);
+	fast = b.op_size == sizeof(struct ktracer_op);
 	ret = 0;
 	while (done < b.count) {
+		n = min_t(u32, b.count - done, KT_BATCH_CHUNK);
+		if (fast) {
+			done = kt_batch_fast(t, (const void __user *)src, done,
+					     b.count, bound, now, &who, &ret,
+					     &noblock);
+			if (ret || done == b.count)
+				goto out;
+			/* The general path takes what the fast one left. */
+			if (noblock)
+				fast = false;
+			else
+				n = 1;
+		}
 		/* Ops up to the first unreadable one; its error in rerr. */
-		n = kt_ops_in(ops, src + (size_t)done * b.op_size,
-			      min_t(u32, b.count - done, KT_BATCH_CHUNK),
-			      b.op_size, &rerr);
+		n = kt_ops_in(ops, src + (size_t)done * b.op_size, n, b.op_size,
+			      &rerr);
 		if (n && kt_ops_simple(ops, n, b.op_size)) {
 			k = kt_apply_block(t, ops, n, bound, now, &who, &ret);
 			if (k >= 0) {

@@ -142,6 +142,81 @@ TEST_F(batch, all_applied)
 	}
 }
 
+/*
+ * A block remembers the event its last op looked up: ops that alternate
+ * between events, runs of ops on one event, a LOG between them (which
+ * the general path takes) and a last op of the wrong kind on the event
+ * just used are each recorded for their own event, or refused, as if
+ * every op were looked up afresh.
+ */
+TEST_F(batch, remembered_event)
+{
+	static const char msg[] = "between";
+	struct ktracer_batch b;
+	struct ktracer_op *op = self->ops;
+	uint32_t ev[100];
+	unsigned int i, n = 0, slot;
+
+#define PUT(e, o) do { ev[n] = (e); op[n] = (o); n++; } while (0)
+
+	for (i = 0; i < 12; i++) {
+		slot = i % SPAN_SLOTS;
+		PUT(self->gauge, kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, n));
+		PUT(self->counter,
+		    kt_mkop(KTRACER_OP_COUNT, self->counter, 0, n));
+		PUT(self->counter,
+		    kt_mkop(KTRACER_OP_COUNT, self->counter, 0, n));
+		PUT(self->span, kt_mkop(KTRACER_OP_START, self->span, slot, n));
+		PUT(self->gauge, kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, n));
+		PUT(self->span, kt_mkop(KTRACER_OP_STOP, self->span, slot, n));
+		if (i == 5) {
+			PUT(self->log, kt_mkop(KTRACER_OP_LOG, self->log, 0,
+					       (uintptr_t)msg));
+			op[n - 1].len = sizeof(msg) - 1;
+		}
+	}
+	/* A START on the gauge the op before used: EINVAL, and the end. */
+	PUT(self->gauge, kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, n));
+	PUT(self->gauge, kt_mkop(KTRACER_OP_START, self->gauge, 0, n));
+	PUT(self->gauge, kt_mkop(KTRACER_OP_GAUGE, self->gauge, 0, n));
+#undef PUT
+	batch_init(&b, op, n);
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, KTRACER_IOC_BATCH, &b));
+	EXPECT_EQ(n - 2, b.done);
+	EXPECT_EQ(-EINVAL, b.error);
+
+	COLLECT();
+	ASSERT_EQ(n - 2, NREC);
+	for (i = 0; i < n - 2; i++) {
+		const struct ktracer_record *r = REC(i);
+
+		EXPECT_EQ(ev[i], r->event) TH_LOG("record %u", i);
+		if (r->type == KTRACER_REC_LOG)
+			continue;
+		EXPECT_EQ(i, r->arg) TH_LOG("record %u", i);
+		switch (op[i].op) {
+		case KTRACER_OP_GAUGE:
+			EXPECT_EQ(KTRACER_REC_GAUGE, r->type);
+			break;
+		case KTRACER_OP_COUNT:
+			EXPECT_EQ(KTRACER_REC_COUNT, r->type);
+			break;
+		case KTRACER_OP_START:
+			EXPECT_EQ(KTRACER_REC_START, r->type);
+			EXPECT_EQ(op[i].slot, r->slot);
+			break;
+		case KTRACER_OP_STOP:
+			EXPECT_EQ(KTRACER_REC_STOP, r->type);
+			EXPECT_EQ(op[i].slot, r->slot);
+			break;
+		}
+	}
+	/* Every span that started stopped: all slots are closed. */
+	for (slot = 0; slot < SPAN_SLOTS; slot++)
+		ASSERT_OP_ERRNO(ENOENT, self->fd, KTRACER_OP_STOP, self->span,
+				slot, 0);
+}
+
 TEST_F(batch, stops_at_failure)
 {
 	struct ktracer_batch b;
