@@ -17,11 +17,13 @@
  *	[000] 12.400000 [LOST 5 EVENTS]
  *	[000] 12.500000 db-120/121 syscall start slot=0 name=getppid
  *	[000] 12.500003 db-120/121 syscall stop slot=0 ret=120
- *	[000] 12.500100 sh-300/300 sched.running switch slot=0 arg=120 prev=db-120/121 prev_arg=1 prev_dur_ns=5000
  *
  * A SWITCH is the START of the task it names and the STOP of the one
  * before it ("prev") on one line: the START's arg (prio), and the STOP's
- * task, arg (the state it left in) and duration.
+ * task, arg (the state it left in) and duration, here cut in two:
+ *
+ *	[000] 12.500100 sh-300/300 sched.running switch slot=0 arg=120
+ *		prev=db-120/121 prev_arg=1 prev_dur_ns=5000
  * The header's totals are the buffers' when the file was opened, over
  * every CPU: written = read + lost + overwritten + in buffer, where LOST
  * lines count nowhere, as in the accounting of uapi/linux/ktracer.h.
