@@ -142,18 +142,72 @@ static u32 kt_comm(struct task_struct *t, char *buf)
 	return strnlen(buf, KTRACER_COMM_MAX);
 }
 
-/* An instant about @t, its comm for message. */
+/* Bytes of little-endian @x before its first NUL; 8 if it has none. */
+static __always_inline u32 kt_word_len(u64 x)
+{
+	u64 z = (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL;
+
+	/* Borrows only make bits above the first NUL: the lowest is right. */
+	return z ? __ffs64(z) / 8 : 8;
+}
+
+/*
+ * An instant about @t, its comm for message, written in place: the comm
+ * read as two words, its length found and the bytes after it cleared in
+ * them, for the zero padding every message has.
+ */
+static_assert(2 * sizeof(u64) == KTRACER_COMM_MAX);
+
 static void kt_instant(u32 ev, struct task_struct *t, u64 arg, u64 extra)
 {
-	char comm[KTRACER_COMM_MAX] kt_no_autoinit;
-	struct kt_rec d kt_no_autoinit;
+	struct ktracer_record *r;
+	struct kt_wctx w;
+	u64 word[2], now;
+	u32 len;
 
-	kt_krec(&d, ev, KTRACER_REC_LOG, t, ktime_get_mono_fast_ns());
-	d.arg = arg;
-	d.extra = extra;
-	d.msg = comm;
-	d.len = kt_comm(t, comm);
-	kt_write(&d);
+	if (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN)) {
+		char comm[KTRACER_COMM_MAX] kt_no_autoinit;
+		struct kt_rec d kt_no_autoinit;
+
+		kt_krec(&d, ev, KTRACER_REC_LOG, t, ktime_get_mono_fast_ns());
+		d.arg = arg;
+		d.extra = extra;
+		d.msg = comm;
+		d.len = kt_comm(t, comm);
+		kt_write(&d);
+		return;
+	}
+	if (!kt_is_enabled())
+		return;
+	memcpy(word, t->comm, sizeof(word));
+	len = kt_word_len(word[0]);
+	if (len < 8) {
+		word[0] &= len ? ~0ULL >> (64 - 8 * len) : 0;
+	} else {
+		len += kt_word_len(word[1]);
+		if (len < 16)
+			word[1] &= len > 8 ? ~0ULL >> (128 - 8 * len) : 0;
+	}
+	now = ktime_get_mono_fast_ns();
+	preempt_disable_notrace();
+	r = kt_buf_reserve(&w, sizeof(*r) + ALIGN(len, 8), now);
+	if (r) {
+		r->size = sizeof(*r) + ALIGN(len, 8);
+		r->type = KTRACER_REC_LOG;
+		r->flags = KTRACER_RECF_KERNEL;
+		r->event = ev;
+		r->ts = now;
+		r->pid = t->tgid;
+		r->tid = t->pid;
+		r->slot = 0;
+		r->len = len;
+		r->arg = arg;
+		r->extra = extra;
+		if (len)
+			memcpy(r + 1, word, ALIGN(len, 8));
+		kt_buf_commit(&w);
+	}
+	preempt_enable_notrace();
 }
 
 /* ---- SCHED ---------------------------------------------------------- */
