@@ -41,8 +41,9 @@
  * in read(), which then finds the echo there without being woken, so a
  * round trip has two switches and one or two wake-ups. ktracer counts
  * the written records of CPU 0's meta page, none lost, and must show at
- * least 5 per round trip: a switch writes two (a STOP and a START), a
- * wake-up one.
+ * least 3 per round trip, as ftrace: a switch between the two processes
+ * writes one SWITCH record, a wake-up one LOG, so a round trip is two
+ * SWITCHes and one or two wake-ups.
  *
  * On exit, on an error too, the child is gone, the SCHED source and the
  * sched_switch event are off, ftrace's buffers are cleared, and
@@ -306,7 +307,7 @@ struct config {
 static struct config configs[] = {
 	CONFIG("pipe_base", "nothing traced", NONE, 0, set_nothing),
 	CONFIG("pipe_ftrace", "ftrace sched_switch, sched_waking", FTRACE, 3, set_ftrace),
-	CONFIG("pipe_ktracer", "ktracer SCHED (switch, waking)", KTRACER, 5, set_ktracer),
+	CONFIG("pipe_ktracer", "ktracer SCHED (switch, waking)", KTRACER, 3, set_ktracer),
 };
 
 #define NCONFIGS	(sizeof(configs) / sizeof(configs[0]))

@@ -142,25 +142,116 @@ static u32 kt_comm(struct task_struct *t, char *buf)
 	return strnlen(buf, KTRACER_COMM_MAX);
 }
 
-/* An instant about @t, its comm for message. */
+/* Bytes of little-endian @x before its first NUL; 8 if it has none. */
+static __always_inline u32 kt_word_len(u64 x)
+{
+	u64 z = (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL;
+
+	/* Borrows only make bits above the first NUL: the lowest is right. */
+	return z ? __ffs64(z) / 8 : 8;
+}
+
+/*
+ * An instant about @t, its comm for message, written in place: the comm
+ * read as two words, its length found and the bytes after it cleared in
+ * them, for the zero padding every message has.
+ */
+static_assert(2 * sizeof(u64) == KTRACER_COMM_MAX);
+
 static void kt_instant(u32 ev, struct task_struct *t, u64 arg, u64 extra)
 {
-	char comm[KTRACER_COMM_MAX] kt_no_autoinit;
-	struct kt_rec d kt_no_autoinit;
+	struct ktracer_record *r;
+	struct kt_wctx w;
+	u64 word[2], now;
+	u32 len;
 
-	kt_krec(&d, ev, KTRACER_REC_LOG, t, ktime_get_mono_fast_ns());
-	d.arg = arg;
-	d.extra = extra;
-	d.msg = comm;
-	d.len = kt_comm(t, comm);
-	kt_write(&d);
+	if (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN)) {
+		char comm[KTRACER_COMM_MAX] kt_no_autoinit;
+		struct kt_rec d kt_no_autoinit;
+
+		kt_krec(&d, ev, KTRACER_REC_LOG, t, ktime_get_mono_fast_ns());
+		d.arg = arg;
+		d.extra = extra;
+		d.msg = comm;
+		d.len = kt_comm(t, comm);
+		kt_write(&d);
+		return;
+	}
+	if (!kt_is_enabled())
+		return;
+	memcpy(word, t->comm, sizeof(word));
+	len = kt_word_len(word[0]);
+	if (len < 8) {
+		word[0] &= len ? ~0ULL >> (64 - 8 * len) : 0;
+	} else {
+		len += kt_word_len(word[1]);
+		if (len < 16)
+			word[1] &= len > 8 ? ~0ULL >> (128 - 8 * len) : 0;
+	}
+	now = ktime_get_mono_fast_ns();
+	preempt_disable_notrace();
+	r = kt_buf_reserve(&w, sizeof(*r) + ALIGN(len, 8), now);
+	if (r) {
+		r->size = sizeof(*r) + ALIGN(len, 8);
+		r->type = KTRACER_REC_LOG;
+		r->flags = KTRACER_RECF_KERNEL;
+		r->event = ev;
+		r->ts = now;
+		r->pid = t->tgid;
+		r->tid = t->pid;
+		r->slot = 0;
+		r->len = len;
+		r->arg = arg;
+		r->extra = extra;
+		if (len)
+			memcpy(r + 1, word, ALIGN(len, 8));
+		kt_buf_commit(&w);
+	}
+	preempt_enable_notrace();
 }
 
 /* ---- SCHED ---------------------------------------------------------- */
 
 /*
+ * The SWITCH record (uapi/linux/ktracer.h): prev's STOP and next's START
+ * in one, written in place, its comm copied as is (no length to find).
+ * sched_switch runs with interrupts off: no preempt_disable() of our own.
+ */
+static void kt_write_switch(struct task_struct *prev, struct task_struct *next,
+			    unsigned int prev_state, u32 cpu, u64 now, u64 ran)
+{
+	struct ktracer_switch *s;
+	struct ktracer_record *r;
+	struct kt_wctx w;
+
+	if (!kt_is_enabled())
+		return;
+	r = kt_buf_reserve(&w, sizeof(*r) + sizeof(*s), now);
+	if (!r)
+		return;
+	s = (struct ktracer_switch *)(r + 1);
+	r->size = sizeof(*r) + sizeof(*s);
+	r->type = KTRACER_REC_SWITCH;
+	r->flags = KTRACER_RECF_KERNEL;
+	r->event = KTRACER_KEV_RUNNING;
+	r->ts = now;
+	r->pid = next->tgid;
+	r->tid = next->pid;
+	r->slot = cpu;
+	r->len = sizeof(*s);
+	r->arg = (u64)prev->tgid << 32 | (u32)prev->pid;
+	r->extra = ran;
+	s->prev_state = prev_state;
+	s->next_prio = next->prio;
+	memcpy(s->next_comm, next->comm, sizeof(s->next_comm));
+	kt_buf_commit(&w);
+}
+
+/*
  * The idle task is not recorded: a CPU with no sched.running span open is
- * idle, or running a task the filter leaves out.
+ * idle, or running a task the filter leaves out. A switch between two
+ * recorded tasks is one SWITCH record; with one side recorded, its STOP
+ * or START alone.
  */
 static void kt_probe_switch(void *data, bool preempt,
 			    struct task_struct *prev,
@@ -168,30 +259,41 @@ static void kt_probe_switch(void *data, bool preempt,
 			    unsigned int prev_state)
 {
 	struct kt_kcpu *c = this_cpu_ptr(&kt_kcpu);
-	u32 cpu = smp_processor_id();
-	u64 now = ktime_get_mono_fast_ns();
+	bool stop = c->run_open && c->run_tid == prev->pid;
+	bool start = next->pid && kt_selected(next, false);
 	char comm[KTRACER_COMM_MAX] kt_no_autoinit;
 	struct kt_rec d kt_no_autoinit;
+	u64 now, ran;
+	u32 cpu;
 
-	if (c->run_open && c->run_tid == prev->pid) {
+	c->run_open = start;
+	if (!stop && !start)
+		return;
+	cpu = smp_processor_id();
+	now = ktime_get_mono_fast_ns();
+	ran = now - c->run_start;
+	if (start) {
+		c->run_start = now;
+		c->run_tid = next->pid;
+	}
+	if (stop && start) {
+		kt_write_switch(prev, next, prev_state, cpu, now, ran);
+		return;
+	}
+	if (stop) {
 		kt_krec(&d, KTRACER_KEV_RUNNING, KTRACER_REC_STOP, prev, now);
 		d.slot = cpu;
 		d.arg = prev_state;
-		d.extra = now - c->run_start;
+		d.extra = ran;
 		kt_write(&d);
+		return;
 	}
-	c->run_open = false;
-	if (next->pid && kt_selected(next, false)) {
-		kt_krec(&d, KTRACER_KEV_RUNNING, KTRACER_REC_START, next, now);
-		d.slot = cpu;
-		d.arg = next->prio;
-		d.msg = comm;
-		d.len = kt_comm(next, comm);
-		kt_write(&d);
-		c->run_start = now;
-		c->run_tid = next->pid;
-		c->run_open = true;
-	}
+	kt_krec(&d, KTRACER_KEV_RUNNING, KTRACER_REC_START, next, now);
+	d.slot = cpu;
+	d.arg = next->prio;
+	d.msg = comm;
+	d.len = kt_comm(next, comm);
+	kt_write(&d);
 }
 
 /*

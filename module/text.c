@@ -18,12 +18,19 @@
  *	[000] 12.500000 db-120/121 syscall start slot=0 name=getppid
  *	[000] 12.500003 db-120/121 syscall stop slot=0 ret=120
  *
+ * A SWITCH is the START of the task it names and the STOP of the one
+ * before it ("prev") on one line: the START's arg (prio), and the STOP's
+ * task, arg (the state it left in) and duration, here cut in two:
+ *
+ *	[000] 12.500100 sh-300/300 sched.running switch slot=0 arg=120
+ *		prev=db-120/121 prev_arg=1 prev_dur_ns=5000
  * The header's totals are the buffers' when the file was opened, over
  * every CPU: written = read + lost + overwritten + in buffer, where LOST
  * lines count nowhere, as in the accounting of uapi/linux/ktracer.h.
  *
  * The comm is the one a kernel record carries where it has one (the
- * START of sched.running and the instants); for every other record it
+ * START and SWITCH of sched.running, and the instants); for every other
+ * record, and a SWITCH's prev, it
  * is the task's comm when the line is printed, "<...>" once the task is
  * gone, and "<idle>" for tid 0.
  */
@@ -336,7 +343,16 @@ static const char *const kt_phases[] = {
 	[KTRACER_REC_GAUGE]	= "gauge",
 	[KTRACER_REC_COUNT]	= "count",
 	[KTRACER_REC_LOG]	= "log",
+	[KTRACER_REC_SWITCH]	= "switch",
 };
+
+/* A SWITCH that carries its struct: the one kind the kernel writes. */
+static const struct ktracer_switch *kt_rec_switch(const struct ktracer_record *r)
+{
+	if (r->type != KTRACER_REC_SWITCH || r->len != sizeof(struct ktracer_switch))
+		return NULL;
+	return (const void *)(r + 1);
+}
 
 /* Whether the record's message is the comm of the task it is about. */
 static bool kt_rec_has_comm(const struct ktracer_record *r)
@@ -345,7 +361,7 @@ static bool kt_rec_has_comm(const struct ktracer_record *r)
 		return false;
 	switch (r->event) {
 	case KTRACER_KEV_RUNNING:
-		return r->type == KTRACER_REC_START;
+		return r->type == KTRACER_REC_START || kt_rec_switch(r);
 	case KTRACER_KEV_WAKEUP:
 	case KTRACER_KEV_FORK:
 	case KTRACER_KEV_EXEC:
@@ -356,23 +372,25 @@ static bool kt_rec_has_comm(const struct ktracer_record *r)
 }
 
 /*
- * The comm of the record's task into @buf (KTRACER_COMM_MAX bytes, no
- * blanks: a blank or unprintable byte shows as '_'), NUL-terminated.
+ * The comm of task @tid into @buf (KTRACER_COMM_MAX bytes, no blanks: a
+ * blank or unprintable byte shows as '_'), NUL-terminated: the @len
+ * bytes at @msg if @msg is not NULL, else the task's as it is now.
  */
-static void kt_rec_comm(const struct ktracer_record *r, char *buf)
+static void kt_tid_comm(u32 tid, const void *msg, u32 len, char *buf)
 {
 	struct task_struct *t;
-	u32 len = 0, i;
+	u32 i;
 
-	if (kt_rec_has_comm(r)) {
-		len = min_t(u32, r->len, KTRACER_COMM_MAX - 1);
-		memcpy(buf, r + 1, len);
-	} else if (!r->tid) {
+	if (msg) {
+		len = strnlen(msg, min_t(u32, len, KTRACER_COMM_MAX - 1));
+		memcpy(buf, msg, len);
+	} else if (!tid) {
 		len = strscpy(buf, "<idle>", KTRACER_COMM_MAX);
 	} else {
 		/* A racy copy, as /proc's: a task may rename itself. */
+		len = 0;
 		rcu_read_lock();
-		t = pid_task(find_pid_ns(r->tid, &init_pid_ns), PIDTYPE_PID);
+		t = pid_task(find_pid_ns(tid, &init_pid_ns), PIDTYPE_PID);
 		if (t) {
 			memcpy(buf, t->comm, KTRACER_COMM_MAX);
 			len = strnlen(buf, KTRACER_COMM_MAX - 1);
@@ -385,6 +403,32 @@ static void kt_rec_comm(const struct ktracer_record *r, char *buf)
 	for (i = 0; i < len; i++)
 		if (buf[i] <= 0x20 || buf[i] > 0x7e)
 			buf[i] = '_';
+}
+
+/* The comm of the record's task: its own, where it carries one. */
+static void kt_rec_comm(const struct ktracer_record *r, char *buf)
+{
+	const struct ktracer_switch *sw = kt_rec_switch(r);
+
+	if (!kt_rec_has_comm(r))
+		kt_tid_comm(r->tid, NULL, 0, buf);
+	else if (sw)
+		kt_tid_comm(r->tid, sw->next_comm, KTRACER_COMM_MAX, buf);
+	else
+		kt_tid_comm(r->tid, r + 1, r->len, buf);
+}
+
+/* A SWITCH's own fields, after the START's: the STOP's, of prev. */
+static void kt_print_switch(struct seq_file *m, const struct ktracer_record *r,
+			    const struct ktracer_switch *sw)
+{
+	u32 pid = r->arg >> 32, tid = (u32)r->arg;
+	char comm[KTRACER_COMM_MAX];
+
+	kt_tid_comm(tid, NULL, 0, comm);
+	seq_printf(m, " slot=%u arg=%u prev=%s-%u/%u prev_arg=%u prev_dur_ns=%llu",
+		   r->slot, sw->next_prio, comm, pid, tid, sw->prev_state,
+		   r->extra);
 }
 
 /* A system call's name, or "syscall#N" for one this table lacks. */
@@ -445,6 +489,13 @@ static void kt_print_rec(struct seq_file *m, u32 cpu,
 		break;
 	case KTRACER_REC_COUNT:
 		seq_printf(m, " add=%llu total=%llu", r->arg, r->extra);
+		break;
+	case KTRACER_REC_SWITCH:
+		if (kt_rec_switch(r)) {
+			kt_print_switch(m, r, kt_rec_switch(r));
+			seq_putc(m, '\n');
+			return;
+		}
 		break;
 	}
 	if (r->flags & KTRACER_RECF_REGION)

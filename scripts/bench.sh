@@ -180,7 +180,7 @@ for name in "${sched_names[@]}"; do
 done
 echo
 echo "Kernel events per round trip: $kev (the sched_switch and sched_waking events ftrace recorded);"
-echo "ktracer writes two records per switch (a STOP and a START) and one per wake-up."
+echo "ktracer writes one record per switch (a SWITCH; a STOP or START alone where one side is not recorded) and one per wake-up."
 
 # target WHAT BASIS VALUE LIMIT: a line "target: WHAT: VALUE <= LIMIT
 # [BASIS]: met|MISSED", or n/a when VALUE is not a number.

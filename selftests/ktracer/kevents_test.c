@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
@@ -70,7 +71,8 @@ FIXTURE(kev) {
 	int fd;
 	uint32_t available;
 	struct kt_rings rings;
-	struct kt_recs recs;
+	struct kt_recs recs;	/* a SWITCH as its STOP and START, mostly */
+	struct kt_recs raw;	/* consume()'s records as they are */
 	int dev_fd;		/* block_null_blk's device */
 	struct kt_mods mods;	/* modules it loaded */
 	bool tracefs_used;
@@ -102,6 +104,7 @@ static void tracefs_reset(void)
 FIXTURE_TEARDOWN(kev)
 {
 	kt_recs_free(&self->recs);
+	kt_recs_free(&self->raw);
 	kt_rings_unmap(&self->rings);
 	if (self->tracefs_used)
 		tracefs_reset();
@@ -588,6 +591,7 @@ struct pinger {
 	int cpu;
 	bool first;		/* sends the first byte */
 	int in, out;		/* its pipe, the other's */
+	int rounds;
 	int report;		/* to the test: its tid when ready, when done */
 	char name[KTRACER_COMM_MAX];
 	pid_t tid;
@@ -622,7 +626,7 @@ static void *pinger_thread(void *arg)
 		return NULL;
 	if (p->first)
 		err = get_byte(p->in, 'g');
-	for (i = 0; !err && i < PING_ROUNDS; i++) {
+	for (i = 0; !err && i < p->rounds; i++) {
 		if (p->first) {
 			err = put_byte(p->out, 'p');
 			if (!err)
@@ -681,10 +685,21 @@ static int read_ctxsw(pid_t tid, struct ctxsw *c)
 	return found == 2 ? 0 : -EBADMSG;
 }
 
-/* Consume every CPU into self->recs, keeping what is there. */
+static int add_both(void *ctx, const struct kt_rec *rec)
+{
+	FIXTURE_DATA(kev) *self = ctx;
+	int ret = kt_recs_add(&self->raw, rec);
+
+	return ret ? ret : kt_recs_add_split(&self->recs, rec);
+}
+
+/*
+ * Consume every CPU into self->recs, each SWITCH as its STOP and START,
+ * and as they are into self->raw, keeping what is there.
+ */
 static int64_t consume(FIXTURE_DATA(kev) *self)
 {
-	return kt_rings_consume(&self->rings, kt_recs_add, &self->recs);
+	return kt_rings_consume(&self->rings, add_both, self);
 }
 
 /*
@@ -781,9 +796,10 @@ TEST_F_TIMEOUT(kev, sched_running_counts, 90)
 	ASSERT_EQ(0, pipe(report));
 	p[0] = (struct pinger){ .cpu = 0, .first = true, .in = a[0],
 				.out = b[1], .report = report[1],
-				.name = "kt.ping" };
+				.rounds = PING_ROUNDS, .name = "kt.ping" };
 	p[1] = (struct pinger){ .cpu = 1, .in = b[0], .out = a[1],
-				.report = report[1], .name = "kt.pong" };
+				.report = report[1], .rounds = PING_ROUNDS,
+				.name = "kt.pong" };
 
 	/* On before the threads exist: each of their STARTs is recorded. */
 	ASSERT_RET(0, kt_kevents(self->fd, SRC_SET, KTRACER_SRC_SCHED, &pid, 1,
@@ -1240,7 +1256,8 @@ TEST_F_TIMEOUT(kev, spans_start_whole, 60)
 		nanosleep(&ts, NULL);
 		ASSERT_RET(0, kt_kevents(self->fd, KTRACER_KEVENTS_SOURCES, 0,
 					 NULL, 0, NULL));
-		KT_COLLECT(&self->rings, &self->recs);
+		/* A SWITCH closes one span and opens the next: both steps. */
+		KT_COLLECT_SPLIT(&self->rings, &self->recs);
 		memset(span, 0, sizeof(span));
 		memset(nth, 0, sizeof(nth));
 		for (i = 0; i < self->recs.n; i++) {
@@ -1771,6 +1788,27 @@ static int line_us(const char *line, unsigned long long *us)
 }
 
 /*
+ * The line debugfs "trace" shows for SWITCH @r into @want: next's comm
+ * from the record, prev's looked up (its task must still be there).
+ */
+static void switch_line(const struct kt_rec *r, char *want, size_t size)
+{
+	const struct ktracer_record *h = &r->hdr;
+	char prev[KTRACER_COMM_MAX];
+	struct ktracer_switch sw;
+
+	memcpy(&sw, r->msg, sizeof(sw));
+	kt_trace_comm((uint32_t)h->arg, prev);
+	snprintf(want, size, "[%03u] %llu.%06llu %.*s-%u/%u sched.running switch slot=%u arg=%u prev=%s-%u/%u prev_arg=%u prev_dur_ns=%llu",
+		 r->cpu, (unsigned long long)(h->ts / KT_NSEC_PER_SEC),
+		 (unsigned long long)(h->ts % KT_NSEC_PER_SEC / 1000),
+		 (int)strnlen(sw.next_comm, KTRACER_COMM_MAX - 1), sw.next_comm,
+		 h->pid, h->tid, h->slot, sw.next_prio, prev,
+		 (unsigned int)(h->arg >> 32), (unsigned int)h->arg,
+		 sw.prev_state, (unsigned long long)h->extra);
+}
+
+/*
  * debugfs' trace with SCHED on and a span of the program's: both kinds
  * of line, one per record, in time order, kernel records in the usual
  * format and their comm as msg.
@@ -1825,6 +1863,12 @@ TEST_F(kev, trace_file_mixed)
 		char task[KTRACER_COMM_MAX];
 		int n;
 
+		if (h->type == KTRACER_REC_SWITCH) {
+			switch_line(r, want, sizeof(want));
+			EXPECT_EQ(1, count_lines_ending(text, want))
+				TH_LOG("want the line '%s'", want);
+			continue;
+		}
 		if (h->type != KTRACER_REC_START && h->type != KTRACER_REC_STOP)
 			continue;
 		if (h->event != span && h->event != KTRACER_KEV_RUNNING)
@@ -1871,6 +1915,182 @@ TEST_F(kev, trace_file_mixed)
 	}
 	EXPECT_EQ(self->recs.n, lines);
 	free(text);
+}
+
+#define SWITCH_ROUNDS	300	/* one CPU's ping-pong, kept in the buffers */
+
+/*
+ * Two threads of this process pass a byte SWITCH_ROUNDS times on one CPU,
+ * the test's own thread on another, SCHED on for this process: each
+ * switch from one to the other is one SWITCH record, from prev to next,
+ * with prev's state, next's prio and comm, and prev's time since its
+ * START or SWITCH; a switch to or from anything else (idle, another
+ * process) is a STOP or a START alone, never a STOP and a START at one
+ * instant. debugfs "trace" shows each SWITCH as its line.
+ */
+TEST_F_TIMEOUT(kev, sched_switch_record, 90)
+{
+	struct pinger p[2];
+	struct ctxsw c[2];
+	struct span cpu[KT_MAX_CPUS];
+	const struct kt_rec *last[KT_MAX_CPUS] = { NULL };
+	char want[256], comm[KTRACER_COMM_MAX + 1], *text, *line, *save = NULL;
+	const char *name[3], *who = NULL;
+	pid_t tid[3], me = kt_gettid();
+	int32_t pid = getpid();
+	int a[2], b[2], report[2], k, ret, prio, on;
+	size_t i, mark, raw0, between = 0, slept = 0, alone[2] = { 0 };
+	size_t matched = 0, lines = 0;
+	struct faults spans = { 0 }, bad = { 0 }, pairs = { 0 };
+	pthread_t t[2];
+
+	if (kt_nr_cpus() < 2)
+		SKIP(return, "the test's thread needs a CPU of its own");
+	ASSERT_GE(KT_MAX_CPUS, kt_nr_cpus());
+	on = kt_nr_cpus() - 1;
+	errno = 0;
+	prio = 120 + getpriority(PRIO_PROCESS, 0);
+	ASSERT_EQ(0, errno);
+	ASSERT_RET(0, kt_read_text("/proc/thread-self/comm", comm, sizeof(comm)));
+	ASSERT_RET(0, kt_pin_cpu(0));
+	ASSERT_RET(0, kt_rings_map(self->fd, &self->rings));
+	ASSERT_EQ(0, pipe(a));
+	ASSERT_EQ(0, pipe(b));
+	ASSERT_EQ(0, pipe(report));
+	p[0] = (struct pinger){ .cpu = on, .first = true, .in = a[0],
+				.out = b[1], .report = report[1],
+				.rounds = SWITCH_ROUNDS, .name = "kt.sw.ping" };
+	p[1] = (struct pinger){ .cpu = on, .in = b[0], .out = a[1],
+				.report = report[1], .rounds = SWITCH_ROUNDS,
+				.name = "kt.sw.pong" };
+	ASSERT_RET(0, kt_kevents(self->fd, SRC_SET, KTRACER_SRC_SCHED, &pid, 1,
+				 NULL));
+	for (k = 0; k < 2; k++)
+		ASSERT_EQ(0, pthread_create(&t[k], NULL, pinger_thread, &p[k]));
+	ret = settle(self, p, report[0], 2, c, &mark, &who);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", who, strerror(-ret));
+	raw0 = self->raw.n;
+	/* The rounds, left in the buffers until "trace" has shown them. */
+	ASSERT_RET(0, put_byte(a[1], 'g'));
+	ASSERT_EQ(sizeof(tid[0]), read(report[0], &tid[0], sizeof(tid[0])));
+	ret = pingers_err(p, &who);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", who, strerror(-ret));
+	usleep(100 * 1000);	/* both asleep again, on their pipes */
+	ASSERT_RET(0, kt_kevents(self->fd, KTRACER_KEVENTS_SOURCES, 0, NULL, 0,
+				 NULL));
+	text = kt_read_file(KT_DEBUGFS "/trace", NULL);
+	ASSERT_NE(NULL, text);
+	ASSERT_LE(0, consume(self));
+	for (k = 0; k < 2; k++) {
+		EXPECT_TRUE(asleep(&self->recs, &p[k])) TH_LOG("%s", p[k].name);
+		EXPECT_EQ(0, self->rings.ring[k].meta->lost);
+	}
+
+	tid[0] = p[0].tid;
+	tid[1] = p[1].tid;
+	tid[2] = me;
+	name[0] = p[0].name;
+	name[1] = p[1].name;
+	name[2] = comm;
+	memset(cpu, 0, sizeof(cpu));
+	for (i = 0; i < self->raw.n; i++) {
+		const struct kt_rec *r = &self->raw.v[i];
+		const struct ktracer_record *h = &r->hdr;
+		struct kt_rec stop, start;
+		struct ktracer_switch sw;
+		int from = -1, to = -1;
+
+		if (h->event != KTRACER_KEV_RUNNING)
+			continue;
+		/* Never a STOP and a START at one instant: that is a SWITCH. */
+		if (h->type == KTRACER_REC_START && last[r->cpu] &&
+		    last[r->cpu]->hdr.type == KTRACER_REC_STOP &&
+		    last[r->cpu]->hdr.ts == h->ts)
+			fault(&pairs, "cpu %d at %llu: STOP of %u and START of %u at %llu",
+			      r->cpu, (unsigned long long)r->pos,
+			      last[r->cpu]->hdr.tid, h->tid,
+			      (unsigned long long)h->ts);
+		last[r->cpu] = r;
+		if (h->type != KTRACER_REC_SWITCH) {
+			span_step(&cpu[r->cpu], r, h->tid, &spans);
+			if (r->cpu == on)
+				alone[h->type == KTRACER_REC_START]++;
+			continue;
+		}
+		/* Its STOP and START: prev's span ends, timed from its start. */
+		kt_switch_split(r, &stop, &start);
+		span_step(&cpu[r->cpu], &stop, stop.hdr.tid, &spans);
+		span_step(&cpu[r->cpu], &start, start.hdr.tid, &spans);
+		memcpy(&sw, r->msg, sizeof(sw));
+		for (k = 0; k < 3; k++) {
+			if ((uint32_t)h->arg == (uint32_t)tid[k])
+				from = k;
+			if (h->tid == (uint32_t)tid[k])
+				to = k;
+		}
+		if (h->pid != (uint32_t)pid || h->arg >> 32 != (uint32_t)pid ||
+		    from < 0 || to < 0 || from == to) {
+			fault(&bad, "SWITCH on cpu %d from %u/%u to %u/%u",
+			      r->cpu, (unsigned int)(h->arg >> 32),
+			      (unsigned int)h->arg, h->pid, h->tid);
+			continue;
+		}
+		if (sw.next_prio != (uint32_t)prio)
+			fault(&bad, "SWITCH to prio %u, not %d", sw.next_prio,
+			      prio);
+		/* A new thread runs as its creator until it renames itself. */
+		if (strncmp(sw.next_comm, name[to], KTRACER_COMM_MAX) &&
+		    strncmp(sw.next_comm, comm, KTRACER_COMM_MAX))
+			fault(&bad, "SWITCH to %s as '%.16s'", name[to],
+			      sw.next_comm);
+		if (from == 2 || to == 2)
+			continue;
+		/* Between the two: on their CPU, asleep on a pipe or preempted. */
+		between++;
+		if (r->cpu != on)
+			fault(&bad, "SWITCH between the two on cpu %d", r->cpu);
+		if (sw.prev_state > 1)
+			fault(&bad, "SWITCH from %s in state %u", name[from],
+			      sw.prev_state);
+		slept += sw.prev_state == 1;
+	}
+	TH_LOG("%zu SWITCHes between the two, %zu from one asleep; on their cpu %zu STOPs and %zu STARTs alone",
+	       between, slept, alone[0], alone[1]);
+	EXPECT_NO_FAULTS(&spans, "sched.running out of turn");
+	EXPECT_NO_FAULTS(&bad, "SWITCH records");
+	EXPECT_NO_FAULTS(&pairs, "a STOP and a START for one switch");
+	/* Two switches a round, one at least where a wake-up preempts. */
+	EXPECT_LE(SWITCH_ROUNDS, between);
+	EXPECT_LE(SWITCH_ROUNDS, slept);
+	/* Both asleep before and after the rounds: to idle, and back. */
+	EXPECT_LE(2, alone[0]);
+	EXPECT_LE(1, alone[1]);
+
+	/* Each SWITCH is its line in "trace", and each such line a SWITCH. */
+	for (i = raw0; i < self->raw.n; i++) {
+		const struct kt_rec *r = &self->raw.v[i];
+
+		if (r->hdr.type != KTRACER_REC_SWITCH)
+			continue;
+		switch_line(r, want, sizeof(want));
+		EXPECT_EQ(1, count_lines_ending(text, want))
+			TH_LOG("want the line '%s'", want);
+		matched++;
+	}
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		lines += !!strstr(line, " sched.running switch ");
+	free(text);
+	TH_LOG("%zu SWITCH lines in trace", lines);
+	EXPECT_EQ(matched, lines);
+	EXPECT_LE(SWITCH_ROUNDS, lines);
+
+	ASSERT_RET(0, put_byte(a[1], 'x'));
+	ASSERT_RET(0, put_byte(b[1], 'x'));
+	for (k = 0; k < 2; k++)
+		ASSERT_EQ(0, pthread_join(t[k], NULL));
+	ret = pingers_err(p, &who);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", who, strerror(-ret));
 }
 
 /* The numbers trace_file_syscalls calls, and the names it must show. */
@@ -2526,7 +2746,8 @@ TEST_F_TIMEOUT(kev, follow_tree, 60)
 					     procs[i]);
 	}
 
-	KT_COLLECT(&self->rings, &self->recs);
+	/* A process's START may be the second half of a SWITCH. */
+	KT_COLLECT_SPLIT(&self->rings, &self->recs);
 	for (i = 0; i < 3; i++) {
 		pid_t p = procs[i];
 

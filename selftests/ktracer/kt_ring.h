@@ -36,7 +36,7 @@ struct kt_ring {
 	uint64_t retries;	/* OVERWRITE: copies dropped, tail moved */
 	uint64_t next;		/* the tail this reader left behind */
 	uint64_t skips;		/* times the kernel had moved it since */
-	uint64_t by_type[KTRACER_REC_LOG + 1];	/* consumed, PAD and LOST too */
+	uint64_t by_type[KTRACER_REC_SWITCH + 1];	/* consumed, PAD and LOST too */
 	uint64_t kernel;	/* consumed with KTRACER_RECF_KERNEL */
 	/*
 	 * Consume as OVERWRITE's protocol says whatever the mode: for a
@@ -110,7 +110,7 @@ static inline const char *kt_rec_type_name(unsigned int type)
 {
 	static const char *const names[] = {
 		"?", "PAD", "LOST", "START", "STOP", "CANCEL", "GAUGE",
-		"COUNT", "LOG",
+		"COUNT", "LOG", "SWITCH",
 	};
 
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
@@ -131,6 +131,17 @@ static inline const char *kt_kev_shape(const struct kt_ring *r,
 
 	if (h->flags & (KTRACER_RECF_USER_TS | KTRACER_RECF_CLOSE))
 		return "USER_TS or CLOSE on a kernel record";
+	if (h->type == KTRACER_REC_SWITCH) {
+		if (h->event != KTRACER_KEV_RUNNING)
+			return "a SWITCH of another event than sched.running";
+		if (h->slot != (uint32_t)r->cpu)
+			return "a SWITCH whose slot is not the CPU";
+		if (h->len != sizeof(struct ktracer_switch))
+			return "a SWITCH without its struct ktracer_switch";
+		if (!h->tid || !(uint32_t)h->arg || !(h->arg >> 32))
+			return "a SWITCH from or to the idle task";
+		return NULL;
+	}
 	switch (h->event) {
 	case KTRACER_KEV_RUNNING:
 	case KTRACER_KEV_IRQ:
@@ -181,6 +192,50 @@ static inline const char *kt_kev_shape(const struct kt_ring *r,
 	}
 }
 
+/* A SWITCH's message (its header is checked): NULL, or what is wrong. */
+static inline const char *kt_switch_shape(const struct kt_rec *rec)
+{
+	struct ktracer_switch sw;
+
+	memcpy(&sw, rec->msg, sizeof(sw));
+	if (sw.next_prio > 139)
+		return "a SWITCH to a prio above 139";
+	if (!sw.next_comm[0])
+		return "a SWITCH without next's comm";
+	return NULL;
+}
+
+/*
+ * A SWITCH @sw as the two records it stands for (uapi/linux/ktracer.h,
+ * "The SWITCH record"): prev's STOP into @stop, next's START into @start,
+ * both where @sw was.
+ */
+static inline void kt_switch_split(const struct kt_rec *sw, struct kt_rec *stop,
+				   struct kt_rec *start)
+{
+	struct ktracer_switch s;
+	size_t len;
+
+	memcpy(&s, sw->msg, sizeof(s));
+	*stop = *sw;
+	memset(stop->msg, 0, sizeof(stop->msg));
+	stop->hdr.type = KTRACER_REC_STOP;
+	stop->hdr.pid = sw->hdr.arg >> 32;
+	stop->hdr.tid = (uint32_t)sw->hdr.arg;
+	stop->hdr.arg = s.prev_state;
+	stop->hdr.len = 0;
+	stop->hdr.size = KT_REC_HDR;
+	*start = *sw;
+	memset(start->msg, 0, sizeof(start->msg));
+	len = strnlen(s.next_comm, sizeof(s.next_comm));
+	memcpy(start->msg, s.next_comm, len);
+	start->hdr.type = KTRACER_REC_START;
+	start->hdr.arg = s.next_prio;
+	start->hdr.extra = 0;
+	start->hdr.len = len;
+	start->hdr.size = KT_REC_HDR + ((len + 7) & ~7u);
+}
+
 /*
  * Copy the record at @pos into @rec and check it against the format.
  * NULL if it is well formed, else what is wrong with it.
@@ -215,8 +270,10 @@ static inline const char *kt_rec_copy(const struct kt_ring *r, uint64_t pos,
 	if (h->size < KT_REC_HDR)
 		return "record shorter than its header";
 	memcpy(&rec->hdr, r->data + off, KT_REC_HDR);
-	if (h->type < KTRACER_REC_LOST || h->type > KTRACER_REC_LOG)
+	if (h->type < KTRACER_REC_LOST || h->type > KTRACER_REC_SWITCH)
 		return "unknown type";
+	if (h->type == KTRACER_REC_SWITCH && !(h->flags & KTRACER_RECF_KERNEL))
+		return "a SWITCH not from the kernel";
 	if (h->flags & ~(KTRACER_RECF_USER_TS | KTRACER_RECF_CLOSE |
 			 KTRACER_RECF_KERNEL | KTRACER_RECF_REGION))
 		return "unknown flags";
@@ -254,6 +311,8 @@ static inline const char *kt_rec_copy(const struct kt_ring *r, uint64_t pos,
 		if (rec->msg[i])
 			return "message not padded with zeros";
 	rec->msg[h->len] = '\0';
+	if (h->type == KTRACER_REC_SWITCH)
+		return kt_switch_shape(rec);
 	/* A comm or an irq handler's name: text, without its NUL. */
 	if ((h->flags & KTRACER_RECF_KERNEL) && h->event != KTRACER_KEV_BLOCK &&
 	    strlen((const char *)rec->msg) != h->len)
@@ -501,6 +560,7 @@ static inline int64_t kt_drain_all(int fd)
 struct kt_recs {
 	struct kt_rec *v;
 	size_t n, cap;
+	size_t switches;	/* SWITCH records kt_recs_add_split() split */
 };
 
 static inline int kt_recs_add(void *ctx, const struct kt_rec *rec)
@@ -517,6 +577,25 @@ static inline int kt_recs_add(void *ctx, const struct kt_rec *rec)
 	}
 	rs->v[rs->n++] = *rec;
 	return 0;
+}
+
+/*
+ * As kt_recs_add(), a SWITCH as the STOP and START it stands for (and
+ * counted in rs->switches): for a test of sched.running spans whatever
+ * records the kernel writes them with.
+ */
+static inline int kt_recs_add_split(void *ctx, const struct kt_rec *rec)
+{
+	struct kt_recs *rs = ctx;
+	struct kt_rec stop, start;
+	int ret;
+
+	if (rec->hdr.type != KTRACER_REC_SWITCH)
+		return kt_recs_add(rs, rec);
+	rs->switches++;
+	kt_switch_split(rec, &stop, &start);
+	ret = kt_recs_add(rs, &stop);
+	return ret ? ret : kt_recs_add(rs, &start);
 }
 
 static inline void kt_recs_free(struct kt_recs *rs)
@@ -539,6 +618,14 @@ static inline int64_t kt_collect(struct kt_rings *rs, struct kt_recs *out)
 	int64_t __kt_n;							\
 	kt_recs_free(recs);						\
 	__kt_n = kt_collect(rings, recs);				\
+	ASSERT_LE(0, __kt_n) TH_LOG("consuming: %s", strerror(-__kt_n));	\
+} while (0)
+
+/* The same, each SWITCH as its STOP and START (kt_recs_add_split). */
+#define KT_COLLECT_SPLIT(rings, recs) do {				\
+	int64_t __kt_n;							\
+	kt_recs_free(recs);						\
+	__kt_n = kt_rings_consume(rings, kt_recs_add_split, recs);	\
 	ASSERT_LE(0, __kt_n) TH_LOG("consuming: %s", strerror(-__kt_n));	\
 } while (0)
 

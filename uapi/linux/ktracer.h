@@ -51,6 +51,10 @@
  * Minor 3 added following a process tree (KTRACER_KEVENTS_FOLLOW) and
  * reading the name table through the device (KTRACER_IOC_NAMES).
  *
+ * Minor 4 added the SWITCH record (KTRACER_REC_SWITCH, struct
+ * ktracer_switch): one record for a context switch between two recorded
+ * tasks, where SCHED wrote a STOP and a START before.
+ *
  * How every command's argument is passed
  * --------------------------------------
  * Every argument is a struct whose first member is "__u32 size", set by
@@ -99,7 +103,7 @@
 #define KTRACER_DEVICE		"/dev/ktracer"
 
 #define KTRACER_ABI_MAJOR	2
-#define KTRACER_ABI_MINOR	3
+#define KTRACER_ABI_MINOR	4
 
 /*
  * No driver in Linux uses 0xBC: Documentation/userspace-api/ioctl/
@@ -698,8 +702,8 @@ struct ktracer_flush {
  * -------
  * What the kernel writes into the buffers. Every record starts with this
  * 48-byte header, 8-byte aligned; "size" covers the header and whatever
- * follows it (a LOG's message or a START's text, len bytes, padded with
- * zeros to a multiple of 8), so
+ * follows it (a LOG's message, a START's text, a kernel record's struct:
+ * len bytes, padded with zeros to a multiple of 8), so
  * a reader that does not know a type skips it. Records never contain
  * uninitialised bytes or kernel addresses.
  *
@@ -719,7 +723,8 @@ enum ktracer_record_type {
 	KTRACER_REC_CANCEL	= 5,	/* one per slot closed; extra: ns open */
 	KTRACER_REC_GAUGE	= 6,	/* arg: value (__s64) */
 	KTRACER_REC_COUNT	= 7,	/* arg: added; extra: total after */
-	KTRACER_REC_LOG		= 8	/* len message bytes follow */
+	KTRACER_REC_LOG		= 8,	/* len message bytes follow */
+	KTRACER_REC_SWITCH	= 9	/* a STOP and a START at once (minor 4) */
 };
 
 /* flags */
@@ -770,6 +775,10 @@ struct ktracer_record {
  *                     STOP   SCHED    prev      CPU    arg: state it left
  *                                                     in (0: preempted, else
  *                                                     TASK_* it sleeps in)
+ *                     SWITCH SCHED    next      CPU    the STOP of prev and
+ *                                                     the START of next in
+ *                                                     one record: "The SWITCH
+ *                                                     record" (minor 4)
  *   2  sched.wakeup   LOG    SCHED    woken     0      arg: waker's tid;
  *                                                     extra: CPU it last
  *                                                     ran on
@@ -916,6 +925,63 @@ struct ktracer_block {
 	__u64 sector;		/* first 512-byte sector */
 	__u32 bytes;		/* of the request */
 	__s32 error;		/* STOP: 0 or -errno */
+};
+
+/*
+ * The SWITCH record (minor 4)
+ * ---------------------------
+ * A context switch from a task whose sched.running span is open on the
+ * CPU to a task that is recorded ends one span and begins the next at
+ * the same instant. SCHED writes it as one SWITCH record of 72 bytes,
+ * where it wrote a STOP and a START (112 bytes) before minor 4:
+ *
+ *	type	KTRACER_REC_SWITCH; flags KTRACER_RECF_KERNEL; event
+ *		KTRACER_KEV_RUNNING; slot: the CPU; ts: the switch
+ *	pid/tid	next's: the task switched to, as its START's
+ *	arg	prev's pid << 32 | prev's tid: the task switched from
+ *	extra	prev's time on the CPU: ns since the START or SWITCH that
+ *		began its span, as its STOP's
+ *	len	24, sizeof(struct ktracer_switch), the message: prev's
+ *		state (its STOP's arg), next's prio (its START's arg) and
+ *		next's comm (its START's message)
+ *
+ * When only one side is recorded, its record comes alone, as before: a
+ * STOP if next is not (the idle task, or a process the pid filter leaves
+ * out), a START if no span of prev is open on the CPU (SCHED switched on
+ * while prev ran, or prev left out). A SWITCH reads as the two records
+ * it stands for:
+ *
+ *	STOP	event, slot, ts: the SWITCH's; pid = arg >> 32,
+ *		tid = arg & 0xffffffff; arg = prev_state; extra = extra
+ *	START	event, slot, ts, pid, tid: the SWITCH's; arg = next_prio;
+ *		message: next_comm up to its first NUL (all 16 bytes if
+ *		it has none)
+ *
+ * An example: thread 121 of process 120 has run for 5000 ns on CPU 2 and
+ * goes to sleep (TASK_INTERRUPTIBLE, 1) at ts 1000000; process 300,
+ * "sh", runs next, at prio 120. SCHED writes one record:
+ *
+ *	SWITCH event 1, slot 2, ts 1000000, pid 300, tid 300,
+ *	       arg 0x0000007800000079 (120 << 32 | 121), extra 5000, len 24,
+ *	       { .prev_state = 1, .next_prio = 120, .next_comm = "sh" }
+ *
+ * which is what it wrote before minor 4:
+ *
+ *	STOP   event 1, slot 2, ts 1000000, pid 120, tid 121, arg 1,
+ *	       extra 5000
+ *	START  event 1, slot 2, ts 1000000, pid 300, tid 300, arg 120,
+ *	       len 2, message "sh"
+ *
+ * and the next switch away from 300 on CPU 2 counts its extra from
+ * 1000000. A reader that does not know the type skips a SWITCH, by its
+ * size, as any record of a type it does not know, and then misses those
+ * spans; debugfs "trace" shows it as one line, ktracer-read (2.4 on)
+ * draws it as the two.
+ */
+struct ktracer_switch {
+	__u32 prev_state;	/* TASK_* prev left in; 0: preempted */
+	__u32 next_prio;	/* 0..139 */
+	char next_comm[KTRACER_COMM_MAX];	/* to the first NUL, if any */
 };
 
 /*

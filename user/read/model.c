@@ -13,7 +13,10 @@ static void kr_kernel(struct kr_model *m, const struct ktracer_record *r)
 {
 	switch (r->event) {
 	case KTRACER_KEV_RUNNING:
-		kr_cpu_span(m, r, KR_T_RUN);
+		if (r->type == KTRACER_REC_SWITCH)
+			kr_cpu_switch(m, r);
+		else
+			kr_cpu_span(m, r, KR_T_RUN);
 		break;
 	case KTRACER_KEV_IRQ:
 		kr_cpu_span(m, r, KR_T_IRQ);

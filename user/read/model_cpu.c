@@ -171,6 +171,48 @@ void kr_cpu_span(struct kr_model *m, const struct ktracer_record *r,
 				 k == KR_T_RUN ? r->pid : 0, kr_dur(r->ts, start));
 }
 
+/*
+ * A SWITCH: the STOP of prev and the START of next it stands for
+ * (uapi/linux/ktracer.h, "The SWITCH record"), drawn as they are.
+ */
+void kr_cpu_switch(struct kr_model *m, const struct ktracer_record *r)
+{
+	struct {
+		struct ktracer_record h;
+		unsigned char msg[KTRACER_COMM_MAX];	/* kr_rec_msg(&h) */
+	} rec;
+	struct ktracer_switch sw;
+	size_t len;
+
+	if (r->len != sizeof(sw)) {
+		m->st.skipped[KR_BAD_PAYLOAD]++;
+		return;
+	}
+	if (r->slot >= m->cfg.ncpu) {
+		m->st.skipped[KR_BAD_SLOT]++;
+		return;
+	}
+	memcpy(&sw, kr_rec_msg(r), sizeof(sw));
+	rec.h = *r;
+	rec.h.size = KR_REC_HDR;
+	rec.h.type = KTRACER_REC_STOP;
+	rec.h.pid = (uint32_t)(r->arg >> 32);
+	rec.h.tid = (uint32_t)r->arg;
+	rec.h.len = 0;
+	rec.h.arg = sw.prev_state;
+	kr_cpu_span(m, &rec.h, KR_T_RUN);
+
+	len = strnlen(sw.next_comm, sizeof(sw.next_comm));
+	memcpy(rec.msg, sw.next_comm, len);
+	rec.h = *r;
+	rec.h.size = (uint16_t)(KR_REC_HDR + ((len + 7) & ~(size_t)7));
+	rec.h.type = KTRACER_REC_START;
+	rec.h.len = (uint32_t)len;
+	rec.h.arg = sw.next_prio;
+	rec.h.extra = 0;
+	kr_cpu_span(m, &rec.h, KR_T_RUN);
+}
+
 /* sched.wakeup, task.fork, task.exec, task.exit: on the thread's track. */
 void kr_task_instant(struct kr_model *m, const struct ktracer_record *r)
 {

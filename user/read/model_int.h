@@ -224,6 +224,7 @@ void kr_user_finish(struct kr_model *m);
 /* model_cpu.c */
 void kr_cpu_span(struct kr_model *m, const struct ktracer_record *r,
 		 unsigned int k);
+void kr_cpu_switch(struct kr_model *m, const struct ktracer_record *r);
 void kr_task_instant(struct kr_model *m, const struct ktracer_record *r);
 void kr_lost(struct kr_model *m, unsigned int cpu,
 	     const struct ktracer_record *r);

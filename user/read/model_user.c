@@ -452,6 +452,9 @@ void kr_user(struct kr_model *m, const struct ktracer_record *r)
 	case KTRACER_REC_COUNT:
 		kr_user_value(m, r);
 		break;
+	case KTRACER_REC_SWITCH:	/* the kernel's alone */
+		m->st.skipped[KR_BAD_KIND]++;
+		break;
 	default:
 		kr_user_log(m, r);
 	}

@@ -22,7 +22,7 @@
 #define KR_EXIT_USAGE	2
 
 #define KR_NS		1000000000ull
-#define KR_VERSION	"2.3"
+#define KR_VERSION	"2.4"
 
 /* What `ktracer record` adds to the options. */
 struct kr_record_opts {

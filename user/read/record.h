@@ -75,7 +75,7 @@ static inline enum kr_why kr_rec_check(const struct ktracer_record *r)
 		return KR_OK;
 	if (r->size < KR_REC_HDR)
 		return KR_BAD_SHORT;
-	if (r->type < KTRACER_REC_LOST || r->type > KTRACER_REC_LOG)
+	if (r->type < KTRACER_REC_LOST || r->type > KTRACER_REC_SWITCH)
 		return KR_BAD_TYPE;
 	if (r->type == KTRACER_REC_LOST ? r->event != 0 :
 	    r->event == 0 || r->event > KTRACER_EVENT_ID_MAX)

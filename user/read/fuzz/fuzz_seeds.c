@@ -117,14 +117,24 @@ static void gen(struct seed *s, unsigned int seed, unsigned int ncpu,
 			rec(s, cpu, KTRACER_REC_LOG, 0, 23, ts, pid, tid, 0, 0,
 			    0, "a \"log\" line\n\xc3\xa9", 16);
 			break;
-		case 4:
+		case 4: {
+			struct ktracer_switch sw = {
+				.prev_state = 1, .next_prio = 120,
+				.next_comm = "worker",
+			};
+
 			rec(s, cpu, KTRACER_REC_START, KTRACER_RECF_KERNEL,
 			    KTRACER_KEV_RUNNING, ts, pid, tid, cpu, 120, 0,
 			    comm, sizeof(comm) - 1);
+			rec(s, cpu, KTRACER_REC_SWITCH, KTRACER_RECF_KERNEL,
+			    KTRACER_KEV_RUNNING, ts + 600, pid, pid + 3, cpu,
+			    (uint64_t)pid << 32 | tid, 600, (const char *)&sw,
+			    sizeof(sw));
 			rec(s, cpu, KTRACER_REC_STOP, KTRACER_RECF_KERNEL,
-			    KTRACER_KEV_RUNNING, ts + 900, pid, tid, cpu, 1,
-			    900, NULL, 0);
+			    KTRACER_KEV_RUNNING, ts + 900, pid, pid + 3, cpu, 1,
+			    300, NULL, 0);
 			break;
+		}
 		case 5:
 			rec(s, cpu, KTRACER_REC_START, KTRACER_RECF_KERNEL,
 			    KTRACER_KEV_IRQ, ts, 0, 0, cpu, 11, 0, "eth0", 4);

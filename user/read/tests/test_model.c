@@ -251,6 +251,150 @@ void model_kernel_cpu_tracks(void)
 	ku_pipe_free(&p);
 }
 
+/* A SWITCH of @cpu from prev @ppid/@ptid to next @pid/@tid (uapi). */
+static void ku_switch(struct ku_pipe *p, unsigned int cpu, uint64_t ts,
+		      uint32_t ppid, uint32_t ptid, uint32_t state,
+		      uint64_t ran, uint32_t pid, uint32_t tid, uint32_t prio,
+		      const char *comm)
+{
+	struct ktracer_switch sw = { .prev_state = state, .next_prio = prio };
+
+	memcpy(sw.next_comm, comm, strnlen(comm, sizeof(sw.next_comm)));
+	ku_put_msg(p, cpu, KTRACER_REC_SWITCH, KTRACER_RECF_KERNEL,
+		   KTRACER_KEV_RUNNING, ts, pid, tid, cpu,
+		   (uint64_t)ppid << 32 | ptid, ran, &sw, sizeof(sw));
+}
+
+/*
+ * One schedule, as SCHED wrote it before SWITCH records (@split) or with
+ * them: the same trace and metrics, but for the records counted.
+ */
+static char *ku_schedule(bool split, bool metrics, uint64_t *records,
+			 uint64_t *skipped)
+{
+	struct ku_pipe p;
+	struct ku_pipe_cfg cfg = { .ncpu = 2, .metrics = metrics,
+				   .no_trace = metrics };
+	/* 16 bytes, no NUL: the whole field */
+	static const char full[] = "0123456789abcdef";
+	const struct kr_model_stats *st;
+	unsigned int i;
+	char *doc;
+
+	ku_start(&p, &cfg);
+	p.no_comm = true;
+	ku_kput(&p, 0, KTRACER_REC_START, KTRACER_KEV_RUNNING, US(10), 200, 200, 0, 120, 0, "server");
+	if (split) {
+		ku_kput(&p, 0, KTRACER_REC_STOP, KTRACER_KEV_RUNNING, US(20), 200, 200, 0, 1, US(10), NULL);
+		ku_kput(&p, 0, KTRACER_REC_START, KTRACER_KEV_RUNNING, US(20), 200, 201, 0, 110, 0, "worker");
+		ku_kput(&p, 0, KTRACER_REC_STOP, KTRACER_KEV_RUNNING, US(25), 200, 201, 0, 0, US(5), NULL);
+		ku_kput(&p, 0, KTRACER_REC_START, KTRACER_KEV_RUNNING, US(25), 300, 300, 0, 139, 0, full);
+		/* CPU 1: prev's START before the reader: its span still drawn */
+		ku_kput(&p, 1, KTRACER_REC_STOP, KTRACER_KEV_RUNNING, US(30), 400, 401, 1, 1, US(7), NULL);
+		ku_kput(&p, 1, KTRACER_REC_START, KTRACER_KEV_RUNNING, US(30), 500, 500, 1, 100, 0, "bg");
+	} else {
+		ku_switch(&p, 0, US(20), 200, 200, 1, US(10), 200, 201, 110, "worker");
+		ku_switch(&p, 0, US(25), 200, 201, 0, US(5), 300, 300, 139, full);
+		ku_switch(&p, 1, US(30), 400, 401, 1, US(7), 500, 500, 100, "bg");
+	}
+	ku_kput(&p, 0, KTRACER_REC_STOP, KTRACER_KEV_RUNNING, US(40), 300, 300, 0, 2, US(15), NULL);
+	ku_kput(&p, 1, KTRACER_REC_STOP, KTRACER_KEV_RUNNING, US(41), 500, 500, 1, 1, US(11), NULL);
+	ku_pipe_end(&p);
+	st = kr_model_stats(p.model);
+	*records = st->records;
+	*skipped = 0;
+	for (i = 1; i < KR_BAD__NR; i++)
+		*skipped += st->skipped[i];
+	doc = strdup(metrics ? ku_buf_str(&p.dgrams) : ku_buf_str(&p.doc));
+	ku_pipe_free(&p);
+	return doc;
+}
+
+/* @doc up to @stop (the first on its own), or all of it. */
+static size_t ku_upto(const char *doc, const char *stop)
+{
+	const char *at = strstr(doc, stop);
+
+	return at ? (size_t)(at - doc) : strlen(doc);
+}
+
+void model_switch_split(void)
+{
+	uint64_t rec[2], skip[2];
+	char *a, *b;
+	size_t n;
+
+	/* The trace: the same bytes, the summary's record count aside. */
+	a = ku_schedule(true, false, &rec[0], &skip[0]);
+	b = ku_schedule(false, false, &rec[1], &skip[1]);
+	CHECK(a && b);
+	CHECK(ku_json_valid("model_switch", b, strlen(b)));
+	CHECK_EQ(rec[0], 9);
+	CHECK_EQ(rec[1], 6);
+	CHECK_EQ(skip[0], 0);
+	CHECK_EQ(skip[1], 0);
+	n = ku_upto(a, "\"records\":");
+	CHECK_EQ(n, ku_upto(b, "\"records\":"));
+	CHECK(!strncmp(a, b, n));
+	CHECK_HAS(b, "\"ts\":10.000,\"name\":\"worker\",\"cat\":\"sched\",\"args\":{\"pid\":200,\"tid\":201,\"prio\":110,\"state\":0}}");
+	CHECK_HAS(b, "\"ts\":15.000,\"name\":\"0123456789abcdef\",\"cat\":\"sched\",\"args\":{\"pid\":300,\"tid\":300,\"prio\":139,\"state\":2}}");
+	CHECK_HAS(b, "\"args\":{\"pid\":400,\"tid\":401,\"prio\":0,\"state\":1,\"start_unseen\":true}}");
+	free(a);
+	free(b);
+
+	/* The metrics: the same, the reader's count of records aside. */
+	a = ku_schedule(true, true, &rec[0], &skip[0]);
+	b = ku_schedule(false, true, &rec[1], &skip[1]);
+	CHECK(a && b);
+	n = ku_upto(a, "kt.reader.read:");
+	CHECK_EQ(n, ku_upto(b, "kt.reader.read:"));
+	CHECK(!strncmp(a, b, n));
+	CHECK_HAS(a, "kt.reader.read:9|c");
+	CHECK_HAS(b, "kt.reader.read:6|c");
+	CHECK_HAS(b, "kt.sched.running_us.count:5|c");
+	free(a);
+	free(b);
+}
+
+/* SWITCH records that are not what the kernel writes: left out, counted. */
+void model_switch_bad(void)
+{
+	struct ku_pipe p;
+	struct ku_pipe_cfg cfg = { .ncpu = 2 };
+	struct ktracer_switch sw = { .prev_state = 1, .next_prio = 120,
+				     .next_comm = "x" };
+	const struct kr_model_stats *st;
+	const char *doc;
+
+	ku_start(&p, &cfg);
+	ku_kput(&p, 0, KTRACER_REC_START, KTRACER_KEV_RUNNING, US(1), 1, 1, 0, 120, 0, "a");
+	/* the struct cut short */
+	ku_put_msg(&p, 0, KTRACER_REC_SWITCH, KTRACER_RECF_KERNEL,
+		   KTRACER_KEV_RUNNING, US(2), 2, 2, 0, 1ull << 32 | 1, US(1),
+		   &sw, sizeof(sw) - 8);
+	/* a CPU the buffers do not have */
+	ku_put_msg(&p, 0, KTRACER_REC_SWITCH, KTRACER_RECF_KERNEL,
+		   KTRACER_KEV_RUNNING, US(3), 2, 2, 7, 1ull << 32 | 1, US(2),
+		   &sw, sizeof(sw));
+	/* not the kernel's; of another kernel event */
+	ku_put_msg(&p, 0, KTRACER_REC_SWITCH, 0, EV_QUERY, US(4), 2, 2, 0,
+		   1ull << 32 | 1, US(3), &sw, sizeof(sw));
+	ku_put_msg(&p, 0, KTRACER_REC_SWITCH, KTRACER_RECF_KERNEL,
+		   KTRACER_KEV_IRQ, US(5), 2, 2, 0, 1ull << 32 | 1, US(4),
+		   &sw, sizeof(sw));
+	ku_kput(&p, 0, KTRACER_REC_STOP, KTRACER_KEV_RUNNING, US(6), 1, 1, 0, 1, US(5), NULL);
+	doc = ku_pipe_end(&p);
+	CHECK(ku_json_valid("model_switch_bad", doc, strlen(doc)));
+	st = kr_model_stats(p.model);
+	CHECK_EQ(st->skipped[KR_BAD_PAYLOAD], 1);
+	CHECK_EQ(st->skipped[KR_BAD_SLOT], 1);
+	CHECK_EQ(st->skipped[KR_BAD_KIND], 2);
+	/* the span of "a" whole, 1 to 6 */
+	CHECK_HAS(doc, "\"ts\":5.000,\"name\":\"a\",\"cat\":\"sched\",\"args\":{\"pid\":1,\"tid\":1,\"prio\":120,\"state\":1}}");
+	CHECK_EQ(st->spans, 1);
+	ku_pipe_free(&p);
+}
+
 void model_syscalls_and_tasks(void)
 {
 	struct ku_pipe p;

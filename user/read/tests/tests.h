@@ -88,6 +88,8 @@ void ku_pipe_free(struct ku_pipe *p);
 	X(model_stop_without_start)	\
 	X(model_gauges_counters_logs)	\
 	X(model_kernel_cpu_tracks)	\
+	X(model_switch_split)	\
+	X(model_switch_bad)	\
 	X(model_syscalls_and_tasks)	\
 	X(model_exit_syscalls)		\
 	X(model_block_devices)	\
