@@ -35,6 +35,13 @@
 #define KT_NEST_MAX	8
 /* A reader moving its tail under us this often gets the record dropped. */
 #define KT_TAIL_RETRIES	16
+/*
+ * OVERWRITE frees this many bytes more than a record needs (at most an
+ * eighth of the buffer), as far as published records go: a full buffer
+ * moves the reader's tail ([K3]) once per so many bytes, not once per
+ * record, as ftrace's overwrite frees a page at a time.
+ */
+#define KT_OVERWRITE_AHEAD	4096
 
 struct kt_buffers __rcu *kt_bufs;
 DECLARE_WAIT_QUEUE_HEAD(kt_wait);
@@ -172,13 +179,15 @@ again:
 }
 
 /*
- * OVERWRITE: free the oldest records until [tail, @new) fits, moving the
- * reader's tail with a cmpxchg before anything is overwritten ([K3]).
+ * OVERWRITE: free the oldest records until [tail, @new) fits with
+ * KT_OVERWRITE_AHEAD bytes to spare (or as many as are published), moving
+ * the reader's tail with a cmpxchg before anything is overwritten ([K3]).
  * Only published records are freed: an interrupted writer's space never.
  */
 static bool kt_overwrite(struct kt_cpu_buf *cb, u64 head, u64 new)
 {
 	u64 size = cb->mask + 1;
+	u64 ahead = min_t(u64, KT_OVERWRITE_AHEAD, size / 8);
 	u64 published = READ_ONCE(cb->meta->head);
 	u64 tail, t, freed;
 	struct ktracer_record *r;
@@ -196,7 +205,7 @@ static bool kt_overwrite(struct kt_cpu_buf *cb, u64 head, u64 new)
 		if (new - tail <= size)
 			return true;
 		freed = 0;
-		for (t = tail; new - t > size; t += rs) {
+		for (t = tail; new - t > size - ahead; t += rs) {
 			r = kt_rec_at(cb, t, published, &rs);
 			if (!r)
 				break;
@@ -287,8 +296,9 @@ static noinline bool kt_discard_room(struct kt_cpu_buf *cb, u64 head, u64 new)
 }
 
 /*
- * OVERWRITE's claim, out of line: kt_claim() with the oldest records
- * freed to make room (kt_overwrite()).
+ * OVERWRITE's claim when the reader's tail leaves no room or makes no
+ * sense, out of line: kt_claim() with the oldest records freed to make
+ * room (kt_overwrite()).
  */
 static noinline u64 kt_claim_overwrite(struct kt_cpu_buf *cb,
 				       unsigned int need)
@@ -306,26 +316,48 @@ static noinline u64 kt_claim_overwrite(struct kt_cpu_buf *cb,
 }
 
 /*
+ * OVERWRITE: does [head, @new) fit after the reader's tail, which is no
+ * further than @head behind (else it makes no sense) and a multiple of 8?
+ * [K1]: read with acquire, which orders this record's data writes after
+ * it; pairs with the reader's [R3]. Read per record, as perf's writer
+ * reads data_tail: a tail it cannot use is seen at the next record.
+ */
+static __always_inline bool kt_overwrite_fits(struct kt_cpu_buf *cb,
+					      u64 head, u64 new)
+{
+	u64 tail = smp_load_acquire(&cb->reader->tail);	/* [K1] */
+
+	return !(tail & 7) && head - tail <= cb->mask + 1 &&
+	       new - tail <= cb->mask + 1;
+}
+
+/*
  * Claim @need bytes on this CPU, after a PAD record to the end of the
  * data if they do not fit before it: returns the new head (the claim's
  * end, @need bytes after the start of its space), 0 if there is no room.
  * A nested writer that claims space meanwhile makes us retry after it.
  * DISCARD checks the room against cb->tail_cache, a tail the reader has
  * already passed, and reads the reader's page only when that says no
- * (kt_discard_room()); OVERWRITE frees the oldest records, out of line.
+ * (kt_discard_room()). OVERWRITE reads the reader's tail and, when there
+ * is no room after it, frees the oldest records out of line, beyond what
+ * this record needs (KT_OVERWRITE_AHEAD): the records that follow fit.
  */
 static __always_inline u64 kt_claim(struct kt_cpu_buf *cb, unsigned int need)
 {
+	bool overwrite = READ_ONCE(kt_state->mode) == KTRACER_MODE_OVERWRITE;
 	u64 head, new;
 
-	if (unlikely(READ_ONCE(kt_state->mode) == KTRACER_MODE_OVERWRITE))
-		return kt_claim_overwrite(cb, need);
 	do {
 		head = local64_read(&cb->head);
 		new = kt_claim_end(cb, head, need);
-		if (unlikely(new - READ_ONCE(cb->tail_cache) > cb->mask + 1) &&
-		    !kt_discard_room(cb, head, new))
+		if (unlikely(overwrite)) {
+			if (unlikely(!kt_overwrite_fits(cb, head, new)))
+				return kt_claim_overwrite(cb, need);
+		} else if (unlikely(new - READ_ONCE(cb->tail_cache) >
+				    cb->mask + 1) &&
+			   !kt_discard_room(cb, head, new)) {
 			return 0;
+		}
 	} while (unlikely(local64_cmpxchg(&cb->head, head, new) != head));
 	kt_claim_pad(cb, head, new, need);
 	return new;

@@ -279,7 +279,7 @@ TEST_F_TIMEOUT(acct, overflow, 120)
 	const struct ktracer_meta *m;
 	const struct kt_ring *r;
 	uint32_t gauge, log;
-	uint64_t first, kept, i;
+	uint64_t first, kept, i, n;
 
 	ASSERT_RET(0, kt_config(self->fd, KTRACER_CONFIG_BUFFER_SIZE, 0,
 				KTRACER_BUFFER_MIN));
@@ -345,6 +345,24 @@ TEST_F_TIMEOUT(acct, overflow, 120)
 	}
 	EXPECT_EQ(m->written, r->reader->read + m->lost + m->overwritten);
 	EXPECT_EQ(m->head, r->reader->tail);
+	if (variant->mode == KTRACER_MODE_OVERWRITE) {
+		/*
+		 * Twice a buffer of single records: the last ones fill it
+		 * but the margin freed ahead of a record (an eighth of this
+		 * buffer), the record that needed it and a PAD at its end.
+		 */
+		n = 2 * KTRACER_BUFFER_MIN / KT_REC_HDR;
+		for (i = 0; i < n; i++)
+			ASSERT_RET(0, kt_op(self->fd, KTRACER_OP_GAUGE, gauge,
+					    0, i));
+		KT_COLLECT(&self->rings, &recs);
+		EXPECT_LE(KTRACER_BUFFER_MIN - KTRACER_BUFFER_MIN / 8 -
+			  2 * KT_REC_HDR, recs.n * KT_REC_HDR);
+		ASSERT_LT(0, recs.n);
+		EXPECT_EQ(n - 1, recs.v[recs.n - 1].hdr.arg);
+		EXPECT_EQ(m->written, r->reader->read + m->lost +
+				      m->overwritten);
+	}
 	check_stats(_metadata, &self->rings);
 	kt_recs_free(&recs);
 }

@@ -996,9 +996,12 @@ struct ktracer_switch {
  * Mode DISCARD: a full buffer drops new records (counted in "lost"; a
  * LOST record says how many, where room was found again). Mode OVERWRITE
  * (a flight recorder): the writer frees the oldest records to make room
- * (counted in "overwritten"). It frees only finished, published records,
- * so it too drops a new record, counted in "lost" and told by a LOST
- * record as in DISCARD, when it cannot make room:
+ * (counted in "overwritten"), up to 4 KiB (at most data_size / 8) more
+ * than the record (or a batch's block of records) being written needs:
+ * a full buffer keeps the newest records in all of its data but that
+ * margin. It frees only finished, published records, so it too drops a
+ * new record, counted in "lost" and told by a LOST record as in
+ * DISCARD, when it cannot make room:
  *  - interrupts that came while a record was being written on this CPU
  *    (kernel sources, below) wrote records under it that fill the rest of
  *    the buffer: they are published with the interrupted record, after it;
@@ -1119,8 +1122,11 @@ struct ktracer_state {
  * one: it may write over bytes the reader consumed even after the reader
  * moves its tail back over them, never over bytes not yet consumed.
  *
- * In OVERWRITE mode the kernel also advances the tail, past the oldest
- * records, to make room, and only then overwrites them:
+ * In OVERWRITE mode the kernel reads the reader's tail ([K1]) for every
+ * record, and when a record does not fit after it, advances the tail past
+ * the oldest records to make room, and only then overwrites them. It
+ * frees up to 4 KiB (at most an eighth of data_size) more than the record
+ * needs, as far as records are published, so that the next ones fit:
  *
  *	[K3] cmpxchg(&reader->tail, old, new)   (a full barrier; pairs with R4)
  *	     write the records
