@@ -48,12 +48,7 @@ DECLARE_WAIT_QUEUE_HEAD(kt_wait);
 
 static DEFINE_MUTEX(kt_config_lock);	/* kt_bufs and the state page */
 static atomic_t kt_mapped = ATOMIC_INIT(0);	/* CPU buffer mappings */
-static struct ktracer_state *kt_state;	/* page 0 of the mmap space */
-
-bool kt_is_enabled(void)
-{
-	return READ_ONCE(kt_state->enabled);
-}
+struct ktracer_state *kt_state;		/* page 0 of the mmap space */
 
 void kt_set_enabled(bool on)
 {

@@ -21,8 +21,17 @@ struct file;
 struct poll_table_struct;
 struct vm_area_struct;
 
-/* buffer.c: whether anything is recorded (kept in the state page). */
-bool kt_is_enabled(void);
+/*
+ * buffer.c: the state page (page 0 of the mmap space), which keeps
+ * whether anything is recorded: read inline by every kernel event.
+ */
+extern struct ktracer_state *kt_state;
+
+static inline bool kt_is_enabled(void)
+{
+	return READ_ONCE(kt_state->enabled);
+}
+
 void kt_set_enabled(bool on);
 
 /* uarg.c: size-first ioctl arguments (see uapi/linux/ktracer.h). */
