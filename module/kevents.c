@@ -15,8 +15,9 @@
  * in per-CPU state, touched only on that CPU by the probes of one source:
  * sched_switch runs with interrupts off, IRQ handlers do not nest, and
  * softirqs do not nest either. Block requests are matched issue to
- * completion in a small table under a raw spinlock, their records' times
- * taken under it, so that an entry's STOP is before the next START in it.
+ * completion in a small table without a lock (see struct kt_inflight):
+ * an entry is claimed with a cmpxchg and freed only after its STOP is
+ * written, so that an entry's STOP is before the next START in it.
  */
 
 #include <linux/interrupt.h>
