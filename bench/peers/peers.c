@@ -1,0 +1,814 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * peers: ktracer next to its peers, ftrace, LTTng and perf, on the same
+ * workloads in the same boot (make bench-peers, scripts/bench-peers.sh).
+ *
+ * Run as root in the VM that scripts/bench-peers.sh boots (one vCPU,
+ * qemu -icount shift=0,sleep=off: one ns of CLOCK_MONOTONIC is one guest
+ * instruction), with ktracer.ko loaded and lttng-sessiond running; perf,
+ * lttng and babeltrace2 in PATH. Pinned to CPU 0.
+ *
+ * Kernel events: a workload runs N iterations with one tracer on:
+ *
+ *	sched	the pipe ping-pong of bench.h (sched_bench's): per round
+ *		trip two sched_switch and (almost always) two sched_waking
+ *	syscall	getppid() in a loop: per call a system call's entry and exit
+ *
+ *	none	nothing traced (the baseline)
+ *	ktracer	ktracer's SCHED source (every process), or its SYSCALL source
+ *		(a pid filter of this process, as the source needs one)
+ *	ftrace	sched:sched_switch and sched:sched_waking, or
+ *		raw_syscalls:sys_enter and sys_exit
+ *	lttng	a kernel session in snapshot mode, its channel in overwrite
+ *		mode, 1 MiB per CPU (4 sub-buffers of 256 KiB): events
+ *		sched_switch and sched_waking, or the getppid system call
+ *		(--syscall getppid: its entry and exit)
+ *	perf	perf record -a of sched:sched_switch,sched:sched_waking, or
+ *		raw_syscalls:sys_enter,raw_syscalls:sys_exit, into a file
+ *		in /tmp (tmpfs), 1 MiB of mmap buffer per CPU
+ *
+ * Every tracer has 1 MiB per CPU and overwrites when full (ftrace's
+ * buffer_size_kb is set to 1024, ktracer's buffers to 1 MiB in OVERWRITE
+ * mode) but perf, whose reader consumes as it goes: perf record runs on
+ * the same CPU, and what it costs to keep up is perf's cost.
+ *
+ * Program events: an op N times, per op:
+ *
+ *	getppid		the reference: a system call that does nothing
+ *	kt_region	libktracer's ktracer_region_begin() and _end(), per
+ *			op (half a pair), end to end: the call, the clock
+ *			read, the queue entry and the kernel's drain into
+ *			the buffer (a ktracer_flush() closes the window)
+ *	kt_batch	KTRACER_IOC_BATCH of 64 span STARTs and STOPs, per op
+ *	ust		tracepoint(peers, op, event, slot, arg): LTTng-UST,
+ *			into a started session (snapshot, overwrite, 1 MiB
+ *			per CPU, per-UID buffers)
+ *	ust_off		the same with no session: the tracepoint's check
+ *	trace_marker	a 40-byte write() to ftrace's trace_marker
+ *	lttng_logger	a 40-byte write() to /proc/lttng-logger, recorded by
+ *			a kernel session with the lttng_logger event
+ *
+ * Rounds: each round runs every configuration once, in turn (none,
+ * ktracer, ftrace, lttng, perf for each workload, then each op), so that
+ * whatever drifts hits them alike; ust_off is measured first, before any
+ * UST session exists. Each run enables its tracer, makes SETTLE untimed
+ * iterations (switching a tracepoint on patches the kernel's text, which
+ * qemu translates again), times N, and disables it. A kernel workload's
+ * cost per event is, per round, its time minus the baseline's of the same
+ * round, per kernel event; the median over the rounds is reported with
+ * the fastest and slowest round.
+ *
+ * Nothing counts before its recording has been read back: after every
+ * run the tracer that was on must have recorded at least the events its
+ * iterations make, and ktracer and ftrace, when off, nothing.
+ *	ktracer	its meta page's count of records written on CPU 0, none
+ *		lost (5 records a round trip: a switch is a STOP and a
+ *		START; 2 per system call)
+ *	ftrace	entries + overrun of per_cpu/cpu0/stats (3 events a round
+ *		trip, see bench.h's ping-pong; 2 per system call; 1 per
+ *		trace_marker write)
+ *	lttng	`lttng stop`, `lttng snapshot record`, babeltrace2's
+ *		sink.utils.counter over the snapshot, `lttng clear`
+ *		(N is chosen so that a run fits in the 1 MiB ring)
+ *	perf	`perf script | wc -l` over the run's perf.data
+ *	libktracer's stats: every op applied, none dropped or refused
+ *
+ * Output: "KT-PEER-K <workload> <tracer> <per event> <min> <max> <per
+ * iteration> <recorded per iteration>" and "KT-PEER-P <op> <per op> <min>
+ * <max> <recorded per op>" lines, then the tables for people. Exits 0 if
+ * everything was measured and verified, 1 otherwise.
+ *
+ * "peers ROUNDS" runs that many rounds (default 7).
+ */
+#define TRACEPOINT_DEFINE
+#define TRACEPOINT_CREATE_PROBES
+#include "peers_tp.h"
+
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <libktracer.h>
+
+#include "../bench.h"
+
+#define ROUNDS_MAX	15
+#define SETTLE		64	/* untimed iterations after a tracer is on */
+#define SCHED_N		2000	/* round trips of a run: ~0.5 MB of LTTng */
+#define SYSCALL_N	10000	/* getppid() calls of a run */
+#define OPS_N		10240	/* ops of a run (a multiple of BATCH_OPS) */
+#define BATCH_OPS	64
+#define BUF_BYTES	(1u << 20)	/* every tracer's buffer per CPU */
+#define CMD_LOG		"/tmp/peers-cmd.log"
+#define PERF_DATA	"/tmp/peers-perf.data"
+#define PERF_CTL	"/tmp/peers-perf.ctl"
+#define PERF_ACK	"/tmp/peers-perf.ack"
+#define SNAPSHOTS	"/tmp/peers-snapshots"
+
+/* 40 bytes, like ops_bench's trace_marker payload. */
+static const char line40[] = "ktracer peers: a 40-byte trace line ...\n";
+_Static_assert(sizeof(line40) - 1 == 40, "40 bytes");
+
+enum tracer { NONE, KTRACER, FTRACE, LTTNG, PERF, NTRACERS };
+enum workload { SCHED, SYSCALL, NWORKLOADS };
+
+static const char *const tracer_name[NTRACERS] = {
+	"none", "ktracer", "ftrace", "lttng", "perf"
+};
+
+/* What each tracer records of a workload. */
+static const struct {
+	const char *name;
+	unsigned long n;
+	const char *ftrace[2];		/* events/.../enable */
+	uint32_t kt_source;
+	const char *lttng_session;
+	const char *perf_events;
+	double min[NTRACERS];		/* recorded per iteration, at least */
+} work[NWORKLOADS] = {
+	[SCHED] = {
+		.name = "sched", .n = SCHED_N,
+		.ftrace = { "events/sched/sched_switch/enable",
+			    "events/sched/sched_waking/enable" },
+		.kt_source = KTRACER_SRC_SCHED,
+		.lttng_session = "ksched",
+		.perf_events = "sched:sched_switch,sched:sched_waking",
+		.min = { 0, 5, 3, 3, 3 },
+	},
+	[SYSCALL] = {
+		.name = "syscall", .n = SYSCALL_N,
+		.ftrace = { "events/raw_syscalls/sys_enter/enable",
+			    "events/raw_syscalls/sys_exit/enable" },
+		.kt_source = KTRACER_SRC_SYSCALL,
+		.lttng_session = "ksys",
+		.perf_events = "raw_syscalls:sys_enter,raw_syscalls:sys_exit",
+		.min = { 0, 2, 2, 2, 2 },
+	},
+};
+
+static int kt_fd = -1, marker_fd = -1, logger_fd = -1;
+static const struct ktracer_state *state;
+static const volatile struct ktracer_meta *meta;	/* CPU 0's */
+static struct ktracer *lib;
+static uint32_t region_id, span_id;
+static struct ktracer_op batch_ops[BATCH_OPS];
+static struct ktracer_batch batch;
+static struct pingpong pp = PINGPONG_INIT;
+static pid_t self, parent, perf_pid;
+static int perf_ctl = -1, perf_ack = -1;
+static int rounds = 7;
+
+/* ------------------------------------------------------------------ */
+/* Commands                                                            */
+
+/* Run "sh -c CMD" with its output in CMD_LOG; die, showing it, on failure. */
+static void __attribute__((format(printf, 1, 2))) run_cmd(const char *fmt, ...)
+{
+	char cmd[1024], full[1200];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	snprintf(full, sizeof(full), "%s > " CMD_LOG " 2>&1", cmd);
+	fflush(stdout);
+	st = system(full);
+	if (st) {
+		fprintf(stderr, "peers: `%s` failed (status %#x); it said:\n",
+			cmd, st);
+		fflush(stderr);
+		if (system("cat " CMD_LOG " >&2"))
+			fprintf(stderr, "(cannot show " CMD_LOG ")\n");
+		die("a command failed");
+	}
+}
+
+/* The first number that "sh -c CMD" prints; die if it prints none. */
+static uint64_t __attribute__((format(printf, 1, 2))) cmd_number(const char *fmt, ...)
+{
+	char cmd[1024], buf[256];
+	unsigned long long v;
+	va_list ap;
+	FILE *f;
+	int got = 0, st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	f = popen(cmd, "r");
+	if (!f)
+		die("popen `%s`: %s", cmd, strerror(errno));
+	while (fgets(buf, sizeof(buf), f))
+		if (!got && sscanf(buf, " %llu", &v) == 1)
+			got = 1;
+	st = pclose(f);
+	if (st || !got)
+		die("`%s` gave no number (status %#x)", cmd, st);
+	return v;
+}
+
+/* ------------------------------------------------------------------ */
+/* ktracer                                                             */
+
+static void kt_kevents_set(uint32_t sources, const int32_t *pids, uint32_t npids)
+{
+	struct ktracer_kevents k = {
+		.size = sizeof(k),
+		.flags = KTRACER_KEVENTS_SOURCES | KTRACER_KEVENTS_PIDS,
+		.sources = sources,
+		.pids = (uintptr_t)pids,
+		.npids = npids,
+	};
+
+	if (ioctl(kt_fd, KTRACER_IOC_KEVENTS, &k))
+		die("KTRACER_IOC_KEVENTS sources=%#x npids=%u: %s", sources,
+		    npids, strerror(errno));
+	if (k.sources != sources)
+		die("KTRACER_IOC_KEVENTS sources=%#x: %#x on", sources, k.sources);
+}
+
+static uint32_t register_span(const char *name)
+{
+	struct ktracer_register reg = {
+		.size = sizeof(reg),
+		.kind = KTRACER_KIND_SPAN,
+		.slots = 1,
+	};
+
+	snprintf(reg.name, sizeof(reg.name), "%s", name);
+	if (ioctl(kt_fd, KTRACER_IOC_REGISTER, &reg))
+		die("KTRACER_IOC_REGISTER %s: %s", name, strerror(errno));
+	return reg.id;
+}
+
+static void open_ktracer(void)
+{
+	struct ktracer_kevents k = { .size = sizeof(k) };
+	const char *why;
+	int err;
+
+	kt_fd = kt_open(&state, NULL);
+	if (ioctl(kt_fd, KTRACER_IOC_KEVENTS, &k))
+		die("KTRACER_IOC_KEVENTS: %s", strerror(errno));
+	if ((k.available & (KTRACER_SRC_SCHED | KTRACER_SRC_SYSCALL)) !=
+	    (KTRACER_SRC_SCHED | KTRACER_SRC_SYSCALL))
+		die("ktracer's SCHED and SYSCALL sources are not both available (%#x)",
+		    k.available);
+	if (k.sources)
+		die("ktracer's sources %#x are on already", k.sources);
+	err = kt_config(kt_fd, KTRACER_CONFIG_MODE | KTRACER_CONFIG_BUFFER_SIZE,
+			KTRACER_MODE_OVERWRITE, BUF_BYTES);
+	if (err)
+		die("KTRACER_IOC_CONFIG OVERWRITE, %u bytes: %s", BUF_BYTES,
+		    strerror(-err));
+	err = kt_enable(kt_fd, 1);
+	if (err)
+		die("KTRACER_IOC_ENABLE: %s", strerror(-err));
+	meta = kt_meta(kt_fd, state, 0, &why);
+	if (!meta)
+		die("CPU 0's meta page: %s", why);
+
+	span_id = register_span("peers.batch");
+	for (int i = 0; i < BATCH_OPS; i++)
+		batch_ops[i] = (struct ktracer_op){
+			.size = sizeof(struct ktracer_op),
+			.op = i & 1 ? KTRACER_OP_STOP : KTRACER_OP_START,
+			.event = span_id,
+		};
+	batch = (struct ktracer_batch){
+		.size = sizeof(batch),
+		.ops = (uintptr_t)batch_ops,
+		.count = BATCH_OPS,
+		.op_size = sizeof(struct ktracer_op),
+	};
+
+	err = ktracer_open(&lib, NULL);
+	if (err)
+		die("ktracer_open: %s", strerror(err));
+	err = ktracer_declare(lib, "peers.region", KTRACER_KIND_SPAN, 1, &region_id);
+	if (err)
+		die("ktracer_declare peers.region: %s", strerror(err));
+}
+
+/* ------------------------------------------------------------------ */
+/* ftrace                                                              */
+
+/* FIELD's number in per_cpu/cpu0/stats. */
+static uint64_t ftrace_stat(const char *field)
+{
+	char buf[1024], *save = NULL;
+	size_t len = strlen(field);
+
+	tracefs_read("per_cpu/cpu0/stats", buf, sizeof(buf));
+	for (char *line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (!strncmp(line, field, len) && line[len] == ':')
+			return strtoull(line + len + 1, NULL, 10);
+	die("per_cpu/cpu0/stats has no \"%s:\" line", field);
+}
+
+/* What ftrace recorded on CPU 0 since its buffer was last cleared. */
+static uint64_t ftrace_events(void)
+{
+	return ftrace_stat("entries") + ftrace_stat("overrun");
+}
+
+static void open_tracefs(void)
+{
+	char buf[16];
+
+	tracefs_mount();
+	tracefs_read("events/enable", buf, sizeof(buf));
+	if (buf[0] != '0')
+		die("ftrace events are on already");
+	tracefs_set("buffer_size_kb", "1024");
+	tracefs_set("options/overwrite", "1");
+	tracefs_set("tracing_on", "1");
+	marker_fd = open(TRACEFS "/trace_marker", O_WRONLY | O_CLOEXEC);
+	if (marker_fd < 0)
+		die("open trace_marker: %s", strerror(errno));
+}
+
+/* ------------------------------------------------------------------ */
+/* LTTng                                                               */
+
+static void lttng_session(const char *name, const char *domain,
+			  const char *events)
+{
+	run_cmd("lttng create %s --snapshot --output=/tmp/peers-lttng/%s",
+		name, name);
+	run_cmd("lttng enable-channel %s -s %s --subbuf-size=256K --num-subbuf=4 --overwrite c",
+		domain, name);
+	run_cmd("lttng enable-event %s -s %s -c c %s", domain, name, events);
+}
+
+static void open_lttng(void)
+{
+	lttng_session("ksched", "-k", "sched_switch,sched_waking");
+	lttng_session("ksys", "-k", "--syscall getppid");
+	lttng_session("klog", "-k", "lttng_logger");
+	lttng_session("ust", "-u", "peers:op");
+	logger_fd = open("/proc/lttng-logger", O_WRONLY | O_CLOEXEC);
+	if (logger_fd < 0)
+		die("open /proc/lttng-logger: %s", strerror(errno));
+}
+
+/* Stop session S, take its snapshot and count the events; clear it. */
+static uint64_t lttng_count(const char *s)
+{
+	uint64_t n;
+
+	run_cmd("lttng stop %s", s);
+	run_cmd("rm -rf " SNAPSHOTS " && lttng snapshot record -s %s " SNAPSHOTS, s);
+	n = cmd_number("babeltrace2 " SNAPSHOTS " -c sink.utils.counter 2>/dev/null");
+	run_cmd("rm -rf " SNAPSHOTS " && lttng clear %s", s);
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* perf                                                                */
+
+/* Send COMMAND to perf record's control fifo and wait for its ack. */
+static void perf_control(const char *command)
+{
+	char buf[16] = "";
+	ssize_t len = (ssize_t)strlen(command);
+
+	if (write(perf_ctl, command, len) != len)
+		die("perf control %s: %s", command, strerror(errno));
+	if (read(perf_ack, buf, sizeof(buf) - 1) <= 0 || strncmp(buf, "ack", 3))
+		die("perf control %s: no ack (\"%s\")", command, buf);
+}
+
+static void perf_start(const char *events)
+{
+	unlink(PERF_CTL);
+	unlink(PERF_ACK);
+	if (mkfifo(PERF_CTL, 0600) || mkfifo(PERF_ACK, 0600))
+		die("mkfifo: %s", strerror(errno));
+	perf_ctl = open(PERF_CTL, O_RDWR | O_CLOEXEC);
+	perf_ack = open(PERF_ACK, O_RDWR | O_CLOEXEC);
+	if (perf_ctl < 0 || perf_ack < 0)
+		die("open perf's fifos: %s", strerror(errno));
+	fflush(stdout);
+	perf_pid = fork();
+	if (perf_pid < 0)
+		die("fork: %s", strerror(errno));
+	if (!perf_pid) {
+		int fd = open(CMD_LOG, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(127);
+		execlp("perf", "perf", "record", "-q", "-a", "-m", "1M", "-B", "-N",
+		       "-e", events, "-o", PERF_DATA, "-D", "-1",
+		       "--control", "fifo:" PERF_CTL "," PERF_ACK, (char *)NULL);
+		_exit(127);
+	}
+	perf_control("enable\n");
+}
+
+/* Disable, stop perf record; the samples it wrote. */
+static uint64_t perf_stop(void)
+{
+	int status;
+
+	perf_control("disable\n");
+	kill(perf_pid, SIGINT);
+	if (waitpid(perf_pid, &status, 0) != perf_pid)
+		die("waitpid perf: %s", strerror(errno));
+	perf_pid = 0;
+	close(perf_ctl);
+	close(perf_ack);
+	perf_ctl = perf_ack = -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		fflush(stdout);
+		if (system("cat " CMD_LOG " >&2"))
+			fprintf(stderr, "(cannot show " CMD_LOG ")\n");
+		die("perf record exited with status %#x", status);
+	}
+	return cmd_number("perf script -i " PERF_DATA " 2>/dev/null | wc -l");
+}
+
+/* ------------------------------------------------------------------ */
+/* Kernel workloads                                                    */
+
+static void tracer_on(enum tracer t, enum workload w)
+{
+	switch (t) {
+	case NONE:
+		break;
+	case KTRACER:
+		if (w == SYSCALL)
+			kt_kevents_set(work[w].kt_source, &self, 1);
+		else
+			kt_kevents_set(work[w].kt_source, NULL, 0);
+		break;
+	case FTRACE:
+		for (int i = 0; i < 2; i++)
+			tracefs_set(work[w].ftrace[i], "1");
+		break;
+	case LTTNG:
+		run_cmd("lttng start %s", work[w].lttng_session);
+		break;
+	case PERF:
+		perf_start(work[w].perf_events);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Off again: what it recorded, for LTTng and perf (others: counters). */
+static uint64_t tracer_off(enum tracer t, enum workload w)
+{
+	switch (t) {
+	case KTRACER:
+		kt_kevents_set(0, NULL, 0);
+		return 0;
+	case FTRACE:
+		for (int i = 0; i < 2; i++)
+			tracefs_set(work[w].ftrace[i], "0");
+		return 0;
+	case LTTNG:
+		return lttng_count(work[w].lttng_session);
+	case PERF:
+		return perf_stop();
+	default:
+		return 0;
+	}
+}
+
+static unsigned long loop_getppid(unsigned long n)
+{
+	unsigned long fails = 0;
+
+	for (unsigned long i = 0; i < n; i++)
+		fails += syscall(SYS_getppid) != parent;
+	return fails;
+}
+
+static unsigned long loop_work(enum workload w, unsigned long n)
+{
+	return w == SCHED ? pingpong(&pp, n) : loop_getppid(n);
+}
+
+/* Results: ns (instructions) per iteration of each round, recorded per iteration. */
+static double kt_ns[NWORKLOADS][NTRACERS][ROUNDS_MAX];
+static double kt_rec[NWORKLOADS][NTRACERS];
+
+struct snap {
+	uint64_t kt_written, kt_lost, ftrace;
+};
+
+static void snap(struct snap *s)
+{
+	s->kt_written = meta->written;
+	s->kt_lost = meta->lost;
+	s->ftrace = ftrace_events();
+}
+
+/*
+ * What tracer t recorded between before and after (n iterations), given
+ * what tracer_off() counted; dies if ktracer lost records or a tracer
+ * that was off recorded.
+ */
+static uint64_t recorded(const char *what, enum tracer t, const struct snap *b,
+			 const struct snap *a, uint64_t counted)
+{
+	uint64_t kt = a->kt_written - b->kt_written, ft = a->ftrace - b->ftrace;
+
+	if (a->kt_lost != b->kt_lost)
+		die("%s: ktracer lost %llu records in OVERWRITE mode", what,
+		    (unsigned long long)(a->kt_lost - b->kt_lost));
+	if (t != KTRACER && kt)
+		die("%s: ktracer recorded %llu records while off", what,
+		    (unsigned long long)kt);
+	if (t != FTRACE && ft)
+		die("%s: ftrace recorded %llu events while off", what,
+		    (unsigned long long)ft);
+	return t == KTRACER ? kt : t == FTRACE ? ft : counted;
+}
+
+/* One run of workload w under tracer t: ns per iteration. */
+static double run_kernel(enum workload w, enum tracer t, unsigned long n,
+			 double *rec)
+{
+	char what[64];
+	struct snap b, a;
+	unsigned long fails;
+	uint64_t counted, got;
+	double t0, t1;
+
+	snprintf(what, sizeof(what), "%s/%s", work[w].name, tracer_name[t]);
+	snap(&b);
+	tracer_on(t, w);
+	fails = loop_work(w, SETTLE);
+	t0 = now_ns();
+	fails += loop_work(w, n);
+	t1 = now_ns();
+	counted = tracer_off(t, w);
+	snap(&a);
+	if (fails)
+		die("%s: %lu of %lu iterations failed", what, fails, n + SETTLE);
+	got = recorded(what, t, &b, &a, counted);
+	if ((double)got < work[w].min[t] * (n + SETTLE))
+		die("%s: recorded %llu events in %lu iterations, fewer than %.0f each",
+		    what, (unsigned long long)got, n + SETTLE, work[w].min[t]);
+	*rec = (double)got / (n + SETTLE);
+	return (t1 - t0) / n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Program events                                                      */
+
+enum op { GETPPID, KT_REGION, KT_BATCH, UST, UST_OFF, MARKER, LOGGER, NOPS };
+
+static const struct {
+	const char *name, *what;
+	enum tracer tracer;	/* whose counters must move */
+	double min;		/* recorded per op, at least */
+} ops[NOPS] = {
+	[GETPPID] = { "getppid", "getppid(), the reference", NONE, 0 },
+	[KT_REGION] = { "kt_region", "libktracer region begin or end, end to end", KTRACER, 1 },
+	[KT_BATCH] = { "kt_batch", "ktracer KTRACER_IOC_BATCH of 64, per op", KTRACER, 1 },
+	[UST] = { "ust", "LTTng-UST tracepoint(), started session", LTTNG, 1 },
+	[UST_OFF] = { "ust_off", "LTTng-UST tracepoint(), no session", NONE, 0 },
+	[MARKER] = { "trace_marker", "write(trace_marker, 40 bytes)", FTRACE, 1 },
+	[LOGGER] = { "lttng_logger", "write(/proc/lttng-logger, 40 bytes)", LTTNG, 1 },
+};
+
+static double op_ns[NOPS][ROUNDS_MAX], op_rec[NOPS];
+static struct ktracer_lib_stats lib_was;
+
+/* n ops (n even where ops come in pairs); how many failed. */
+static unsigned long loop_op(enum op o, unsigned long n)
+{
+	unsigned long fails = 0;
+
+	switch (o) {
+	case GETPPID:
+		return loop_getppid(n);
+	case KT_REGION:
+		for (unsigned long i = 0; i < n; i += 2) {
+			fails += ktracer_region_begin(lib, region_id, NULL) != 0;
+			fails += ktracer_region_end(lib, region_id) != 0;
+		}
+		return fails + (ktracer_flush(lib) != 0);
+	case KT_BATCH:
+		for (unsigned long i = 0; i < n; i += BATCH_OPS)
+			fails += ioctl(kt_fd, KTRACER_IOC_BATCH, &batch) != 0;
+		return fails;
+	case UST:
+	case UST_OFF:
+		for (unsigned long i = 0; i < n; i++)
+			tracepoint(peers, op, region_id, 0, i);
+		return 0;
+	case MARKER:
+		for (unsigned long i = 0; i < n; i++)
+			fails += write(marker_fd, line40, 40) != 40;
+		return fails;
+	case LOGGER:
+		for (unsigned long i = 0; i < n; i++)
+			fails += write(logger_fd, line40, 40) != 40;
+		return fails;
+	default:
+		return n;
+	}
+}
+
+static double run_op(enum op o, unsigned long n, double *rec)
+{
+	const char *what = ops[o].name;
+	struct ktracer_lib_stats st;
+	unsigned long fails;
+	uint64_t counted = 0, got;
+	struct snap b, a;
+	double t0, t1;
+
+	snap(&b);
+	if (o == UST)
+		run_cmd("lttng start ust");
+	if (o == LOGGER)
+		run_cmd("lttng start klog");
+	fails = loop_op(o, SETTLE);
+	t0 = now_ns();
+	fails += loop_op(o, n);
+	t1 = now_ns();
+	if (o == UST)
+		counted = lttng_count("ust");
+	if (o == LOGGER)
+		counted = lttng_count("klog");
+	snap(&a);
+	if (fails)
+		die("%s: %lu of %lu ops failed", what, fails, n + SETTLE);
+	got = recorded(what, ops[o].tracer, &b, &a, counted);
+	if ((double)got < ops[o].min * (n + SETTLE))
+		die("%s: recorded %llu events for %lu ops, fewer than %.0f each",
+		    what, (unsigned long long)got, n + SETTLE, ops[o].min);
+	if (o == KT_REGION) {
+		if (ktracer_get_stats(lib, &st))
+			die("ktracer_get_stats: %s", strerror(errno));
+		if (st.dropped != lib_was.dropped || st.refused != lib_was.refused ||
+		    st.applied - lib_was.applied != n + SETTLE)
+			die("kt_region: libktracer applied %llu of %lu ops (dropped %llu, refused %llu)",
+			    (unsigned long long)(st.applied - lib_was.applied),
+			    n + SETTLE,
+			    (unsigned long long)(st.dropped - lib_was.dropped),
+			    (unsigned long long)(st.refused - lib_was.refused));
+		lib_was = st;
+	}
+	*rec = (double)got / (n + SETTLE);
+	return (t1 - t0) / n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Report                                                              */
+
+/* Median, fastest and slowest of v[rounds] (v is sorted). */
+static void stats(double *v, double *med, double *min, double *max)
+{
+	qsort(v, rounds, sizeof(v[0]), cmp_double);
+	*med = rounds % 2 ? v[rounds / 2] : (v[rounds / 2 - 1] + v[rounds / 2]) / 2;
+	*min = v[0];
+	*max = v[rounds - 1];
+}
+
+static void ratio(char *buf, size_t size, double a, double b)
+{
+	if (b > 0)
+		snprintf(buf, size, "%.2fx", a / b);
+	else
+		snprintf(buf, size, "-");
+}
+
+static void report(void)
+{
+	double per_ev[NWORKLOADS][NTRACERS][3], base[NWORKLOADS][3];
+	double per_op[NOPS][3], ev[NWORKLOADS];
+	char r1[16], r2[16];
+
+	/* Kernel events per iteration: what ftrace recorded of a round trip. */
+	ev[SCHED] = kt_rec[SCHED][FTRACE];
+	ev[SYSCALL] = 2;
+	for (int w = 0; w < NWORKLOADS; w++) {
+		double v[ROUNDS_MAX];
+
+		for (int r = 0; r < rounds; r++)
+			v[r] = kt_ns[w][NONE][r];
+		stats(v, &base[w][0], &base[w][1], &base[w][2]);
+		for (int t = KTRACER; t < NTRACERS; t++) {
+			for (int r = 0; r < rounds; r++)
+				v[r] = (kt_ns[w][t][r] - kt_ns[w][NONE][r]) / ev[w];
+			stats(v, &per_ev[w][t][0], &per_ev[w][t][1], &per_ev[w][t][2]);
+			printf("KT-PEER-K %s %s %.1f %.1f %.1f %.3f\n", work[w].name,
+			       tracer_name[t], per_ev[w][t][0], per_ev[w][t][1],
+			       per_ev[w][t][2], kt_rec[w][t]);
+		}
+		printf("KT-PEER-K %s none 0 0 0 0 %.1f %.3f\n", work[w].name,
+		       base[w][0], ev[w]);
+	}
+	for (int o = 0; o < NOPS; o++) {
+		double v[ROUNDS_MAX];
+
+		for (int r = 0; r < rounds; r++)
+			v[r] = op_ns[o][r];
+		stats(v, &per_op[o][0], &per_op[o][1], &per_op[o][2]);
+		printf("KT-PEER-P %s %.1f %.1f %.1f %.3f\n", ops[o].name,
+		       per_op[o][0], per_op[o][1], per_op[o][2], op_rec[o]);
+	}
+
+	printf("\n## Kernel events: guest instructions added per event, median of %d rounds [fastest, slowest round]\n\n",
+	       rounds);
+	printf("| workload | events per iteration | untraced, per iteration | tracer | per event | range | x ktracer | x LTTng | recorded per iteration |\n");
+	printf("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n");
+	for (int w = 0; w < NWORKLOADS; w++)
+		for (int t = KTRACER; t < NTRACERS; t++) {
+			ratio(r1, sizeof(r1), per_ev[w][t][0], per_ev[w][KTRACER][0]);
+			ratio(r2, sizeof(r2), per_ev[w][t][0], per_ev[w][LTTNG][0]);
+			printf("| %s | %.2f | %.0f | %s | %.1f | %.1f-%.1f | %s | %s | %.2f |\n",
+			       work[w].name, ev[w], base[w][0], tracer_name[t],
+			       per_ev[w][t][0], per_ev[w][t][1], per_ev[w][t][2],
+			       r1, r2, kt_rec[w][t]);
+		}
+	printf("\n## Program events: guest instructions per op, median of %d rounds [fastest, slowest round]\n\n",
+	       rounds);
+	printf("| op | what | per op | range | x kt_region | x ust | recorded per op |\n");
+	printf("| --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
+	for (int o = 0; o < NOPS; o++) {
+		ratio(r1, sizeof(r1), per_op[o][0], per_op[KT_REGION][0]);
+		ratio(r2, sizeof(r2), per_op[o][0], per_op[UST][0]);
+		printf("| %s | %s | %.1f | %.1f-%.1f | %s | %s | %.2f |\n",
+		       ops[o].name, ops[o].what, per_op[o][0], per_op[o][1],
+		       per_op[o][2], r1, r2, op_rec[o]);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+/* The VM is thrown away after the run: stop what would go on running. */
+static int restore(void)
+{
+	pingpong_kill(&pp);
+	if (perf_pid > 0) {
+		kill(perf_pid, SIGKILL);
+		waitpid(perf_pid, NULL, 0);
+		perf_pid = 0;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	double rec;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1)
+		rounds = atoi(argv[1]);
+	if (rounds < 1 || rounds > ROUNDS_MAX)
+		die("rounds: 1..%d", ROUNDS_MAX);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		die("ignore SIGPIPE: %s", strerror(errno));
+	pin_cpu(0);
+	self = getpid();
+	parent = getppid();
+	open_ktracer();
+	open_tracefs();
+	pingpong_start(&pp, 0);
+	if (ktracer_get_stats(lib, &lib_was))
+		die("ktracer_get_stats: %s", strerror(errno));
+
+	/* Before any UST session exists. */
+	run_op(UST_OFF, OPS_N, &rec);
+	for (int r = 0; r < rounds; r++)
+		op_ns[UST_OFF][r] = run_op(UST_OFF, OPS_N, &op_rec[UST_OFF]);
+	printf("# ust_off measured; creating the LTTng sessions\n");
+
+	open_lttng();
+	/* A checked warm-up of everything, short, not counted. */
+	for (int w = 0; w < NWORKLOADS; w++)
+		for (int t = 0; t < NTRACERS; t++)
+			run_kernel(w, t, work[w].n / 8, &rec);
+	for (int o = 0; o < NOPS; o++)
+		if (o != UST_OFF)
+			run_op(o, OPS_N / 8, &rec);
+	printf("# warm-up done: every tracer recorded; %d rounds\n", rounds);
+
+	for (int r = 0; r < rounds; r++) {
+		for (int w = 0; w < NWORKLOADS; w++)
+			for (int t = 0; t < NTRACERS; t++) {
+				kt_ns[w][t][r] = run_kernel(w, t, work[w].n, &rec);
+				kt_rec[w][t] += rec / rounds;
+			}
+		for (int o = 0; o < NOPS; o++) {
+			if (o == UST_OFF)
+				continue;
+			op_ns[o][r] = run_op(o, OPS_N, &rec);
+			op_rec[o] += rec / rounds;
+		}
+		printf("# round %d of %d done\n", r + 1, rounds);
+	}
+	pingpong_stop(&pp);
+	report();
+	return 0;
+}
