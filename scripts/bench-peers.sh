@@ -121,6 +121,11 @@ rm -rf "$root$dir"	# peers itself goes to /prog
 add_files /usr/share/xml/lttng/session.xsd
 mkdir -p "$root/lib/modules/$KT_KVER/extra"
 cp "$lm"/ko/*.ko "$root/lib/modules/$KT_KVER/extra/"
+# libkmod loads every index or none: the built-in modules' too.
+cp "$KT_KMODULES"/modules.builtin "$KT_KMODULES"/modules.builtin.modinfo \
+	"$root/lib/modules/$KT_KVER/"
+find "$root/lib/modules/$KT_KVER/extra" -name '*.ko' -printf 'extra/%f\n' \
+	> "$root/lib/modules/$KT_KVER/modules.order"
 /sbin/depmod -b "$root" "$KT_KVER"
 
 "$KT_ROOT/scripts/vm/mkinitramfs.sh" -p "$dir/prog" -r "$root" \
