@@ -421,7 +421,9 @@ static uint64_t perf_stop(void)
 	close(perf_ctl);
 	close(perf_ack);
 	perf_ctl = perf_ack = -1;
-	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+	/* perf record raises the SIGINT it caught once it has written the file. */
+	if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT) &&
+	    (!WIFEXITED(status) || WEXITSTATUS(status))) {
 		fflush(stdout);
 		if (system("cat " CMD_LOG " >&2"))
 			fprintf(stderr, "(cannot show " CMD_LOG ")\n");
