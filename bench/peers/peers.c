@@ -25,7 +25,10 @@
  *		(--syscall getppid: its entry and exit)
  *	perf	perf record -a of sched:sched_switch,sched:sched_waking, or
  *		raw_syscalls:sys_enter,raw_syscalls:sys_exit, into a file
- *		in /tmp (tmpfs), 1 MiB of mmap buffer per CPU
+ *		in /tmp (tmpfs), 1 MiB of mmap buffer per CPU, around a
+ *		child ("peers --child WORKLOAD N FILE", this program) that
+ *		runs the workload and times its own loop, so that perf's
+ *		start and end are outside the timed window
  *
  * Every tracer has 1 MiB per CPU and overwrites when full (ftrace's
  * buffer_size_kb is set to 1024, ktracer's buffers to 1 MiB in OVERWRITE
@@ -62,8 +65,9 @@
  * run the tracer that was on must have recorded at least the events its
  * iterations make, and ktracer and ftrace, when off, nothing.
  *	ktracer	its meta page's count of records written on CPU 0, none
- *		lost (5 records a round trip: a switch is a STOP and a
- *		START; 2 per system call)
+ *		lost (3 records a round trip at least, as ftrace: a switch
+ *		between two recorded tasks is one SWITCH record, a wake-up
+ *		one LOG; 2 per system call)
  *	ftrace	entries + overrun of per_cpu/cpu0/stats (3 events a round
  *		trip, see bench.h's ping-pong; 2 per system call; 1 per
  *		trace_marker write)
@@ -78,13 +82,18 @@
  * <max> <recorded per op>" lines, then the tables for people. Exits 0 if
  * everything was measured and verified, 1 otherwise.
  *
+ * Progress goes to stdout as "# ..." lines, one per run with the guest's
+ * clock. Every step runs under an alarm (STEP_S seconds of the guest's
+ * clock, which under -icount counts instructions when busy and jumps
+ * ahead when the guest idles, so a blocked step ends quickly): when it
+ * rings, "KT-PEERS-FAIL timeout: <step>" and exit 1.
+ *
  * "peers ROUNDS" runs that many rounds (default 7).
  */
 #define TRACEPOINT_DEFINE
 #define TRACEPOINT_CREATE_PROBES
 #include "peers_tp.h"
 
-#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include <libktracer.h>
@@ -100,8 +109,8 @@
 #define BUF_BYTES	(1u << 20)	/* every tracer's buffer per CPU */
 #define CMD_LOG		"/tmp/peers-cmd.log"
 #define PERF_DATA	"/tmp/peers-perf.data"
-#define PERF_CTL	"/tmp/peers-perf.ctl"
-#define PERF_ACK	"/tmp/peers-perf.ack"
+#define PERF_CHILD	"/tmp/peers-perf.child"
+#define STEP_S		60	/* the alarm of a step, guest seconds */
 #define SNAPSHOTS	"/tmp/peers-snapshots"
 
 /* 40 bytes, like ops_bench's trace_marker payload. */
@@ -132,7 +141,7 @@ static const struct {
 		.kt_source = KTRACER_SRC_SCHED,
 		.lttng_session = "ksched",
 		.perf_events = "sched:sched_switch,sched:sched_waking",
-		.min = { 0, 5, 3, 3, 3 },
+		.min = { 0, 3, 3, 3, 3 },
 	},
 	[SYSCALL] = {
 		.name = "syscall", .n = SYSCALL_N,
@@ -154,8 +163,58 @@ static struct ktracer_op batch_ops[BATCH_OPS];
 static struct ktracer_batch batch;
 static struct pingpong pp = PINGPONG_INIT;
 static pid_t self, parent, perf_pid;
-static int perf_ctl = -1, perf_ack = -1;
 static int rounds = 7;
+static char exe[256];		/* this program, for perf's child */
+
+/* ------------------------------------------------------------------ */
+/* Steps                                                               */
+
+static char step_msg[256];
+static size_t step_len;
+
+static void on_alarm(int sig)
+{
+	ssize_t ignored;
+
+	(void)sig;
+	ignored = write(STDOUT_FILENO, step_msg, step_len);
+	(void)ignored;
+	if (perf_pid > 0)
+		kill(perf_pid, SIGKILL);
+	if (pp.child > 0)
+		kill(pp.child, SIGKILL);
+	_exit(1);
+}
+
+/* What the alarm says: the step's name, and the command it runs if any. */
+static void step_say(const char *name, const char *cmd)
+{
+	snprintf(step_msg, sizeof(step_msg), "\nKT-PEERS-FAIL timeout: %s%s%s (%d s)\n",
+		 name, cmd ? ": " : "", cmd ? cmd : "", STEP_S);
+	step_len = strlen(step_msg);
+}
+
+static char step_name[192];
+
+/* A new step: named on stdout, with the guest's clock, under an alarm. */
+static void __attribute__((format(printf, 1, 2))) step(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(step_name, sizeof(step_name), fmt, ap);
+	va_end(ap);
+	step_say(step_name, NULL);
+	printf("# %.2f s %s\n", now_ns() / 1e9, step_name);
+	alarm(STEP_S);
+}
+
+/* A command of the step, on stdout too: the alarm names it. */
+static void step_cmd(const char *cmd)
+{
+	step_say(step_name, cmd);
+	printf("# %.2f s   $ %s\n", now_ns() / 1e9, cmd);
+}
 
 /* ------------------------------------------------------------------ */
 /* Commands                                                            */
@@ -171,6 +230,7 @@ static void __attribute__((format(printf, 1, 2))) run_cmd(const char *fmt, ...)
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
 	snprintf(full, sizeof(full), "%s > " CMD_LOG " 2>&1", cmd);
+	step_cmd(cmd);
 	fflush(stdout);
 	st = system(full);
 	if (st) {
@@ -195,6 +255,7 @@ static uint64_t __attribute__((format(printf, 1, 2))) cmd_number(const char *fmt
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
+	step_cmd(cmd);
 	fflush(stdout);
 	f = popen(cmd, "r");
 	if (!f)
@@ -369,28 +430,22 @@ static uint64_t lttng_count(const char *s)
 /* ------------------------------------------------------------------ */
 /* perf                                                                */
 
-/* Send COMMAND to perf record's control fifo and wait for its ack. */
-static void perf_control(const char *command)
+/*
+ * perf record -a of workload w's events around "peers --child w n FILE":
+ * the child's ns per iteration (it times its own n iterations, after
+ * SETTLE), and in *counted the samples in perf's file.
+ */
+static double perf_run(enum workload w, unsigned long n, uint64_t *counted)
 {
-	char buf[16] = "";
-	ssize_t len = (ssize_t)strlen(command);
+	char nbuf[32], wbuf[8];
+	double ns;
+	int status, got;
+	FILE *f;
 
-	if (write(perf_ctl, command, len) != len)
-		die("perf control %s: %s", command, strerror(errno));
-	if (read(perf_ack, buf, sizeof(buf) - 1) <= 0 || strncmp(buf, "ack", 3))
-		die("perf control %s: no ack (\"%s\")", command, buf);
-}
-
-static void perf_start(const char *events)
-{
-	unlink(PERF_CTL);
-	unlink(PERF_ACK);
-	if (mkfifo(PERF_CTL, 0600) || mkfifo(PERF_ACK, 0600))
-		die("mkfifo: %s", strerror(errno));
-	perf_ctl = open(PERF_CTL, O_RDWR | O_CLOEXEC);
-	perf_ack = open(PERF_ACK, O_RDWR | O_CLOEXEC);
-	if (perf_ctl < 0 || perf_ack < 0)
-		die("open perf's fifos: %s", strerror(errno));
+	unlink(PERF_CHILD);
+	snprintf(nbuf, sizeof(nbuf), "%lu", n);
+	snprintf(wbuf, sizeof(wbuf), "%d", (int)w);
+	step_cmd("perf record -a -- peers --child");
 	fflush(stdout);
 	perf_pid = fork();
 	if (perf_pid < 0)
@@ -401,35 +456,28 @@ static void perf_start(const char *events)
 		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 			_exit(127);
 		execlp("perf", "perf", "record", "-q", "-a", "-m", "1M", "-B", "-N",
-		       "-e", events, "-o", PERF_DATA, "-D", "-1",
-		       "--control", "fifo:" PERF_CTL "," PERF_ACK, (char *)NULL);
+		       "-e", work[w].perf_events, "-o", PERF_DATA, "--",
+		       exe, "--child", wbuf, nbuf, PERF_CHILD, (char *)NULL);
 		_exit(127);
 	}
-	perf_control("enable\n");
-}
-
-/* Disable, stop perf record; the samples it wrote. */
-static uint64_t perf_stop(void)
-{
-	int status;
-
-	perf_control("disable\n");
-	kill(perf_pid, SIGINT);
 	if (waitpid(perf_pid, &status, 0) != perf_pid)
 		die("waitpid perf: %s", strerror(errno));
 	perf_pid = 0;
-	close(perf_ctl);
-	close(perf_ack);
-	perf_ctl = perf_ack = -1;
-	/* perf record raises the SIGINT it caught once it has written the file. */
-	if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT) &&
-	    (!WIFEXITED(status) || WEXITSTATUS(status))) {
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		fflush(stdout);
 		if (system("cat " CMD_LOG " >&2"))
 			fprintf(stderr, "(cannot show " CMD_LOG ")\n");
 		die("perf record exited with status %#x", status);
 	}
-	return cmd_number("perf script -i " PERF_DATA " 2>/dev/null | wc -l");
+	f = fopen(PERF_CHILD, "r");
+	if (!f)
+		die("perf's child left no %s: %s", PERF_CHILD, strerror(errno));
+	got = fscanf(f, "%lf", &ns);
+	fclose(f);
+	if (got != 1)
+		die("perf's child left no time in %s", PERF_CHILD);
+	*counted = cmd_number("perf script -i " PERF_DATA " 2>/dev/null | wc -l");
+	return ns;
 }
 
 /* ------------------------------------------------------------------ */
@@ -453,9 +501,6 @@ static void tracer_on(enum tracer t, enum workload w)
 	case LTTNG:
 		run_cmd("lttng start %s", work[w].lttng_session);
 		break;
-	case PERF:
-		perf_start(work[w].perf_events);
-		break;
 	default:
 		break;
 	}
@@ -474,8 +519,6 @@ static uint64_t tracer_off(enum tracer t, enum workload w)
 		return 0;
 	case LTTNG:
 		return lttng_count(work[w].lttng_session);
-	case PERF:
-		return perf_stop();
 	default:
 		return 0;
 	}
@@ -543,13 +586,20 @@ static double run_kernel(enum workload w, enum tracer t, unsigned long n,
 	double t0, t1;
 
 	snprintf(what, sizeof(what), "%s/%s", work[w].name, tracer_name[t]);
+	step("%s %s, %lu iterations", work[w].name, tracer_name[t], n);
 	snap(&b);
-	tracer_on(t, w);
-	fails = loop_work(w, SETTLE);
-	t0 = now_ns();
-	fails += loop_work(w, n);
-	t1 = now_ns();
-	counted = tracer_off(t, w);
+	if (t == PERF) {
+		t0 = 0;
+		t1 = perf_run(w, n, &counted) * n;
+		fails = 0;
+	} else {
+		tracer_on(t, w);
+		fails = loop_work(w, SETTLE);
+		t0 = now_ns();
+		fails += loop_work(w, n);
+		t1 = now_ns();
+		counted = tracer_off(t, w);
+	}
 	snap(&a);
 	if (fails)
 		die("%s: %lu of %lu iterations failed", what, fails, n + SETTLE);
@@ -628,6 +678,7 @@ static double run_op(enum op o, unsigned long n, double *rec)
 	struct snap b, a;
 	double t0, t1;
 
+	step("%s, %lu ops", what, n);
 	snap(&b);
 	if (o == UST)
 		run_cmd("lttng start ust");
@@ -751,6 +802,7 @@ static void report(void)
 /* The VM is thrown away after the run: stop what would go on running. */
 static int restore(void)
 {
+	alarm(0);
 	pingpong_kill(&pp);
 	if (perf_pid > 0) {
 		kill(perf_pid, SIGKILL);
@@ -760,11 +812,53 @@ static int restore(void)
 	return 0;
 }
 
+/*
+ * perf's child: workload w, SETTLE then n timed iterations; the ns per
+ * iteration into file.
+ */
+static int child_main(char **argv)
+{
+	long w = strtol(argv[0], NULL, 10);
+	unsigned long n = strtoul(argv[1], NULL, 10), fails;
+	double t0, t1;
+	FILE *f;
+
+	if (w < 0 || w >= NWORKLOADS || !n)
+		die("--child WORKLOAD N FILE");
+	pin_cpu(0);
+	parent = getppid();
+	if (w == SCHED)
+		pingpong_start(&pp, 0);
+	fails = loop_work(w, SETTLE);
+	t0 = now_ns();
+	fails += loop_work(w, n);
+	t1 = now_ns();
+	if (w == SCHED)
+		pingpong_stop(&pp);
+	if (fails)
+		die("--child %s: %lu of %lu iterations failed", work[w].name,
+		    fails, n + SETTLE);
+	f = fopen(argv[2], "w");
+	if (!f || fprintf(f, "%.3f\n", (t1 - t0) / n) < 0 || fclose(f))
+		die("write %s: %s", argv[2], strerror(errno));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	struct sigaction sa = { .sa_handler = on_alarm };
 	double rec;
+	ssize_t len;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 5 && !strcmp(argv[1], "--child"))
+		return child_main(argv + 2);
+	if (sigaction(SIGALRM, &sa, NULL))
+		die("sigaction SIGALRM: %s", strerror(errno));
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (len <= 0 || len >= (ssize_t)sizeof(exe) - 1)
+		die("readlink /proc/self/exe: %s", strerror(errno));
+	exe[len] = '\0';
 	if (argc > 1)
 		rounds = atoi(argv[1]);
 	if (rounds < 1 || rounds > ROUNDS_MAX)
@@ -774,6 +868,7 @@ int main(int argc, char **argv)
 	pin_cpu(0);
 	self = getpid();
 	parent = getppid();
+	step("opening ktracer and ftrace");
 	open_ktracer();
 	open_tracefs();
 	pingpong_start(&pp, 0);
@@ -786,6 +881,7 @@ int main(int argc, char **argv)
 		op_ns[UST_OFF][r] = run_op(UST_OFF, OPS_N, &op_rec[UST_OFF]);
 	printf("# ust_off measured; creating the LTTng sessions\n");
 
+	step("creating the LTTng sessions");
 	open_lttng();
 	/* A checked warm-up of everything, short, not counted. */
 	for (int w = 0; w < NWORKLOADS; w++)
@@ -810,7 +906,9 @@ int main(int argc, char **argv)
 		}
 		printf("# round %d of %d done\n", r + 1, rounds);
 	}
+	step("report");
 	pingpong_stop(&pp);
 	report();
+	alarm(0);
 	return 0;
 }
