@@ -103,8 +103,8 @@
 #define ROUNDS_MAX	15
 #define SETTLE		64	/* untimed iterations after a tracer is on */
 #define SCHED_N		2000	/* round trips of a run: ~0.5 MB of LTTng */
-#define SYSCALL_N	10000	/* getppid() calls of a run */
-#define OPS_N		10240	/* ops of a run (a multiple of BATCH_OPS) */
+#define SYSCALL_N	4000	/* getppid() calls of a run: fits LTTng's ring */
+#define OPS_N		8192	/* ops of a run (a multiple of BATCH_OPS) */
 #define BATCH_OPS	64
 #define BUF_BYTES	(1u << 20)	/* every tracer's buffer per CPU */
 #define CMD_LOG		"/tmp/peers-cmd.log"
