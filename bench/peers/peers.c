@@ -430,12 +430,17 @@ static uint64_t lttng_count(const char *s)
 /* ------------------------------------------------------------------ */
 /* perf                                                                */
 
+/* During the warm-up: what perf recorded, by event, and what it lost. */
+static int perf_diag = 1;
+
 /*
- * perf record -a of workload w's events around "peers --child w n FILE":
- * the child's ns per iteration (it times its own n iterations, after
- * SETTLE), and in *counted the samples in perf's file.
+ * perf record -a of workload w's events around "peers --child w n FILE"
+ * (with_perf), or that child alone: the child's ns per iteration (it
+ * times its own n iterations, after SETTLE), and in *counted the samples
+ * in perf's file.
  */
-static double perf_run(enum workload w, unsigned long n, uint64_t *counted)
+static double child_run(enum workload w, unsigned long n, int with_perf,
+			uint64_t *counted)
 {
 	char nbuf[32], wbuf[8];
 	double ns;
@@ -445,7 +450,7 @@ static double perf_run(enum workload w, unsigned long n, uint64_t *counted)
 	unlink(PERF_CHILD);
 	snprintf(nbuf, sizeof(nbuf), "%lu", n);
 	snprintf(wbuf, sizeof(wbuf), "%d", (int)w);
-	step_cmd("perf record -a -- peers --child");
+	step_cmd(with_perf ? "perf record -a -- peers --child" : "peers --child");
 	fflush(stdout);
 	perf_pid = fork();
 	if (perf_pid < 0)
@@ -455,9 +460,14 @@ static double perf_run(enum workload w, unsigned long n, uint64_t *counted)
 
 		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 			_exit(127);
-		execlp("perf", "perf", "record", "-q", "-a", "-m", "1M", "-B", "-N",
-		       "-e", work[w].perf_events, "-o", PERF_DATA, "--",
-		       exe, "--child", wbuf, nbuf, PERF_CHILD, (char *)NULL);
+		if (with_perf)
+			execlp("perf", "perf", "record", "-q", "-a", "-m", "1M",
+			       "-B", "-N", "-e", work[w].perf_events, "-o",
+			       PERF_DATA, "--", exe, "--child", wbuf, nbuf,
+			       PERF_CHILD, (char *)NULL);
+		else
+			execl(exe, exe, "--child", wbuf, nbuf, PERF_CHILD,
+			      (char *)NULL);
 		_exit(127);
 	}
 	if (waitpid(perf_pid, &status, 0) != perf_pid)
@@ -467,7 +477,8 @@ static double perf_run(enum workload w, unsigned long n, uint64_t *counted)
 		fflush(stdout);
 		if (system("cat " CMD_LOG " >&2"))
 			fprintf(stderr, "(cannot show " CMD_LOG ")\n");
-		die("perf record exited with status %#x", status);
+		die("%s exited with status %#x", with_perf ? "perf record" : "peers --child",
+		    status);
 	}
 	f = fopen(PERF_CHILD, "r");
 	if (!f)
@@ -476,7 +487,17 @@ static double perf_run(enum workload w, unsigned long n, uint64_t *counted)
 	fclose(f);
 	if (got != 1)
 		die("perf's child left no time in %s", PERF_CHILD);
+	*counted = 0;
+	if (!with_perf)
+		return ns;
 	*counted = cmd_number("perf script -i " PERF_DATA " 2>/dev/null | wc -l");
+	if (perf_diag) {
+		step_cmd("perf script -F event | sort | uniq -c; perf report --stats");
+		fflush(stdout);
+		if (system("perf script -i " PERF_DATA " -F event 2>/dev/null | sort | uniq -c | sed 's/^/# perf: /'; "
+			   "perf report -i " PERF_DATA " --stats 2>&1 | grep -i -e lost -e events: | sed 's/^/# perf: /'"))
+			printf("# perf: no diagnostics\n");
+	}
 	return ns;
 }
 
@@ -541,6 +562,8 @@ static unsigned long loop_work(enum workload w, unsigned long n)
 /* Results: ns (instructions) per iteration of each round, recorded per iteration. */
 static double kt_ns[NWORKLOADS][NTRACERS][ROUNDS_MAX];
 static double kt_rec[NWORKLOADS][NTRACERS];
+/* perf's baseline: its child untraced, ns per iteration, last run and per round. */
+static double child_base, perf_base[NWORKLOADS][ROUNDS_MAX];
 
 struct snap {
 	uint64_t kt_written, kt_lost, ftrace;
@@ -589,8 +612,10 @@ static double run_kernel(enum workload w, enum tracer t, unsigned long n,
 	step("%s %s, %lu iterations", work[w].name, tracer_name[t], n);
 	snap(&b);
 	if (t == PERF) {
+		/* perf's baseline: the same child, untraced, just before. */
+		child_base = child_run(w, n, 0, &counted);
 		t0 = 0;
-		t1 = perf_run(w, n, &counted) * n;
+		t1 = child_run(w, n, 1, &counted) * n;
 		fails = 0;
 	} else {
 		tracer_on(t, w);
@@ -738,7 +763,7 @@ static void ratio(char *buf, size_t size, double a, double b)
 static void report(void)
 {
 	double per_ev[NWORKLOADS][NTRACERS][3], base[NWORKLOADS][3];
-	double per_op[NOPS][3], ev[NWORKLOADS];
+	double per_op[NOPS][3], ev[NWORKLOADS], cbase[NWORKLOADS][3];
 	char r1[16], r2[16];
 
 	/* Kernel events per iteration: what ftrace recorded of a round trip. */
@@ -751,8 +776,14 @@ static void report(void)
 			v[r] = kt_ns[w][NONE][r];
 		stats(v, &base[w][0], &base[w][1], &base[w][2]);
 		for (int t = KTRACER; t < NTRACERS; t++) {
-			for (int r = 0; r < rounds; r++)
-				v[r] = (kt_ns[w][t][r] - kt_ns[w][NONE][r]) / ev[w];
+			printf("KT-PEER-R %s %s", work[w].name, tracer_name[t]);
+			for (int r = 0; r < rounds; r++) {
+				double b0 = t == PERF ? perf_base[w][r] : kt_ns[w][NONE][r];
+
+				v[r] = (kt_ns[w][t][r] - b0) / ev[w];
+				printf(" %.1f", v[r]);
+			}
+			printf("\n");
 			stats(v, &per_ev[w][t][0], &per_ev[w][t][1], &per_ev[w][t][2]);
 			printf("KT-PEER-K %s %s %.1f %.1f %.1f %.3f\n", work[w].name,
 			       tracer_name[t], per_ev[w][t][0], per_ev[w][t][1],
@@ -760,6 +791,9 @@ static void report(void)
 		}
 		printf("KT-PEER-K %s none 0 0 0 0 %.1f %.3f\n", work[w].name,
 		       base[w][0], ev[w]);
+		for (int r = 0; r < rounds; r++)
+			v[r] = perf_base[w][r];
+		stats(v, &cbase[w][0], &cbase[w][1], &cbase[w][2]);
 	}
 	for (int o = 0; o < NOPS; o++) {
 		double v[ROUNDS_MAX];
@@ -773,23 +807,24 @@ static void report(void)
 
 	printf("\n## Kernel events: guest instructions added per event, median of %d rounds [fastest, slowest round]\n\n",
 	       rounds);
-	printf("| workload | events per iteration | untraced, per iteration | tracer | per event | range | x ktracer | x LTTng | recorded per iteration |\n");
+	printf("| workload | events per iteration | untraced, per iteration | tracer | per event | range | x ftrace | x LTTng | recorded per iteration |\n");
 	printf("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n");
 	for (int w = 0; w < NWORKLOADS; w++)
 		for (int t = KTRACER; t < NTRACERS; t++) {
-			ratio(r1, sizeof(r1), per_ev[w][t][0], per_ev[w][KTRACER][0]);
+			ratio(r1, sizeof(r1), per_ev[w][t][0], per_ev[w][FTRACE][0]);
 			ratio(r2, sizeof(r2), per_ev[w][t][0], per_ev[w][LTTNG][0]);
 			printf("| %s | %.2f | %.0f | %s | %.1f | %.1f-%.1f | %s | %s | %.2f |\n",
-			       work[w].name, ev[w], base[w][0], tracer_name[t],
+			       work[w].name, ev[w],
+			       t == PERF ? cbase[w][0] : base[w][0], tracer_name[t],
 			       per_ev[w][t][0], per_ev[w][t][1], per_ev[w][t][2],
 			       r1, r2, kt_rec[w][t]);
 		}
 	printf("\n## Program events: guest instructions per op, median of %d rounds [fastest, slowest round]\n\n",
 	       rounds);
-	printf("| op | what | per op | range | x kt_region | x ust | recorded per op |\n");
+	printf("| op | what | per op | range | x trace_marker | x ust | recorded per op |\n");
 	printf("| --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
 	for (int o = 0; o < NOPS; o++) {
-		ratio(r1, sizeof(r1), per_op[o][0], per_op[KT_REGION][0]);
+		ratio(r1, sizeof(r1), per_op[o][0], per_op[MARKER][0]);
 		ratio(r2, sizeof(r2), per_op[o][0], per_op[UST][0]);
 		printf("| %s | %s | %.1f | %.1f-%.1f | %s | %s | %.2f |\n",
 		       ops[o].name, ops[o].what, per_op[o][0], per_op[o][1],
@@ -890,12 +925,15 @@ int main(int argc, char **argv)
 	for (int o = 0; o < NOPS; o++)
 		if (o != UST_OFF)
 			run_op(o, OPS_N / 8, &rec);
+	perf_diag = 0;
 	printf("# warm-up done: every tracer recorded; %d rounds\n", rounds);
 
 	for (int r = 0; r < rounds; r++) {
 		for (int w = 0; w < NWORKLOADS; w++)
 			for (int t = 0; t < NTRACERS; t++) {
 				kt_ns[w][t][r] = run_kernel(w, t, work[w].n, &rec);
+				if (t == PERF)
+					perf_base[w][r] = child_base;
 				kt_rec[w][t] += rec / rounds;
 			}
 		for (int o = 0; o < NOPS; o++) {
