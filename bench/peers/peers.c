@@ -25,10 +25,10 @@
  *		(--syscall getppid: its entry and exit)
  *	perf	perf record -a of sched:sched_switch,sched:sched_waking, or
  *		raw_syscalls:sys_enter,raw_syscalls:sys_exit, into a file
- *		in /tmp (tmpfs), 1 MiB of mmap buffer per CPU, around a
- *		child ("peers --child WORKLOAD N FILE", this program) that
- *		runs the workload and times its own loop, so that perf's
- *		start and end are outside the timed window
+ *		in /tmp (tmpfs), 1 MiB of mmap buffer per CPU; its
+ *		workload is "peers --hold" (this program), which tells this
+ *		process once perf records and exits when told to, so that
+ *		perf's start and end are outside the timed window
  *
  * Every tracer has 1 MiB per CPU and overwrites when full (ftrace's
  * buffer_size_kb is set to 1024, ktracer's buffers to 1 MiB in OVERWRITE
@@ -109,7 +109,6 @@
 #define BUF_BYTES	(1u << 20)	/* every tracer's buffer per CPU */
 #define CMD_LOG		"/tmp/peers-cmd.log"
 #define PERF_DATA	"/tmp/peers-perf.data"
-#define PERF_CHILD	"/tmp/peers-perf.child"
 #define STEP_S		60	/* the alarm of a step, guest seconds */
 #define SNAPSHOTS	"/tmp/peers-snapshots"
 
@@ -432,25 +431,24 @@ static uint64_t lttng_count(const char *s)
 
 /* During the warm-up: what perf recorded, by event, and what it lost. */
 static int perf_diag = 1;
+static int perf_hold = -1;	/* its end closed: perf's workload exits */
 
 /*
- * perf record -a of workload w's events around "peers --child w n FILE"
- * (with_perf), or that child alone: the child's ns per iteration (it
- * times its own n iterations, after SETTLE), and in *counted the samples
- * in perf's file.
+ * perf record -a of workload w's events, its workload "peers --hold R H"
+ * (this program), which perf starts once its events are on: it writes a
+ * byte into R, then waits for the end of H. Returns once that byte came:
+ * perf is recording.
  */
-static double child_run(enum workload w, unsigned long n, int with_perf,
-			uint64_t *counted)
+static void perf_start(enum workload w)
 {
-	char nbuf[32], wbuf[8];
-	double ns;
-	int status, got;
-	FILE *f;
+	int ready[2], hold[2];
+	char rbuf[16], hbuf[16], c;
 
-	unlink(PERF_CHILD);
-	snprintf(nbuf, sizeof(nbuf), "%lu", n);
-	snprintf(wbuf, sizeof(wbuf), "%d", (int)w);
-	step_cmd(with_perf ? "perf record -a -- peers --child" : "peers --child");
+	if (pipe(ready) || pipe(hold))
+		die("pipe: %s", strerror(errno));
+	snprintf(rbuf, sizeof(rbuf), "%d", ready[1]);
+	snprintf(hbuf, sizeof(hbuf), "%d", hold[0]);
+	step_cmd("perf record -a -- peers --hold");
 	fflush(stdout);
 	perf_pid = fork();
 	if (perf_pid < 0)
@@ -460,16 +458,29 @@ static double child_run(enum workload w, unsigned long n, int with_perf,
 
 		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 			_exit(127);
-		if (with_perf)
-			execlp("perf", "perf", "record", "-q", "-a", "-m", "1M",
-			       "-B", "-N", "-e", work[w].perf_events, "-o",
-			       PERF_DATA, "--", exe, "--child", wbuf, nbuf,
-			       PERF_CHILD, (char *)NULL);
-		else
-			execl(exe, exe, "--child", wbuf, nbuf, PERF_CHILD,
-			      (char *)NULL);
+		close(ready[0]);
+		close(hold[1]);
+		execlp("perf", "perf", "record", "-q", "-a", "-m", "1M", "-B", "-N",
+		       "-e", work[w].perf_events, "-o", PERF_DATA, "--",
+		       exe, "--hold", rbuf, hbuf, (char *)NULL);
 		_exit(127);
 	}
+	close(ready[1]);
+	close(hold[0]);
+	perf_hold = hold[1];
+	if (read(ready[0], &c, 1) != 1)
+		die("perf record did not start its workload");
+	close(ready[0]);
+}
+
+/* End perf's workload, wait for perf; the samples in its file. */
+static uint64_t perf_stop(void)
+{
+	uint64_t n;
+	int status;
+
+	close(perf_hold);
+	perf_hold = -1;
 	if (waitpid(perf_pid, &status, 0) != perf_pid)
 		die("waitpid perf: %s", strerror(errno));
 	perf_pid = 0;
@@ -477,28 +488,17 @@ static double child_run(enum workload w, unsigned long n, int with_perf,
 		fflush(stdout);
 		if (system("cat " CMD_LOG " >&2"))
 			fprintf(stderr, "(cannot show " CMD_LOG ")\n");
-		die("%s exited with status %#x", with_perf ? "perf record" : "peers --child",
-		    status);
+		die("perf record exited with status %#x", status);
 	}
-	f = fopen(PERF_CHILD, "r");
-	if (!f)
-		die("perf's child left no %s: %s", PERF_CHILD, strerror(errno));
-	got = fscanf(f, "%lf", &ns);
-	fclose(f);
-	if (got != 1)
-		die("perf's child left no time in %s", PERF_CHILD);
-	*counted = 0;
-	if (!with_perf)
-		return ns;
-	*counted = cmd_number("perf script -i " PERF_DATA " 2>/dev/null | wc -l");
+	n = cmd_number("perf script -i " PERF_DATA " 2>/dev/null | wc -l");
 	if (perf_diag) {
 		step_cmd("perf script -F event | sort | uniq -c; perf report --stats");
 		fflush(stdout);
 		if (system("perf script -i " PERF_DATA " -F event 2>/dev/null | sort | uniq -c | sed 's/^/# perf: /'; "
-			   "perf report -i " PERF_DATA " --stats 2>&1 | grep -i -e lost -e events: | sed 's/^/# perf: /'"))
+			   "perf report -i " PERF_DATA " --stats 2>&1 | grep -i -e lost -e 'SAMPLE events' | sed 's/^/# perf: /'"))
 			printf("# perf: no diagnostics\n");
 	}
-	return ns;
+	return n;
 }
 
 /* ------------------------------------------------------------------ */
@@ -522,6 +522,9 @@ static void tracer_on(enum tracer t, enum workload w)
 	case LTTNG:
 		run_cmd("lttng start %s", work[w].lttng_session);
 		break;
+	case PERF:
+		perf_start(w);
+		break;
 	default:
 		break;
 	}
@@ -540,6 +543,8 @@ static uint64_t tracer_off(enum tracer t, enum workload w)
 		return 0;
 	case LTTNG:
 		return lttng_count(work[w].lttng_session);
+	case PERF:
+		return perf_stop();
 	default:
 		return 0;
 	}
@@ -562,17 +567,16 @@ static unsigned long loop_work(enum workload w, unsigned long n)
 /* Results: ns (instructions) per iteration of each round, recorded per iteration. */
 static double kt_ns[NWORKLOADS][NTRACERS][ROUNDS_MAX];
 static double kt_rec[NWORKLOADS][NTRACERS];
-/* perf's baseline: its child untraced, ns per iteration, last run and per round. */
-static double child_base, perf_base[NWORKLOADS][ROUNDS_MAX];
 
 struct snap {
-	uint64_t kt_written, kt_lost, ftrace;
+	uint64_t kt_written, kt_lost, kt_over, ftrace;
 };
 
 static void snap(struct snap *s)
 {
 	s->kt_written = meta->written;
 	s->kt_lost = meta->lost;
+	s->kt_over = meta->overwritten;
 	s->ftrace = ftrace_events();
 }
 
@@ -611,21 +615,17 @@ static double run_kernel(enum workload w, enum tracer t, unsigned long n,
 	snprintf(what, sizeof(what), "%s/%s", work[w].name, tracer_name[t]);
 	step("%s %s, %lu iterations", work[w].name, tracer_name[t], n);
 	snap(&b);
-	if (t == PERF) {
-		/* perf's baseline: the same child, untraced, just before. */
-		child_base = child_run(w, n, 0, &counted);
-		t0 = 0;
-		t1 = child_run(w, n, 1, &counted) * n;
-		fails = 0;
-	} else {
-		tracer_on(t, w);
-		fails = loop_work(w, SETTLE);
-		t0 = now_ns();
-		fails += loop_work(w, n);
-		t1 = now_ns();
-		counted = tracer_off(t, w);
-	}
+	tracer_on(t, w);
+	fails = loop_work(w, SETTLE);
+	t0 = now_ns();
+	fails += loop_work(w, n);
+	t1 = now_ns();
+	counted = tracer_off(t, w);
 	snap(&a);
+	if (t == KTRACER)
+		printf("# %s: %llu records, %llu overwritten\n", what,
+		       (unsigned long long)(a.kt_written - b.kt_written),
+		       (unsigned long long)(a.kt_over - b.kt_over));
 	if (fails)
 		die("%s: %lu of %lu iterations failed", what, fails, n + SETTLE);
 	got = recorded(what, t, &b, &a, counted);
@@ -763,7 +763,7 @@ static void ratio(char *buf, size_t size, double a, double b)
 static void report(void)
 {
 	double per_ev[NWORKLOADS][NTRACERS][3], base[NWORKLOADS][3];
-	double per_op[NOPS][3], ev[NWORKLOADS], cbase[NWORKLOADS][3];
+	double per_op[NOPS][3], ev[NWORKLOADS];
 	char r1[16], r2[16];
 
 	/* Kernel events per iteration: what ftrace recorded of a round trip. */
@@ -778,9 +778,7 @@ static void report(void)
 		for (int t = KTRACER; t < NTRACERS; t++) {
 			printf("KT-PEER-R %s %s", work[w].name, tracer_name[t]);
 			for (int r = 0; r < rounds; r++) {
-				double b0 = t == PERF ? perf_base[w][r] : kt_ns[w][NONE][r];
-
-				v[r] = (kt_ns[w][t][r] - b0) / ev[w];
+				v[r] = (kt_ns[w][t][r] - kt_ns[w][NONE][r]) / ev[w];
 				printf(" %.1f", v[r]);
 			}
 			printf("\n");
@@ -791,9 +789,6 @@ static void report(void)
 		}
 		printf("KT-PEER-K %s none 0 0 0 0 %.1f %.3f\n", work[w].name,
 		       base[w][0], ev[w]);
-		for (int r = 0; r < rounds; r++)
-			v[r] = perf_base[w][r];
-		stats(v, &cbase[w][0], &cbase[w][1], &cbase[w][2]);
 	}
 	for (int o = 0; o < NOPS; o++) {
 		double v[ROUNDS_MAX];
@@ -815,7 +810,7 @@ static void report(void)
 			ratio(r2, sizeof(r2), per_ev[w][t][0], per_ev[w][LTTNG][0]);
 			printf("| %s | %.2f | %.0f | %s | %.1f | %.1f-%.1f | %s | %s | %.2f |\n",
 			       work[w].name, ev[w],
-			       t == PERF ? cbase[w][0] : base[w][0], tracer_name[t],
+			       base[w][0], tracer_name[t],
 			       per_ev[w][t][0], per_ev[w][t][1], per_ev[w][t][2],
 			       r1, r2, kt_rec[w][t]);
 		}
@@ -840,6 +835,7 @@ static int restore(void)
 	alarm(0);
 	pingpong_kill(&pp);
 	if (perf_pid > 0) {
+		close(perf_hold);
 		kill(perf_pid, SIGKILL);
 		waitpid(perf_pid, NULL, 0);
 		perf_pid = 0;
@@ -848,34 +844,19 @@ static int restore(void)
 }
 
 /*
- * perf's child: workload w, SETTLE then n timed iterations; the ns per
- * iteration into file.
+ * perf record's workload: tell the parent perf is recording (a byte into
+ * fd R), then wait for the end of fd H.
  */
-static int child_main(char **argv)
+static int hold_main(char **argv)
 {
-	long w = strtol(argv[0], NULL, 10);
-	unsigned long n = strtoul(argv[1], NULL, 10), fails;
-	double t0, t1;
-	FILE *f;
+	int r = atoi(argv[0]), h = atoi(argv[1]);
+	char c = 'r';
 
-	if (w < 0 || w >= NWORKLOADS || !n)
-		die("--child WORKLOAD N FILE");
-	pin_cpu(0);
-	parent = getppid();
-	if (w == SCHED)
-		pingpong_start(&pp, 0);
-	fails = loop_work(w, SETTLE);
-	t0 = now_ns();
-	fails += loop_work(w, n);
-	t1 = now_ns();
-	if (w == SCHED)
-		pingpong_stop(&pp);
-	if (fails)
-		die("--child %s: %lu of %lu iterations failed", work[w].name,
-		    fails, n + SETTLE);
-	f = fopen(argv[2], "w");
-	if (!f || fprintf(f, "%.3f\n", (t1 - t0) / n) < 0 || fclose(f))
-		die("write %s: %s", argv[2], strerror(errno));
+	if (write(r, &c, 1) != 1)
+		return 1;
+	close(r);
+	while (read(h, &c, 1) > 0)
+		;
 	return 0;
 }
 
@@ -886,8 +867,8 @@ int main(int argc, char **argv)
 	ssize_t len;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc == 5 && !strcmp(argv[1], "--child"))
-		return child_main(argv + 2);
+	if (argc == 4 && !strcmp(argv[1], "--hold"))
+		return hold_main(argv + 2);
 	if (sigaction(SIGALRM, &sa, NULL))
 		die("sigaction SIGALRM: %s", strerror(errno));
 	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -932,8 +913,6 @@ int main(int argc, char **argv)
 		for (int w = 0; w < NWORKLOADS; w++)
 			for (int t = 0; t < NTRACERS; t++) {
 				kt_ns[w][t][r] = run_kernel(w, t, work[w].n, &rec);
-				if (t == PERF)
-					perf_base[w][r] = child_base;
 				kt_rec[w][t] += rec / rounds;
 			}
 		for (int o = 0; o < NOPS; o++) {
