@@ -18,7 +18,7 @@
 # (apt-get download, unpacked; dkms is never installed), with
 # bench/peers/lttng-modules-*.patch applied, against Debian's 6.1
 # headers, once, into $KTRACER_CACHE/lttng-modules-<version>-<kver>
-# (about 8 minutes). The initramfs gets those programs, their shared
+# (7 minutes on a 2-core host). The initramfs gets those programs, their shared
 # libraries (ldd) at the host's paths, LTTng's modules in
 # /lib/modules/<kver>/extra, LTTng's session.xsd, babeltrace2's plugins,
 # and bench/peers/run as /prog/run (kt.run=prog).
@@ -77,7 +77,7 @@ build_lttng_modules() {
 	mv "$lm.tmp" "$lm"
 }
 if [ ! -d "$lm/ko" ]; then
-	echo "# building lttng-modules $lmver for $KT_KVER into $lm (about 8 minutes, once)"
+	echo "# building lttng-modules $lmver for $KT_KVER into $lm (7 minutes on a 2-core host, once)"
 	quiet "building lttng-modules" "$dir/lttng-modules.log" build_lttng_modules
 fi
 
@@ -132,7 +132,7 @@ find "$root/lib/modules/$KT_KVER/extra" -name '*.ko' -printf 'extra/%f\n' \
 	"$dir/initramfs.cpio.gz" "$dir/ktracer/ktracer.ko"
 echo "# initramfs: $(du -h "$dir/initramfs.cpio.gz" | cut -f1)"
 
-echo "# booting $KT_KVER in qemu (tcg,thread=single, 1 vCPU, -icount shift=0,sleep=off), $rounds rounds (about 15 minutes) ..."
+echo "# booting $KT_KVER in qemu (tcg,thread=single, 1 vCPU, -icount shift=0,sleep=off), $rounds rounds (about 2 minutes of qemu) ..."
 KT_VM_ACCEL=tcg,thread=single KT_VM_SMP=1 KT_VM_ICOUNT=shift=0,sleep=off \
 	KT_VM_MEM=2048 "$KT_ROOT/scripts/vm/run.sh" "$KT_KIMAGE" \
 	"$dir/initramfs.cpio.gz" "$dir/vm" kt.run=prog \

@@ -569,7 +569,7 @@ static double kt_ns[NWORKLOADS][NTRACERS][ROUNDS_MAX];
 static double kt_rec[NWORKLOADS][NTRACERS];
 
 struct snap {
-	uint64_t kt_written, kt_lost, kt_over, ftrace;
+	uint64_t kt_written, kt_lost, kt_over, ftrace, ftrace_over;
 };
 
 static void snap(struct snap *s)
@@ -578,6 +578,7 @@ static void snap(struct snap *s)
 	s->kt_lost = meta->lost;
 	s->kt_over = meta->overwritten;
 	s->ftrace = ftrace_events();
+	s->ftrace_over = ftrace_stat("overrun");
 }
 
 /*
@@ -626,6 +627,10 @@ static double run_kernel(enum workload w, enum tracer t, unsigned long n,
 		printf("# %s: %llu records, %llu overwritten\n", what,
 		       (unsigned long long)(a.kt_written - b.kt_written),
 		       (unsigned long long)(a.kt_over - b.kt_over));
+	if (t == FTRACE)
+		printf("# %s: %llu events, %llu overwritten\n", what,
+		       (unsigned long long)(a.ftrace - b.ftrace),
+		       (unsigned long long)(a.ftrace_over - b.ftrace_over));
 	if (fails)
 		die("%s: %lu of %lu iterations failed", what, fails, n + SETTLE);
 	got = recorded(what, t, &b, &a, counted);
@@ -899,13 +904,17 @@ int main(int argc, char **argv)
 
 	step("creating the LTTng sessions");
 	open_lttng();
-	/* A checked warm-up of everything, short, not counted. */
+	/*
+	 * A checked round, not counted: it also fills ktracer's and
+	 * ftrace's buffers, which overwrite from then on, as in every
+	 * counted round (LTTng's are cleared after every run).
+	 */
 	for (int w = 0; w < NWORKLOADS; w++)
 		for (int t = 0; t < NTRACERS; t++)
-			run_kernel(w, t, work[w].n / 8, &rec);
+			run_kernel(w, t, work[w].n, &rec);
 	for (int o = 0; o < NOPS; o++)
 		if (o != UST_OFF)
-			run_op(o, OPS_N / 8, &rec);
+			run_op(o, OPS_N, &rec);
 	perf_diag = 0;
 	printf("# warm-up done: every tracer recorded; %d rounds\n", rounds);
 
