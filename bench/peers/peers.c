@@ -56,10 +56,16 @@
  * whatever drifts hits them alike; ust_off is measured first, before any
  * UST session exists. Each run enables its tracer, makes SETTLE untimed
  * iterations (switching a tracepoint on patches the kernel's text, which
- * qemu translates again), times N, and disables it. A kernel workload's
- * cost per event is, per round, its time minus the baseline's of the same
- * round, per kernel event; the median over the rounds is reported with
- * the fastest and slowest round.
+ * qemu translates again), times N, and disables it. A checked round that
+ * does not count comes first (it fills ktracer's and ftrace's buffers,
+ * which overwrite in every counted round). A kernel workload's cost per
+ * event is, per round, its time minus the baseline's of the same round,
+ * over the events the tracer recorded of a round trip (sched: the
+ * ping-pong's switches and wake-ups vary a little with each tracer's
+ * cost) or over the 2 of a system call (syscall: perf records more, its
+ * own system calls); the median over the rounds is reported with the
+ * fastest and slowest round, and every round's figure on a KT-PEER-R
+ * line.
  *
  * Nothing counts before its recording has been read back: after every
  * run the tracer that was on must have recorded at least the events its
@@ -77,9 +83,11 @@
  *	perf	`perf script | wc -l` over the run's perf.data
  *	libktracer's stats: every op applied, none dropped or refused
  *
- * Output: "KT-PEER-K <workload> <tracer> <per event> <min> <max> <per
- * iteration> <recorded per iteration>" and "KT-PEER-P <op> <per op> <min>
- * <max> <recorded per op>" lines, then the tables for people. Exits 0 if
+ * Output: "KT-PEER-R <workload> <tracer> <per event, each round>",
+ * "KT-PEER-K <workload> <tracer> <per event> <min> <max> <recorded per
+ * iteration>" (and "KT-PEER-K <workload> none 0 0 0 0 <per iteration>")
+ * and "KT-PEER-P <op> <per op> <min> <max> <recorded per op>" lines, then
+ * the tables for people. Exits 0 if
  * everything was measured and verified, 1 otherwise.
  *
  * Progress goes to stdout as "# ..." lines, one per run with the guest's
@@ -566,7 +574,7 @@ static unsigned long loop_work(enum workload w, unsigned long n)
 
 /* Results: ns (instructions) per iteration of each round, recorded per iteration. */
 static double kt_ns[NWORKLOADS][NTRACERS][ROUNDS_MAX];
-static double kt_rec[NWORKLOADS][NTRACERS];
+static double kt_rec[NWORKLOADS][NTRACERS], kt_recr[NWORKLOADS][NTRACERS][ROUNDS_MAX];
 
 struct snap {
 	uint64_t kt_written, kt_lost, kt_over, ftrace, ftrace_over;
@@ -768,12 +776,15 @@ static void ratio(char *buf, size_t size, double a, double b)
 static void report(void)
 {
 	double per_ev[NWORKLOADS][NTRACERS][3], base[NWORKLOADS][3];
-	double per_op[NOPS][3], ev[NWORKLOADS];
+	double added[NWORKLOADS][NTRACERS][3], per_op[NOPS][3];
 	char r1[16], r2[16];
 
-	/* Kernel events per iteration: what ftrace recorded of a round trip. */
-	ev[SCHED] = kt_rec[SCHED][FTRACE];
-	ev[SYSCALL] = 2;
+	/*
+	 * Per event: a round trip's added instructions over the events the
+	 * tracer recorded of it (the switches and wake-ups of the ping-pong
+	 * vary a little with what each tracer costs); a system call's over
+	 * its 2, entry and exit (perf records more: its own system calls).
+	 */
 	for (int w = 0; w < NWORKLOADS; w++) {
 		double v[ROUNDS_MAX];
 
@@ -781,19 +792,23 @@ static void report(void)
 			v[r] = kt_ns[w][NONE][r];
 		stats(v, &base[w][0], &base[w][1], &base[w][2]);
 		for (int t = KTRACER; t < NTRACERS; t++) {
+			double a[ROUNDS_MAX];
+
 			printf("KT-PEER-R %s %s", work[w].name, tracer_name[t]);
 			for (int r = 0; r < rounds; r++) {
-				v[r] = (kt_ns[w][t][r] - kt_ns[w][NONE][r]) / ev[w];
+				a[r] = kt_ns[w][t][r] - kt_ns[w][NONE][r];
+				v[r] = a[r] / (w == SCHED ? kt_recr[w][t][r] : 2);
 				printf(" %.1f", v[r]);
 			}
 			printf("\n");
+			stats(a, &added[w][t][0], &added[w][t][1], &added[w][t][2]);
 			stats(v, &per_ev[w][t][0], &per_ev[w][t][1], &per_ev[w][t][2]);
 			printf("KT-PEER-K %s %s %.1f %.1f %.1f %.3f\n", work[w].name,
 			       tracer_name[t], per_ev[w][t][0], per_ev[w][t][1],
 			       per_ev[w][t][2], kt_rec[w][t]);
 		}
-		printf("KT-PEER-K %s none 0 0 0 0 %.1f %.3f\n", work[w].name,
-		       base[w][0], ev[w]);
+		printf("KT-PEER-K %s none 0 0 0 0 %.1f\n", work[w].name,
+		       base[w][0]);
 	}
 	for (int o = 0; o < NOPS; o++) {
 		double v[ROUNDS_MAX];
@@ -807,17 +822,16 @@ static void report(void)
 
 	printf("\n## Kernel events: guest instructions added per event, median of %d rounds [fastest, slowest round]\n\n",
 	       rounds);
-	printf("| workload | events per iteration | untraced, per iteration | tracer | per event | range | x ftrace | x LTTng | recorded per iteration |\n");
-	printf("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n");
+	printf("| workload | untraced, per iteration | tracer | added per iteration | recorded per iteration | per event | range | x ftrace | x LTTng |\n");
+	printf("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
 	for (int w = 0; w < NWORKLOADS; w++)
 		for (int t = KTRACER; t < NTRACERS; t++) {
 			ratio(r1, sizeof(r1), per_ev[w][t][0], per_ev[w][FTRACE][0]);
 			ratio(r2, sizeof(r2), per_ev[w][t][0], per_ev[w][LTTNG][0]);
-			printf("| %s | %.2f | %.0f | %s | %.1f | %.1f-%.1f | %s | %s | %.2f |\n",
-			       work[w].name, ev[w],
-			       base[w][0], tracer_name[t],
-			       per_ev[w][t][0], per_ev[w][t][1], per_ev[w][t][2],
-			       r1, r2, kt_rec[w][t]);
+			printf("| %s | %.0f | %s | %.0f | %.2f | %.1f | %.1f-%.1f | %s | %s |\n",
+			       work[w].name, base[w][0], tracer_name[t],
+			       added[w][t][0], kt_rec[w][t], per_ev[w][t][0],
+			       per_ev[w][t][1], per_ev[w][t][2], r1, r2);
 		}
 	printf("\n## Program events: guest instructions per op, median of %d rounds [fastest, slowest round]\n\n",
 	       rounds);
@@ -923,6 +937,7 @@ int main(int argc, char **argv)
 			for (int t = 0; t < NTRACERS; t++) {
 				kt_ns[w][t][r] = run_kernel(w, t, work[w].n, &rec);
 				kt_rec[w][t] += rec / rounds;
+				kt_recr[w][t][r] = rec;
 			}
 		for (int o = 0; o < NOPS; o++) {
 			if (o == UST_OFF)
