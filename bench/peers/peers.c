@@ -78,7 +78,9 @@
  *		trip, see bench.h's ping-pong; 2 per system call; 1 per
  *		trace_marker write)
  *	lttng	`lttng stop`, `lttng snapshot record`, babeltrace2's
- *		sink.utils.counter over the snapshot, `lttng clear`
+ *		sink.utils.counter over the snapshot, `lttng destroy`
+ *		(a kernel session exists only for its run) or `lttng
+ *		clear` (the UST session)
  *		(N is chosen so that a run fits in the 1 MiB ring)
  *	perf	`perf script | wc -l` over the run's perf.data
  *	libktracer's stats: every op applied, none dropped or refused
@@ -137,7 +139,7 @@ static const struct {
 	unsigned long n;
 	const char *ftrace[2];		/* events/.../enable */
 	uint32_t kt_source;
-	const char *lttng_session;
+	const char *lttng_session, *lttng_events;
 	const char *perf_events;
 	double min[NTRACERS];		/* recorded per iteration, at least */
 } work[NWORKLOADS] = {
@@ -147,6 +149,7 @@ static const struct {
 			    "events/sched/sched_waking/enable" },
 		.kt_source = KTRACER_SRC_SCHED,
 		.lttng_session = "ksched",
+		.lttng_events = "sched_switch,sched_waking",
 		.perf_events = "sched:sched_switch,sched:sched_waking",
 		.min = { 0, 3, 3, 3, 3 },
 	},
@@ -156,6 +159,7 @@ static const struct {
 			    "events/raw_syscalls/sys_exit/enable" },
 		.kt_source = KTRACER_SRC_SYSCALL,
 		.lttng_session = "ksys",
+		.lttng_events = "--syscall getppid",
 		.perf_events = "raw_syscalls:sys_enter,raw_syscalls:sys_exit",
 		.min = { 0, 2, 2, 2, 2 },
 	},
@@ -411,26 +415,30 @@ static void lttng_session(const char *name, const char *domain,
 	run_cmd("lttng enable-event %s -s %s -c c %s", domain, name, events);
 }
 
+/*
+ * The UST session lives on (it touches only this process's tracepoint);
+ * a kernel session is made for its run and destroyed after it, as an
+ * enabled kernel event of a session that is not started keeps LTTng's
+ * probe on the tracepoint (a system call event, the system call
+ * tracepoints: every process's system calls take the slow path).
+ */
 static void open_lttng(void)
 {
-	lttng_session("ksched", "-k", "sched_switch,sched_waking");
-	lttng_session("ksys", "-k", "--syscall getppid");
-	lttng_session("klog", "-k", "lttng_logger");
 	lttng_session("ust", "-u", "peers:op");
 	logger_fd = open("/proc/lttng-logger", O_WRONLY | O_CLOEXEC);
 	if (logger_fd < 0)
 		die("open /proc/lttng-logger: %s", strerror(errno));
 }
 
-/* Stop session S, take its snapshot and count the events; clear it. */
-static uint64_t lttng_count(const char *s)
+/* Stop session S, take its snapshot and count the events; clear it, or destroy it. */
+static uint64_t lttng_count(const char *s, int destroy)
 {
 	uint64_t n;
 
 	run_cmd("lttng stop %s", s);
 	run_cmd("rm -rf " SNAPSHOTS " && lttng snapshot record -s %s " SNAPSHOTS, s);
 	n = cmd_number("babeltrace2 " SNAPSHOTS " -c sink.utils.counter 2>/dev/null");
-	run_cmd("rm -rf " SNAPSHOTS " && lttng clear %s", s);
+	run_cmd("rm -rf " SNAPSHOTS " && lttng %s %s", destroy ? "destroy" : "clear", s);
 	return n;
 }
 
@@ -528,6 +536,7 @@ static void tracer_on(enum tracer t, enum workload w)
 			tracefs_set(work[w].ftrace[i], "1");
 		break;
 	case LTTNG:
+		lttng_session(work[w].lttng_session, "-k", work[w].lttng_events);
 		run_cmd("lttng start %s", work[w].lttng_session);
 		break;
 	case PERF:
@@ -550,7 +559,7 @@ static uint64_t tracer_off(enum tracer t, enum workload w)
 			tracefs_set(work[w].ftrace[i], "0");
 		return 0;
 	case LTTNG:
-		return lttng_count(work[w].lttng_session);
+		return lttng_count(work[w].lttng_session, 1);
 	case PERF:
 		return perf_stop();
 	default:
@@ -720,16 +729,18 @@ static double run_op(enum op o, unsigned long n, double *rec)
 	snap(&b);
 	if (o == UST)
 		run_cmd("lttng start ust");
-	if (o == LOGGER)
+	if (o == LOGGER) {
+		lttng_session("klog", "-k", "lttng_logger");
 		run_cmd("lttng start klog");
+	}
 	fails = loop_op(o, SETTLE);
 	t0 = now_ns();
 	fails += loop_op(o, n);
 	t1 = now_ns();
 	if (o == UST)
-		counted = lttng_count("ust");
+		counted = lttng_count("ust", 0);
 	if (o == LOGGER)
-		counted = lttng_count("klog");
+		counted = lttng_count("klog", 1);
 	snap(&a);
 	if (fails)
 		die("%s: %lu of %lu ops failed", what, fails, n + SETTLE);
