@@ -11,7 +11,7 @@
  * Kernel events: a workload runs N iterations with one tracer on:
  *
  *	sched	the pipe ping-pong of bench.h (sched_bench's): per round
- *		trip two sched_switch and (almost always) two sched_waking
+ *		trip two sched_switch and one or two sched_waking
  *	syscall	getppid() in a loop: per call a system call's entry and exit
  *
  *	none	nothing traced (the baseline)
@@ -22,7 +22,8 @@
  *	lttng	a kernel session in snapshot mode, its channel in overwrite
  *		mode, 1 MiB per CPU (4 sub-buffers of 256 KiB): events
  *		sched_switch and sched_waking, or the getppid system call
- *		(--syscall getppid: its entry and exit)
+ *		(--syscall getppid: its entry and exit); created for the
+ *		run, destroyed after it
  *	perf	perf record -a of sched:sched_switch,sched:sched_waking, or
  *		raw_syscalls:sys_enter,raw_syscalls:sys_exit, into a file
  *		in /tmp (tmpfs), 1 MiB of mmap buffer per CPU; its
