@@ -93,6 +93,12 @@ run:
 bench:
 	scripts/bench.sh
 
+# ktracer next to ftrace, LTTng and perf on the same workloads, in one
+# qemu -icount boot (LTTng and perf from Debian's packages, installed when
+# it runs); not part of make check
+bench-peers:
+	scripts/bench-peers.sh
+
 # where one of bench/ops_bench.c's ops spends its guest instructions,
 # function by function (a qemu plugin counts them): make prof OP=queue_op
 prof:
@@ -118,10 +124,13 @@ help:
 	@echo 'make lint          checkpatch --strict, sparse C=2, W=1'
 	@echo 'make bench         guest instructions (qemu -icount) and TCG ns per op of ktracer'"'"'s ops vs getppid,'
 	@echo '                   an unknown ioctl and trace_marker, and the scheduler'"'"'s tracing cost vs ftrace'"'"'s, in qemu'
+	@echo 'make bench-peers   ktracer vs ftrace, LTTng (kernel, UST) and perf: guest instructions per kernel event'
+	@echo '                   (sched switch/waking, syscall entry/exit) and per program event, in one qemu -icount boot'
 	@echo 'make prof OP=op    guest instructions per op of one of ops_bench'"'"'s ops, by function (kernel, ktracer.ko, program)'
 	@echo 'make screenshot    docs/timeline.png: demo/trace.json in the DevTools Performance panel (headless Chromium)'
 	@echo 'make selftests     build the kselftests into build/selftests'
 	@echo 'make setup         install and cache everything the above need'
 
 .PHONY: all module install selftests setup lint check check-debian check-debug run \
-	check-user check-demo stress user install-user demo screenshot bench prof clean help
+	check-user check-demo stress user install-user demo screenshot bench bench-peers prof \
+	clean help

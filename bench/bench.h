@@ -2,7 +2,8 @@
 /*
  * bench.h: what the bench programs share. Giving up with a message, the
  * clock, pinning, calibrated runs and their median, opening ktracer and
- * mapping its pages, reading and writing tracefs.
+ * mapping its pages, reading and writing tracefs, a pipe ping-pong
+ * between two processes.
  *
  * A program that includes it defines restore(), which puts back what the
  * program changed (die() calls it) and returns how many things it could
@@ -14,13 +15,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -279,6 +283,107 @@ static inline void tracefs_read(const char *file, char *buf, size_t size)
 		die("read %s: %s", path, strerror(errno));
 	close(fd);
 	buf[len] = '\0';
+}
+
+/* ------------------------------------------------------------------ */
+/* A pipe ping-pong                                                    */
+
+/*
+ * As `perf bench sched pipe -T`: this process writes a 4-byte message
+ * into one pipe, a child reads it and writes it back into another. Both
+ * pinned to one CPU, each round trip puts both to sleep and wakes them
+ * again: two context switches and (almost always) two wake-ups. A child
+ * woken by the message may preempt the parent before it sleeps in
+ * read(), which then finds the echo there without being woken.
+ */
+struct pingpong {
+	int ping_fd;	/* to the child */
+	int pong_fd;	/* from the child */
+	pid_t child;	/* 0: none */
+};
+
+#define PINGPONG_INIT	{ .ping_fd = -1, .pong_fd = -1 }
+
+/*
+ * The child: send back every message until end of file. It may die():
+ * restore() has nothing to undo in the child.
+ */
+static inline void __attribute__((noreturn)) pingpong_echo(int in, int out,
+							    int cpu)
+{
+	uint32_t msg;
+	ssize_t len;
+
+	pin_cpu(cpu);
+	while ((len = read(in, &msg, sizeof(msg))) == sizeof(msg))
+		if (write(out, &msg, sizeof(msg)) != sizeof(msg))
+			die("child: write to the pipe: %s", strerror(errno));
+	if (len)
+		die("child: read from the pipe returned %zd: %s", len,
+		    len < 0 ? strerror(errno) : "a short message");
+	exit(0);
+}
+
+/* Start the child, pinned to @cpu (the caller pins itself). */
+static inline void pingpong_start(struct pingpong *pp, int cpu)
+{
+	int ping[2], pong[2];
+
+	if (pipe2(ping, O_CLOEXEC) || pipe2(pong, O_CLOEXEC))
+		die("pipe2: %s", strerror(errno));
+	fflush(stdout);
+	pp->child = fork();
+	if (pp->child < 0)
+		die("fork: %s", strerror(errno));
+	if (!pp->child) {
+		close(ping[1]);
+		close(pong[0]);
+		pingpong_echo(ping[0], pong[1], cpu);
+	}
+	close(ping[0]);
+	close(pong[1]);
+	pp->ping_fd = ping[1];
+	pp->pong_fd = pong[0];
+}
+
+/* End of file tells the child to exit; it must exit 0. */
+static inline void pingpong_stop(struct pingpong *pp)
+{
+	int status;
+
+	close(pp->ping_fd);
+	pp->ping_fd = -1;
+	if (waitpid(pp->child, &status, 0) != pp->child)
+		die("waitpid for the child: %s", strerror(errno));
+	pp->child = 0;
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		die("the child did not exit 0 (wait status %#x)", status);
+}
+
+/* For restore(): the child gone, whatever state it is in. */
+static inline void pingpong_kill(struct pingpong *pp)
+{
+	if (pp->child > 0) {
+		kill(pp->child, SIGKILL);
+		waitpid(pp->child, NULL, 0);
+		pp->child = 0;
+	}
+}
+
+/* n round trips; returns how many did not come back intact. */
+static inline unsigned long pingpong(struct pingpong *pp, unsigned long n)
+{
+	unsigned long fails = 0;
+
+	for (unsigned long i = 0; i < n; i++) {
+		uint32_t msg = (uint32_t)i, back = ~msg;
+
+		if (write(pp->ping_fd, &msg, sizeof(msg)) != sizeof(msg) ||
+		    read(pp->pong_fd, &back, sizeof(back)) != sizeof(back) ||
+		    back != msg)
+			fails++;
+	}
+	return fails;
 }
 
 #endif /* KT_BENCH_H */

@@ -53,10 +53,6 @@
  * configuration, then a table for people. Exits 0 if every measurement
  * was taken, 1 otherwise.
  */
-#include <signal.h>
-#include <stdint.h>
-#include <sys/wait.h>
-
 #include "bench.h"
 
 #define SWITCH_ENABLE	"events/sched/sched_switch/enable"
@@ -67,8 +63,8 @@
 #define SETTLE		16	/* untimed round trips before each run */
 #define NCPUS		1	/* CPU 0: this process and the child */
 
-static int kt_fd = -1, ping_fd = -1, pong_fd = -1;	/* to, from the child */
-static pid_t child;
+static int kt_fd = -1;
+static struct pingpong pp = PINGPONG_INIT;	/* CPU 0: the child */
 static const struct ktracer_state *state;
 static const volatile struct ktracer_meta *meta[NCPUS];
 static char tracing_on_was = '1';
@@ -195,79 +191,6 @@ static void open_ktracer(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* The ping-pong                                                       */
-
-/*
- * The child, on CPU 0 too: send back every message until end of file. It may
- * die(): restore() has nothing to undo in the child.
- */
-static void __attribute__((noreturn)) echo(int in, int out)
-{
-	uint32_t msg;
-	ssize_t len;
-
-	pin_cpu(0);
-	while ((len = read(in, &msg, sizeof(msg))) == sizeof(msg))
-		if (write(out, &msg, sizeof(msg)) != sizeof(msg))
-			die("child: write to the pipe: %s", strerror(errno));
-	if (len)
-		die("child: read from the pipe returned %zd: %s", len,
-		    len < 0 ? strerror(errno) : "a short message");
-	exit(0);
-}
-
-static void start_child(void)
-{
-	int ping[2], pong[2];
-
-	if (pipe2(ping, O_CLOEXEC) || pipe2(pong, O_CLOEXEC))
-		die("pipe2: %s", strerror(errno));
-	fflush(stdout);
-	child = fork();
-	if (child < 0)
-		die("fork: %s", strerror(errno));
-	if (!child) {
-		close(ping[1]);
-		close(pong[0]);
-		echo(ping[0], pong[1]);
-	}
-	close(ping[0]);
-	close(pong[1]);
-	ping_fd = ping[1];
-	pong_fd = pong[0];
-}
-
-/* End of file tells the child to exit; it must exit 0. */
-static void stop_child(void)
-{
-	int status;
-
-	close(ping_fd);
-	ping_fd = -1;
-	if (waitpid(child, &status, 0) != child)
-		die("waitpid for the child: %s", strerror(errno));
-	child = 0;
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		die("the child did not exit 0 (wait status %#x)", status);
-}
-
-/* n round trips; returns how many did not come back intact. */
-static unsigned long ping_pong(unsigned long n)
-{
-	unsigned long fails = 0;
-
-	for (unsigned long i = 0; i < n; i++) {
-		uint32_t msg = (uint32_t)i, back = ~msg;
-
-		if (write(ping_fd, &msg, sizeof(msg)) != sizeof(msg) ||
-		    read(pong_fd, &back, sizeof(back)) != sizeof(back) ||
-		    back != msg)
-			fails++;
-	}
-	return fails;
-}
-
-/* ------------------------------------------------------------------ */
 /* The configurations                                                  */
 
 enum tracer { NONE, FTRACE, KTRACER };
@@ -373,10 +296,10 @@ static double run(void *arg, unsigned long n)
 	double t0, t1;
 
 	c->set(1);
-	fails = ping_pong(SETTLE);
+	fails = pingpong(&pp, SETTLE);
 	count(&before);
 	t0 = now_ns();
-	fails += ping_pong(n);
+	fails += pingpong(&pp, n);
 	t1 = now_ns();
 	c->set(0);
 	count(&after);
@@ -397,11 +320,7 @@ static int restore(void)
 	char on[2] = { tracing_on_was, '\0' };
 	int failed = 0;
 
-	if (child > 0) {
-		kill(child, SIGKILL);
-		waitpid(child, NULL, 0);
-		child = 0;
-	}
+	pingpong_kill(&pp);
 	if (!restore_needed)
 		return 0;
 	restore_needed = 0;
@@ -426,7 +345,7 @@ int main(void)
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		die("ignore SIGPIPE: %s", strerror(errno));
 	pin_cpu(0);
-	start_child();
+	pingpong_start(&pp, 0);
 	open_ktracer();
 	open_tracefs();
 
@@ -453,7 +372,7 @@ int main(void)
 			c->t[r] = run(c, c->n) / c->n;
 		}
 
-	stop_child();
+	pingpong_stop(&pp);
 	if (restore())
 		die("the tracers' settings were not all put back");
 
