@@ -430,17 +430,39 @@ static void kt_probe_softirq_exit(void *data, unsigned int vec)
 
 /* ---- SYSCALL -------------------------------------------------------- */
 
-/* Every system call of every task comes here: the filter first. */
+/*
+ * Every system call of every task comes here: whether recording is on
+ * and the filter first, then the record written in place. Preemption is
+ * disabled here: kernels whose system call tracepoints may fault call
+ * their probes preemptible.
+ */
 static void kt_syscall(u8 type, long arg)
 {
-	struct kt_rec d kt_no_autoinit;
+	struct task_struct *t = current;
+	struct ktracer_record *r;
+	struct kt_wctx w;
+	u64 now;
 
-	if (!kt_selected(current, true))
+	if (!kt_is_enabled() || !kt_selected(t, true))
 		return;
-	kt_krec(&d, KTRACER_KEV_SYSCALL, type, current,
-		ktime_get_mono_fast_ns());
-	d.arg = arg;
-	kt_write(&d);
+	now = ktime_get_mono_fast_ns();
+	preempt_disable_notrace();
+	r = kt_buf_reserve(&w, sizeof(*r), now);
+	if (r) {
+		r->size = sizeof(*r);
+		r->type = type;
+		r->flags = KTRACER_RECF_KERNEL;
+		r->event = KTRACER_KEV_SYSCALL;
+		r->ts = now;
+		r->pid = t->tgid;
+		r->tid = t->pid;
+		r->slot = 0;
+		r->len = 0;
+		r->arg = arg;
+		r->extra = 0;
+		kt_buf_commit(&w);
+	}
+	preempt_enable_notrace();
 }
 
 static void kt_probe_sys_enter(void *data, struct pt_regs *regs, long id)
