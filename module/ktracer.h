@@ -139,8 +139,128 @@ struct kt_wctx {
 	u64 end;			/* head after the reservation */
 };
 
-struct ktracer_record *kt_buf_reserve(struct kt_wctx *w, unsigned int size,
-				      u64 ts);
+/*
+ * The writer's fast path, inline in every source: kt_begin(), kt_claim()
+ * and kt_buf_reserve(); kt_buf_commit() below. The rest is buffer.c's.
+ */
+#define KT_NEST_MAX	8		/* writers nested on one CPU */
+
+void kt_fill_pad(void *p, unsigned int size);
+bool kt_discard_room(struct kt_cpu_buf *cb, u64 head, u64 new);
+u64 kt_claim_overwrite(struct kt_cpu_buf *cb, unsigned int need);
+struct ktracer_record *kt_buf_reserve_rest(struct kt_wctx *w,
+					   unsigned int size, u64 ts);
+struct ktracer_record *kt_buf_drop(struct kt_cpu_buf *cb, u64 lost);
+
+/*
+ * Where a claim of @need bytes at @head ends: after the bytes left
+ * before the end of the data, if @need does not fit there (they become a
+ * PAD record), and @need.
+ */
+static __always_inline u64 kt_claim_end(const struct kt_cpu_buf *cb,
+					u64 head, unsigned int need)
+{
+	u64 off = head & cb->mask;
+
+	if (unlikely(off + need > cb->mask + 1))
+		return head + (cb->mask + 1 - off) + need;
+	return head + need;
+}
+
+/*
+ * The claim [head, @end) took the bytes before the end of the data (it
+ * ends @need bytes from the start): make them a PAD record.
+ */
+static __always_inline void kt_claim_pad(struct kt_cpu_buf *cb, u64 head,
+					 u64 end, unsigned int need)
+{
+	if (unlikely(end - need != head))
+		kt_fill_pad(cb->data + (head & cb->mask), end - need - head);
+}
+
+/*
+ * OVERWRITE: does [head, @new) fit after the reader's tail, which is no
+ * further than @head behind (else it makes no sense) and a multiple of 8?
+ * [K1]: read with acquire, which orders this record's data writes after
+ * it; pairs with the reader's [R3]. Read per record, as perf's writer
+ * reads data_tail: a tail it cannot use is seen at the next record.
+ */
+static __always_inline bool kt_overwrite_fits(struct kt_cpu_buf *cb,
+					      u64 head, u64 new)
+{
+	u64 tail = smp_load_acquire(&cb->reader->tail);	/* [K1] */
+
+	return !(tail & 7) && head - tail <= cb->mask + 1 &&
+	       new - tail <= cb->mask + 1;
+}
+
+/*
+ * Claim @need bytes on this CPU, after a PAD record to the end of the
+ * data if they do not fit before it: returns the new head (the claim's
+ * end, @need bytes after the start of its space), 0 if there is no room.
+ * A nested writer that claims space meanwhile makes us retry after it.
+ * DISCARD checks the room against cb->tail_cache, a tail the reader has
+ * already passed, and reads the reader's page only when that says no
+ * (kt_discard_room()). OVERWRITE reads the reader's tail and, when there
+ * is no room after it, frees the oldest records out of line, beyond what
+ * this record needs (KT_OVERWRITE_AHEAD): the records that follow fit.
+ */
+static __always_inline u64 kt_claim(struct kt_cpu_buf *cb, unsigned int need)
+{
+	bool overwrite = READ_ONCE(kt_state->mode) == KTRACER_MODE_OVERWRITE;
+	u64 head, new;
+
+	do {
+		head = local64_read(&cb->head);
+		new = kt_claim_end(cb, head, need);
+		if (unlikely(overwrite)) {
+			if (unlikely(!kt_overwrite_fits(cb, head, new)))
+				return kt_claim_overwrite(cb, need);
+		} else if (unlikely(new - READ_ONCE(cb->tail_cache) >
+				    cb->mask + 1) &&
+			   !kt_discard_room(cb, head, new)) {
+			return 0;
+		}
+	} while (unlikely(local64_cmpxchg(&cb->head, head, new) != head));
+	kt_claim_pad(cb, head, new, need);
+	return new;
+}
+
+/* Begin a write on this CPU's buffer; kt_buf_commit() ends it. */
+static __always_inline struct kt_cpu_buf *kt_begin(struct kt_wctx *w)
+{
+	struct kt_buffers *b = rcu_dereference_sched(kt_bufs);
+	struct kt_cpu_buf *cb = &b->cpu[smp_processor_id()];
+
+	w->cb = cb;
+	local_inc(&cb->nest);
+	barrier();
+	return cb;
+}
+
+/*
+ * Reserve @size bytes (a multiple of 8) for one record on this CPU.
+ * Called with preemption disabled; returns NULL if the record was dropped
+ * (counted), else the record to fill, to be finished by kt_buf_commit().
+ * Writes a LOST record first if records were dropped since the last one,
+ * with @ts, the time of the record that follows it (kt_buf_reserve_rest()).
+ */
+static __always_inline struct ktracer_record *
+kt_buf_reserve(struct kt_wctx *w, unsigned int size, u64 ts)
+{
+	struct kt_cpu_buf *cb = kt_begin(w);
+
+	local64_inc(&cb->written);
+	if (unlikely(local_read(&cb->nest) > KT_NEST_MAX ||
+		     local64_read(&cb->lost_pending)))
+		return kt_buf_reserve_rest(w, size, ts);
+	w->end = kt_claim(cb, size);
+	if (unlikely(!w->end))
+		return kt_buf_drop(cb, 0);
+	local64_add(size, &cb->bytes);
+	return (struct ktracer_record *)(cb->data + ((w->end - size) & cb->mask));
+}
+
 struct ktracer_record *kt_buf_reserve_block(struct kt_wctx *w,
 					    unsigned int size,
 					    unsigned int nrec);
