@@ -231,6 +231,24 @@ static inline int kt_mode(int fd, unsigned int mode)
 	return kt_config(fd, KTRACER_CONFIG_MODE, mode, 0);
 }
 
+/* Register span @name with one slot on @fd: its id. */
+static inline uint32_t kt_register_span(int fd, const char *name)
+{
+	struct ktracer_register reg = {
+		.size = sizeof(reg),
+		.kind = KTRACER_KIND_SPAN,
+		.slots = 1,
+	};
+
+	snprintf(reg.name, sizeof(reg.name), "%s", name);
+	if (ioctl(fd, KTRACER_IOC_REGISTER, &reg))
+		die("KTRACER_IOC_REGISTER span \"%s\" slots=1: %s", name,
+		    strerror(errno));
+	if (!reg.id)
+		die("KTRACER_IOC_REGISTER \"%s\" returned event id 0", name);
+	return reg.id;
+}
+
 /* ------------------------------------------------------------------ */
 /* tracefs                                                             */
 

@@ -694,28 +694,10 @@ static void open_marker(void)
 		die("open %s/trace_marker: %s", TRACEFS, strerror(errno));
 }
 
-/* Register span name with one slot: its id. */
-static uint32_t register_span(const char *name)
-{
-	struct ktracer_register reg = {
-		.size = sizeof(reg),
-		.kind = KTRACER_KIND_SPAN,
-		.slots = 1,
-	};
-
-	snprintf(reg.name, sizeof(reg.name), "%s", name);
-	if (ioctl(kt_fd, KTRACER_IOC_REGISTER, &reg))
-		die("KTRACER_IOC_REGISTER span \"%s\" slots=1: %s", name,
-		    strerror(errno));
-	if (!reg.id)
-		die("KTRACER_IOC_REGISTER \"%s\" returned event id 0", name);
-	return reg.id;
-}
-
 static void set_up_ops(void)
 {
-	span_id = register_span("bench.span");
-	region_id = register_span("bench.region");
+	span_id = kt_register_span(kt_fd, "bench.span");
+	region_id = kt_register_span(kt_fd, "bench.region");
 	for (int i = 0; i < 2; i++)
 		span[i] = (struct ktracer_op){
 			.size = sizeof(struct ktracer_op),

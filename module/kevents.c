@@ -153,6 +153,41 @@ static __always_inline u32 kt_word_len(u64 x)
 }
 
 /*
+ * A record of @type about task @t written in place, now: @len bytes of
+ * message from @msg (a multiple of 8 readable, zero past @len), or none.
+ * Preemption is disabled here: kernels whose system call tracepoints may
+ * fault call their probes preemptible.
+ */
+static __always_inline void kt_put_task(u32 ev, u8 type, struct task_struct *t,
+					u64 arg, u64 extra, const u64 *msg,
+					u32 len)
+{
+	struct ktracer_record *r;
+	struct kt_wctx w;
+	u64 now = ktime_get_mono_fast_ns();
+
+	preempt_disable_notrace();
+	r = kt_buf_reserve(&w, sizeof(*r) + ALIGN(len, 8), now);
+	if (r) {
+		r->size = sizeof(*r) + ALIGN(len, 8);
+		r->type = type;
+		r->flags = KTRACER_RECF_KERNEL;
+		r->event = ev;
+		r->ts = now;
+		r->pid = t->tgid;
+		r->tid = t->pid;
+		r->slot = 0;
+		r->len = len;
+		r->arg = arg;
+		r->extra = extra;
+		if (len)
+			memcpy(r + 1, msg, ALIGN(len, 8));
+		kt_buf_commit(&w);
+	}
+	preempt_enable_notrace();
+}
+
+/*
  * An instant about @t, its comm for message, written in place: the comm
  * read as two words, its length found and the bytes after it cleared in
  * them, for the zero padding every message has.
@@ -161,9 +196,7 @@ static_assert(2 * sizeof(u64) == KTRACER_COMM_MAX);
 
 static void kt_instant(u32 ev, struct task_struct *t, u64 arg, u64 extra)
 {
-	struct ktracer_record *r;
-	struct kt_wctx w;
-	u64 word[2], now;
+	u64 word[2];
 	u32 len;
 
 	if (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN)) {
@@ -189,26 +222,7 @@ static void kt_instant(u32 ev, struct task_struct *t, u64 arg, u64 extra)
 		if (len < 16)
 			word[1] &= len > 8 ? ~0ULL >> (128 - 8 * len) : 0;
 	}
-	now = ktime_get_mono_fast_ns();
-	preempt_disable_notrace();
-	r = kt_buf_reserve(&w, sizeof(*r) + ALIGN(len, 8), now);
-	if (r) {
-		r->size = sizeof(*r) + ALIGN(len, 8);
-		r->type = KTRACER_REC_LOG;
-		r->flags = KTRACER_RECF_KERNEL;
-		r->event = ev;
-		r->ts = now;
-		r->pid = t->tgid;
-		r->tid = t->pid;
-		r->slot = 0;
-		r->len = len;
-		r->arg = arg;
-		r->extra = extra;
-		if (len)
-			memcpy(r + 1, word, ALIGN(len, 8));
-		kt_buf_commit(&w);
-	}
-	preempt_enable_notrace();
+	kt_put_task(ev, KTRACER_REC_LOG, t, arg, extra, word, len);
 }
 
 /* ---- SCHED ---------------------------------------------------------- */
@@ -432,37 +446,15 @@ static void kt_probe_softirq_exit(void *data, unsigned int vec)
 
 /*
  * Every system call of every task comes here: whether recording is on
- * and the filter first, then the record written in place. Preemption is
- * disabled here: kernels whose system call tracepoints may fault call
- * their probes preemptible.
+ * and the filter first, then the record written in place.
  */
 static void kt_syscall(u8 type, long arg)
 {
 	struct task_struct *t = current;
-	struct ktracer_record *r;
-	struct kt_wctx w;
-	u64 now;
 
 	if (!kt_is_enabled() || !kt_selected(t, true))
 		return;
-	now = ktime_get_mono_fast_ns();
-	preempt_disable_notrace();
-	r = kt_buf_reserve(&w, sizeof(*r), now);
-	if (r) {
-		r->size = sizeof(*r);
-		r->type = type;
-		r->flags = KTRACER_RECF_KERNEL;
-		r->event = KTRACER_KEV_SYSCALL;
-		r->ts = now;
-		r->pid = t->tgid;
-		r->tid = t->pid;
-		r->slot = 0;
-		r->len = 0;
-		r->arg = arg;
-		r->extra = 0;
-		kt_buf_commit(&w);
-	}
-	preempt_enable_notrace();
+	kt_put_task(KTRACER_KEV_SYSCALL, type, t, arg, 0, NULL, 0);
 }
 
 static void kt_probe_sys_enter(void *data, struct pt_regs *regs, long id)

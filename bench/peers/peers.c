@@ -301,20 +301,6 @@ static void kt_kevents_set(uint32_t sources, const int32_t *pids, uint32_t npids
 		die("KTRACER_IOC_KEVENTS sources=%#x: %#x on", sources, k.sources);
 }
 
-static uint32_t register_span(const char *name)
-{
-	struct ktracer_register reg = {
-		.size = sizeof(reg),
-		.kind = KTRACER_KIND_SPAN,
-		.slots = 1,
-	};
-
-	snprintf(reg.name, sizeof(reg.name), "%s", name);
-	if (ioctl(kt_fd, KTRACER_IOC_REGISTER, &reg))
-		die("KTRACER_IOC_REGISTER %s: %s", name, strerror(errno));
-	return reg.id;
-}
-
 static void open_ktracer(void)
 {
 	struct ktracer_kevents k = { .size = sizeof(k) };
@@ -342,7 +328,7 @@ static void open_ktracer(void)
 	if (!meta)
 		die("CPU 0's meta page: %s", why);
 
-	span_id = register_span("peers.batch");
+	span_id = kt_register_span(kt_fd, "peers.batch");
 	for (int i = 0; i < BATCH_OPS; i++)
 		batch_ops[i] = (struct ktracer_op){
 			.size = sizeof(struct ktracer_op),

@@ -645,6 +645,38 @@ static void *pinger_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * Pingers @n0 on CPU @cpu0 and @n1 on @cpu1, @rounds round trips over new
+ * pipes @a (to @n0) and @b (to @n1), reporting on @report; the SCHED
+ * source on for @pid before their threads exist. 0 or -errno.
+ */
+static int pingers_start(int fd, int32_t pid, struct pinger p[2],
+			 pthread_t t[2], int a[2], int b[2], int report[2],
+			 int cpu0, int cpu1, int rounds, const char *n0,
+			 const char *n1)
+{
+	int k, err;
+
+	if (pipe(a) || pipe(b) || pipe(report))
+		return -errno;
+	p[0] = (struct pinger){ .cpu = cpu0, .first = true, .in = a[0],
+				.out = b[1], .report = report[1],
+				.rounds = rounds };
+	p[1] = (struct pinger){ .cpu = cpu1, .in = b[0], .out = a[1],
+				.report = report[1], .rounds = rounds };
+	snprintf(p[0].name, sizeof(p[0].name), "%s", n0);
+	snprintf(p[1].name, sizeof(p[1].name), "%s", n1);
+	err = kt_kevents(fd, SRC_SET, KTRACER_SRC_SCHED, &pid, 1, NULL);
+	if (err)
+		return err;
+	for (k = 0; k < 2; k++) {
+		err = pthread_create(&t[k], NULL, pinger_thread, &p[k]);
+		if (err)
+			return -err;
+	}
+	return 0;
+}
+
 /* The first pinger's error, and its name in *@who. */
 static int pingers_err(const struct pinger *p, const char **who)
 {
@@ -658,6 +690,24 @@ static int pingers_err(const struct pinger *p, const char **who)
 		}
 	}
 	return 0;
+}
+
+/*
+ * Tell both pingers to stop (on @a and @b) and wait for them: 0, or the
+ * first one's error (pingers_err()).
+ */
+static int pingers_stop(struct pinger p[2], pthread_t t[2], int a[2],
+			int b[2], const char **who)
+{
+	int k, err;
+
+	*who = "test";
+	err = put_byte(a[1], 'x');
+	if (!err)
+		err = put_byte(b[1], 'x');
+	for (k = 0; k < 2 && !err; k++)
+		err = -pthread_join(t[k], NULL);
+	return err ? err : pingers_err(p, who);
 }
 
 /* A thread's context switches so far, from /proc. */
@@ -791,21 +841,9 @@ TEST_F_TIMEOUT(kev, sched_running_counts, 90)
 		SKIP(return, "the ping-pong needs 2 CPUs");
 	ASSERT_GE(KT_MAX_CPUS, kt_nr_cpus());
 	ASSERT_RET(0, kt_rings_map(self->fd, &self->rings));
-	ASSERT_EQ(0, pipe(a));
-	ASSERT_EQ(0, pipe(b));
-	ASSERT_EQ(0, pipe(report));
-	p[0] = (struct pinger){ .cpu = 0, .first = true, .in = a[0],
-				.out = b[1], .report = report[1],
-				.rounds = PING_ROUNDS, .name = "kt.ping" };
-	p[1] = (struct pinger){ .cpu = 1, .in = b[0], .out = a[1],
-				.report = report[1], .rounds = PING_ROUNDS,
-				.name = "kt.pong" };
-
 	/* On before the threads exist: each of their STARTs is recorded. */
-	ASSERT_RET(0, kt_kevents(self->fd, SRC_SET, KTRACER_SRC_SCHED, &pid, 1,
-				 NULL));
-	for (k = 0; k < 2; k++)
-		ASSERT_EQ(0, pthread_create(&t[k], NULL, pinger_thread, &p[k]));
+	ASSERT_RET(0, pingers_start(self->fd, pid, p, t, a, b, report, 0, 1,
+				    PING_ROUNDS, "kt.ping", "kt.pong"));
 	ret = settle(self, p, report[0], 2, before, &b0, &who);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", who, strerror(-ret));
 
@@ -823,11 +861,7 @@ TEST_F_TIMEOUT(kev, sched_running_counts, 90)
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", who, strerror(-ret));
 	ASSERT_RET(0, kt_kevents(self->fd, KTRACER_KEVENTS_SOURCES, 0, NULL, 0,
 				 NULL));
-	ASSERT_RET(0, put_byte(a[1], 'x'));
-	ASSERT_RET(0, put_byte(b[1], 'x'));
-	for (k = 0; k < 2; k++)
-		ASSERT_EQ(0, pthread_join(t[k], NULL));
-	ret = pingers_err(p, &who);
+	ret = pingers_stop(p, t, a, b, &who);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", who, strerror(-ret));
 	ASSERT_LE(0, consume(self));
 
@@ -1954,19 +1988,8 @@ TEST_F_TIMEOUT(kev, sched_switch_record, 90)
 	ASSERT_RET(0, kt_read_text("/proc/thread-self/comm", comm, sizeof(comm)));
 	ASSERT_RET(0, kt_pin_cpu(0));
 	ASSERT_RET(0, kt_rings_map(self->fd, &self->rings));
-	ASSERT_EQ(0, pipe(a));
-	ASSERT_EQ(0, pipe(b));
-	ASSERT_EQ(0, pipe(report));
-	p[0] = (struct pinger){ .cpu = on, .first = true, .in = a[0],
-				.out = b[1], .report = report[1],
-				.rounds = SWITCH_ROUNDS, .name = "kt.sw.ping" };
-	p[1] = (struct pinger){ .cpu = on, .in = b[0], .out = a[1],
-				.report = report[1], .rounds = SWITCH_ROUNDS,
-				.name = "kt.sw.pong" };
-	ASSERT_RET(0, kt_kevents(self->fd, SRC_SET, KTRACER_SRC_SCHED, &pid, 1,
-				 NULL));
-	for (k = 0; k < 2; k++)
-		ASSERT_EQ(0, pthread_create(&t[k], NULL, pinger_thread, &p[k]));
+	ASSERT_RET(0, pingers_start(self->fd, pid, p, t, a, b, report, on, on,
+				    SWITCH_ROUNDS, "kt.sw.ping", "kt.sw.pong"));
 	ret = settle(self, p, report[0], 2, c, &mark, &who);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", who, strerror(-ret));
 	raw0 = self->raw.n;
@@ -2085,11 +2108,7 @@ TEST_F_TIMEOUT(kev, sched_switch_record, 90)
 	EXPECT_EQ(matched, lines);
 	EXPECT_LE(SWITCH_ROUNDS, lines);
 
-	ASSERT_RET(0, put_byte(a[1], 'x'));
-	ASSERT_RET(0, put_byte(b[1], 'x'));
-	for (k = 0; k < 2; k++)
-		ASSERT_EQ(0, pthread_join(t[k], NULL));
-	ret = pingers_err(p, &who);
+	ret = pingers_stop(p, t, a, b, &who);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", who, strerror(-ret));
 }
 
