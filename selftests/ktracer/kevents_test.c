@@ -2068,11 +2068,15 @@ TEST_F_TIMEOUT(kev, sched_switch_record, 90)
 			      sw.next_comm);
 		if (from == 2 || to == 2)
 			continue;
-		/* Between the two: on their CPU, asleep on a pipe or preempted. */
+		/*
+		 * Between the two: on their CPU, preempted (0), asleep on a
+		 * pipe (1, TASK_INTERRUPTIBLE) or on its mutex (2,
+		 * TASK_UNINTERRUPTIBLE: seen on a lockdep kernel).
+		 */
 		between++;
 		if (r->cpu != on)
 			fault(&bad, "SWITCH between the two on cpu %d", r->cpu);
-		if (sw.prev_state > 1)
+		if (sw.prev_state > 2)
 			fault(&bad, "SWITCH from %s in state %u", name[from],
 			      sw.prev_state);
 		slept += sw.prev_state == 1;
