@@ -31,7 +31,6 @@
 #include "compat.h"
 #include "ktracer.h"
 
-/* Deeper than task, softirq, hardirq and NMI: something is wrong. */
 /* A reader moving its tail under us this often gets the record dropped. */
 #define KT_TAIL_RETRIES	16
 /*
@@ -346,7 +345,7 @@ struct ktracer_record *kt_buf_reserve_block(struct kt_wctx *w,
 {
 	struct kt_cpu_buf *cb;
 
-	if (unlikely(!READ_ONCE(kt_state->enabled)))
+	if (unlikely(!kt_is_enabled()))
 		return NULL;
 	cb = kt_begin(w);
 	if (unlikely(local_read(&cb->nest) > KT_NEST_MAX ||

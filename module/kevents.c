@@ -127,8 +127,8 @@ static bool kt_selected(struct task_struct *t, bool need_filter)
 }
 
 /* A record about task @t from a kernel source; the caller adds the rest. */
-static void kt_krec(struct kt_rec *d, u32 ev, u8 type, struct task_struct *t,
-		    u64 ts)
+static __always_inline void kt_krec(struct kt_rec *d, u32 ev, u8 type,
+				    struct task_struct *t, u64 ts)
 {
 	*d = (struct kt_rec){
 		.type = type, .flags = KTRACER_RECF_KERNEL, .event = ev,
@@ -162,6 +162,7 @@ static __always_inline void kt_put_task(u32 ev, u8 type, struct task_struct *t,
 					u64 arg, u64 extra, const u64 *msg,
 					u32 len)
 {
+	struct kt_rec d kt_no_autoinit;
 	struct ktracer_record *r;
 	struct kt_wctx w;
 	u64 now = ktime_get_mono_fast_ns();
@@ -169,17 +170,11 @@ static __always_inline void kt_put_task(u32 ev, u8 type, struct task_struct *t,
 	preempt_disable_notrace();
 	r = kt_buf_reserve(&w, sizeof(*r) + ALIGN(len, 8), now);
 	if (r) {
-		r->size = sizeof(*r) + ALIGN(len, 8);
-		r->type = type;
-		r->flags = KTRACER_RECF_KERNEL;
-		r->event = ev;
-		r->ts = now;
-		r->pid = t->tgid;
-		r->tid = t->pid;
-		r->slot = 0;
-		r->len = len;
-		r->arg = arg;
-		r->extra = extra;
+		kt_krec(&d, ev, type, t, now);
+		d.len = len;
+		d.arg = arg;
+		d.extra = extra;
+		kt_fill(r, &d, sizeof(*r) + ALIGN(len, 8));
 		if (len)
 			memcpy(r + 1, msg, ALIGN(len, 8));
 		kt_buf_commit(&w);
@@ -235,6 +230,7 @@ static void kt_instant(u32 ev, struct task_struct *t, u64 arg, u64 extra)
 static void kt_write_switch(struct task_struct *prev, struct task_struct *next,
 			    unsigned int prev_state, u32 cpu, u64 now, u64 ran)
 {
+	struct kt_rec d kt_no_autoinit;
 	struct ktracer_switch *s;
 	struct ktracer_record *r;
 	struct kt_wctx w;
@@ -244,18 +240,13 @@ static void kt_write_switch(struct task_struct *prev, struct task_struct *next,
 	r = kt_buf_reserve(&w, sizeof(*r) + sizeof(*s), now);
 	if (!r)
 		return;
+	kt_krec(&d, KTRACER_KEV_RUNNING, KTRACER_REC_SWITCH, next, now);
+	d.slot = cpu;
+	d.len = sizeof(*s);
+	d.arg = (u64)prev->tgid << 32 | (u32)prev->pid;
+	d.extra = ran;
+	kt_fill(r, &d, sizeof(*r) + sizeof(*s));
 	s = (struct ktracer_switch *)(r + 1);
-	r->size = sizeof(*r) + sizeof(*s);
-	r->type = KTRACER_REC_SWITCH;
-	r->flags = KTRACER_RECF_KERNEL;
-	r->event = KTRACER_KEV_RUNNING;
-	r->ts = now;
-	r->pid = next->tgid;
-	r->tid = next->pid;
-	r->slot = cpu;
-	r->len = sizeof(*s);
-	r->arg = (u64)prev->tgid << 32 | (u32)prev->pid;
-	r->extra = ran;
 	s->prev_state = prev_state;
 	s->next_prio = next->prio;
 	memcpy(s->next_comm, next->comm, sizeof(s->next_comm));

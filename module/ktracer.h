@@ -143,7 +143,8 @@ struct kt_wctx {
  * The writer's fast path, inline in every source: kt_begin(), kt_claim()
  * and kt_buf_reserve(); kt_buf_commit() below. The rest is buffer.c's.
  */
-#define KT_NEST_MAX	8		/* writers nested on one CPU */
+/* Deeper than task, softirq, hardirq and NMI: something is wrong. */
+#define KT_NEST_MAX	8
 
 void kt_fill_pad(void *p, unsigned int size);
 bool kt_discard_room(struct kt_cpu_buf *cb, u64 head, u64 new);
