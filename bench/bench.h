@@ -108,14 +108,21 @@ static inline int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Sort t[n]; its median (of the middle two if n is even), fastest, slowest. */
+static inline void median_n(double *t, unsigned int n, double *med,
+			    double *min, double *max)
+{
+	qsort(t, n, sizeof(t[0]), cmp_double);
+	*med = n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+	*min = t[0];
+	*max = t[n - 1];
+}
+
 /* Sort t[RUNS]; its median, fastest and slowest. */
 static inline void median_of(double t[RUNS], double *ns, double *min,
 			     double *max)
 {
-	qsort(t, RUNS, sizeof(t[0]), cmp_double);
-	*ns = t[RUNS / 2];
-	*min = t[0];
-	*max = t[RUNS - 1];
+	median_n(t, RUNS, ns, min, max);
 }
 
 /* ------------------------------------------------------------------ */
@@ -301,6 +308,31 @@ static inline void tracefs_read(const char *file, char *buf, size_t size)
 		die("read %s: %s", path, strerror(errno));
 	close(fd);
 	buf[len] = '\0';
+}
+
+/* FIELD's number in per_cpu/cpuCPU/stats ("entries: 12\n..."). */
+static inline uint64_t ftrace_stat(int cpu, const char *field)
+{
+	char file[64], buf[1024], *save = NULL;
+	size_t len = strlen(field);
+
+	snprintf(file, sizeof(file), "per_cpu/cpu%d/stats", cpu);
+	tracefs_read(file, buf, sizeof(buf));
+	for (char *line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (!strncmp(line, field, len) && line[len] == ':')
+			return strtoull(line + len + 1, NULL, 10);
+	die("%s/%s has no \"%s:\" line", TRACEFS, file, field);
+	return 0;
+}
+
+/*
+ * The events ftrace recorded on CPU since its buffers were last cleared:
+ * those still in the buffer and those overwritten (nothing consumes).
+ */
+static inline uint64_t ftrace_events(int cpu)
+{
+	return ftrace_stat(cpu, "entries") + ftrace_stat(cpu, "overrun");
 }
 
 /* ------------------------------------------------------------------ */

@@ -85,31 +85,6 @@ static int tracefs_clear(void)
 	return 0;
 }
 
-/* FIELD's number in per_cpu/cpuCPU/stats ("entries: 12\n..."). */
-static uint64_t ftrace_stat(int cpu, const char *field)
-{
-	char file[64], buf[1024], *save = NULL;
-	size_t len = strlen(field);
-
-	snprintf(file, sizeof(file), "per_cpu/cpu%d/stats", cpu);
-	tracefs_read(file, buf, sizeof(buf));
-	for (char *line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save))
-		if (!strncmp(line, field, len) && line[len] == ':')
-			return strtoull(line + len + 1, NULL, 10);
-	die("%s/%s has no \"%s:\" line", TRACEFS, file, field);
-	return 0;
-}
-
-/*
- * The events ftrace recorded on CPU since its buffers were last cleared:
- * those still in the buffer and those overwritten (nothing consumes).
- */
-static uint64_t ftrace_events(int cpu)
-{
-	return ftrace_stat(cpu, "entries") + ftrace_stat(cpu, "overrun");
-}
-
 /* Die, saying why it matters, unless TRACEFS/file starts with want. */
 static void tracefs_expect(const char *file, char want, const char *why)
 {

@@ -353,26 +353,6 @@ static void open_ktracer(void)
 /* ------------------------------------------------------------------ */
 /* ftrace                                                              */
 
-/* FIELD's number in per_cpu/cpu0/stats. */
-static uint64_t ftrace_stat(const char *field)
-{
-	char buf[1024], *save = NULL;
-	size_t len = strlen(field);
-
-	tracefs_read("per_cpu/cpu0/stats", buf, sizeof(buf));
-	for (char *line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save))
-		if (!strncmp(line, field, len) && line[len] == ':')
-			return strtoull(line + len + 1, NULL, 10);
-	die("per_cpu/cpu0/stats has no \"%s:\" line", field);
-}
-
-/* What ftrace recorded on CPU 0 since its buffer was last cleared. */
-static uint64_t ftrace_events(void)
-{
-	return ftrace_stat("entries") + ftrace_stat("overrun");
-}
-
 static void open_tracefs(void)
 {
 	char buf[16];
@@ -581,8 +561,8 @@ static void snap(struct snap *s)
 	s->kt_written = meta->written;
 	s->kt_lost = meta->lost;
 	s->kt_over = meta->overwritten;
-	s->ftrace = ftrace_events();
-	s->ftrace_over = ftrace_stat("overrun");
+	s->ftrace = ftrace_events(0);
+	s->ftrace_over = ftrace_stat(0, "overrun");
 }
 
 /*
@@ -754,15 +734,6 @@ static double run_op(enum op o, unsigned long n, double *rec)
 /* ------------------------------------------------------------------ */
 /* Report                                                              */
 
-/* Median, fastest and slowest of v[rounds] (v is sorted). */
-static void stats(double *v, double *med, double *min, double *max)
-{
-	qsort(v, rounds, sizeof(v[0]), cmp_double);
-	*med = rounds % 2 ? v[rounds / 2] : (v[rounds / 2 - 1] + v[rounds / 2]) / 2;
-	*min = v[0];
-	*max = v[rounds - 1];
-}
-
 static void ratio(char *buf, size_t size, double a, double b)
 {
 	if (b > 0)
@@ -788,7 +759,7 @@ static void report(void)
 
 		for (int r = 0; r < rounds; r++)
 			v[r] = kt_ns[w][NONE][r];
-		stats(v, &base[w][0], &base[w][1], &base[w][2]);
+		median_n(v, rounds, &base[w][0], &base[w][1], &base[w][2]);
 		for (int t = KTRACER; t < NTRACERS; t++) {
 			double a[ROUNDS_MAX];
 
@@ -799,8 +770,8 @@ static void report(void)
 				printf(" %.1f", v[r]);
 			}
 			printf("\n");
-			stats(a, &added[w][t][0], &added[w][t][1], &added[w][t][2]);
-			stats(v, &per_ev[w][t][0], &per_ev[w][t][1], &per_ev[w][t][2]);
+			median_n(a, rounds, &added[w][t][0], &added[w][t][1], &added[w][t][2]);
+			median_n(v, rounds, &per_ev[w][t][0], &per_ev[w][t][1], &per_ev[w][t][2]);
 			printf("KT-PEER-K %s %s %.1f %.1f %.1f %.3f\n", work[w].name,
 			       tracer_name[t], per_ev[w][t][0], per_ev[w][t][1],
 			       per_ev[w][t][2], kt_rec[w][t]);
@@ -813,7 +784,7 @@ static void report(void)
 
 		for (int r = 0; r < rounds; r++)
 			v[r] = op_ns[o][r];
-		stats(v, &per_op[o][0], &per_op[o][1], &per_op[o][2]);
+		median_n(v, rounds, &per_op[o][0], &per_op[o][1], &per_op[o][2]);
 		printf("KT-PEER-P %s %.1f %.1f %.1f %.3f\n", ops[o].name,
 		       per_op[o][0], per_op[o][1], per_op[o][2], op_rec[o]);
 	}
