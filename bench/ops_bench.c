@@ -58,8 +58,10 @@
  * module's default, at their largest size (KTRACER_BUFFER_MAX), and a
  * reader consumes everything before each timed run and after each
  * untimed drain, so that a run never fills its buffer; size and mode are
- * put back after. (OVERWRITE would add the walk that frees old records,
- * about 40 instructions a record: make prof shows it in kt_claim.)
+ * put back after. The *_ow measurements come last: from the first of
+ * them on, CPU 0's buffer is in OVERWRITE mode, 1 MiB as bench-peers has
+ * it, filled before timing and never consumed, so that every record
+ * frees older ones, as a flight recorder's does.
  *
  * Adding a measurement is one entry in benches[]: a loop, the ops one
  * iteration makes, the unit, and what it needs (tracing off, queues).
@@ -90,6 +92,7 @@
 #define BATCH_OPS	64	/* ops of a BATCH, and queued per FLUSH */
 #define LONG_OPS	1024	/* queued per FLUSH, as a periodic drain finds them */
 #define QUEUE_RING	(64 << 10)	/* bytes of the queue's entries */
+#define OW_BUFFER	(1 << 20)	/* OVERWRITE's buffer, as bench-peers' */
 
 /* 40 bytes, like the struct ktracer_op a span op carried in ABI 2.0. */
 static const char marker[] = "ktracer ops_bench: a 40-byte trace line\n";
@@ -110,6 +113,7 @@ static const struct ktracer_state *state;
 static const volatile struct ktracer_meta *meta;	/* CPU 0's */
 static struct ktracer_reader *reader;			/* CPU 0's */
 static uint64_t buffer_size_was;
+static int overwriting;			/* CPU 0's buffer: OVERWRITE, full */
 static unsigned long disabled_taken;
 static char tracing_on_was = '1';
 static int restore_needed;
@@ -174,6 +178,28 @@ static void consume(void)
 	__atomic_store_n(&reader->tail, head, __ATOMIC_RELEASE);
 }
 
+static void map_cpu0(void)
+{
+	const char *why = NULL;
+
+	meta = kt_meta(kt_fd, state, 0, &why);
+	if (!meta)
+		die("CPU 0's meta page: %s", why);
+	reader = kt_reader(kt_fd, state, 0, &why);
+	if (!reader)
+		die("CPU 0's reader page: %s", why);
+}
+
+static void unmap_cpu0(void)
+{
+	if (meta)
+		munmap((void *)meta, sysconf(_SC_PAGESIZE));
+	if (reader)
+		munmap(reader, sysconf(_SC_PAGESIZE));
+	meta = NULL;
+	reader = NULL;
+}
+
 /* Recording on, DISCARD mode, the buffer size, tracing_on and the drain interval as they were. */
 static int restore(void)
 {
@@ -190,12 +216,7 @@ static int restore(void)
 					 "the queues' drain interval");
 	if (!__atomic_load_n(&state->enabled, __ATOMIC_RELAXED))
 		failed += restore_failed(kt_enable(kt_fd, 1), "ktracer's enable");
-	if (meta)
-		munmap((void *)meta, sysconf(_SC_PAGESIZE));
-	if (reader)
-		munmap(reader, sysconf(_SC_PAGESIZE));
-	meta = NULL;
-	reader = NULL;
+	unmap_cpu0();
 	failed += restore_failed(buffers_set(KTRACER_MODE_DISCARD, buffer_size_was),
 				 "ktracer's mode and buffer size");
 	failed += restore_failed(tracefs_write("tracing_on", on), "tracing_on");
@@ -534,6 +555,7 @@ struct bench {
 	unsigned int units_per_iter;
 	unsigned int records_per_unit;	/* ktracer records each unit writes */
 	enum needs needs;
+	int overwrite;			/* on a full OVERWRITE buffer */
 	const char *na;			/* not available: why */
 	unsigned long n;		/* iterations of one timed run */
 	double units;			/* done since measure() began */
@@ -543,6 +565,11 @@ struct bench {
 #define BENCH(nm, un, wh, fn, per_iter, recs, nd) \
 	{ .name = nm, .unit = un, .what = wh, .loop = fn, \
 	  .units_per_iter = per_iter, .records_per_unit = recs, .needs = nd }
+/* The same on a full OVERWRITE buffer: after every other measurement. */
+#define BENCH_OW(nm, un, wh, fn, per_iter, recs, nd) \
+	{ .name = nm, .unit = un, .what = wh, .loop = fn, \
+	  .units_per_iter = per_iter, .records_per_unit = recs, .needs = nd, \
+	  .overwrite = 1 }
 
 static struct bench benches[] = {
 	BENCH("getppid", "op", "syscall(SYS_getppid)", loop_getppid, 1, 0,
@@ -579,6 +606,11 @@ static struct bench benches[] = {
 	      loop_region_long_tsc, LONG_OPS / 2, 2, NEEDS_TSC),
 	BENCH("disabled", "op", "tracing off: load + branch", loop_disabled, 1,
 	      0, NEEDS_OFF),
+	BENCH_OW("batch_op_ow", "op", "batch_op, OVERWRITE, full 1 MiB buffer",
+		 loop_batch, BATCH_OPS, 1, NEEDS_NOTHING),
+	BENCH_OW("region_pair_1k_tsc_ow", "pair",
+		 "region_pair_1k_tsc, OVERWRITE, full 1 MiB", loop_region_long_tsc,
+		 LONG_OPS / 2, 2, NEEDS_TSC),
 };
 
 #define NBENCH	(sizeof(benches) / sizeof(benches[0]))
@@ -591,7 +623,8 @@ static double timed_run(void *arg, unsigned long n)
 	double t0, t1;
 
 	untimed_ns = 0;
-	consume();
+	if (!overwriting)
+		consume();
 	t0 = now_ns();
 	fails = b->loop(n);
 	t1 = now_ns();
@@ -629,10 +662,36 @@ static void meta_check(const struct bench *b)
 		    b->name, b->units, b->unit, (unsigned long long)written);
 }
 
+/*
+ * Before @b, the first OVERWRITE measurement: CPU 0's buffer in
+ * OVERWRITE mode, OW_BUFFER bytes, filled by @b's loop until records
+ * are overwritten (which only a full buffer does). Nothing consumes it
+ * from here on.
+ */
+static void go_overwrite(const struct bench *b)
+{
+	int err;
+
+	if (overwriting || !b->overwrite)
+		return;
+	unmap_cpu0();
+	err = buffers_set(KTRACER_MODE_OVERWRITE, OW_BUFFER);
+	if (err)
+		die("KTRACER_IOC_CONFIG mode=OVERWRITE buffer_size=%u: %s",
+		    OW_BUFFER, strerror(-err));
+	map_cpu0();
+	overwriting = 1;
+	for (unsigned long i = 0; !__atomic_load_n(&meta->overwritten, __ATOMIC_RELAXED); i++)
+		if (b->loop(1) || i > OW_BUFFER)
+			die("%s: filling the OVERWRITE buffer: an op failed, or nothing was overwritten after %lu iterations",
+			    b->name, i);
+}
+
 static void measure(struct bench *b)
 {
 	double t[RUNS];
 
+	go_overwrite(b);
 	if (b->needs == NEEDS_OFF)
 		set_enabled(0);
 	b->units = 0;
@@ -652,7 +711,6 @@ static void measure(struct bench *b)
 static void open_ktracer(void)
 {
 	struct ktracer_version v;
-	const char *why = NULL;
 	int err;
 
 	kt_fd = kt_open(&state, &v);
@@ -666,12 +724,7 @@ static void open_ktracer(void)
 	    state->data_size != KTRACER_BUFFER_MAX)
 		die("KTRACER_IOC_CONFIG succeeded, but the state page says mode=%u data_size=%llu",
 		    state->mode, (unsigned long long)state->data_size);
-	meta = kt_meta(kt_fd, state, 0, &why);
-	if (!meta)
-		die("CPU 0's meta page: %s", why);
-	reader = kt_reader(kt_fd, state, 0, &why);
-	if (!reader)
-		die("CPU 0's reader page: %s", why);
+	map_cpu0();
 	mono.why = queue_open(&v, &mono);
 	tscq.why = mono.why ? mono.why : queue_open(&v, &tscq);
 	for (unsigned int i = 0; i < NBENCH; i++)
@@ -785,7 +838,7 @@ static void report(void)
 		       b->name, b->what, b->unit, b->ns, b->min, b->max, b->n,
 		       b->ns * b->n * b->units_per_iter / 1e6);
 	}
-	printf("(ns of CLOCK_MONOTONIC per op or pair, guest instructions under -icount shift=0: median of %d runs of N iterations past calibration and warm-up; pinned to CPU 0; ktracer records counted on CPU 0, none lost, DISCARD mode; disabled branch taken %lu times)\n",
+	printf("(ns of CLOCK_MONOTONIC per op or pair, guest instructions under -icount shift=0: median of %d runs of N iterations past calibration and warm-up; pinned to CPU 0; ktracer records counted on CPU 0, none lost, DISCARD mode but for *_ow: OVERWRITE, a full 1 MiB buffer; disabled branch taken %lu times)\n",
 	       RUNS, disabled_taken);
 }
 
@@ -831,10 +884,12 @@ static void profile(const char *name, const char *units_arg)
 			die("not a number of %ss: %s", b->unit, units_arg);
 	}
 	n = (units + b->units_per_iter - 1) / b->units_per_iter;
+	go_overwrite(b);
 	if (b->needs == NEEDS_OFF)
 		set_enabled(0);
 	fails = b->loop(n);
-	consume();
+	if (!overwriting)
+		consume();
 #ifdef KT_PROF_MARK
 	t0 = now_ns();
 	KT_PROF_MARK(KT_PROF_START);

@@ -40,6 +40,8 @@
  * record, as ftrace's overwrite frees a page at a time.
  */
 #define KT_OVERWRITE_AHEAD	4096
+/* No position: not 8-aligned, so never a tail nor a checkpoint's head. */
+#define KT_POS_NONE		U64_MAX
 
 struct kt_buffers __rcu *kt_bufs;
 DECLARE_WAIT_QUEUE_HEAD(kt_wait);
@@ -131,6 +133,33 @@ static void kt_wake_check(struct kt_cpu_buf *cb, u64 head, u64 at)
 }
 
 /*
+ * The outermost writer publishes @head, the first at or past ck_at: make
+ * it the checkpoint of its chunk, the 1 << ck_shift bytes it lies in
+ * (struct kt_ck). Nothing is mid-record on this CPU but us, who are done
+ * writing, so written - lost records lie before @head: unless an
+ * interrupt placed or dropped one since we read head, which a moved head
+ * or meta_dirty tells (the retry in kt_publish() comes back here). Only
+ * the outermost writer writes checkpoints, so one at a time; a nested
+ * writer that reads one meanwhile (kt_ck_find()) finds pos not a
+ * checkpoint's until both words are.
+ */
+static void kt_checkpoint(struct kt_cpu_buf *cb, u64 head)
+{
+	struct kt_ck *ck = &cb->ck[(head >> cb->ck_shift) & cb->ck_mask];
+	u64 count = local64_read(&cb->written) - local64_read(&cb->lost);
+
+	barrier();
+	if (head != local64_read(&cb->head) || READ_ONCE(cb->meta_dirty))
+		return;
+	WRITE_ONCE(ck->pos, KT_POS_NONE);
+	barrier();
+	WRITE_ONCE(ck->count, count);
+	barrier();
+	WRITE_ONCE(ck->pos, head);
+	WRITE_ONCE(cb->ck_at, (head | ((1ULL << cb->ck_shift) - 1)) + 1);
+}
+
+/*
  * The general publication, out of line: kt_buf_commit() (ktracer.h) comes
  * here when the write is nested, counters moved that move only when
  * records are lost, the head reached wake_at, or an interrupt wrote
@@ -159,6 +188,8 @@ again:
 		WRITE_ONCE(meta->overwritten, local64_read(&cb->overwritten));
 		WRITE_ONCE(meta->tail_resets, local64_read(&cb->tail_resets));
 	}
+	if (unlikely(head >= READ_ONCE(cb->ck_at)))
+		kt_checkpoint(cb, head);
 	/* [K2]: the records and counters before the head; pairs with [R1]. */
 	smp_store_release(&meta->head, head);
 	at = READ_ONCE(cb->wake_at);
@@ -172,17 +203,50 @@ again:
 }
 
 /*
- * OVERWRITE: free the oldest records until [tail, @new) fits with
- * KT_OVERWRITE_AHEAD bytes to spare (or as many as are published), moving
+ * The checkpoint OVERWRITE frees up to: the furthest one in [@goal,
+ * @want], past @tail and published (not past @published); its position,
+ * and its count in *@count, or 0 if none is. A chunk's entry is the
+ * current lap's only if its position lies in that chunk.
+ */
+static u64 kt_ck_find(const struct kt_cpu_buf *cb, u64 tail, u64 goal,
+		      u64 want, u64 published, u64 *count)
+{
+	u64 k, pos;
+	const struct kt_ck *ck;
+
+	for (k = want >> cb->ck_shift; k >= goal >> cb->ck_shift; k--) {
+		ck = &cb->ck[k & cb->ck_mask];
+		pos = READ_ONCE(ck->pos);
+		barrier();	/* count is pos's: see kt_checkpoint() */
+		if (pos >> cb->ck_shift == k && pos >= goal && pos <= want &&
+		    pos > tail && pos <= published) {
+			*count = READ_ONCE(ck->count);
+			return pos;
+		}
+		if (!k)
+			break;
+	}
+	return 0;
+}
+
+/*
+ * OVERWRITE: free the oldest records so that [tail, @new) fits, up to
+ * KT_OVERWRITE_AHEAD bytes more (or as many as are published), moving
  * the reader's tail with a cmpxchg before anything is overwritten ([K3]).
  * Only published records are freed: an interrupted writer's space never.
+ *
+ * The new tail is a checkpoint where there is one; from the tail we set
+ * at the last one (ow_tail), what is freed is counted without reading a
+ * record: the difference of the two counts. From any other tail (the
+ * reader moved it) the records are walked and counted, each checked
+ * against the record rule (the tail is the reader's to write).
  */
 static bool kt_overwrite(struct kt_cpu_buf *cb, u64 head, u64 new)
 {
 	u64 size = cb->mask + 1;
 	u64 ahead = min_t(u64, KT_OVERWRITE_AHEAD, size / 8);
 	u64 published = READ_ONCE(cb->meta->head);
-	u64 tail, t, freed;
+	u64 tail, t, stop, freed, ck, count = 0;
 	struct ktracer_record *r;
 	unsigned int rs, tries;
 
@@ -197,13 +261,29 @@ static bool kt_overwrite(struct kt_cpu_buf *cb, u64 head, u64 new)
 		}
 		if (new - tail <= size)
 			return true;
-		freed = 0;
-		for (t = tail; new - t > size - ahead; t += rs) {
-			r = kt_rec_at(cb, t, published, &rs);
-			if (!r)
-				break;
-			if (kt_rec_counts(r))
-				freed++;
+		ck = kt_ck_find(cb, tail, new - size, new - size + ahead,
+				published, &count);
+		if (ck && tail == READ_ONCE(cb->ow_tail)) {
+			/*
+			 * ow_count is ow_tail's unless an interrupt set both
+			 * since we read ow_tail; it moved the tail to do so,
+			 * and our cmpxchg below fails.
+			 */
+			barrier();
+			t = ck;
+			freed = count - READ_ONCE(cb->ow_count);
+		} else {
+			stop = ck ? ck : new - size + ahead;
+			freed = 0;
+			for (t = tail; t < stop; t += rs) {
+				r = kt_rec_at(cb, t, published, &rs);
+				if (!r)
+					break;
+				if (kt_rec_counts(r))
+					freed++;
+			}
+			if (t != ck)
+				ck = 0;
 		}
 		if (new - t > size) {
 			/*
@@ -228,6 +308,13 @@ static bool kt_overwrite(struct kt_cpu_buf *cb, u64 head, u64 new)
 		if (cmpxchg(&cb->reader->tail, tail, t) == tail) {
 			local64_add(freed, &cb->overwritten);
 			kt_meta_dirty(cb);
+			/* ow_tail last: see the fast case above. */
+			WRITE_ONCE(cb->ow_tail, KT_POS_NONE);
+			barrier();
+			WRITE_ONCE(cb->ow_count, count);
+			barrier();
+			if (ck)
+				WRITE_ONCE(cb->ow_tail, t);
 			return true;
 		}
 	}
@@ -411,6 +498,7 @@ static void kt_buffers_free(struct kt_buffers *b)
 	for (cpu = 0; cpu < b->nr_cpus; cpu++) {
 		irq_work_sync(&b->cpu[cpu].wake);
 		vfree(b->cpu[cpu].area);
+		kvfree(b->cpu[cpu].ck);
 	}
 	kfree(b);
 }
@@ -441,6 +529,20 @@ static struct kt_buffers *kt_buffers_alloc(u64 data_size)
 		cb->meta->cpu = cpu;
 		cb->meta->data_size = data_size;
 		cb->woken_tail = U64_MAX;	/* not a tail: not 8-aligned */
+		/*
+		 * Checkpoints: two per KT_OVERWRITE_AHEAD of data, so that a
+		 * full buffer finds one to free up to between half of it
+		 * and all of it ahead. Zeroed, the first says that no
+		 * record lies before position 0, as ow_tail and ow_count
+		 * do: true.
+		 */
+		cb->ck_shift = ilog2(min_t(u64, KT_OVERWRITE_AHEAD,
+					   data_size / 8)) - 1;
+		cb->ck_mask = (data_size >> cb->ck_shift) - 1;
+		cb->ck = kvcalloc(cb->ck_mask + 1, sizeof(*cb->ck),
+				  GFP_KERNEL_ACCOUNT);
+		if (!cb->ck)
+			goto err;
 	}
 	return b;
 err:

@@ -40,7 +40,20 @@ int kt_uarg_in(void *dst, size_t ksize, size_t minsize,
 int kt_uarg_out(void __user *uarg, void *src, size_t ksize);
 int kt_copy_words_in(void *dst, const void __user *src, size_t size);
 
-/* buffer.c: the per-CPU buffers. */
+/*
+ * buffer.c: the per-CPU buffers.
+ *
+ * A checkpoint: a head the outermost writer published, and how many
+ * records (not PAD or LOST) lie before it in the CPU's stream, which is
+ * written - lost at that moment. OVERWRITE frees up to a checkpoint and
+ * counts what it freed as the difference of two, instead of walking
+ * every record it frees (kt_overwrite()).
+ */
+struct kt_ck {
+	u64 pos;
+	u64 count;
+};
+
 struct kt_cpu_buf {
 	void *area;			/* reader page, meta page, data */
 	struct ktracer_reader *reader;	/* user-writable: never trusted */
@@ -63,6 +76,12 @@ struct kt_cpu_buf {
 	u64 wake_at;			/* look for waiters at this head */
 	u64 woken_tail;			/* the tail at the last wake-up */
 	bool meta_dirty;		/* lost, overwritten, tail_resets moved */
+	u64 ck_at;			/* checkpoint the first head past this */
+	u64 ow_tail;			/* OVERWRITE: the tail we last set */
+	u64 ow_count;			/* if a checkpoint's: its count */
+	struct kt_ck *ck;		/* one per 1 << ck_shift bytes of data */
+	u64 ck_mask;			/* their number - 1 */
+	unsigned int ck_shift;
 	struct irq_work wake;
 };
 
@@ -290,9 +309,9 @@ static __always_inline bool kt_publish_done(struct kt_cpu_buf *cb, u64 head)
 /*
  * Finish the write begun by kt_buf_reserve() or kt_buf_reserve_block():
  * the outermost writer publishes head and counters. Inline, the common
- * case: the outermost writer, no loss to tell, below wake_at, no
- * interrupt meanwhile. Anything else is kt_publish()'s, which publishes
- * (again) from the start.
+ * case: the outermost writer, no loss to tell, below wake_at and the next
+ * checkpoint's boundary (ck_at), no interrupt meanwhile. Anything else
+ * is kt_publish()'s, which publishes (again) from the start.
  */
 static __always_inline void kt_buf_commit(struct kt_wctx *w)
 {
@@ -307,7 +326,8 @@ static __always_inline void kt_buf_commit(struct kt_wctx *w)
 	WRITE_ONCE(meta->bytes, local64_read(&cb->bytes));
 	/* [K2]: the records and counters before the head; pairs with [R1]. */
 	smp_store_release(&meta->head, head);
-	if (likely(head < READ_ONCE(cb->wake_at) && kt_publish_done(cb, head)))
+	if (likely(head < READ_ONCE(cb->wake_at) &&
+		   head < READ_ONCE(cb->ck_at) && kt_publish_done(cb, head)))
 		return;
 slow:
 	kt_publish(cb);

@@ -367,6 +367,100 @@ TEST_F_TIMEOUT(acct, overflow, 120)
 	kt_recs_free(&recs);
 }
 
+/* kt_seq_check(), stopping the reader after @left records. */
+struct partial {
+	struct kt_seq_run *run;
+	unsigned int left;
+};
+
+static int partial_check(void *ctx, const struct kt_rec *rec)
+{
+	struct partial *p = ctx;
+	int ret = kt_seq_check(p->run, rec);
+
+	if (ret)
+		return ret;
+	return --p->left ? 0 : 1;
+}
+
+/*
+ * Records of many sizes (kt_seq_op()'s GAUGEs and LOGs) through the
+ * smallest buffer a hundred times over, read now and then part of the
+ * way. OVERWRITE frees from two kinds of tail: the ones the reader left
+ * on records of its choosing (the kernel walks and counts the records
+ * it frees) and the ones it left itself (it counts them from its
+ * checkpoints). After every round each record written is read, lost,
+ * overwritten or unread; at the end the records read are in order and
+ * every one missing is one that lost or overwritten counts.
+ */
+TEST_F_TIMEOUT(acct, partial_reads, 120)
+{
+	const int cpu = self->nr - 1;
+	struct kt_seq_run *run = calloc(1, sizeof(*run));
+	struct partial p = { .run = run };
+	const struct ktracer_meta *m;
+	struct kt_seq_cpu *c;
+	unsigned int i = 0, round, k;
+	struct kt_ring *r;
+	int64_t unread;
+
+	ASSERT_NE(NULL, run);
+	c = &run->cpu[cpu];
+	run->discard = variant->mode == KTRACER_MODE_DISCARD;
+	c->last = -1;
+	ASSERT_RET(0, kt_config(self->fd, KTRACER_CONFIG_BUFFER_SIZE, 0,
+				KTRACER_BUFFER_MIN));
+	ASSERT_RET(0, kt_writer_events(self->fd, "acct", cpu, &c->gauge,
+				       &c->log));
+	ASSERT_RET(0, kt_pin_cpu(cpu));
+	ASSERT_RET(0, kt_rings_map(self->fd, &self->rings));
+	r = &self->rings.ring[cpu];
+	m = r->meta;
+
+	for (round = 0; round < 300; round++) {
+		for (k = 1 + round * 37 % 97; k; k--, i++)
+			ASSERT_RET(0, kt_seq_write(self->fd, c->gauge, c->log,
+						   i));
+		if (round % 3 == 0) {
+			p.left = 1 + round * 13 % 50;
+			ASSERT_LE(0, kt_ring_consume(r, partial_check, &p))
+				TH_LOG("round %u: %s", round, c->err);
+		}
+		unread = kt_ring_count_unread(r);
+		ASSERT_LE(0, unread) TH_LOG("round %u", round);
+		ASSERT_EQ(m->written, r->reader->read + m->lost +
+				      m->overwritten + unread)
+			TH_LOG("round %u: written %llu read %llu lost %llu overwritten %llu unread %lld",
+			       round, (unsigned long long)m->written,
+			       (unsigned long long)r->reader->read,
+			       (unsigned long long)m->lost,
+			       (unsigned long long)m->overwritten,
+			       (long long)unread);
+	}
+	/*
+	 * All of it, then one more record: DISCARD tells the last records
+	 * it dropped in the LOST record before it, once it finds room.
+	 */
+	ASSERT_LE(0, kt_ring_consume(r, kt_seq_check, run)) TH_LOG("%s", c->err);
+	ASSERT_RET(0, kt_seq_write(self->fd, c->gauge, c->log, i++));
+	ASSERT_LE(0, kt_ring_consume(r, kt_seq_check, run)) TH_LOG("%s", c->err);
+	EXPECT_EQ(i, m->written);
+	EXPECT_EQ(i - 1, c->last);
+	EXPECT_EQ(i, c->seen + c->gaps);
+	EXPECT_EQ(0, c->bad_gaps);
+	if (variant->mode == KTRACER_MODE_OVERWRITE) {
+		EXPECT_LT(0, m->overwritten);
+		EXPECT_EQ(c->gaps, m->overwritten);
+		EXPECT_EQ(0, m->lost);
+	} else {
+		EXPECT_LT(0, m->lost);
+		EXPECT_EQ(c->gaps, m->lost);
+		EXPECT_EQ(0, m->overwritten);
+	}
+	check_stats(_metadata, &self->rings);
+	free(run);
+}
+
 /*
  * A tail the kernel cannot make sense of: DISCARD drops new records once
  * they no longer fit before the last tail it read (it reads the tail
