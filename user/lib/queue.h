@@ -148,6 +148,51 @@ ktl_write0(struct ktl_thread *e, uint64_t ts, uint16_t opcode, uint16_t flags,
 	return 0;
 }
 
+/*
+ * Whether an entry without bytes can be written now with loads and
+ * stores alone: a TSC queue (the clock is an instruction, not a call),
+ * room for the entry and @keep bytes more below the limit as it stands
+ * (the kernel's tail not read again), and no nudge due. A fast path that
+ * takes ktl_write0_fast() when this says so makes no call, and needs no
+ * stack frame; its general path does the rest.
+ */
+static inline bool ktl_fast(const struct ktl_thread *e, uint64_t keep)
+{
+#if defined(__x86_64__)
+	uint64_t end = e->head + KTRACER_QENTRY_SIZE;
+
+	return ktl_likely(e->tsc) && ktl_likely(end + keep <= e->limit) &&
+	       ktl_likely(end <= e->nudge_at);
+#else
+	(void)e;
+	(void)keep;
+	return false;
+#endif
+}
+
+/* ktl_write0_now(), once ktl_fast() said yes: the TSC, the entry, [Q2]. */
+static inline __attribute__((always_inline)) void
+ktl_write0_fast(struct ktl_thread *e, uint16_t opcode, uint16_t flags,
+		uint32_t event, uint32_t slot)
+{
+#if defined(__x86_64__)
+	uint64_t end = e->head + KTRACER_QENTRY_SIZE;
+	struct ktracer_qentry *qe;
+
+	qe = (struct ktracer_qentry *)(e->ring + (e->head & e->mask));
+	ktl_entry(qe, opcode, flags, event, slot, 0, 0, ktl_rdtsc());
+	/* [Q2], as ktl_publish(): the nudge is not due. */
+	__atomic_store_n(&e->q->head, end, __ATOMIC_RELEASE);
+	e->head = end;
+#else
+	(void)e;
+	(void)opcode;
+	(void)flags;
+	(void)event;
+	(void)slot;
+#endif
+}
+
 /* ktl_write0(), now. Returns as it, or -errno. */
 static inline __attribute__((always_inline)) int
 ktl_write0_now(struct ktl_thread *e, uint16_t opcode, uint16_t flags,

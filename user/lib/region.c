@@ -115,6 +115,23 @@ ktl_region_begin_slow(struct ktracer *t, uint32_t event, uint32_t w,
 	return ktl_region_started(e, event, err);
 }
 
+/*
+ * ktracer_region_begin() for a thread with a queue, tracing on and no
+ * text, when ktl_fast() says no: the clock is a call, the limit must be
+ * read again or a nudge is due.
+ */
+static int __attribute__((noinline))
+ktl_region_begin_queued(struct ktl_thread *e, uint32_t event, uint32_t w)
+{
+	int err = ktl_region_push(e, event, w, 0);
+
+	if (ktl_unlikely(err))
+		return err;
+	err = ktl_write0_now(e, KTRACER_OP_START, KTRACER_OPF_REGION, event,
+			     e->index, 0);
+	return ktl_region_started(e, event, err);
+}
+
 KTL_EXPORT int ktracer_region_begin(struct ktracer *t, uint32_t event,
 				    const char *text)
 {
@@ -134,12 +151,27 @@ KTL_EXPORT int ktracer_region_begin(struct ktracer *t, uint32_t event,
 	if (ktl_unlikely(!e) || text ||
 	    ktl_unlikely(!__atomic_load_n(t->enabled, __ATOMIC_RELAXED)))
 		return ktl_region_begin_slow(t, event, w, text);
+	/* Room for the START and for the STOP it keeps room for. */
+	if (ktl_unlikely(!ktl_fast(e, KTRACER_QENTRY_SIZE)))
+		return ktl_region_begin_queued(e, event, w);
 	err = ktl_region_push(e, event, w, 0);
-	if (ktl_unlikely(err))
-		return err;
-	err = ktl_write0_now(e, KTRACER_OP_START, KTRACER_OPF_REGION, event,
-			     e->index, 0);
-	return ktl_region_started(e, event, err);
+	if (ktl_likely(!err))
+		ktl_write0_fast(e, KTRACER_OP_START, KTRACER_OPF_REGION, event,
+				e->index);
+	return err;
+}
+
+/*
+ * The STOP of @e's region of @event, just closed, when ktl_fast() says
+ * no. Its room was kept: never dropped.
+ */
+static int __attribute__((noinline))
+ktl_region_stop(struct ktl_thread *e, uint32_t event)
+{
+	int err = ktl_write0_now(e, KTRACER_OP_STOP, KTRACER_OPF_REGION,
+				 event, e->index, 0);
+
+	return err < 0 ? err : 0;
 }
 
 /* ktracer_region_end() but for a thread with a queue. */
@@ -164,7 +196,6 @@ KTL_EXPORT int ktracer_region_end(struct ktracer *t, uint32_t event)
 {
 	struct ktl_thread *e;
 	int64_t top;
-	int err;
 
 	if (!t)
 		return 0;
@@ -176,8 +207,10 @@ KTL_EXPORT int ktracer_region_end(struct ktracer *t, uint32_t event)
 		return (int)top;
 	if (top & KTL_RG_QUIET)
 		return 0;
-	/* Its room was kept: never dropped. */
-	err = ktl_write0_now(e, KTRACER_OP_STOP, KTRACER_OPF_REGION, event,
-			     e->index, 0);
-	return err < 0 ? err : 0;
+	if (ktl_likely(ktl_fast(e, 0))) {
+		ktl_write0_fast(e, KTRACER_OP_STOP, KTRACER_OPF_REGION, event,
+				e->index);
+		return 0;
+	}
+	return ktl_region_stop(e, event);
 }

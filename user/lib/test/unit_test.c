@@ -121,6 +121,20 @@ static int rig_open(struct rig *r, uint32_t flags, uint32_t ring_size)
 	return rig_open_opts(r, &o);
 }
 
+/*
+ * rig_open(), with @tsc: the stand-in makes TSC queues (x86-64), whose
+ * ops take the fast paths that make no call (queue.h's ktl_fast()).
+ */
+static int rig_open_clock(struct rig *r, uint32_t flags, uint32_t ring_size,
+			  bool tsc)
+{
+	int err = rig_open(r, flags, ring_size);
+
+	if (!err && tsc)
+		r->f.tsc_error = 0;
+	return err;
+}
+
 static void rig_close(struct rig *r)
 {
 	if (r->t)
@@ -570,7 +584,7 @@ static size_t recs_of(struct fake *f, int tid, struct fake_rec *out,
 	return n;
 }
 
-static void test_regions(void)
+static void regions(bool tsc)
 {
 	struct fake_rec recs[8];
 	struct ktl_thread *me;
@@ -578,9 +592,10 @@ static void test_regions(void)
 	char name[16];
 	struct rig r;
 
-	REQUIRE(rig_open(&r, 0, 0) == 0, "rig");
+	REQUIRE(rig_open_clock(&r, 0, 0, tsc) == 0, "rig");
 	CHECK_RET(-ENOENT, ktracer_region_end(r.t, r.span));	/* no entry */
 	CHECK_RET(0, ktracer_region_begin(r.t, r.span, "GET /x"));
+	CHECK_EQ(tsc, rig_me(&r)->tsc);
 	CHECK_RET(0, ktracer_region_begin(r.t, r.task, NULL));
 	CHECK_RET(-EBUSY, ktracer_region_begin(r.t, r.span, NULL));
 	CHECK_RET(-EINVAL, ktracer_region_end(r.t, r.span));	/* not innermost */
@@ -621,6 +636,18 @@ static void test_regions(void)
 	rig_close(&r);
 }
 
+static void test_regions(void)
+{
+	regions(false);
+}
+
+static void test_regions_tsc(void)
+{
+#if defined(__x86_64__)
+	regions(true);
+#endif
+}
+
 /* The scoped form: every way out of the block ends the region. */
 static int scoped(struct rig *r, int how)
 {
@@ -658,15 +685,17 @@ static void test_scoped(void)
  * STOPs of the regions open. A region whose begin was dropped ends
  * quietly.
  */
-static void test_region_room(void)
+static void region_room(bool tsc)
 {
 	unsigned int i, cap = KTRACER_QUEUE_RING_MIN / KTRACER_QENTRY_SIZE;
 	struct ktl_thread *me;
+	uint64_t head;
 	struct rig r;
 
-	REQUIRE(rig_open(&r, 0, KTRACER_QUEUE_RING_MIN) == 0, "rig");
+	REQUIRE(rig_open_clock(&r, 0, KTRACER_QUEUE_RING_MIN, tsc) == 0, "rig");
 	r.f.stuck = true;
 	CHECK_RET(0, ktracer_region_begin(r.t, r.span, NULL));
+	CHECK_EQ(tsc, rig_me(&r)->tsc);
 	CHECK_RET(0, ktracer_region_begin(r.t, r.task, NULL));
 	for (i = 0; i < cap; i++)
 		CHECK_RET(0, ktracer_gauge(r.t, r.gauge, i));
@@ -690,7 +719,35 @@ static void test_region_room(void)
 	CHECK_EQ(0, rig_stats(&r).refused);
 	CHECK_EQ(2, fake_count(&r.f, KTRACER_OP_STOP));
 	CHECK_EQ(1, fake_count(&r.f, 0));
+
+	/* Room for one entry: a begin, which needs two (its STOP's), is dropped. */
+	r.f.stuck = true;
+	for (i = 0; i < cap - 1; i++)
+		CHECK_RET(0, ktracer_gauge(r.t, r.gauge, i));
+	head = me->head;
+	CHECK_EQ(5, me->q->dropped);
+	CHECK_RET(0, ktracer_region_begin(r.t, r.span, NULL));
+	CHECK_EQ(head, me->head);
+	CHECK_EQ(6, me->q->dropped);
+	CHECK_RET(0, ktracer_region_end(r.t, r.span));
+	CHECK_EQ(head, me->head);
+	CHECK_EQ(6, me->q->dropped);
+	r.f.stuck = false;
+	CHECK_RET(0, ktracer_flush(r.t));
+	CHECK_EQ(2, fake_count(&r.f, KTRACER_OP_STOP));
 	rig_close(&r);
+}
+
+static void test_region_room(void)
+{
+	region_room(false);
+}
+
+static void test_region_room_tsc(void)
+{
+#if defined(__x86_64__)
+	region_room(true);
+#endif
 }
 
 struct exiter {
@@ -1330,8 +1387,10 @@ static const struct {
 	{ "full queue: FLUSH at 3/4 without waiting, drops, LOST", test_full },
 	{ "a drain that does not end: ops still return, none waits", test_no_wait },
 	{ "regions: slots, nesting, LIFO errors, depth", test_regions },
+	{ "regions on a TSC queue (no-call path): the same", test_regions_tsc },
 	{ "KTRACER_REGION: every way out of the block ends it", test_scoped },
 	{ "regions' ends are never dropped", test_region_room },
+	{ "regions' ends are never dropped, TSC queue", test_region_room_tsc },
 	{ "thread exit: regions cancelled, queue adopted", test_thread_exit },
 	{ "regions: ERANGE past the event's slots", test_region_range },
 	{ "tasks: cancel one slot, cancel all", test_cancel },
