@@ -83,6 +83,8 @@
 #include <stdint.h>
 #include <sys/syscall.h>
 
+#include <libktracer.h>
+
 #include "bench.h"
 #include "prof/marker.h"
 
@@ -103,6 +105,8 @@ _Static_assert(sizeof(struct ktracer_qentry) == KTRACER_QENTRY_SIZE,
 _Static_assert(LONG_OPS * KTRACER_QENTRY_SIZE <= QUEUE_RING,
 	       "a FLUSH's worth of entries must fit in the queue");
 
+static struct ktracer *lib;		/* libktracer, for the lib_* loops */
+static uint32_t lib_region;
 static int kt_fd = -1, marker_fd = -1;
 static pid_t parent;
 static uint32_t span_id, region_id;
@@ -210,6 +214,9 @@ static int restore(void)
 	if (!restore_needed)
 		return 0;
 	restore_needed = 0;
+	if (lib)
+		failed += restore_failed(ktracer_close(lib), "libktracer's close");
+	lib = NULL;
 	if (mono.ring)
 		failed += restore_failed(kt_flush(&f, KTRACER_FLUSH_WAIT | KTRACER_FLUSH_INTERVAL,
 						  KTRACER_QUEUE_INTERVAL_DEFAULT),
@@ -485,6 +492,58 @@ static unsigned long loop_region_long(unsigned long n)
 	return queue_flushed(n, region_id, KTRACER_OPF_REGION, LONG_OPS);
 }
 
+/* libktracer on a file of its own, drained only when asked, as the queues. */
+static void open_lib(void)
+{
+	struct ktracer_lib_options o = {
+		.size = sizeof(o),
+		.interval_ms = KTRACER_QUEUE_INTERVAL_MAX,
+	};
+	int err = ktracer_open(&lib, &o);
+
+	if (err)
+		die("ktracer_open: %s", strerror(-err));
+	err = ktracer_declare(lib, "bench.lib_region", KTRACER_KIND_SPAN, 0,
+			      &lib_region);
+	if (err)
+		die("ktracer_declare bench.lib_region: %s", strerror(-err));
+}
+
+/* Every op libktracer took so far applied: none dropped or refused. */
+static void lib_check(const char *what)
+{
+	struct ktracer_lib_stats st;
+	int err;
+
+	if (!lib)
+		return;
+	err = ktracer_get_stats(lib, &st);
+	if (err)
+		die("%s: ktracer_get_stats: %s", what, strerror(-err));
+	if (st.dropped || st.refused)
+		die("%s: libktracer dropped %llu ops and the kernel refused %llu",
+		    what, (unsigned long long)st.dropped,
+		    (unsigned long long)st.refused);
+}
+
+/*
+ * n times: LONG_OPS / 2 regions begun and ended through libktracer, and
+ * a ktracer_flush(): its public path end to end, as a program records.
+ */
+static unsigned long loop_lib_region(unsigned long n)
+{
+	unsigned long fails = 0;
+
+	for (unsigned long i = 0; i < n; i++) {
+		for (int j = 0; j < LONG_OPS / 2; j++) {
+			fails += ktracer_region_begin(lib, lib_region, NULL) != 0;
+			fails += ktracer_region_end(lib, lib_region) != 0;
+		}
+		fails += ktracer_flush(lib) != 0;
+	}
+	return fails;
+}
+
 /* @loop, writing the TSC queue. */
 static unsigned long on_tsc(unsigned long (*loop)(unsigned long),
 			    unsigned long n)
@@ -606,11 +665,17 @@ static struct bench benches[] = {
 	      loop_region_long_tsc, LONG_OPS / 2, 2, NEEDS_TSC),
 	BENCH("disabled", "op", "tracing off: load + branch", loop_disabled, 1,
 	      0, NEEDS_OFF),
+	BENCH("lib_region_1k", "pair",
+	      "libktracer region begin+end, flush per 512", loop_lib_region,
+	      LONG_OPS / 2, 2, NEEDS_QUEUES),
 	BENCH_OW("batch_op_ow", "op", "batch_op, OVERWRITE, full 1 MiB buffer",
 		 loop_batch, BATCH_OPS, 1, NEEDS_NOTHING),
 	BENCH_OW("region_pair_1k_tsc_ow", "pair",
 		 "region_pair_1k_tsc, OVERWRITE, full 1 MiB", loop_region_long_tsc,
 		 LONG_OPS / 2, 2, NEEDS_TSC),
+	BENCH_OW("lib_region_1k_ow", "pair",
+		 "lib_region_1k, OVERWRITE, full 1 MiB", loop_lib_region,
+		 LONG_OPS / 2, 2, NEEDS_QUEUES),
 };
 
 #define NBENCH	(sizeof(benches) / sizeof(benches[0]))
@@ -700,6 +765,7 @@ static void measure(struct bench *b)
 	for (int r = 0; r < RUNS; r++)
 		t[r] = timed_run(b, b->n) / ((double)b->n * b->units_per_iter);
 	meta_check(b);
+	lib_check(b->name);
 	median_of(t, &b->ns, &b->min, &b->max);
 	if (b->needs == NEEDS_OFF)
 		set_enabled(1);
@@ -727,6 +793,8 @@ static void open_ktracer(void)
 	map_cpu0();
 	mono.why = queue_open(&v, &mono);
 	tscq.why = mono.why ? mono.why : queue_open(&v, &tscq);
+	if (!mono.why)
+		open_lib();
 	for (unsigned int i = 0; i < NBENCH; i++)
 		if (benches[i].needs == NEEDS_QUEUES)
 			benches[i].na = mono.why;
@@ -809,6 +877,9 @@ static void warm_up(void)
 			    batch.done, batch.error);
 		warm_up_queue(&mono);
 		warm_up_queue(&tscq);
+		if (lib && loop_lib_region(1))
+			die("warm-up: a libktracer region or its flush failed");
+		lib_check("warm-up");
 	}
 }
 

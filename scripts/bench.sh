@@ -43,10 +43,11 @@ mkdir -p "$dir/bin" "$dir/no-tests"
 quiet "building the modules" "$dir/modules.log" \
 	kt_build_modules "$KT_KDIR" "$dir"
 
+quiet "building libktracer" "$dir/lib.log" kt_bench_lib "$dir"
 for src in bench/*.c; do
 	prog=$(basename "$src" .c)
 	quiet "building $src" "$dir/$prog.log" \
-		kt_bench_prog "$src" "$dir/bin/$prog"
+		kt_bench_prog "$src" "$dir/bin/$prog" "$dir"
 done
 
 "$KT_ROOT/scripts/vm/mkinitramfs.sh" "$dir/initramfs.cpio.gz" \

@@ -50,10 +50,17 @@ kt_build_modules() {
 		kt_kbuild "$1" "$2/rig" selftests/rig/Kbuild selftests/rig/kt_splat.c --
 }
 
-# kt_bench_prog SRC OUT: one of bench/*.c, static, for the VM's /bench.
+# kt_bench_lib DIR: libktracer.a in DIR/lib, which the bench programs link.
+kt_bench_lib() {
+	make -C "$KT_ROOT/user/lib" O="$1/lib" "$1/lib/libktracer.a"
+}
+
+# kt_bench_prog SRC OUT DIR: one of bench/*.c, static, for the VM's
+# /bench, with DIR's libktracer.a (kt_bench_lib).
 kt_bench_prog() {
 	gcc -O2 -static -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
-		-I"$KT_ROOT/uapi" -o "$2" "$1"
+		-I"$KT_ROOT/uapi" -I"$KT_ROOT/user/include" -o "$2" "$1" \
+		"$3/lib/libktracer.a" -pthread
 }
 
 # extra_modules KMODULES OUTDIR MODULE...: MODULE.ko of the unpacked

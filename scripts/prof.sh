@@ -33,8 +33,9 @@ mkdir -p "$dir/bin" "$dir/no-tests"
 
 quiet "building the modules" "$dir/modules.log" \
 	kt_build_modules "$KT_KDIR" "$dir"
+quiet "building libktracer" "$dir/lib.log" kt_bench_lib "$dir"
 quiet "building bench/ops_bench.c" "$dir/ops_bench.log" \
-	kt_bench_prog bench/ops_bench.c "$dir/bin/ops_bench"
+	kt_bench_prog bench/ops_bench.c "$dir/bin/ops_bench" "$dir"
 quiet "building bench/prof/insn_prof.c" "$dir/insn_prof.log" \
 	gcc -O2 -shared -fPIC -fvisibility=hidden -std=gnu11 -Wall -Wextra -Werror \
 	-o "$dir/insn_prof.so" bench/prof/insn_prof.c
