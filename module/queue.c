@@ -32,7 +32,7 @@
 
 #define KT_QENT		KTRACER_QENTRY_SIZE
 /* Records a drain reserves at once, in the time preemption is off. */
-#define KT_DRAIN_BLOCK	64
+#define KT_DRAIN_BLOCK	128
 
 /*
  * Queue id's mapping is at KT_QUEUE_BASE + (id - 1) * 4 MiB: far above
