@@ -41,9 +41,15 @@
  *			not (no invariant TSC, and trust_tsc=0)
  *	disabled	what an instrumented program does while tracing is
  *			off: one load of ktracer_state.enabled and a branch
+ *	lib_region_1k	ktracer_region_begin() and _end() of libktracer,
+ *			512 pairs and a ktracer_flush(), per pair: the
+ *			library's path end to end, on its own file (its
+ *			queue is a TSC one wherever the kernel makes them)
+ *	*_ow		batch_op, region_pair_1k_tsc and lib_region_1k on a
+ *			full OVERWRITE buffer: every record frees older ones
  *
- * The queue entries are written against the raw ABI (struct
- * ktracer_qring, struct ktracer_qentry), not a library: they need a
+ * The queue entries but lib_region_1k's are written against the raw ABI
+ * (struct ktracer_qring, struct ktracer_qentry), not a library: they need a
  * module of ABI minor 1 that knows KTRACER_IOC_QUEUE and FLUSH, and are
  * reported as not available ("n/a") otherwise. The periodic drain is set
  * to its longest interval while they run, so that it never lands inside
