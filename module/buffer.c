@@ -203,6 +203,29 @@ again:
 }
 
 /*
+ * Walk the records from @from while before @stop, none past @end: the
+ * position reached, where a record breaks the record rule or the first
+ * at or past @stop; the records that count (not PAD or LOST) in *@n.
+ */
+static u64 kt_walk(struct kt_cpu_buf *cb, u64 from, u64 stop, u64 end,
+		   u64 *n)
+{
+	struct ktracer_record *r;
+	unsigned int size;
+	u64 t;
+
+	*n = 0;
+	for (t = from; t < stop; t += size) {
+		r = kt_rec_at(cb, t, end, &size);
+		if (!r)
+			break;
+		if (kt_rec_counts(r))
+			(*n)++;
+	}
+	return t;
+}
+
+/*
  * The checkpoint OVERWRITE frees up to: the furthest one in [@goal,
  * @want], past @tail and published (not past @published); its position,
  * and its count in *@count, or 0 if none is. A chunk's entry is the
@@ -247,8 +270,7 @@ static bool kt_overwrite(struct kt_cpu_buf *cb, u64 head, u64 new)
 	u64 ahead = min_t(u64, KT_OVERWRITE_AHEAD, size / 8);
 	u64 published = READ_ONCE(cb->meta->head);
 	u64 tail, t, stop, freed, ck, count = 0;
-	struct ktracer_record *r;
-	unsigned int rs, tries;
+	unsigned int tries;
 
 	for (tries = 0; tries < KT_TAIL_RETRIES; tries++) {
 		tail = READ_ONCE(cb->reader->tail);
@@ -274,14 +296,7 @@ static bool kt_overwrite(struct kt_cpu_buf *cb, u64 head, u64 new)
 			freed = count - READ_ONCE(cb->ow_count);
 		} else {
 			stop = ck ? ck : new - size + ahead;
-			freed = 0;
-			for (t = tail; t < stop; t += rs) {
-				r = kt_rec_at(cb, t, published, &rs);
-				if (!r)
-					break;
-				if (kt_rec_counts(r))
-					freed++;
-			}
+			t = kt_walk(cb, tail, stop, published, &freed);
 			if (t != ck)
 				ck = 0;
 		}
@@ -473,19 +488,10 @@ void kt_buf_uncount(struct kt_wctx *w)
 /* Records (not PAD or LOST) in [from, to) of a buffer; bounded walk. */
 u64 kt_buf_count(struct kt_cpu_buf *cb, u64 from, u64 to)
 {
-	struct ktracer_record *r;
-	unsigned int size;
-	u64 n = 0, t;
+	u64 n = 0;
 
-	if (!kt_tail_valid(cb, from, to))
-		return 0;
-	for (t = from; t < to; t += size) {
-		r = kt_rec_at(cb, t, to, &size);
-		if (!r)
-			break;
-		if (kt_rec_counts(r))
-			n++;
-	}
+	if (kt_tail_valid(cb, from, to))
+		kt_walk(cb, from, to, to, &n);
 	return n;
 }
 
