@@ -151,6 +151,7 @@ fi
 # The guest's tables, and its notes.
 grep -v -e '^KT-' -e '^$' "$vm/results.clean" || true
 if ! grep -q '^KT-PEER-K sched lttng ' "$vm/results.clean" ||
+   ! grep -q '^KT-PEER-K irq lttng ' "$vm/results.clean" ||
    ! grep -q '^KT-PEER-P ust ' "$vm/results.clean"; then
 	echo "bench-peers: results missing (see $vm/results.clean)" >&2
 	exit 1
@@ -172,6 +173,8 @@ END {
 	       "guest instructions added per event", ev["sched:ktracer"], 0.5 * ev["sched:lttng"])
 	target("per kernel event <= 0.5x LTTng'"'"'s, syscall (ktracer SYSCALL vs LTTng getppid entry+exit)",
 	       "guest instructions added per event", ev["syscall:ktracer"], 0.5 * ev["syscall:lttng"])
+	target("per kernel event <= 0.5x LTTng'"'"'s, irq (ktracer IRQ vs LTTng irq_handler_entry+exit)",
+	       "guest instructions added per event", ev["irq:ktracer"], 0.5 * ev["irq:lttng"])
 	target("program op end to end (kt_region) <= 0.2x LTTng-UST'"'"'s tracepoint() (ust)",
 	       "guest instructions per op", op["kt_region"], 0.2 * op["ust"])
 }' "$vm/results.clean"

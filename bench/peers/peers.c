@@ -13,19 +13,29 @@
  *	sched	the pipe ping-pong of bench.h (sched_bench's): per round
  *		trip two sched_switch and one or two sched_waking
  *	syscall	getppid() in a loop: per call a system call's entry and exit
+ *	irq	a 16-byte line written to ttyS2 (scripts/vm/run.sh's third
+ *		port, alone on IRQ 5) and tcdrain()ed: qemu's 8250 sends
+ *		it at once, in the one interrupt that starts it (an
+ *		irq_handler_entry and _exit of serial8250_interrupt), and
+ *		nothing waits, so the CPU never idles (which would move
+ *		the -icount clock)
  *
  *	none	nothing traced (the baseline)
- *	ktracer	ktracer's SCHED source (every process), or its SYSCALL source
- *		(a pid filter of this process, as the source needs one)
- *	ftrace	sched:sched_switch and sched:sched_waking, or
- *		raw_syscalls:sys_enter and sys_exit
+ *	ktracer	ktracer's SCHED source (every process), its SYSCALL source
+ *		(a pid filter of this process, as the source needs one), or
+ *		its IRQ source (a START and a STOP per handler)
+ *	ftrace	sched:sched_switch and sched:sched_waking,
+ *		raw_syscalls:sys_enter and sys_exit, or
+ *		irq:irq_handler_entry and irq_handler_exit
  *	lttng	a kernel session in snapshot mode, its channel in overwrite
  *		mode, 1 MiB per CPU (4 sub-buffers of 256 KiB): events
- *		sched_switch and sched_waking, or the getppid system call
- *		(--syscall getppid: its entry and exit); created for the
+ *		sched_switch and sched_waking, the getppid system call
+ *		(--syscall getppid: its entry and exit), or
+ *		irq_handler_entry and irq_handler_exit; created for the
  *		run, destroyed after it
- *	perf	perf record -a of sched:sched_switch,sched:sched_waking, or
- *		raw_syscalls:sys_enter,raw_syscalls:sys_exit, into a file
+ *	perf	perf record -a of sched:sched_switch,sched:sched_waking,
+ *		raw_syscalls:sys_enter,raw_syscalls:sys_exit, or
+ *		irq:irq_handler_entry,irq:irq_handler_exit, into a file
  *		in /tmp (tmpfs), 1 MiB of mmap buffer per CPU; its
  *		workload is "peers --hold" (this program), which tells this
  *		process once perf records and exits when told to, so that
@@ -63,8 +73,9 @@
  * event is, per round, its time minus the baseline's of the same round,
  * over the events the tracer recorded of a round trip (sched: the
  * ping-pong's switches and wake-ups vary a little with each tracer's
- * cost) or over the 2 of a system call (syscall: perf records more, its
- * own system calls); the median over the rounds is reported with the
+ * cost), over the 2 of a system call (syscall: perf records more, its
+ * own system calls) or over the events recorded of a line (irq: 2 an
+ * interrupt, one interrupt a line); the median over the rounds is reported with the
  * fastest and slowest round, and every round's figure on a KT-PEER-R
  * line.
  *
@@ -74,7 +85,7 @@
  *	ktracer	its meta page's count of records written on CPU 0, none
  *		lost (3 records a round trip at least, as ftrace: a switch
  *		between two recorded tasks is one SWITCH record, a wake-up
- *		one LOG; 2 per system call)
+ *		one LOG; 2 per system call; 2 per interrupt)
  *	ftrace	entries + overrun of per_cpu/cpu0/stats (3 events a round
  *		trip, see bench.h's ping-pong; 2 per system call; 1 per
  *		trace_marker write)
@@ -85,6 +96,11 @@
  *		(N is chosen so that a run fits in the 1 MiB ring)
  *	perf	`perf script | wc -l` over the run's perf.data
  *	libktracer's stats: every op applied, none dropped or refused
+ * and for irq, /proc/interrupts from before the tracer is on to after it
+ * is off: ttyS2's IRQ served at least one interrupt a line, and the
+ * tracer recorded 2 events for each of them, and no more than 2 for
+ * each interrupt of every line in that window (the results' port, IRQ
+ * 3, interrupts when a line of progress goes out meanwhile).
  *
  * Output: "KT-PEER-R <workload> <tracer> <per event, each round>",
  * "KT-PEER-K <workload> <tracer> <per event> <min> <max> <recorded per
@@ -106,6 +122,7 @@
 #include "peers_tp.h"
 
 #include <sys/syscall.h>
+#include <termios.h>
 
 #include <libktracer.h>
 
@@ -115,6 +132,7 @@
 #define SETTLE		64	/* untimed iterations after a tracer is on */
 #define SCHED_N		2000	/* round trips of a run: ~0.5 MB of LTTng */
 #define SYSCALL_N	4000	/* getppid() calls of a run: fits LTTng's ring */
+#define IRQ_N		4000	/* serial lines of a run: ~0.2 MB of LTTng */
 #define OPS_N		8192	/* ops of a run (a multiple of BATCH_OPS) */
 #define BATCH_OPS	64
 #define BUF_BYTES	(1u << 20)	/* every tracer's buffer per CPU */
@@ -122,13 +140,21 @@
 #define PERF_DATA	"/tmp/peers-perf.data"
 #define STEP_S		60	/* the alarm of a step, guest seconds */
 #define SNAPSHOTS	"/tmp/peers-snapshots"
+#define IRQ_TTY		"ttyS2"	/* scripts/vm/run.sh's third port, IRQ 5 */
+
+/*
+ * A line to IRQ_TTY: 16 bytes, the 16550A's FIFO, so that the interrupt
+ * that starts it sends it whole (qemu's 8250 sends every byte at once).
+ */
+static const char irq_line[] = "peers: irq load\n";
+_Static_assert(sizeof(irq_line) - 1 == 16, "16 bytes");
 
 /* 40 bytes, like ops_bench's trace_marker payload. */
 static const char line40[] = "ktracer peers: a 40-byte trace line ...\n";
 _Static_assert(sizeof(line40) - 1 == 40, "40 bytes");
 
 enum tracer { NONE, KTRACER, FTRACE, LTTNG, PERF, NTRACERS };
-enum workload { SCHED, SYSCALL, NWORKLOADS };
+enum workload { SCHED, SYSCALL, IRQ, NWORKLOADS };
 
 static const char *const tracer_name[NTRACERS] = {
 	"none", "ktracer", "ftrace", "lttng", "perf"
@@ -143,6 +169,7 @@ static const struct {
 	const char *lttng_session, *lttng_events;
 	const char *perf_events;
 	double min[NTRACERS];		/* recorded per iteration, at least */
+	double events;			/* per iteration; 0: as recorded */
 } work[NWORKLOADS] = {
 	[SCHED] = {
 		.name = "sched", .n = SCHED_N,
@@ -163,10 +190,22 @@ static const struct {
 		.lttng_events = "--syscall getppid",
 		.perf_events = "raw_syscalls:sys_enter,raw_syscalls:sys_exit",
 		.min = { 0, 2, 2, 2, 2 },
+		.events = 2,
+	},
+	[IRQ] = {
+		.name = "irq", .n = IRQ_N,
+		.ftrace = { "events/irq/irq_handler_entry/enable",
+			    "events/irq/irq_handler_exit/enable" },
+		.kt_source = KTRACER_SRC_IRQ,
+		.lttng_session = "kirq",
+		.lttng_events = "irq_handler_entry,irq_handler_exit",
+		.perf_events = "irq:irq_handler_entry,irq:irq_handler_exit",
+		.min = { 0, 2, 2, 2, 2 },
 	},
 };
 
-static int kt_fd = -1, marker_fd = -1, logger_fd = -1;
+static int kt_fd = -1, marker_fd = -1, logger_fd = -1, irq_fd = -1;
+static unsigned int irq_no;	/* IRQ_TTY's interrupt */
 static const struct ktracer_state *state;
 static const volatile struct ktracer_meta *meta;	/* CPU 0's */
 static struct ktracer *lib;
@@ -310,9 +349,9 @@ static void open_ktracer(void)
 	kt_fd = kt_open(&state, NULL);
 	if (ioctl(kt_fd, KTRACER_IOC_KEVENTS, &k))
 		die("KTRACER_IOC_KEVENTS: %s", strerror(errno));
-	if ((k.available & (KTRACER_SRC_SCHED | KTRACER_SRC_SYSCALL)) !=
-	    (KTRACER_SRC_SCHED | KTRACER_SRC_SYSCALL))
-		die("ktracer's SCHED and SYSCALL sources are not both available (%#x)",
+	if ((k.available & (KTRACER_SRC_SCHED | KTRACER_SRC_SYSCALL | KTRACER_SRC_IRQ)) !=
+	    (KTRACER_SRC_SCHED | KTRACER_SRC_SYSCALL | KTRACER_SRC_IRQ))
+		die("ktracer's SCHED, SYSCALL and IRQ sources are not all available (%#x)",
 		    k.available);
 	if (k.sources)
 		die("ktracer's sources %#x are on already", k.sources);
@@ -367,6 +406,110 @@ static void open_tracefs(void)
 	marker_fd = open(TRACEFS "/trace_marker", O_WRONLY | O_CLOEXEC);
 	if (marker_fd < 0)
 		die("open trace_marker: %s", strerror(errno));
+}
+
+/* ------------------------------------------------------------------ */
+/* Interrupts                                                          */
+
+/*
+ * The interrupts /proc/interrupts counts, on all CPUs: irq_no's in *port,
+ * every numbered line's (those irq_handler_entry sees; the local APIC's
+ * timer, LOC, is not one) in *all.
+ */
+static void irq_counts(uint64_t *port, uint64_t *all)
+{
+	static char text[16384];
+	char *save = NULL, *p, *end;
+	int found = 0, fd;
+	ssize_t len;
+
+	fd = open("/proc/interrupts", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("open /proc/interrupts: %s", strerror(errno));
+	len = read(fd, text, sizeof(text) - 1);
+	if (len < 0)
+		die("read /proc/interrupts: %s", strerror(errno));
+	close(fd);
+	text[len] = '\0';
+	*port = *all = 0;
+	for (char *line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		unsigned long irq = strtoul(line, &p, 10);
+		uint64_t n = 0;
+
+		if (p == line || *p != ':')
+			continue;	/* the CPUs' header, NMI, LOC, ... */
+		/* One column per CPU, then the chip's name. */
+		for (p++; ; p = end) {
+			unsigned long long c = strtoull(p, &end, 10);
+
+			if (end == p)
+				break;
+			n += c;
+		}
+		*all += n;
+		if (irq == irq_no) {
+			*port += n;
+			found = 1;
+		}
+	}
+	if (!found)
+		die("/proc/interrupts has no line for IRQ %u (" IRQ_TTY "'s)", irq_no);
+}
+
+/*
+ * IRQ_TTY, opened for the run (its interrupt is requested when it is
+ * opened) and put into a known state: raw, no flow control in either
+ * direction and no modem lines to wait for, so that a write is sent as
+ * it is, at once, and tcdrain() returns once it is out.
+ */
+static void open_serial(void)
+{
+	struct termios tio;
+	char buf[32];
+	uint64_t port, all;
+	int fd;
+	ssize_t len;
+
+	irq_fd = open("/dev/" IRQ_TTY, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	if (irq_fd < 0)
+		die("open /dev/" IRQ_TTY ": %s", strerror(errno));
+	if (tcgetattr(irq_fd, &tio))
+		die("tcgetattr " IRQ_TTY ": %s", strerror(errno));
+	cfmakeraw(&tio);
+	tio.c_iflag &= ~(IXON | IXOFF | IXANY);
+	tio.c_cflag &= ~CRTSCTS;
+	tio.c_cflag |= CLOCAL;
+	if (cfsetspeed(&tio, B115200) || tcsetattr(irq_fd, TCSANOW, &tio))
+		die("tcsetattr " IRQ_TTY ": %s", strerror(errno));
+	if (tcflush(irq_fd, TCIOFLUSH) || tcdrain(irq_fd))
+		die("tcflush, tcdrain " IRQ_TTY ": %s", strerror(errno));
+
+	fd = open("/sys/class/tty/" IRQ_TTY "/irq", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("open /sys/class/tty/" IRQ_TTY "/irq: %s", strerror(errno));
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		die("read /sys/class/tty/" IRQ_TTY "/irq: %s", strerror(errno));
+	buf[len] = '\0';
+	irq_no = strtoul(buf, NULL, 10);
+	if (!irq_no)
+		die(IRQ_TTY " has no interrupt (irq %s)", buf);
+	irq_counts(&port, &all);
+	printf("# " IRQ_TTY ": IRQ %u, %llu interrupts so far, %llu on all lines\n",
+	       irq_no, (unsigned long long)port, (unsigned long long)all);
+}
+
+/* n lines to IRQ_TTY, each out before the next: how many failed. */
+static unsigned long loop_irq(unsigned long n)
+{
+	unsigned long fails = 0;
+
+	for (unsigned long i = 0; i < n; i++)
+		fails += write(irq_fd, irq_line, sizeof(irq_line) - 1) !=
+			 sizeof(irq_line) - 1 || tcdrain(irq_fd);
+	return fails;
 }
 
 /* ------------------------------------------------------------------ */
@@ -545,7 +688,16 @@ static unsigned long loop_getppid(unsigned long n)
 
 static unsigned long loop_work(enum workload w, unsigned long n)
 {
-	return w == SCHED ? pingpong(&pp, n) : loop_getppid(n);
+	switch (w) {
+	case SCHED:
+		return pingpong(&pp, n);
+	case SYSCALL:
+		return loop_getppid(n);
+	case IRQ:
+		return loop_irq(n);
+	default:
+		return n;
+	}
 }
 
 /* Results: ns (instructions) per iteration of each round, recorded per iteration. */
@@ -554,15 +706,24 @@ static double kt_rec[NWORKLOADS][NTRACERS], kt_recr[NWORKLOADS][NTRACERS][ROUNDS
 
 struct snap {
 	uint64_t kt_written, kt_lost, kt_over, ftrace, ftrace_over;
+	uint64_t irq_port, irq_all;	/* /proc/interrupts */
 };
 
-static void snap(struct snap *s)
+/*
+ * The counters; /proc/interrupts' too if irqs, for the irq workload only:
+ * the ping-pong's wake-ups follow how much this process ran between its
+ * runs, and its figures stay comparable with those of earlier trees.
+ */
+static void snap(struct snap *s, int irqs)
 {
 	s->kt_written = meta->written;
 	s->kt_lost = meta->lost;
 	s->kt_over = meta->overwritten;
 	s->ftrace = ftrace_events(0);
 	s->ftrace_over = ftrace_stat(0, "overrun");
+	s->irq_port = s->irq_all = 0;
+	if (irqs)
+		irq_counts(&s->irq_port, &s->irq_all);
 }
 
 /*
@@ -587,6 +748,31 @@ static uint64_t recorded(const char *what, enum tracer t, const struct snap *b,
 	return t == KTRACER ? kt : t == FTRACE ? ft : counted;
 }
 
+/*
+ * The irq workload's interrupts: IRQ_TTY's, at least one a line (qemu
+ * sends a line whole in the interrupt that starts it), each recorded by
+ * the tracer that was on as an entry and an exit (ktracer: a START and a
+ * STOP), within what the other lines' interrupts in the same window
+ * could add (the results' port, IRQ 3, when a line of progress went out
+ * while the tracer was on).
+ */
+static void irq_check(const char *what, enum tracer t, const struct snap *b,
+		      const struct snap *a, uint64_t got, unsigned long lines)
+{
+	uint64_t port = a->irq_port - b->irq_port;
+	uint64_t others = a->irq_all - b->irq_all - port;
+
+	printf("# %s: %llu interrupts of IRQ %u, %llu of other lines\n", what,
+	       (unsigned long long)port, irq_no, (unsigned long long)others);
+	if (port < lines)
+		die("%s: IRQ %u served %llu interrupts for %lu lines", what,
+		    irq_no, (unsigned long long)port, lines);
+	if (t != NONE && (got < 2 * port || got > 2 * (port + others)))
+		die("%s: recorded %llu events for %llu interrupts of IRQ %u and %llu of other lines",
+		    what, (unsigned long long)got, (unsigned long long)port,
+		    irq_no, (unsigned long long)others);
+}
+
 /* One run of workload w under tracer t: ns per iteration. */
 static double run_kernel(enum workload w, enum tracer t, unsigned long n,
 			 double *rec)
@@ -599,14 +785,14 @@ static double run_kernel(enum workload w, enum tracer t, unsigned long n,
 
 	snprintf(what, sizeof(what), "%s/%s", work[w].name, tracer_name[t]);
 	step("%s %s, %lu iterations", work[w].name, tracer_name[t], n);
-	snap(&b);
+	snap(&b, w == IRQ);
 	tracer_on(t, w);
 	fails = loop_work(w, SETTLE);
 	t0 = now_ns();
 	fails += loop_work(w, n);
 	t1 = now_ns();
 	counted = tracer_off(t, w);
-	snap(&a);
+	snap(&a, w == IRQ);
 	if (t == KTRACER)
 		printf("# %s: %llu records, %llu overwritten\n", what,
 		       (unsigned long long)(a.kt_written - b.kt_written),
@@ -621,6 +807,8 @@ static double run_kernel(enum workload w, enum tracer t, unsigned long n,
 	if ((double)got < work[w].min[t] * (n + SETTLE))
 		die("%s: recorded %llu events in %lu iterations, fewer than %.0f each",
 		    what, (unsigned long long)got, n + SETTLE, work[w].min[t]);
+	if (w == IRQ)
+		irq_check(what, t, &b, &a, got, n + SETTLE);
 	*rec = (double)got / (n + SETTLE);
 	return (t1 - t0) / n;
 }
@@ -693,7 +881,7 @@ static double run_op(enum op o, unsigned long n, double *rec)
 	double t0, t1;
 
 	step("%s, %lu ops", what, n);
-	snap(&b);
+	snap(&b, 0);
 	if (o == UST)
 		run_cmd("lttng start ust");
 	if (o == LOGGER) {
@@ -708,7 +896,7 @@ static double run_op(enum op o, unsigned long n, double *rec)
 		counted = lttng_count("ust", 0);
 	if (o == LOGGER)
 		counted = lttng_count("klog", 1);
-	snap(&a);
+	snap(&a, 0);
 	if (fails)
 		die("%s: %lu of %lu ops failed", what, fails, n + SETTLE);
 	got = recorded(what, ops[o].tracer, &b, &a, counted);
@@ -752,13 +940,19 @@ static void report(void)
 	 * Per event: a round trip's added instructions over the events the
 	 * tracer recorded of it (the switches and wake-ups of the ping-pong
 	 * vary a little with what each tracer costs); a system call's over
-	 * its 2, entry and exit (perf records more: its own system calls).
+	 * its 2, entry and exit (perf records more: its own system calls);
+	 * a serial line's over the events recorded of it (an entry and an
+	 * exit an interrupt, about one interrupt a line).
 	 */
 	for (int w = 0; w < NWORKLOADS; w++) {
 		double v[ROUNDS_MAX];
 
 		for (int r = 0; r < rounds; r++)
 			v[r] = kt_ns[w][NONE][r];
+		printf("KT-PEER-R %s none", work[w].name);
+		for (int r = 0; r < rounds; r++)
+			printf(" %.1f", v[r]);
+		printf("\n");
 		median_n(v, rounds, &base[w][0], &base[w][1], &base[w][2]);
 		for (int t = KTRACER; t < NTRACERS; t++) {
 			double a[ROUNDS_MAX];
@@ -766,7 +960,8 @@ static void report(void)
 			printf("KT-PEER-R %s %s", work[w].name, tracer_name[t]);
 			for (int r = 0; r < rounds; r++) {
 				a[r] = kt_ns[w][t][r] - kt_ns[w][NONE][r];
-				v[r] = a[r] / (w == SCHED ? kt_recr[w][t][r] : 2);
+				v[r] = a[r] / (work[w].events ? work[w].events :
+					       kt_recr[w][t][r]);
 				printf(" %.1f", v[r]);
 			}
 			printf("\n");
@@ -875,6 +1070,7 @@ int main(int argc, char **argv)
 	step("opening ktracer and ftrace");
 	open_ktracer();
 	open_tracefs();
+	open_serial();
 	pingpong_start(&pp, 0);
 	if (ktracer_get_stats(lib, &lib_was))
 		die("ktracer_get_stats: %s", strerror(errno));
