@@ -109,8 +109,16 @@ static void kt_meta_dirty(struct kt_cpu_buf *cb)
  */
 static void kt_wake_check(struct kt_cpu_buf *cb, u64 head, u64 at)
 {
-	u64 tail, wm, next;
+	u64 tail, wm, next = cb->wake_next;
 
+	/*
+	 * wake_at is also the next checkpoint's boundary, if that comes
+	 * first, so that the inline commit tests one position: reached, and
+	 * wake_at as we set it (not lowered by poll()) and short of the
+	 * crossing we computed last, there is no crossing to look for.
+	 */
+	if (at == cb->wake_set && head < next)
+		goto set;
 	/*
 	 * Our head is published before we read the tail, watermark and
 	 * kt_wait; pairs with the smp_mb() in kt_buf_poll() after
@@ -129,7 +137,10 @@ static void kt_wake_check(struct kt_cpu_buf *cb, u64 head, u64 at)
 			irq_work_queue(&cb->wake);
 		}
 	}
-	cmpxchg_relaxed(&cb->wake_at, at, next);
+	cb->wake_next = next;
+set:
+	cb->wake_set = min(next, READ_ONCE(cb->ck_at));
+	cmpxchg_relaxed(&cb->wake_at, at, cb->wake_set);
 }
 
 /*

@@ -153,30 +153,35 @@ static __always_inline u32 kt_word_len(u64 x)
 }
 
 /*
- * A record of @type about task @t written in place, now: @len bytes of
- * message from @msg (a multiple of 8 readable, zero past @len), or none.
+ * A record of @type about task @t at @now, written in place: @len bytes
+ * of message from @msg, zero-padded to 8, or none; @slot, @arg, @extra.
  * Preemption is disabled here: kernels whose system call tracepoints may
  * fault call their probes preemptible.
  */
 static __always_inline void kt_put_task(u32 ev, u8 type, struct task_struct *t,
-					u64 arg, u64 extra, const u64 *msg,
-					u32 len)
+					u64 now, u32 slot, u64 arg, u64 extra,
+					const void *msg, u32 len)
 {
+	u32 size = sizeof(struct ktracer_record) + ALIGN(len, 8);
 	struct kt_rec d kt_no_autoinit;
 	struct ktracer_record *r;
 	struct kt_wctx w;
-	u64 now = ktime_get_mono_fast_ns();
+	u64 *m;
 
 	preempt_disable_notrace();
-	r = kt_buf_reserve(&w, sizeof(*r) + ALIGN(len, 8), now);
+	r = kt_buf_reserve(&w, size, now);
 	if (r) {
 		kt_krec(&d, ev, type, t, now);
+		d.slot = slot;
 		d.len = len;
 		d.arg = arg;
 		d.extra = extra;
-		kt_fill(r, &d, sizeof(*r) + ALIGN(len, 8));
-		if (len)
-			memcpy(r + 1, msg, ALIGN(len, 8));
+		kt_fill(r, &d, size);
+		if (len) {
+			m = (u64 *)(r + 1);
+			m[ALIGN(len, 8) / 8 - 1] = 0;	/* the padding */
+			memcpy(m, msg, len);
+		}
 		kt_buf_commit(&w);
 	}
 	preempt_enable_notrace();
@@ -217,7 +222,8 @@ static void kt_instant(u32 ev, struct task_struct *t, u64 arg, u64 extra)
 		if (len < 16)
 			word[1] &= len > 8 ? ~0ULL >> (128 - 8 * len) : 0;
 	}
-	kt_put_task(ev, KTRACER_REC_LOG, t, arg, extra, word, len);
+	kt_put_task(ev, KTRACER_REC_LOG, t, ktime_get_mono_fast_ns(), 0, arg,
+		    extra, word, len);
 }
 
 /* ---- SCHED ---------------------------------------------------------- */
@@ -365,35 +371,35 @@ static void kt_probe_follow(void *data, struct task_struct *parent,
 
 /* ---- IRQ, SOFTIRQ --------------------------------------------------- */
 
-/* Open a span on this CPU: @start and @open are the source's state. */
-static void kt_cpu_start(u32 ev, u64 arg, const char *msg, u32 len,
-			 u64 *start, bool *open)
+/*
+ * Open a span on this CPU, its START written in place (@len bytes of the
+ * string @msg for message): @start and @open are the source's state.
+ */
+static __always_inline void kt_cpu_start(u32 ev, u64 arg, const char *msg,
+					 u32 len, u64 *start, bool *open)
 {
-	struct kt_rec d kt_no_autoinit;
+	u64 now = ktime_get_mono_fast_ns();
 
-	kt_krec(&d, ev, KTRACER_REC_START, current, ktime_get_mono_fast_ns());
-	d.slot = smp_processor_id();
-	d.arg = arg;
-	d.msg = msg;
-	d.len = len;
-	kt_write(&d);
-	*start = d.ts;
+	if (kt_is_enabled())
+		kt_put_task(ev, KTRACER_REC_START, current, now,
+			    smp_processor_id(), arg, 0, msg, len);
+	*start = now;
 	*open = true;
 }
 
 /* Close it, if it is the one open. */
-static void kt_cpu_stop(u32 ev, u64 arg, u64 start, bool *open)
+static __always_inline void kt_cpu_stop(u32 ev, u64 arg, u64 start,
+					bool *open)
 {
-	struct kt_rec d kt_no_autoinit;
+	u64 now;
 
 	if (!*open)
 		return;
 	*open = false;
-	kt_krec(&d, ev, KTRACER_REC_STOP, current, ktime_get_mono_fast_ns());
-	d.slot = smp_processor_id();
-	d.arg = arg;
-	d.extra = d.ts - start;
-	kt_write(&d);
+	now = ktime_get_mono_fast_ns();
+	if (kt_is_enabled())
+		kt_put_task(ev, KTRACER_REC_STOP, current, now,
+			    smp_processor_id(), arg, now - start, NULL, 0);
 }
 
 static void kt_probe_irq_entry(void *data, int irq, struct irqaction *action)
@@ -445,7 +451,8 @@ static void kt_syscall(u8 type, long arg)
 
 	if (!kt_is_enabled() || !kt_selected(t, true))
 		return;
-	kt_put_task(KTRACER_KEV_SYSCALL, type, t, arg, 0, NULL, 0);
+	kt_put_task(KTRACER_KEV_SYSCALL, type, t, ktime_get_mono_fast_ns(), 0,
+		    arg, 0, NULL, 0);
 }
 
 static void kt_probe_sys_enter(void *data, struct pt_regs *regs, long id)

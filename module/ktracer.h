@@ -74,6 +74,8 @@ struct kt_cpu_buf {
 	 */
 	u64 tail_cache;			/* DISCARD: a tail the reader passed */
 	u64 wake_at;			/* look for waiters at this head */
+	u64 wake_set;			/* wake_at as the writer last set it */
+	u64 wake_next;			/* the crossing it computed last */
 	u64 woken_tail;			/* the tail at the last wake-up */
 	bool meta_dirty;		/* lost, overwritten, tail_resets moved */
 	u64 ck_at;			/* checkpoint the first head past this */
@@ -309,9 +311,10 @@ static __always_inline bool kt_publish_done(struct kt_cpu_buf *cb, u64 head)
 /*
  * Finish the write begun by kt_buf_reserve() or kt_buf_reserve_block():
  * the outermost writer publishes head and counters. Inline, the common
- * case: the outermost writer, no loss to tell, below wake_at and the next
- * checkpoint's boundary (ck_at), no interrupt meanwhile. Anything else
- * is kt_publish()'s, which publishes (again) from the start.
+ * case: the outermost writer, no loss to tell, below wake_at (which is
+ * also the next checkpoint's boundary, if that comes first), no
+ * interrupt meanwhile. Anything else is kt_publish()'s, which publishes
+ * (again) from the start.
  */
 static __always_inline void kt_buf_commit(struct kt_wctx *w)
 {
@@ -326,8 +329,7 @@ static __always_inline void kt_buf_commit(struct kt_wctx *w)
 	WRITE_ONCE(meta->bytes, local64_read(&cb->bytes));
 	/* [K2]: the records and counters before the head; pairs with [R1]. */
 	smp_store_release(&meta->head, head);
-	if (likely(head < READ_ONCE(cb->wake_at) &&
-		   head < READ_ONCE(cb->ck_at) && kt_publish_done(cb, head)))
+	if (likely(head < READ_ONCE(cb->wake_at) && kt_publish_done(cb, head)))
 		return;
 slow:
 	kt_publish(cb);
