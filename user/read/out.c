@@ -63,6 +63,28 @@ const char kr_digits[200] =
 	"6061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
+/* The entry of "abc": how many digits are not leading zeros, the digits. */
+#define KR_D3(a, b, c)	(a) ? 3 : (b) ? 2 : 1, '0' + (a), '0' + (b), '0' + (c)
+#define KR_D3_10(a, b)	KR_D3(a, b, 0), KR_D3(a, b, 1), KR_D3(a, b, 2), \
+			KR_D3(a, b, 3), KR_D3(a, b, 4), KR_D3(a, b, 5), \
+			KR_D3(a, b, 6), KR_D3(a, b, 7), KR_D3(a, b, 8), \
+			KR_D3(a, b, 9)
+#define KR_D3_100(a)	KR_D3_10(a, 0), KR_D3_10(a, 1), KR_D3_10(a, 2), \
+			KR_D3_10(a, 3), KR_D3_10(a, 4), KR_D3_10(a, 5), \
+			KR_D3_10(a, 6), KR_D3_10(a, 7), KR_D3_10(a, 8), \
+			KR_D3_10(a, 9)
+
+const char kr_digits3[4001] = {
+	KR_D3_100(0), KR_D3_100(1), KR_D3_100(2), KR_D3_100(3), KR_D3_100(4),
+	KR_D3_100(5), KR_D3_100(6), KR_D3_100(7), KR_D3_100(8), KR_D3_100(9),
+};
+
+char *kr_fmt_us_int_big(char *p, uint64_t us)
+{
+	p = kr_fmt_u64(p, us / 1000);
+	return kr_put3_over(p, (uint32_t)(us % 1000));
+}
+
 size_t kr_utf8_seq(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0], lo = 0x80, hi = 0xbf;

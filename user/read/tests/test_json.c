@@ -61,6 +61,34 @@ void json_numbers(void)
 				CHECK(!strcmp(b, want));
 			}
 	}
+	/*
+	 * Microseconds the same way, in both signs, and nothing stored past
+	 * the end they return.
+	 */
+	{
+		uint64_t p10 = 1, v;
+		char want[40], *end;
+		int k, e;
+
+		for (k = 0; k < 20; k++, p10 *= 10)
+			for (e = -1; e <= 1; e++) {
+				v = p10 + (uint64_t)(int64_t)e;
+				memset(b, 'x', sizeof(b));
+				end = kr_fmt_us_diff(b, v, 0);
+				CHECK(*end == 'x');
+				ku_fmt(b, end);
+				snprintf(want, sizeof(want), "%llu.%03u",
+					 (unsigned long long)(v / 1000),
+					 (unsigned int)(v % 1000));
+				CHECK(!strcmp(b, want));
+				memset(b, 'x', sizeof(b));
+				end = kr_fmt_us_diff(b, 0, v);
+				CHECK(*end == 'x');
+				ku_fmt(b, end);
+				CHECK(v ? b[0] == '-' && !strcmp(b + 1, want) :
+				      !strcmp(b, want));
+			}
+	}
 }
 
 /* A task's end, 1 ns after @at past @t0, where it does not wrap. */
