@@ -123,21 +123,27 @@ static inline int kr_plain(unsigned char c)
 	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
-/* Eight bytes at once: none needs escaping? (bit tricks on a u64) */
-static inline int kr_plain8(const unsigned char *s)
+/*
+ * Eight bytes at once (bit tricks on a u64, the first byte the lowest): a
+ * mask with the top bit of each byte that needs more than copying set.
+ * Bytes after the first one set may be set too (borrows and carries go
+ * up from it), never those before it.
+ */
+static inline uint64_t kr_unplain8(const unsigned char *s)
 {
 	const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
-	uint64_t w, x;
+	uint64_t w;
 
 	memcpy(&w, s, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
 #define KR_HASZERO(v)	(((v) - ones) & ~(v) & high)
-	x = (w & high) |			/* non-ASCII */
-	    ((w - ones * 0x20) & ~w & high) |	/* control */
-	    KR_HASZERO(w ^ (ones * '"')) |
-	    KR_HASZERO(w ^ (ones * '\\')) |
-	    KR_HASZERO(w ^ (ones * 0x7f));
+	return (((w + ones) | w) & high) |		/* DEL, non-ASCII */
+	       ((w - ones * 0x20) & ~w & high) |	/* control */
+	       KR_HASZERO(w ^ (ones * '"')) |
+	       KR_HASZERO(w ^ (ones * '\\'));
 #undef KR_HASZERO
-	return !x;
 }
 
 /* The byte at s[*i] (and the rest of its UTF-8 sequence), escaped. */
@@ -196,37 +202,41 @@ static inline char *kr_fmt_json_byte(char *p, const unsigned char *s,
 char *kr_fmt_json_str(char *p, const void *str, size_t n)
 {
 	const unsigned char *s = str;
-	size_t i = 0, k, end;
+	size_t i = 0, k;
+	uint64_t x;
 
 	*p++ = '"';
 	/*
-	 * Most strings need no escaping at all: eight bytes at a time (the
-	 * last eight overlapping), then one copy.
+	 * Eight bytes at a time, stored as they are, kept up to the first
+	 * that needs more; that one escaped (or checked as UTF-8), and on
+	 * from the next. What is left from s + i is at least 8 bytes, and
+	 * makes at least 8 bytes and the quote: no store goes past the end.
 	 */
-	if (n >= 8) {
-		for (k = 0; k + 8 < n && kr_plain8(s + k); k += 8)
-			;
-		if (k + 8 >= n && kr_plain8(s + n - 8)) {
-			memcpy(p, s, n);
-			p[n] = '"';
-			return p + n + 1;
-		}
-		i = k;		/* s[0..k) is plain */
-		memcpy(p, s, k);
-		p += k;
-	}
-	while (i < n) {
-		if (i + 8 <= n && kr_plain8(s + i)) {
-			memcpy(p, s + i, 8);
+	while (i + 8 <= n) {
+		x = kr_unplain8(s + i);
+		memcpy(p, s + i, 8);
+		if (!x) {
 			p += 8;
 			i += 8;
 			continue;
 		}
-		/* Something in the next eight: byte by byte up to their end. */
-		end = i + 8 < n ? i + 8 : n;
-		while (i < end)
-			p = kr_fmt_json_byte(p, s, n, &i);
+		k = (size_t)__builtin_ctzll(x) / 8;
+		p += k;
+		i += k;
+		p = kr_fmt_json_byte(p, s, n, &i);
 	}
+	/*
+	 * Fewer than 8 left: if none of the last 8 bytes needs more, those
+	 * before s + i were stored as they are too, and the 8 are stored
+	 * again over them, up to the end.
+	 */
+	if (n >= 8 && i < n && !kr_unplain8(s + n - 8)) {
+		memcpy(p - (8 - (n - i)), s + n - 8, 8);
+		p += n - i;
+		i = n;
+	}
+	while (i < n)
+		p = kr_fmt_json_byte(p, s, n, &i);
 	*p++ = '"';
 	return p;
 }

@@ -194,6 +194,50 @@ void json_escapes_hostile_bytes(void)
 	CHECK(kr_utf8_seq((const unsigned char *)"\xe0\xa0\x80", 3) == 3);
 	CHECK(kr_utf8_seq((const unsigned char *)"\xf0\x8f\xbf\xbf", 4) == 0);
 
+	/*
+	 * Eight bytes at a time as byte by byte: each byte (or UTF-8
+	 * sequence) that needs more, at every offset of strings of every
+	 * length up to 40, alone and with a quote at the end, is written as
+	 * it is alone (fewer than 8 bytes go byte by byte), and nothing is
+	 * stored past the end.
+	 */
+	{
+		static const char *const odd[] = {
+			"\"", "\\", "\n", "\x01", "\x7f", "\x80", "\xff",
+			"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xe2\x82",
+		};
+		const size_t nodd = sizeof(odd) / sizeof(odd[0]);
+		char s[40], want[512], one[32], *end;
+		size_t n, at, k, o, u;
+
+		for (n = 1; n <= sizeof(s); n++)
+			for (at = 0; at < n; at++)
+				for (o = 0; o < 2 * nodd; o++) {
+					for (k = 0; k < n; k++)
+						s[k] = (char)('a' + k % 26);
+					k = strlen(odd[o / 2]);
+					memcpy(s + at, odd[o / 2],
+					       at + k <= n ? k : n - at);
+					if (o % 2)
+						s[n - 1] = '"';
+					strcpy(want, "\"");
+					for (k = 0; k < n; k += u) {
+						u = kr_utf8_seq((const unsigned char *)s + k,
+								n - k);
+						u = u ? u : 1;
+						end = kr_fmt_json_str(one, s + k, u);
+						end[-1] = '\0';
+						strcat(want, one + 1);
+					}
+					strcat(want, "\"");
+					memset(b, 'x', sizeof(b));
+					end = kr_fmt_json_str(b, s, n);
+					CHECK(*end == 'x');
+					ku_fmt(b, end);
+					CHECK(!strcmp(b, want));
+				}
+	}
+
 	/* Every byte value, as a name and as an argument, is valid JSON. */
 	for (i = 0; i < 256; i++)
 		all[i] = (char)i;
