@@ -210,8 +210,30 @@ void kr_meta(struct kr_model *m, const char *what, uint32_t pid, uint32_t tid,
 	     const void *name, size_t len);
 void kr_meta_sort(struct kr_model *m, const char *what, uint32_t pid,
 		  uint32_t tid, int64_t index);
-void kr_name_process(struct kr_model *m, uint32_t pid);
-void kr_name_thread(struct kr_model *m, uint32_t pid, uint32_t tid);
+void kr_name_once(struct kr_model *m, uint32_t pid, uint32_t tid,
+		  uint8_t flag, const char *what, uint32_t *recent);
+
+/*
+ * Process @pid has events: name it once. Inline, as most records ask it
+ * of a process named lately.
+ */
+static inline void kr_name_process(struct kr_model *m, uint32_t pid)
+{
+	if (m->pid_named[pid & 255] != pid + 1)
+		kr_name_once(m, pid, pid, KR_TH_PROCESS, "process_name",
+			     m->pid_named);
+}
+
+/* Thread @tid of @pid has a track: name it and its process once. */
+static inline void kr_name_thread(struct kr_model *m, uint32_t pid,
+				  uint32_t tid)
+{
+	kr_name_process(m, pid);
+	if (m->tid_named[tid & 255] != tid + 1)
+		kr_name_once(m, pid, tid, KR_TH_THREAD, "thread_name",
+			     m->tid_named);
+}
+
 void kr_set_comm(struct kr_model *m, uint32_t pid, uint32_t tid,
 		 const unsigned char *comm, uint32_t len);
 void kr_name_kernel(struct kr_model *m);

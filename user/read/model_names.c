@@ -50,15 +50,14 @@ static void kr_comm_lookup(struct kr_model *m, uint32_t pid, uint32_t tid,
 /*
  * Thread @tid of @pid has a track (@flag KR_TH_THREAD; @what
  * "thread_name"), or process @pid has events (KR_TH_PROCESS, tid == pid,
- * "process_name"): name it once. @recent caches who was named lately.
+ * "process_name"), and @recent, the cache of who was named lately, does
+ * not have it: name it once.
  */
-static void kr_name_once(struct kr_model *m, uint32_t pid, uint32_t tid,
-			 uint8_t flag, const char *what, uint32_t *recent)
+void kr_name_once(struct kr_model *m, uint32_t pid, uint32_t tid,
+		  uint8_t flag, const char *what, uint32_t *recent)
 {
 	struct kr_thread *t;
 
-	if (recent[tid & 255] == tid + 1)
-		return;
 	recent[tid & 255] = tid + 1;
 	t = kr_map_put(&m->threads, tid, NULL);
 	if (t->flags & flag)
@@ -67,17 +66,6 @@ static void kr_name_once(struct kr_model *m, uint32_t pid, uint32_t tid,
 	kr_comm_lookup(m, pid, tid, t);
 	if (t->flags & KR_TH_COMM)
 		kr_meta(m, what, pid, tid, t->comm, t->len);
-}
-
-void kr_name_process(struct kr_model *m, uint32_t pid)
-{
-	kr_name_once(m, pid, pid, KR_TH_PROCESS, "process_name", m->pid_named);
-}
-
-void kr_name_thread(struct kr_model *m, uint32_t pid, uint32_t tid)
-{
-	kr_name_process(m, pid);
-	kr_name_once(m, pid, tid, KR_TH_THREAD, "thread_name", m->tid_named);
 }
 
 /* A kernel record told a thread's comm: rename what was named otherwise. */

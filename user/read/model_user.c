@@ -225,6 +225,11 @@ void kr_span_evicted(void *ctx, uint64_t key, void *val)
 	kr_span_drop(m, key, val, &m->st.evicted, "evicted");
 }
 
+/*
+ * Out of line (as kr_user_stop): inlined in kr_user(), they made it save
+ * and restore their registers for every record, a counter's too.
+ */
+__attribute__((noinline))
 static void kr_user_start(struct kr_model *m, const struct ktracer_record *r)
 {
 	uint64_t base = kr_span_key(r->pid, r->event, r->slot, 0);
@@ -328,6 +333,7 @@ static void kr_region_unseen(struct kr_model *m, uint32_t tid, uint64_t start,
 	}
 }
 
+__attribute__((noinline))
 static void kr_user_stop(struct kr_model *m, const struct ktracer_record *r)
 {
 	uint64_t base = kr_span_key(r->pid, r->event, r->slot, 0), key = 0;

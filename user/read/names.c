@@ -75,14 +75,14 @@ static struct kr_evname *kr_names_block(struct kr_names *n, uint32_t id)
 	return blk;
 }
 
-struct kr_evname *kr_names_get(struct kr_names *n, uint32_t id)
+struct kr_evname *kr_names_get_new(struct kr_names *n, uint32_t id)
 {
 	struct kr_evname *blk;
 
 	if (id > KTRACER_EVENT_ID_MAX)
 		id = 0;
 	blk = n->blk[id / KR_NAMES_BLOCK];
-	if (__builtin_expect(!blk, 0)) {
+	if (!blk) {
 		blk = kr_names_block(n, id);
 		if (!blk)
 			return &n->none;

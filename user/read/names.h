@@ -62,11 +62,23 @@ bool kr_names_set(struct kr_names *n, uint32_t id, uint32_t kind,
  */
 int kr_names_parse(struct kr_names *n, const char *text, size_t len);
 
+/* kr_names_get()'s way out of line: @id's block is not there yet. */
+struct kr_evname *kr_names_get_new(struct kr_names *n, uint32_t id);
+
 /*
  * @id's entry ("event#ID" if it was never named; ids past the table are
  * id 0's). Never NULL: without memory for its block, n->none, named
  * "event#?" and marked asked, so that nobody reads the names again for it.
+ * Inline: the model looks up a name for most records.
  */
-struct kr_evname *kr_names_get(struct kr_names *n, uint32_t id);
+static inline struct kr_evname *kr_names_get(struct kr_names *n, uint32_t id)
+{
+	struct kr_evname *blk = id <= KTRACER_EVENT_ID_MAX ?
+				n->blk[id / KR_NAMES_BLOCK] : NULL;
+
+	if (__builtin_expect(blk != NULL, 1))
+		return &blk[id % KR_NAMES_BLOCK];
+	return kr_names_get_new(n, id);
+}
 
 #endif /* KR_NAMES_H */

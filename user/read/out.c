@@ -63,6 +63,28 @@ const char kr_digits[200] =
 	"6061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
+/* The entry of "abc": how many digits are not leading zeros, the digits. */
+#define KR_D3(a, b, c)	(a) ? 3 : (b) ? 2 : 1, '0' + (a), '0' + (b), '0' + (c)
+#define KR_D3_10(a, b)	KR_D3(a, b, 0), KR_D3(a, b, 1), KR_D3(a, b, 2), \
+			KR_D3(a, b, 3), KR_D3(a, b, 4), KR_D3(a, b, 5), \
+			KR_D3(a, b, 6), KR_D3(a, b, 7), KR_D3(a, b, 8), \
+			KR_D3(a, b, 9)
+#define KR_D3_100(a)	KR_D3_10(a, 0), KR_D3_10(a, 1), KR_D3_10(a, 2), \
+			KR_D3_10(a, 3), KR_D3_10(a, 4), KR_D3_10(a, 5), \
+			KR_D3_10(a, 6), KR_D3_10(a, 7), KR_D3_10(a, 8), \
+			KR_D3_10(a, 9)
+
+const char kr_digits3[4001] = {
+	KR_D3_100(0), KR_D3_100(1), KR_D3_100(2), KR_D3_100(3), KR_D3_100(4),
+	KR_D3_100(5), KR_D3_100(6), KR_D3_100(7), KR_D3_100(8), KR_D3_100(9),
+};
+
+char *kr_fmt_us_int_big(char *p, uint64_t us)
+{
+	p = kr_fmt_u64(p, us / 1000);
+	return kr_put3_over(p, (uint32_t)(us % 1000));
+}
+
 size_t kr_utf8_seq(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
@@ -101,21 +123,27 @@ static inline int kr_plain(unsigned char c)
 	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
-/* Eight bytes at once: none needs escaping? (bit tricks on a u64) */
-static inline int kr_plain8(const unsigned char *s)
+/*
+ * Eight bytes at once (bit tricks on a u64, the first byte the lowest): a
+ * mask with the top bit of each byte that needs more than copying set.
+ * Bytes after the first one set may be set too (borrows and carries go
+ * up from it), never those before it.
+ */
+static inline uint64_t kr_unplain8(const unsigned char *s)
 {
 	const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
-	uint64_t w, x;
+	uint64_t w;
 
 	memcpy(&w, s, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
 #define KR_HASZERO(v)	(((v) - ones) & ~(v) & high)
-	x = (w & high) |			/* non-ASCII */
-	    ((w - ones * 0x20) & ~w & high) |	/* control */
-	    KR_HASZERO(w ^ (ones * '"')) |
-	    KR_HASZERO(w ^ (ones * '\\')) |
-	    KR_HASZERO(w ^ (ones * 0x7f));
+	return (((w + ones) | w) & high) |		/* DEL, non-ASCII */
+	       ((w - ones * 0x20) & ~w & high) |	/* control */
+	       KR_HASZERO(w ^ (ones * '"')) |
+	       KR_HASZERO(w ^ (ones * '\\'));
 #undef KR_HASZERO
-	return !x;
 }
 
 /* The byte at s[*i] (and the rest of its UTF-8 sequence), escaped. */
@@ -174,37 +202,41 @@ static inline char *kr_fmt_json_byte(char *p, const unsigned char *s,
 char *kr_fmt_json_str(char *p, const void *str, size_t n)
 {
 	const unsigned char *s = str;
-	size_t i = 0, k, end;
+	size_t i = 0, k;
+	uint64_t x;
 
 	*p++ = '"';
 	/*
-	 * Most strings need no escaping at all: eight bytes at a time (the
-	 * last eight overlapping), then one copy.
+	 * Eight bytes at a time, stored as they are, kept up to the first
+	 * that needs more; that one escaped (or checked as UTF-8), and on
+	 * from the next. What is left from s + i is at least 8 bytes, and
+	 * makes at least 8 bytes and the quote: no store goes past the end.
 	 */
-	if (n >= 8) {
-		for (k = 0; k + 8 < n && kr_plain8(s + k); k += 8)
-			;
-		if (k + 8 >= n && kr_plain8(s + n - 8)) {
-			memcpy(p, s, n);
-			p[n] = '"';
-			return p + n + 1;
-		}
-		i = k;		/* s[0..k) is plain */
-		memcpy(p, s, k);
-		p += k;
-	}
-	while (i < n) {
-		if (i + 8 <= n && kr_plain8(s + i)) {
-			memcpy(p, s + i, 8);
+	while (i + 8 <= n) {
+		x = kr_unplain8(s + i);
+		memcpy(p, s + i, 8);
+		if (!x) {
 			p += 8;
 			i += 8;
 			continue;
 		}
-		/* Something in the next eight: byte by byte up to their end. */
-		end = i + 8 < n ? i + 8 : n;
-		while (i < end)
-			p = kr_fmt_json_byte(p, s, n, &i);
+		k = (size_t)__builtin_ctzll(x) / 8;
+		p += k;
+		i += k;
+		p = kr_fmt_json_byte(p, s, n, &i);
 	}
+	/*
+	 * Fewer than 8 left: if none of the last 8 bytes needs more, those
+	 * before s + i were stored as they are too, and the 8 are stored
+	 * again over them, up to the end.
+	 */
+	if (n >= 8 && i < n && !kr_unplain8(s + n - 8)) {
+		memcpy(p - (8 - (n - i)), s + n - 8, 8);
+		p += n - i;
+		i = n;
+	}
+	while (i < n)
+		p = kr_fmt_json_byte(p, s, n, &i);
 	*p++ = '"';
 	return p;
 }

@@ -136,35 +136,87 @@ static inline char *kr_fmt_s64(char *p, int64_t v)
 	return kr_fmt_u64(p, -(uint64_t)v);
 }
 
-/* @ns as microseconds with exactly 3 decimals, no sign. */
+/*
+ * "000" to "999", four bytes each: how many of the three digits the
+ * number needs without leading zeros (1 to 3), then the digits. One byte
+ * more at the end, so that every entry can be read as four from its
+ * second byte.
+ */
+extern const char kr_digits3[4001];
+
+/*
+ * Three digits of @v < 1000. It stores four bytes: the caller writes
+ * over the fourth (a group of digits is always followed by more).
+ */
+static inline char *kr_put3_over(char *p, uint32_t v)
+{
+	memcpy(p, kr_digits3 + 4 * v + 1, 4);
+	return p + 3;
+}
+
+/* 1 to 3 digits of @v < 1000, stored as kr_put3_over stores them. */
+static inline char *kr_put_1to3_over(char *p, uint32_t v)
+{
+	const char *e = kr_digits3 + 4 * v;
+	uint32_t n = (unsigned char)e[0];
+
+	memcpy(p, e + 4 - n, 4);	/* v < 100 reads into the next entry */
+	return p + n;
+}
+
+/* The digits of @us >= 10^9, stored as kr_put3_over stores them. */
+char *kr_fmt_us_int_big(char *p, uint64_t us);
+
+/*
+ * @ns as microseconds with exactly 3 decimals, no sign: three digits at a
+ * time from a table, and nothing stored past the end (the decimals are
+ * the exact last bytes). Inline: every event has a "ts".
+ */
 __attribute__((always_inline))
 static inline char *kr_fmt_us_mag(char *p, uint64_t ns)
 {
-	uint32_t frac = (uint32_t)(ns % 1000);
+	uint64_t us = ns / 1000;
+	uint32_t frac = (uint32_t)(ns - us * 1000), u = (uint32_t)us;
 
-	p = kr_fmt_u64(p, ns / 1000);
+	if (__builtin_expect(us >= 1000000000, 0)) {
+		p = kr_fmt_us_int_big(p, us);
+	} else if (u >= 1000000) {
+		p = kr_put_1to3_over(p, u / 1000000);
+		p = kr_put3_over(p, u / 1000 % 1000);
+		p = kr_put3_over(p, u % 1000);
+	} else if (u >= 1000) {
+		p = kr_put_1to3_over(p, u / 1000);
+		p = kr_put3_over(p, u % 1000);
+	} else {
+		p = kr_put_1to3_over(p, u);
+	}
+	memcpy(p, kr_digits3 + 4 * frac, 4);	/* its count, and 3 digits */
 	p[0] = '.';
-	p[1] = (char)('0' + frac / 100);
-	memcpy(p + 2, kr_digits + (frac % 100) * 2, 2);
 	return p + 4;
 }
 
 /* @ns nanoseconds as microseconds with 3 decimals: "-12.345". */
 static inline char *kr_fmt_us(char *p, int64_t ns)
 {
-	if (ns >= 0)
-		return kr_fmt_us_mag(p, (uint64_t)ns);
-	*p++ = '-';
-	return kr_fmt_us_mag(p, -(uint64_t)ns);
+	uint64_t mag = (uint64_t)ns;
+
+	if (ns < 0) {
+		*p++ = '-';
+		mag = -mag;
+	}
+	return kr_fmt_us_mag(p, mag);
 }
 
 /* @a - @b nanoseconds, as kr_fmt_us, for any two u64 times. */
 static inline char *kr_fmt_us_diff(char *p, uint64_t a, uint64_t b)
 {
-	if (a >= b)
-		return kr_fmt_us_mag(p, a - b);
-	*p++ = '-';
-	return kr_fmt_us_mag(p, b - a);
+	uint64_t mag = a - b;
+
+	if (a < b) {
+		*p++ = '-';
+		mag = b - a;
+	}
+	return kr_fmt_us_mag(p, mag);
 }
 
 /* @n bytes of @s; a constant @n becomes a few moves. */

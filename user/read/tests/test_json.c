@@ -61,6 +61,34 @@ void json_numbers(void)
 				CHECK(!strcmp(b, want));
 			}
 	}
+	/*
+	 * Microseconds the same way, in both signs, and nothing stored past
+	 * the end they return.
+	 */
+	{
+		uint64_t p10 = 1, v;
+		char want[40], *end;
+		int k, e;
+
+		for (k = 0; k < 20; k++, p10 *= 10)
+			for (e = -1; e <= 1; e++) {
+				v = p10 + (uint64_t)(int64_t)e;
+				memset(b, 'x', sizeof(b));
+				end = kr_fmt_us_diff(b, v, 0);
+				CHECK(*end == 'x');
+				ku_fmt(b, end);
+				snprintf(want, sizeof(want), "%llu.%03u",
+					 (unsigned long long)(v / 1000),
+					 (unsigned int)(v % 1000));
+				CHECK(!strcmp(b, want));
+				memset(b, 'x', sizeof(b));
+				end = kr_fmt_us_diff(b, 0, v);
+				CHECK(*end == 'x');
+				ku_fmt(b, end);
+				CHECK(v ? b[0] == '-' && !strcmp(b + 1, want) :
+				      !strcmp(b, want));
+			}
+	}
 }
 
 /* A task's end, 1 ns after @at past @t0, where it does not wrap. */
@@ -165,6 +193,50 @@ void json_escapes_hostile_bytes(void)
 	CHECK(kr_utf8_seq((const unsigned char *)"\xe0\x9f\x80", 3) == 0);
 	CHECK(kr_utf8_seq((const unsigned char *)"\xe0\xa0\x80", 3) == 3);
 	CHECK(kr_utf8_seq((const unsigned char *)"\xf0\x8f\xbf\xbf", 4) == 0);
+
+	/*
+	 * Eight bytes at a time as byte by byte: each byte (or UTF-8
+	 * sequence) that needs more, at every offset of strings of every
+	 * length up to 40, alone and with a quote at the end, is written as
+	 * it is alone (fewer than 8 bytes go byte by byte), and nothing is
+	 * stored past the end.
+	 */
+	{
+		static const char *const odd[] = {
+			"\"", "\\", "\n", "\x01", "\x7f", "\x80", "\xff",
+			"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xe2\x82",
+		};
+		const size_t nodd = sizeof(odd) / sizeof(odd[0]);
+		char s[40], want[512], one[32], *end;
+		size_t n, at, k, o, u;
+
+		for (n = 1; n <= sizeof(s); n++)
+			for (at = 0; at < n; at++)
+				for (o = 0; o < 2 * nodd; o++) {
+					for (k = 0; k < n; k++)
+						s[k] = (char)('a' + k % 26);
+					k = strlen(odd[o / 2]);
+					memcpy(s + at, odd[o / 2],
+					       at + k <= n ? k : n - at);
+					if (o % 2)
+						s[n - 1] = '"';
+					strcpy(want, "\"");
+					for (k = 0; k < n; k += u) {
+						u = kr_utf8_seq((const unsigned char *)s + k,
+								n - k);
+						u = u ? u : 1;
+						end = kr_fmt_json_str(one, s + k, u);
+						end[-1] = '\0';
+						strcat(want, one + 1);
+					}
+					strcat(want, "\"");
+					memset(b, 'x', sizeof(b));
+					end = kr_fmt_json_str(b, s, n);
+					CHECK(*end == 'x');
+					ku_fmt(b, end);
+					CHECK(!strcmp(b, want));
+				}
+	}
 
 	/* Every byte value, as a name and as an argument, is valid JSON. */
 	for (i = 0; i < 256; i++)
