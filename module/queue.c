@@ -31,8 +31,13 @@
 #include "op.h"
 
 #define KT_QENT		KTRACER_QENTRY_SIZE
-/* Records a drain reserves at once, in the time preemption is off. */
-#define KT_DRAIN_BLOCK	128
+/*
+ * Records a drain reserves at once, in the time preemption is off. A
+ * block is published as a whole: 64 of 48 bytes stay below the 4 KiB in
+ * which OVERWRITE looks for a checkpoint (buffer.c), which a longer block
+ * would leave without one, to be walked.
+ */
+#define KT_DRAIN_BLOCK	64
 
 /*
  * Queue id's mapping is at KT_QUEUE_BASE + (id - 1) * 4 MiB: far above
