@@ -145,29 +145,38 @@ set:
 
 /*
  * The outermost writer publishes @head, the first at or past ck_at: make
- * it the checkpoint of its chunk, the 1 << ck_shift bytes it lies in
- * (struct kt_ck). Nothing is mid-record on this CPU but us, who are done
- * writing, so written - lost records lie before @head: unless an
- * interrupt placed or dropped one since we read head, which a moved head
- * or meta_dirty tells (the retry in kt_publish() comes back here). Only
- * the outermost writer writes checkpoints, so one at a time; a nested
- * writer that reads one meanwhile (kt_ck_find()) finds pos not a
- * checkpoint's until both words are.
+ * it the checkpoint (struct kt_ck) of every chunk, of 1 << ck_shift
+ * bytes, that begins in (the last published head, @head], the first head
+ * published at or after the chunk's start. Nothing is mid-record on this
+ * CPU but us, who are done writing, so written - lost records lie before
+ * @head: unless an interrupt placed or dropped one since we read head,
+ * which a moved head or meta_dirty tells (the retry in kt_publish()
+ * comes back here). Only the outermost writer writes checkpoints, so
+ * one at a time; a nested writer that reads one meanwhile (kt_ck_find())
+ * finds pos not a checkpoint's until both words are.
  */
 static void kt_checkpoint(struct kt_cpu_buf *cb, u64 head)
 {
-	struct kt_ck *ck = &cb->ck[(head >> cb->ck_shift) & cb->ck_mask];
 	u64 count = local64_read(&cb->written) - local64_read(&cb->lost);
+	u64 k = READ_ONCE(cb->ck_at) >> cb->ck_shift;
+	u64 last = head >> cb->ck_shift;
+	struct kt_ck *ck;
 
 	barrier();
 	if (head != local64_read(&cb->head) || READ_ONCE(cb->meta_dirty))
 		return;
-	WRITE_ONCE(ck->pos, KT_POS_NONE);
-	barrier();
-	WRITE_ONCE(ck->count, count);
-	barrier();
-	WRITE_ONCE(ck->pos, head);
-	WRITE_ONCE(cb->ck_at, (head | ((1ULL << cb->ck_shift) - 1)) + 1);
+	/* Not the chunks a buffer behind: so a checkpoint lies in its lap. */
+	if (last - k > cb->ck_mask)
+		k = last - cb->ck_mask;
+	for (; k <= last; k++) {
+		ck = &cb->ck[k & cb->ck_mask];
+		WRITE_ONCE(ck->pos, KT_POS_NONE);
+		barrier();
+		WRITE_ONCE(ck->count, count);
+		barrier();
+		WRITE_ONCE(ck->pos, head);
+	}
+	WRITE_ONCE(cb->ck_at, (last + 1) << cb->ck_shift);
 }
 
 /*
@@ -239,8 +248,12 @@ static u64 kt_walk(struct kt_cpu_buf *cb, u64 from, u64 stop, u64 end,
 /*
  * The checkpoint OVERWRITE frees up to: the furthest one in [@goal,
  * @want], past @tail and published (not past @published); its position,
- * and its count in *@count, or 0 if none is. A chunk's entry is the
- * current lap's only if its position lies in that chunk.
+ * and its count in *@count, or 0 if none is. A chunk's entry is of the
+ * current lap only if it is not before the chunk's start (an entry of
+ * the lap before is before it: kt_checkpoint()). Where heads are
+ * published at most three chunks apart (a record or a block at a time),
+ * one lies in the last three chunks before @want, which begin after
+ * @goal: found.
  */
 static u64 kt_ck_find(const struct kt_cpu_buf *cb, u64 tail, u64 goal,
 		      u64 want, u64 published, u64 *count)
@@ -252,7 +265,7 @@ static u64 kt_ck_find(const struct kt_cpu_buf *cb, u64 tail, u64 goal,
 		ck = &cb->ck[k & cb->ck_mask];
 		pos = READ_ONCE(ck->pos);
 		barrier();	/* count is pos's: see kt_checkpoint() */
-		if (pos >> cb->ck_shift == k && pos >= goal && pos <= want &&
+		if (pos >= k << cb->ck_shift && pos >= goal && pos <= want &&
 		    pos > tail && pos <= published) {
 			*count = READ_ONCE(ck->count);
 			return pos;
@@ -547,14 +560,15 @@ static struct kt_buffers *kt_buffers_alloc(u64 data_size)
 		cb->meta->data_size = data_size;
 		cb->woken_tail = U64_MAX;	/* not a tail: not 8-aligned */
 		/*
-		 * Checkpoints: two per KT_OVERWRITE_AHEAD of data, so that a
-		 * full buffer finds one to free up to between half of it
-		 * and all of it ahead. Zeroed, the first says that no
-		 * record lies before position 0, as ow_tail and ow_count
-		 * do: true.
+		 * Checkpoints: four per KT_OVERWRITE_AHEAD of data (16 bytes
+		 * per KiB, as ftrace spends about 48 per 4 KiB page), so
+		 * that a full buffer finds one to free up to where heads
+		 * are published every three chunks (kt_ck_find()). Zeroed,
+		 * the first says that no record lies before position 0, as
+		 * ow_tail and ow_count do: true.
 		 */
 		cb->ck_shift = ilog2(min_t(u64, KT_OVERWRITE_AHEAD,
-					   data_size / 8)) - 1;
+					   data_size / 8)) - 2;
 		cb->ck_mask = (data_size >> cb->ck_shift) - 1;
 		cb->ck = kvcalloc(cb->ck_mask + 1, sizeof(*cb->ck),
 				  GFP_KERNEL_ACCOUNT);

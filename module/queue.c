@@ -33,9 +33,9 @@
 #define KT_QENT		KTRACER_QENTRY_SIZE
 /*
  * Records a drain reserves at once, in the time preemption is off. A
- * block is published as a whole: 64 of 48 bytes stay below the 4 KiB in
- * which OVERWRITE looks for a checkpoint (buffer.c), which a longer block
- * would leave without one, to be walked.
+ * block is published as a whole: 64 of 48 bytes, 3 KiB, publish heads at
+ * most three of OVERWRITE's chunks apart, so that it finds a checkpoint
+ * to free up to (buffer.c's kt_ck_find()) rather than walk the records.
  */
 #define KT_DRAIN_BLOCK	64
 

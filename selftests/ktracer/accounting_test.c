@@ -367,6 +367,28 @@ TEST_F_TIMEOUT(acct, overflow, 120)
 	kt_recs_free(&recs);
 }
 
+/* kt_seq_op()s @first.. (@n of them) in batches of up to 64. */
+static int seq_batches(int fd, uint32_t gauge, uint32_t log,
+		       unsigned int first, unsigned int n)
+{
+	static char msgs[KT_SEQ_BATCH_MAX][KTRACER_LOG_MAX];
+	struct ktracer_op ops[KT_SEQ_BATCH_MAX];
+	unsigned int i, k;
+	uint32_t done;
+	int err;
+
+	for (i = 0; i < n; i += k) {
+		for (k = 0; k < KT_SEQ_BATCH_MAX && i + k < n; k++)
+			ops[k] = kt_seq_op(gauge, log, first + i + k, msgs[k]);
+		err = kt_batch(fd, ops, k, &done, NULL);
+		if (err)
+			return err;
+		if (done != k)
+			return -EIO;
+	}
+	return 0;
+}
+
 /* kt_seq_check(), stopping the reader after @left records. */
 struct partial {
 	struct kt_seq_run *run;
@@ -384,9 +406,11 @@ static int partial_check(void *ctx, const struct kt_rec *rec)
 }
 
 /*
- * Records of many sizes (kt_seq_op()'s GAUGEs and LOGs) through the
- * smallest buffer a hundred times over, read now and then part of the
- * way. OVERWRITE frees from two kinds of tail: the ones the reader left
+ * Records of many sizes (kt_seq_op()'s GAUGEs and LOGs), one op a call
+ * and in batches (blocks of records published at once, across several
+ * of OVERWRITE's checkpoint chunks), through the smallest buffer a
+ * hundred times over, read now and then part of the way. OVERWRITE
+ * frees from two kinds of tail: the ones the reader left
  * on records of its choosing (the kernel walks and counts the records
  * it frees) and the ones it left itself (it counts them from its
  * checkpoints). After every round each record written is read, lost,
@@ -400,7 +424,7 @@ TEST_F_TIMEOUT(acct, partial_reads, 120)
 	struct partial p = { .run = run };
 	const struct ktracer_meta *m;
 	struct kt_seq_cpu *c;
-	unsigned int i = 0, round, k;
+	unsigned int i = 0, round, k, n;
 	struct kt_ring *r;
 	int64_t unread;
 
@@ -418,9 +442,17 @@ TEST_F_TIMEOUT(acct, partial_reads, 120)
 	m = r->meta;
 
 	for (round = 0; round < 300; round++) {
-		for (k = 1 + round * 37 % 97; k; k--, i++)
-			ASSERT_RET(0, kt_seq_write(self->fd, c->gauge, c->log,
-						   i));
+		n = 1 + round * 37 % 97;
+		if (round % 2) {
+			/* In batches: blocks of records published at once. */
+			ASSERT_RET(0, seq_batches(self->fd, c->gauge, c->log,
+						  i, n));
+			i += n;
+		} else {
+			for (k = n; k; k--, i++)
+				ASSERT_RET(0, kt_seq_write(self->fd, c->gauge,
+							   c->log, i));
+		}
 		if (round % 3 == 0) {
 			p.left = 1 + round * 13 % 50;
 			ASSERT_LE(0, kt_ring_consume(r, partial_check, &p))
