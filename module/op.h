@@ -362,7 +362,7 @@ static __always_inline int kt_block_op(struct kt_tracer *t, struct kt_block *b,
 	err = kt_check_members(op);
 	if (err)
 		return err;
-	if (op->event != b->id) {
+	if (unlikely(op->event != b->id)) {
 		fe = kt_fevent_lookup(t, op->event, &kind);
 		if (!fe)
 			return -ENOENT;
