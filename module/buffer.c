@@ -39,7 +39,7 @@
  * moves the reader's tail ([K3]) once per so many bytes, not once per
  * record, as ftrace's overwrite frees a page at a time.
  */
-#define KT_OVERWRITE_AHEAD	4096
+#define KT_OVERWRITE_AHEAD	8192
 /* No position: not 8-aligned, so never a tail nor a checkpoint's head. */
 #define KT_POS_NONE		U64_MAX
 
@@ -561,7 +561,7 @@ static struct kt_buffers *kt_buffers_alloc(u64 data_size)
 		cb->woken_tail = U64_MAX;	/* not a tail: not 8-aligned */
 		/*
 		 * Checkpoints: four per KT_OVERWRITE_AHEAD of data (16 bytes
-		 * per KiB, as ftrace spends about 48 per 4 KiB page), so
+		 * per 2 KiB, as ftrace spends about 48 per 4 KiB page), so
 		 * that a full buffer finds one to free up to where heads
 		 * are published every three chunks (kt_ck_find()). Zeroed,
 		 * the first says that no record lies before position 0, as

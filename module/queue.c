@@ -33,11 +33,12 @@
 #define KT_QENT		KTRACER_QENTRY_SIZE
 /*
  * Records a drain reserves at once, in the time preemption is off. A
- * block is published as a whole: 64 of 48 bytes, 3 KiB, publish heads at
- * most three of OVERWRITE's chunks apart, so that it finds a checkpoint
- * to free up to (buffer.c's kt_ck_find()) rather than walk the records.
+ * block is published as a whole: 128 of 48 bytes, 6 KiB, publish heads
+ * at most three of OVERWRITE's 2 KiB chunks apart, so that it finds a
+ * checkpoint to free up to (buffer.c's kt_ck_find()) rather than walk
+ * the records.
  */
-#define KT_DRAIN_BLOCK	64
+#define KT_DRAIN_BLOCK	128
 
 /*
  * Queue id's mapping is at KT_QUEUE_BASE + (id - 1) * 4 MiB: far above

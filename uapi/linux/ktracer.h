@@ -996,7 +996,7 @@ struct ktracer_switch {
  * Mode DISCARD: a full buffer drops new records (counted in "lost"; a
  * LOST record says how many, where room was found again). Mode OVERWRITE
  * (a flight recorder): the writer frees the oldest records to make room
- * (counted in "overwritten"), up to 4 KiB (at most data_size / 8) more
+ * (counted in "overwritten"), up to 8 KiB (at most data_size / 8) more
  * than the record (or a batch's block of records) being written needs:
  * a full buffer keeps the newest records in all of its data but that
  * margin. It frees only finished, published records, so it too drops a
@@ -1125,7 +1125,7 @@ struct ktracer_state {
  * In OVERWRITE mode the kernel reads the reader's tail ([K1]) for every
  * record, and when a record does not fit after it, advances the tail past
  * the oldest records to make room, and only then overwrites them. It
- * frees up to 4 KiB (at most an eighth of data_size) more than the record
+ * frees up to 8 KiB (at most an eighth of data_size) more than the record
  * needs, as far as records are published, so that the next ones fit:
  *
  *	[K3] cmpxchg(&reader->tail, old, new)   (a full barrier; pairs with R4)
