@@ -46,7 +46,8 @@
  * mode) but perf, whose reader consumes as it goes: perf record runs on
  * the same CPU, and what it costs to keep up is perf's cost.
  *
- * Program events: an op N times, per op:
+ * Program events: an op N times (8192, or a multiple of it for the short
+ * ops, so that every run lasts 7 ms or more: see ops[]), per op:
  *
  *	getppid		the reference: a system call that does nothing
  *	kt_region	libktracer's ktracer_region_begin() and _end(), per
@@ -818,18 +819,28 @@ static double run_kernel(enum workload w, enum tracer t, unsigned long n,
 
 enum op { GETPPID, KT_REGION, KT_BATCH, UST, UST_OFF, MARKER, LOGGER, NOPS };
 
+/*
+ * @runs: OPS_N times this many ops a run. Something in the VM preempts
+ * whatever runs about every 4 ms of guest clock (a tick's wake-up: 20 000
+ * to 45 000 instructions of another task, one involuntary context switch
+ * in getrusage()), so a run of a few ms has one or none by chance, and
+ * its median jumps between rounds; every run of an op lasts 7 ms or more
+ * (ust's, 8.9 ms, is as long as its ring allows), so that each pays its
+ * share as the others do.
+ */
 static const struct {
 	const char *name, *what;
 	enum tracer tracer;	/* whose counters must move */
 	double min;		/* recorded per op, at least */
+	unsigned int runs;
 } ops[NOPS] = {
-	[GETPPID] = { "getppid", "getppid(), the reference", NONE, 0 },
-	[KT_REGION] = { "kt_region", "libktracer region begin or end, end to end", KTRACER, 1 },
-	[KT_BATCH] = { "kt_batch", "ktracer KTRACER_IOC_BATCH of 64, per op", KTRACER, 1 },
-	[UST] = { "ust", "LTTng-UST tracepoint(), started session", LTTNG, 1 },
-	[UST_OFF] = { "ust_off", "LTTng-UST tracepoint(), no session", NONE, 0 },
-	[MARKER] = { "trace_marker", "write(trace_marker, 40 bytes)", FTRACE, 1 },
-	[LOGGER] = { "lttng_logger", "write(/proc/lttng-logger, 40 bytes)", LTTNG, 1 },
+	[GETPPID] = { "getppid", "getppid(), the reference", NONE, 0, 4 },
+	[KT_REGION] = { "kt_region", "libktracer region begin or end, end to end", KTRACER, 1, 4 },
+	[KT_BATCH] = { "kt_batch", "ktracer KTRACER_IOC_BATCH of 64, per op", KTRACER, 1, 8 },
+	[UST] = { "ust", "LTTng-UST tracepoint(), started session", LTTNG, 1, 1 },
+	[UST_OFF] = { "ust_off", "LTTng-UST tracepoint(), no session", NONE, 0, 1 },
+	[MARKER] = { "trace_marker", "write(trace_marker, 40 bytes)", FTRACE, 1, 1 },
+	[LOGGER] = { "lttng_logger", "write(/proc/lttng-logger, 40 bytes)", LTTNG, 1, 1 },
 };
 
 static double op_ns[NOPS][ROUNDS_MAX], op_rec[NOPS];
@@ -1093,7 +1104,7 @@ int main(int argc, char **argv)
 			run_kernel(w, t, work[w].n, &rec);
 	for (int o = 0; o < NOPS; o++)
 		if (o != UST_OFF)
-			run_op(o, OPS_N, &rec);
+			run_op(o, OPS_N * ops[o].runs, &rec);
 	perf_diag = 0;
 	printf("# warm-up done: every tracer recorded; %d rounds\n", rounds);
 
@@ -1107,7 +1118,7 @@ int main(int argc, char **argv)
 		for (int o = 0; o < NOPS; o++) {
 			if (o == UST_OFF)
 				continue;
-			op_ns[o][r] = run_op(o, OPS_N, &rec);
+			op_ns[o][r] = run_op(o, OPS_N * ops[o].runs, &rec);
 			op_rec[o] += rec / rounds;
 		}
 		printf("# round %d of %d done\n", r + 1, rounds);
