@@ -247,18 +247,26 @@ TEST_F_TIMEOUT(race, concurrent, 240)
 	free(run);
 }
 
-/* Write @n GAUGE values from @first on the calling thread, in batches. */
-static int flood(int fd, uint32_t gauge, unsigned int first, unsigned int n)
+/*
+ * Ops @first.. (@n of them) in batches of up to 64 on the calling thread:
+ * kt_seq_op()'s GAUGEs and LOGs, or, with @log 0, GAUGEs of the values
+ * @first...
+ */
+static int batches(int fd, uint32_t gauge, uint32_t log, unsigned int first,
+		   unsigned int n)
 {
-	struct ktracer_op ops[100];
-	uint32_t done;
+	static char msgs[KT_SEQ_BATCH_MAX][KTRACER_LOG_MAX];
+	struct ktracer_op ops[KT_SEQ_BATCH_MAX];
 	unsigned int i, k;
+	uint32_t done;
 	int err;
 
 	for (i = 0; i < n; i += k) {
-		for (k = 0; k < 100 && i + k < n; k++)
-			ops[k] = kt_mkop(KTRACER_OP_GAUGE, gauge, 0,
-					 first + i + k);
+		for (k = 0; k < KT_SEQ_BATCH_MAX && i + k < n; k++)
+			ops[k] = log ? kt_seq_op(gauge, log, first + i + k,
+						 msgs[k]) :
+				       kt_mkop(KTRACER_OP_GAUGE, gauge, 0,
+					       first + i + k);
 		err = kt_batch(fd, ops, k, &done, NULL);
 		if (err)
 			return err;
@@ -266,6 +274,12 @@ static int flood(int fd, uint32_t gauge, unsigned int first, unsigned int n)
 			return -EIO;
 	}
 	return 0;
+}
+
+/* @n GAUGE values from @first, in batches. */
+static int flood(int fd, uint32_t gauge, unsigned int first, unsigned int n)
+{
+	return batches(fd, gauge, 0, first, n);
 }
 
 /*
@@ -367,28 +381,6 @@ TEST_F_TIMEOUT(acct, overflow, 120)
 	kt_recs_free(&recs);
 }
 
-/* kt_seq_op()s @first.. (@n of them) in batches of up to 64. */
-static int seq_batches(int fd, uint32_t gauge, uint32_t log,
-		       unsigned int first, unsigned int n)
-{
-	static char msgs[KT_SEQ_BATCH_MAX][KTRACER_LOG_MAX];
-	struct ktracer_op ops[KT_SEQ_BATCH_MAX];
-	unsigned int i, k;
-	uint32_t done;
-	int err;
-
-	for (i = 0; i < n; i += k) {
-		for (k = 0; k < KT_SEQ_BATCH_MAX && i + k < n; k++)
-			ops[k] = kt_seq_op(gauge, log, first + i + k, msgs[k]);
-		err = kt_batch(fd, ops, k, &done, NULL);
-		if (err)
-			return err;
-		if (done != k)
-			return -EIO;
-	}
-	return 0;
-}
-
 /* kt_seq_check(), stopping the reader after @left records. */
 struct partial {
 	struct kt_seq_run *run;
@@ -445,8 +437,8 @@ TEST_F_TIMEOUT(acct, partial_reads, 120)
 		n = 1 + round * 37 % 97;
 		if (round % 2) {
 			/* In batches: blocks of records published at once. */
-			ASSERT_RET(0, seq_batches(self->fd, c->gauge, c->log,
-						  i, n));
+			ASSERT_RET(0, batches(self->fd, c->gauge, c->log, i,
+					      n));
 			i += n;
 		} else {
 			for (k = n; k; k--, i++)
