@@ -67,10 +67,16 @@ static inline bool ktl_off(const struct ktracer *t)
 }
 
 /* [Q2] Publish the entries up to @end (pairs with the kernel's [Q3]). */
-static inline void ktl_publish(struct ktl_thread *e, uint64_t end)
+static inline void ktl_set_head(struct ktl_thread *e, uint64_t end)
 {
 	__atomic_store_n(&e->q->head, end, __ATOMIC_RELEASE);
 	e->head = end;
+}
+
+/* ktl_set_head(), and a nudge if the ring is filling up. */
+static inline void ktl_publish(struct ktl_thread *e, uint64_t end)
+{
+	ktl_set_head(e, end);
 	if (ktl_unlikely(end > e->nudge_at))
 		ktl_nudge(e, end);
 }
@@ -129,6 +135,21 @@ static inline void ktl_entry(struct ktracer_qentry *qe, uint16_t opcode,
 }
 
 /*
+ * The 32-byte entry of an op without inline bytes at @head, @e's head,
+ * not yet published: the head after it.
+ */
+static inline uint64_t ktl_put0(struct ktl_thread *e, uint64_t head,
+				uint64_t ts, uint16_t opcode, uint16_t flags,
+				uint32_t event, uint32_t slot, uint64_t value)
+{
+	struct ktracer_qentry *qe;
+
+	qe = (struct ktracer_qentry *)(e->ring + (head & e->mask));
+	ktl_entry(qe, opcode, flags, event, slot, 0, value, ts);
+	return head + KTRACER_QENTRY_SIZE;
+}
+
+/*
  * Queue one op without inline bytes, that happened at @ts: one 32-byte
  * entry, which never needs a PAD (positions are multiples of 32).
  * Returns 0, or 1 if the queue was full (the op is dropped and counted).
@@ -137,14 +158,12 @@ static inline __attribute__((always_inline)) int
 ktl_write0(struct ktl_thread *e, uint64_t ts, uint16_t opcode, uint16_t flags,
 	   uint32_t event, uint32_t slot, uint64_t value)
 {
-	struct ktracer_qentry *qe;
 	uint64_t end = e->head + KTRACER_QENTRY_SIZE;
 
 	if (ktl_unlikely(end > e->limit) && !ktl_refresh(e, end))
 		return 1;
-	qe = (struct ktracer_qentry *)(e->ring + (e->head & e->mask));
-	ktl_entry(qe, opcode, flags, event, slot, 0, value, ts);
-	ktl_publish(e, end);
+	ktl_publish(e, ktl_put0(e, e->head, ts, opcode, flags, event, slot,
+				value));
 	return 0;
 }
 
@@ -170,27 +189,22 @@ static inline bool ktl_fast(const struct ktl_thread *e, uint64_t keep)
 #endif
 }
 
-/* ktl_write0_now(), once ktl_fast() said yes: the TSC, the entry, [Q2]. */
+/*
+ * ktl_write0_now(), once ktl_fast() said yes: the TSC, the entry, and its
+ * publication without the nudge, which is not due.
+ */
 static inline __attribute__((always_inline)) void
 ktl_write0_fast(struct ktl_thread *e, uint16_t opcode, uint16_t flags,
 		uint32_t event, uint32_t slot)
 {
+	uint64_t head = e->head;	/* ktl_rdtsc() clobbers memory */
 #if defined(__x86_64__)
-	uint64_t end = e->head + KTRACER_QENTRY_SIZE;
-	struct ktracer_qentry *qe;
-
-	qe = (struct ktracer_qentry *)(e->ring + (e->head & e->mask));
-	ktl_entry(qe, opcode, flags, event, slot, 0, 0, ktl_rdtsc());
-	/* [Q2], as ktl_publish(): the nudge is not due. */
-	__atomic_store_n(&e->q->head, end, __ATOMIC_RELEASE);
-	e->head = end;
+	uint64_t ts = ktl_rdtsc();
 #else
-	(void)e;
-	(void)opcode;
-	(void)flags;
-	(void)event;
-	(void)slot;
+	uint64_t ts = 0;	/* never: ktl_fast() says no */
 #endif
+
+	ktl_set_head(e, ktl_put0(e, head, ts, opcode, flags, event, slot, 0));
 }
 
 /* ktl_write0(), now. Returns as it, or -errno. */
