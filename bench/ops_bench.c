@@ -627,14 +627,12 @@ struct bench {
 	double ns, min, max;		/* per unit: median, fastest, slowest */
 };
 
-#define BENCH(nm, un, wh, fn, per_iter, recs, nd) \
-	{ .name = nm, .unit = un, .what = wh, .loop = fn, \
-	  .units_per_iter = per_iter, .records_per_unit = recs, .needs = nd }
+#define BENCH_FIELDS(nm, un, wh, fn, per_iter, recs, nd) \
+	.name = nm, .unit = un, .what = wh, .loop = fn, \
+	.units_per_iter = per_iter, .records_per_unit = recs, .needs = nd
+#define BENCH(...)	{ BENCH_FIELDS(__VA_ARGS__) }
 /* The same on a full OVERWRITE buffer: after every other measurement. */
-#define BENCH_OW(nm, un, wh, fn, per_iter, recs, nd) \
-	{ .name = nm, .unit = un, .what = wh, .loop = fn, \
-	  .units_per_iter = per_iter, .records_per_unit = recs, .needs = nd, \
-	  .overwrite = 1 }
+#define BENCH_OW(...)	{ BENCH_FIELDS(__VA_ARGS__), .overwrite = 1 }
 
 static struct bench benches[] = {
 	BENCH("getppid", "op", "syscall(SYS_getppid)", loop_getppid, 1, 0,
